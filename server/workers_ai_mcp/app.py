@@ -1,0 +1,92 @@
+"""`create_server`: the one place that wires settings, the Workers AI client and the tools."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager
+
+import httpx2
+from mcp.server import MCPServer
+from pydantic import SecretStr
+
+from . import __version__
+from .client import WorkersAIClient, create_http_client
+from .media.outputs import OutputStore
+from .settings import Settings, SettingsError
+from .state import AppState
+from .tools import audio, catalog, embeddings, generic, images, language, outputs, text, vision
+
+TOOL_MODULES = (text, language, embeddings, generic, catalog, vision, images, audio, outputs)
+
+EMULATOR_BASE = "http://emulator.invalid"
+
+INSTRUCTIONS = (
+    "Tools for Cloudflare Workers AI: chat and completion with other models, embeddings and ranking, "
+    "translation, summarization, text and image classification, object detection, image description, "
+    "speech-to-text, image and speech generation, any catalog model (run_model) and the catalog itself "
+    "(list_models, get_model_schema). Every model call is billed to the user's Cloudflare account; "
+    "call them when the user's request needs them. Generated files are saved in the output folder and "
+    "can be passed by path to the next tool."
+)
+
+
+def create_server(settings: Settings, *, transport: httpx2.AsyncBaseTransport | None = None) -> MCPServer[AppState]:
+    """Build the MCP server; nothing is read or connected until its lifespan starts."""
+
+    @asynccontextmanager
+    async def lifespan(_: MCPServer[AppState]) -> AsyncGenerator[AppState]:
+        effective, wire = emulated(settings, transport)
+        async with create_http_client(effective, wire) as http:
+            yield AppState(
+                settings=effective,
+                client=WorkersAIClient(effective, http),
+                outputs=OutputStore(effective.output_dir),
+            )
+
+    server = MCPServer[AppState](
+        "workers-ai-mcp",
+        title="Cloudflare Workers AI",
+        version=__version__,
+        instructions=INSTRUCTIONS,
+        website_url="https://developers.cloudflare.com/workers-ai/",
+        lifespan=lifespan,
+        log_level=settings.log_level,
+    )
+    for module in TOOL_MODULES:
+        module.register(server)
+    keep_only(server, settings.tools)
+    return server
+
+
+def emulated(
+    settings: Settings, transport: httpx2.AsyncBaseTransport | None
+) -> tuple[Settings, httpx2.AsyncBaseTransport | None]:
+    """With `--emulator` and no transport given, serve every call from the in-process emulator."""
+    if not settings.emulator or transport is not None:
+        return settings, transport
+    from .emulator import EMULATOR_TOKEN, create_emulator_app
+
+    effective = settings.model_copy(
+        update={
+            "base_url": f"{EMULATOR_BASE}/client/v4",
+            "gateway_url": EMULATOR_BASE,
+            "api_token": SecretStr(EMULATOR_TOKEN),
+            "account_id": "emulator",
+        }
+    )
+    return effective, httpx2.ASGITransport(app=create_emulator_app())
+
+
+def keep_only(server: MCPServer[AppState], names: list[str] | None) -> None:
+    """Remove every tool not named in `names` (the `--tools` option); unknown names are an error."""
+    if not names:
+        return
+    available = {tool.name for tool in server._tool_manager.list_tools()}  # pyright: ignore[reportPrivateUsage]
+    unknown = sorted(set(names) - available)
+    if unknown:
+        raise SettingsError(
+            f"WORKERS_AI_MCP_TOOLS (--tools) names unknown tools: {', '.join(unknown)}. "
+            f"Available: {', '.join(sorted(available))}."
+        )
+    for name in available - set(names):
+        server.remove_tool(name)

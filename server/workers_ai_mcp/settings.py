@@ -1,0 +1,235 @@
+"""One validated `Settings` object, read from the environment (and `.env`) once at start.
+
+Every field names its environment variable. Values that still look like an unsubstituted
+template (`${user_config.token}`, `{{token}}`), as MCP hosts sometimes pass them, count as
+unset and leave a warning on stderr. A bad value fails with one sentence naming the variable.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal, cast
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_BASE_URL = "https://api.cloudflare.com/client/v4"
+DEFAULT_GATEWAY_URL = "https://gateway.ai.cloudflare.com/v1"
+MEBIBYTE = 1024 * 1024
+
+_TEMPLATE = re.compile(r"^\s*(\$\{[^}]*\}|\{\{[^}]*\}\})\s*$")
+
+MediaMode = Literal["preview", "file", "full"]
+StrList = Annotated[list[str], NoDecode]
+
+
+def looks_like_template(value: object) -> bool:
+    """True for a value an MCP host forgot to substitute, such as `${user_config.api_token}`."""
+    return isinstance(value, str) and bool(_TEMPLATE.match(value))
+
+
+def _split_list(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in re.split(r"[,\n]", value) if part.strip()]
+    return value
+
+
+class SettingsError(ValueError):
+    """A configuration value is invalid; the message names the variable."""
+
+
+class Settings(BaseSettings):
+    """Configuration of the server, the client and the media policy."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
+        validate_default=True,
+    )
+
+    # Cloudflare account
+    api_token: SecretStr | None = Field(default=None, validation_alias="CLOUDFLARE_API_TOKEN")
+    account_id: str | None = Field(default=None, validation_alias="CLOUDFLARE_ACCOUNT_ID")
+    base_url: str = Field(default=DEFAULT_BASE_URL, validation_alias="WORKERS_AI_BASE_URL")
+
+    # AI Gateway
+    gateway_id: str | None = Field(default=None, validation_alias="CLOUDFLARE_AI_GATEWAY_ID")
+    gateway_url: str = Field(default=DEFAULT_GATEWAY_URL, validation_alias="CLOUDFLARE_AI_GATEWAY_URL")
+    gateway_token: SecretStr | None = Field(default=None, validation_alias="CLOUDFLARE_AI_GATEWAY_TOKEN")
+    gateway_cache_ttl: int | None = Field(
+        default=None, ge=0, le=2_592_000, validation_alias="WORKERS_AI_MCP_GATEWAY_CACHE_TTL"
+    )
+    gateway_skip_cache: bool = Field(default=False, validation_alias="WORKERS_AI_MCP_GATEWAY_SKIP_CACHE")
+
+    # Calls
+    timeout: float = Field(default=50.0, gt=0, le=600, validation_alias="WORKERS_AI_MCP_TIMEOUT")
+    connect_timeout: float = Field(default=5.0, gt=0, le=60, validation_alias="WORKERS_AI_MCP_CONNECT_TIMEOUT")
+    max_retries: int = Field(default=2, ge=0, le=10, validation_alias="WORKERS_AI_MCP_MAX_RETRIES")
+    schema_cache_ttl: float = Field(default=3600.0, ge=0, validation_alias="WORKERS_AI_MCP_SCHEMA_CACHE_TTL")
+
+    # Default model per task
+    chat_model: str = Field(
+        default="@cf/meta/llama-3.3-70b-instruct-fp8-fast", validation_alias="WORKERS_AI_MCP_CHAT_MODEL"
+    )
+    complete_model: str = Field(
+        default="@cf/meta/llama-3.1-8b-instruct-fp8", validation_alias="WORKERS_AI_MCP_COMPLETE_MODEL"
+    )
+    respond_model: str = Field(default="@cf/openai/gpt-oss-120b", validation_alias="WORKERS_AI_MCP_RESPOND_MODEL")
+    embed_model: str = Field(default="@cf/baai/bge-base-en-v1.5", validation_alias="WORKERS_AI_MCP_EMBED_MODEL")
+    rank_model: str = Field(default="@cf/baai/bge-reranker-base", validation_alias="WORKERS_AI_MCP_RANK_MODEL")
+    translate_model: str = Field(default="@cf/meta/m2m100-1.2b", validation_alias="WORKERS_AI_MCP_TRANSLATE_MODEL")
+    summarize_model: str = Field(
+        default="@cf/facebook/bart-large-cnn", validation_alias="WORKERS_AI_MCP_SUMMARIZE_MODEL"
+    )
+    classify_text_model: str = Field(
+        default="@cf/huggingface/distilbert-sst-2-int8", validation_alias="WORKERS_AI_MCP_CLASSIFY_TEXT_MODEL"
+    )
+    classify_image_model: str = Field(
+        default="@cf/microsoft/resnet-50", validation_alias="WORKERS_AI_MCP_CLASSIFY_IMAGE_MODEL"
+    )
+    detect_model: str = Field(default="@cf/facebook/detr-resnet-50", validation_alias="WORKERS_AI_MCP_DETECT_MODEL")
+    describe_image_model: str = Field(
+        default="@cf/llava-hf/llava-1.5-7b-hf", validation_alias="WORKERS_AI_MCP_DESCRIBE_IMAGE_MODEL"
+    )
+    transcribe_model: str = Field(
+        default="@cf/openai/whisper-large-v3-turbo", validation_alias="WORKERS_AI_MCP_TRANSCRIBE_MODEL"
+    )
+    image_model: str = Field(
+        default="@cf/black-forest-labs/flux-1-schnell", validation_alias="WORKERS_AI_MCP_IMAGE_MODEL"
+    )
+    speech_model: str = Field(default="@cf/myshell-ai/melotts", validation_alias="WORKERS_AI_MCP_SPEECH_MODEL")
+
+    # Media policy
+    output_dir: Path = Field(
+        default_factory=lambda: Path.home() / "workers-ai-mcp", validation_alias="WORKERS_AI_MCP_OUTPUT_DIR"
+    )
+    input_roots: Annotated[list[Path], NoDecode] = Field(
+        default_factory=lambda: [Path.home()], validation_alias="WORKERS_AI_MCP_INPUT_ROOTS"
+    )
+    allow_private_urls: bool = Field(default=False, validation_alias="WORKERS_AI_MCP_ALLOW_PRIVATE_URLS")
+    allowed_url_hosts: StrList = Field(default_factory=list, validation_alias="WORKERS_AI_MCP_ALLOWED_URL_HOSTS")
+    max_input_bytes: int = Field(default=25 * MEBIBYTE, gt=0, validation_alias="WORKERS_AI_MCP_MAX_INPUT_BYTES")
+    media_mode: MediaMode = Field(default="preview", validation_alias="WORKERS_AI_MCP_MEDIA_MODE")
+    preview_max_bytes: int = Field(default=300_000, ge=10_000, validation_alias="WORKERS_AI_MCP_PREVIEW_MAX_BYTES")
+    max_result_bytes: int = Field(default=MEBIBYTE, ge=64_000, validation_alias="WORKERS_AI_MCP_MAX_RESULT_BYTES")
+
+    # Server
+    tools: StrList | None = Field(default=None, validation_alias="WORKERS_AI_MCP_TOOLS")
+    emulator: bool = Field(default=False, validation_alias="WORKERS_AI_MCP_EMULATOR")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="WARNING", validation_alias=AliasChoices("WORKERS_AI_MCP_LOG_LEVEL", "LOG_LEVEL")
+    )
+    http_auth_token: SecretStr | None = Field(default=None, validation_alias="WORKERS_AI_MCP_AUTH_TOKEN")
+    allowed_hosts: StrList = Field(default_factory=list, validation_alias="WORKERS_AI_MCP_ALLOWED_HOSTS")
+    allowed_origins: StrList = Field(default_factory=list, validation_alias="WORKERS_AI_MCP_ALLOWED_ORIGINS")
+
+    # Spending guard
+    max_cost_usd: float | None = Field(default=None, gt=0, validation_alias="WORKERS_AI_MCP_MAX_COST_USD")
+    max_call_cost_usd: float | None = Field(default=None, gt=0, validation_alias="WORKERS_AI_MCP_MAX_CALL_COST_USD")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_unsubstituted_templates(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        cleaned: dict[str, Any] = {}
+        for key, value in cast(dict[str, Any], data).items():
+            if looks_like_template(value):
+                logger.warning("%s looks like an unsubstituted template (%s); treating it as unset", key, value)
+                continue
+            cleaned[key] = value
+        return cleaned
+
+    @field_validator("allowed_url_hosts", "tools", "allowed_hosts", "allowed_origins", mode="before")
+    @classmethod
+    def _comma_list(cls, value: object) -> object:
+        return _split_list(value)
+
+    @field_validator("input_roots", mode="before")
+    @classmethod
+    def _path_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part for part in re.split(rf"[,\n{re.escape(os.pathsep)}]", value) if part.strip()]
+        return value
+
+    @field_validator("output_dir", mode="after")
+    @classmethod
+    def _expand_output_dir(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @field_validator("input_roots", mode="after")
+    @classmethod
+    def _expand_roots(cls, value: list[Path]) -> list[Path]:
+        return [p.expanduser().resolve() for p in value]
+
+    @field_validator("base_url", "gateway_url", mode="after")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^\s/?#]+", value):
+            raise ValueError("must be an http(s) URL such as https://api.cloudflare.com/client/v4")
+        return value.rstrip("/")
+
+    @field_validator("account_id", "gateway_id", mode="after")
+    @classmethod
+    def _identifier(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip()
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", value):
+            raise ValueError("must be letters, digits, '-' or '_' only (find it in the Cloudflare dashboard)")
+        return value
+
+    @property
+    def allowed_input_roots(self) -> list[Path]:
+        """Input roots plus the output folder, so one tool's output can feed the next."""
+        roots = list(self.input_roots)
+        if self.output_dir not in roots:
+            roots.append(self.output_dir)
+        return roots
+
+    def missing_credentials(self) -> list[str]:
+        """Names of the variables still needed to call Cloudflare (empty when ready or emulated)."""
+        if self.emulator:
+            return []
+        missing: list[str] = []
+        if self.api_token is None or not self.api_token.get_secret_value().strip():
+            missing.append("CLOUDFLARE_API_TOKEN")
+        if not self.account_id:
+            missing.append("CLOUDFLARE_ACCOUNT_ID")
+        return missing
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build `Settings` from the environment, with CLI overrides winning; raise `SettingsError`."""
+    clean = {key: value for key, value in overrides.items() if value is not None}
+    try:
+        return Settings(**clean)
+    except ValidationError as exc:
+        raise SettingsError(_describe(exc)) from None
+
+
+def _describe(exc: ValidationError) -> str:
+    sentences: list[str] = []
+    for error in exc.errors(include_url=False, include_input=False):
+        field = str(error["loc"][0]) if error["loc"] else "?"
+        env = _env_name(field)
+        sentences.append(f"{env} is invalid: {error['msg']}.")
+    return " ".join(sentences)
+
+
+def _env_name(field: str) -> str:
+    info = Settings.model_fields.get(field)
+    alias = info.validation_alias if info else None
+    if isinstance(alias, str):
+        return alias
+    if isinstance(alias, AliasChoices):
+        first = alias.choices[0]
+        return first if isinstance(first, str) else field
+    return field

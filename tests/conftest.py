@@ -1,0 +1,74 @@
+"""Shared fixtures: an emulator, settings pointing at it, and an MCP client session on our server."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx2
+import pytest
+from mcp import Client
+from pydantic import SecretStr
+from starlette.applications import Starlette
+
+from workers_ai_mcp.app import create_server
+from workers_ai_mcp.client import retry
+from workers_ai_mcp.emulator import EMULATOR_TOKEN, EmulatorState, create_emulator_app
+from workers_ai_mcp.settings import Settings
+
+EMULATOR_URL = "http://emulator.test"
+SHARED_MODELS = Path(__file__).resolve().parents[1].parent / "shared" / "workers-ai-models"
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No test sees the developer's Cloudflare or server settings."""
+    for name in list(os.environ):
+        if name.startswith(("CLOUDFLARE_", "WORKERS_AI_")):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(Path(__file__).parent)  # no stray .env is read
+    yield
+
+
+@pytest.fixture(autouse=True)
+def instant_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Retries back off by zero seconds in tests (Retry-After headers still count)."""
+    monkeypatch.setattr(retry, "INITIAL_DELAY", 0.0)
+
+
+@pytest.fixture
+def emulator_state() -> EmulatorState:
+    return EmulatorState()
+
+
+@pytest.fixture
+def emulator_app(emulator_state: EmulatorState) -> Starlette:
+    return create_emulator_app(emulator_state)
+
+
+def make_settings(tmp_path: Path, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "api_token": SecretStr(EMULATOR_TOKEN),
+        "account_id": "test-account",
+        "base_url": f"{EMULATOR_URL}/client/v4",
+        "gateway_url": EMULATOR_URL,
+        "output_dir": tmp_path / "outputs",
+        "input_roots": [tmp_path],
+        "timeout": 10.0,
+    }
+    values.update(overrides)
+    return Settings(**values)  # pyright: ignore[reportArgumentType]
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path)
+
+
+@pytest.fixture
+async def mcp_client(settings: Settings, emulator_app: Starlette) -> AsyncIterator[Client]:
+    """A real MCP client session (in memory) on our server, backed by the emulator."""
+    server = create_server(settings, transport=httpx2.ASGITransport(app=emulator_app))
+    async with Client(server, raise_exceptions=True) as client:
+        yield client
