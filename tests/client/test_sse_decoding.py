@@ -34,7 +34,8 @@ async def test_native_chunks_give_text_ignore_padding_and_carry_late_usage() -> 
 
 async def test_openai_chunks_give_text_reasoning_and_finish_reason() -> None:
     stream = (
-        'data: {"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"role":"assistant","content":""}}]}\n\n'
+        'data: {"id":"c","object":"chat.completion.chunk",'
+        '"choices":[{"index":0,"delta":{"role":"assistant","content":""}}]}\n\n'
         'data: {"choices":[{"index":0,"delta":{"reasoning_content":"hmm"}}]}\n\n'
         'data: {"choices":[{"index":0,"delta":{"content":"Hi"},"finish_reason":null}]}\n\n'
         'data: {"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\n'
