@@ -9,6 +9,12 @@ import pytest
 from workers_ai_mcp.client import retry
 
 
+@pytest.fixture(autouse=True)
+def real_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The suite zeroes backoff for speed; this table checks the real numbers."""
+    monkeypatch.setattr(retry, "INITIAL_DELAY", 0.5)
+
+
 @pytest.mark.parametrize(
     ("status", "expected"),
     [
