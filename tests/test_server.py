@@ -1,0 +1,49 @@
+"""The server as a whole: tool subsets, the unconfigured answer, the in-process emulator."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from mcp import Client
+from mcp.types import TextContent
+
+from workers_ai_mcp.app import create_server
+from workers_ai_mcp.settings import Settings, SettingsError
+
+
+def text_of(result: object) -> str:
+    content = getattr(result, "content", [])
+    return " ".join(block.text for block in content if isinstance(block, TextContent))
+
+
+async def test_the_tools_option_exposes_only_the_named_tools(tmp_path: Path) -> None:
+    settings = Settings(emulator=True, tools=["translate"], output_dir=tmp_path)
+    async with Client(create_server(settings)) as client:
+        names = [tool.name for tool in (await client.list_tools()).tools]
+    assert names == ["translate"]
+
+
+def test_unknown_tool_names_in_the_tools_option_fail_at_start_with_the_list_of_names(tmp_path: Path) -> None:
+    settings = Settings(emulator=True, tools=["translate", "teleport"], output_dir=tmp_path)
+    with pytest.raises(SettingsError, match="unknown tools: teleport") as caught:
+        create_server(settings)
+    assert "translate" in str(caught.value)
+
+
+async def test_without_credentials_the_server_lists_its_tools_and_each_call_says_what_to_set(tmp_path: Path) -> None:
+    async with Client(create_server(Settings(output_dir=tmp_path))) as client:
+        tools = (await client.list_tools()).tools
+        assert len(tools) > 1
+        result = await client.call_tool("translate", {"text": "hello", "target_lang": "fr"})
+    assert result.is_error
+    message = text_of(result)
+    assert "CLOUDFLARE_API_TOKEN" in message and "CLOUDFLARE_ACCOUNT_ID" in message and "--emulator" in message
+
+
+async def test_emulator_mode_answers_from_the_built_in_emulator_without_an_account(tmp_path: Path) -> None:
+    async with Client(create_server(Settings(emulator=True, output_dir=tmp_path))) as client:
+        result = await client.call_tool("translate", {"text": "good morning", "target_lang": "fr"})
+    assert not result.is_error
+    assert result.structured_content is not None
+    assert "emulator" in result.structured_content["translated_text"]
