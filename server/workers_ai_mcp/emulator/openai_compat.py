@@ -1,0 +1,140 @@
+"""`POST .../ai/v1/{chat/completions,completions,embeddings,responses}`: OpenAI-shaped bodies, not wrapped."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from . import generate_text as text
+from .context import emulator_state, new_ids, parse_json_object
+from .envelope import JsonObj, as_obj, bad_input, no_such_model
+from .generate_vectors import embed
+from .model_spec import Kind, ModelSpec
+from .openai_format import (
+    chat_chunks,
+    chat_completion,
+    embedding_list,
+    response_object,
+    text_completion,
+    text_completion_chunks,
+)
+from .registry import find
+from .streaming import events_of, sse_response
+from .validation import validate
+
+_TEXT_LIST = {
+    "oneOf": [
+        {"type": "string", "minLength": 1},
+        {"type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1}},
+    ]
+}
+_COMMON = {
+    "model": {"type": "string", "minLength": 1},
+    "stream": {"type": "boolean"},
+    "max_tokens": {"type": "integer", "minimum": 1},
+    "temperature": {"type": "number", "minimum": 0, "maximum": 5},
+    "top_p": {"type": "number", "minimum": 0, "maximum": 2},
+    "seed": {"type": "integer"},
+}
+CHAT: JsonObj = {
+    "type": "object",
+    "properties": {
+        **_COMMON,
+        "messages": {
+            "type": "array",
+            "minItems": 1,
+            "items": {"type": "object", "properties": {"role": {"type": "string"}}, "required": ["role"]},
+        },
+        "max_completion_tokens": {"type": "integer", "minimum": 1},
+        "response_format": {"type": "object", "properties": {"type": {"type": "string"}}, "required": ["type"]},
+    },
+    "required": ["model", "messages"],
+}
+COMPLETIONS: JsonObj = {
+    "type": "object",
+    "properties": {**_COMMON, "prompt": _TEXT_LIST},
+    "required": ["model", "prompt"],
+}
+EMBEDDINGS: JsonObj = {
+    "type": "object",
+    "properties": {
+        "model": {"type": "string", "minLength": 1},
+        "input": _TEXT_LIST,
+        "encoding_format": {"type": "string", "enum": ["float", "base64"]},
+    },
+    "required": ["model", "input"],
+}
+RESPONSES: JsonObj = {
+    "type": "object",
+    "properties": {
+        "model": {"type": "string", "minLength": 1},
+        "input": {"anyOf": [{"type": "string"}, {"type": "array"}]},
+        "instructions": {"type": "string"},
+        "max_output_tokens": {"type": "integer", "minimum": 1},
+        "stream": {"type": "boolean"},
+    },
+    "required": ["model", "input"],
+}
+_TEXT_KINDS: frozenset[Kind] = frozenset({"text-generation", "openai-chat"})
+
+
+async def _body(request: Request, schema: JsonObj, kinds: frozenset[Kind]) -> tuple[JsonObj, ModelSpec]:
+    payload = parse_json_object(await request.body())
+    validate(schema, payload)
+    name = str(payload["model"])
+    spec = find(name)
+    if spec is None or spec.kind not in kinds:
+        raise no_such_model(name)
+    return payload, spec
+
+
+async def chat_completions(request: Request) -> Response:
+    payload, spec = await _body(request, CHAT, _TEXT_KINDS)
+    ids = new_ids(emulator_state(request))
+    limit = payload.get("max_completion_tokens", payload.get("max_tokens", 256))
+    completion = text.complete(spec.name, {**payload, "max_tokens": limit})
+    reasoning = spec.kind == "openai-chat"
+    if payload.get("stream") is True:
+        chunks = chat_chunks(spec.name, completion, ident=ids.ident, created=ids.created, reasoning=reasoning)
+        return sse_response(events_of(chunks), emulator_state(request).token_delay)
+    body = chat_completion(spec.name, completion, ident=ids.ident, created=ids.created, reasoning=reasoning)
+    response_format = as_obj(payload.get("response_format")) or {}
+    if response_format.get("type") in ("json_object", "json_schema"):
+        body["choices"][0]["message"]["content"] = text.dumps_compact(text.json_mode_object(spec.name, payload))
+    return JSONResponse(body)
+
+
+async def completions(request: Request) -> Response:
+    payload, spec = await _body(request, COMPLETIONS, _TEXT_KINDS)
+    ids = new_ids(emulator_state(request))
+    prompt = payload["prompt"]
+    completion = text.complete(spec.name, {**payload, "prompt": prompt if isinstance(prompt, str) else prompt[0]})
+    if payload.get("stream") is True:
+        chunks = text_completion_chunks(spec.name, completion, ident=ids.ident, created=ids.created)
+        return sse_response(events_of(chunks), emulator_state(request).token_delay)
+    return JSONResponse(text_completion(spec.name, completion, ident=ids.ident, created=ids.created))
+
+
+async def embeddings(request: Request) -> Response:
+    payload, spec = await _body(request, EMBEDDINGS, frozenset({"embeddings"}))
+    raw = payload["input"]
+    texts = [raw] if isinstance(raw, str) else [str(t) for t in raw]
+    vectors = [embed(t, spec.dimensions) for t in texts]
+    tokens = sum(text.count_tokens(t) for t in texts)
+    return JSONResponse(embedding_list(spec.name, vectors, tokens, str(payload.get("encoding_format", "float"))))
+
+
+async def responses(request: Request) -> Response:
+    payload = parse_json_object(await request.body())
+    validate(RESPONSES, payload)
+    name = str(payload["model"])
+    spec = find(name)
+    if spec is None:
+        raise no_such_model(name)
+    if spec.kind != "openai-chat":
+        raise bad_input(f"model {name} does not support the Responses API (only gpt-oss models do) at '/model'")
+    if payload.get("stream") is True:
+        raise bad_input("the Responses API does not stream on Workers AI at '/stream'")
+    ids = new_ids(emulator_state(request))
+    completion = text.complete(spec.name, payload, limit_key="max_output_tokens", default_limit=512)
+    return JSONResponse(response_object(spec.name, completion, ident=ids.ident, created=ids.created, request=payload))

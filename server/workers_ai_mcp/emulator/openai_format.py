@@ -1,0 +1,139 @@
+"""OpenAI-shaped objects: chat.completion(.chunk), text_completion, embedding lists, Responses."""
+
+from __future__ import annotations
+
+import base64
+import struct
+from typing import Any
+
+from .envelope import JsonObj
+from .generate_text import MARK, Completion
+
+REASONING = f"{MARK} No reasoning happens here; this is a local test double."
+
+
+def chat_completion(model: str, completion: Completion, *, ident: str, created: int, reasoning: bool) -> JsonObj:
+    message: JsonObj = {"role": "assistant", "content": completion.text, "refusal": None}
+    if reasoning:
+        message["reasoning_content"] = REASONING
+    return {
+        "id": f"chatcmpl-{ident}",
+        "object": "chat.completion",
+        "created": created,
+        "model": model,
+        "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": completion.finish_reason}],
+        "usage": completion.usage(),
+    }
+
+
+def chat_chunks(model: str, completion: Completion, *, ident: str, created: int, reasoning: bool) -> list[JsonObj]:
+    """Role chunk, optional reasoning chunk, one chunk per token, finish chunk, usage-only chunk."""
+
+    def chunk(delta: JsonObj, finish: str | None = None) -> JsonObj:
+        choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
+        return {
+            "id": f"chatcmpl-{ident}",
+            "object": "chat.completion.chunk",
+            "created": created,
+            "model": model,
+            "choices": [choice],
+        }
+
+    chunks = [chunk({"role": "assistant", "content": ""})]
+    if reasoning:
+        chunks.append(chunk({"reasoning_content": REASONING}))
+    chunks += [chunk({"content": token}) for token in completion.tokens]
+    chunks.append(chunk({}, completion.finish_reason))
+    usage = chunk({})
+    usage["choices"], usage["usage"] = [], completion.usage()
+    chunks.append(usage)
+    return chunks
+
+
+def text_completion(model: str, completion: Completion, *, ident: str, created: int) -> JsonObj:
+    choice = {"index": 0, "text": completion.text, "logprobs": None, "finish_reason": completion.finish_reason}
+    return {
+        "id": f"cmpl-{ident}",
+        "object": "text_completion",
+        "created": created,
+        "model": model,
+        "choices": [choice],
+        "usage": completion.usage(),
+    }
+
+
+def text_completion_chunks(model: str, completion: Completion, *, ident: str, created: int) -> list[JsonObj]:
+    def chunk(text: str, finish: str | None) -> JsonObj:
+        choice = {"index": 0, "text": text, "logprobs": None, "finish_reason": finish}
+        return {
+            "id": f"cmpl-{ident}",
+            "object": "text_completion",
+            "created": created,
+            "model": model,
+            "choices": [choice],
+        }
+
+    chunks = [chunk(token, None) for token in completion.tokens]
+    chunks.append(chunk("", completion.finish_reason))
+    last = chunk("", None)
+    last["choices"], last["usage"] = [], completion.usage()
+    chunks.append(last)
+    return chunks
+
+
+def embedding_list(model: str, vectors: list[list[float]], prompt_tokens: int, encoding: str) -> JsonObj:
+    def encode(vector: list[float]) -> Any:
+        if encoding == "base64":  # what the OpenAI SDKs ask for by default: little-endian float32
+            return base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode()
+        return vector
+
+    data = [{"object": "embedding", "index": i, "embedding": encode(v)} for i, v in enumerate(vectors)]
+    usage = {"prompt_tokens": prompt_tokens, "total_tokens": prompt_tokens}
+    return {"object": "list", "data": data, "model": model, "usage": usage}
+
+
+def response_object(model: str, completion: Completion, *, ident: str, created: int, request: JsonObj) -> JsonObj:
+    """A completed Responses API object with a reasoning item and one output message."""
+    reasoning_tokens = len(REASONING.split())
+    output: list[JsonObj] = [
+        {
+            "type": "reasoning",
+            "id": f"rs_{ident}",
+            "summary": [],
+            "content": [{"type": "reasoning_text", "text": REASONING}],
+        },
+        {
+            "type": "message",
+            "id": f"msg_{ident}",
+            "status": "completed",
+            "role": "assistant",
+            "content": [{"type": "output_text", "text": completion.text, "annotations": []}],
+        },
+    ]
+    incomplete = completion.finish_reason == "length"
+    return {
+        "id": f"resp_{ident}",
+        "object": "response",
+        "created_at": created,
+        "status": "incomplete" if incomplete else "completed",
+        "incomplete_details": {"reason": "max_output_tokens"} if incomplete else None,
+        "error": None,
+        "model": model,
+        "instructions": request.get("instructions"),
+        "max_output_tokens": request.get("max_output_tokens"),
+        "output": output,
+        "parallel_tool_calls": True,
+        "reasoning": request.get("reasoning") or {"effort": "medium", "summary": None},
+        "temperature": request.get("temperature", 1.0),
+        "top_p": request.get("top_p", 1.0),
+        "text": {"format": {"type": "text"}},
+        "tool_choice": "auto",
+        "tools": [],
+        "usage": {
+            "input_tokens": completion.prompt_tokens,
+            "input_tokens_details": {"cached_tokens": 0},
+            "output_tokens": completion.completion_tokens + reasoning_tokens,
+            "output_tokens_details": {"reasoning_tokens": reasoning_tokens},
+            "total_tokens": completion.prompt_tokens + completion.completion_tokens + reasoning_tokens,
+        },
+    }
