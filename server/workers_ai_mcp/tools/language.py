@@ -9,9 +9,10 @@ from pydantic import BaseModel, Field
 
 from ..client import JsonResult
 from ..client.errors import ResponseDecodeError
-from ..jsonvalues import as_dict
+from ..jsonvalues import as_dict, dicts
 from ..state import AppState
 from ._common import AppContext, add_inference_tool, model_param, state_of, tool_errors
+from .chat_support import COMPACT
 
 LanguageCode = Annotated[
     str,
@@ -52,6 +53,73 @@ async def translate(
     return Translation(translated_text=translated, source_lang=source_lang, target_lang=target_lang, model=chosen)
 
 
+class Summary(BaseModel):
+    model_config = COMPACT
+
+    summary: str
+    model: str
+
+
+class Label(BaseModel):
+    model_config = COMPACT
+
+    label: str
+    score: float
+
+
+class TextLabels(BaseModel):
+    model_config = COMPACT
+
+    labels: list[Label]
+    model: str
+
+
+@tool_errors
+async def summarize(
+    text: Annotated[str, Field(min_length=1, max_length=100_000, description="The text to summarize.")],
+    ctx: AppContext,
+    max_length: Annotated[
+        int | None, Field(ge=1, le=1024, description="Longest summary in tokens (model default 1024).")
+    ] = None,
+    model: Annotated[str | None, model_param("summarization")] = None,
+) -> Summary:
+    """Summarize a text with a Workers AI summarization model (BART large CNN by default, best for news-style prose)."""
+    state = state_of(ctx)
+    chosen = model or state.settings.summarize_model
+    inputs: dict[str, object] = {"input_text": text}
+    if max_length is not None:
+        inputs["max_length"] = max_length
+    result = await state.client.run(chosen, inputs)
+    summary = as_dict(result.data).get("summary") if isinstance(result, JsonResult) else None
+    if not isinstance(summary, str):
+        raise ResponseDecodeError(f"{chosen} answered without a summary; is it a summarization model?")
+    return Summary(summary=summary, model=chosen)
+
+
+@tool_errors
+async def classify_text(
+    text: Annotated[str, Field(min_length=1, max_length=20_000, description="The text to classify.")],
+    ctx: AppContext,
+    model: Annotated[str | None, model_param("text classification")] = None,
+) -> TextLabels:
+    """Classify a text with a Workers AI text classifier; the default (DistilBERT SST-2) scores sentiment."""
+    state = state_of(ctx)
+    chosen = model or state.settings.classify_text_model
+    result = await state.client.run(chosen, {"text": text})
+    items = dicts(result.data) if isinstance(result, JsonResult) else []
+    labels = [
+        Label(label=item["label"], score=float(item["score"]))
+        for item in items
+        if isinstance(item.get("label"), str) and isinstance(item.get("score"), int | float)
+    ]
+    if not labels:
+        raise ResponseDecodeError(f"{chosen} answered without labels and scores; is it a text classification model?")
+    labels.sort(key=lambda label: label.score, reverse=True)
+    return TextLabels(labels=labels, model=chosen)
+
+
 def register(server: MCPServer[AppState]) -> None:
     """Add the language tools to `server`."""
     add_inference_tool(server, translate, title="Translate text")
+    add_inference_tool(server, summarize, title="Summarize text")
+    add_inference_tool(server, classify_text, title="Classify text")

@@ -1,11 +1,214 @@
-"""Tools of the text family (being written)."""
+"""Text generation tools: chat, complete, respond."""
 
 from __future__ import annotations
 
-from mcp.server import MCPServer
+from typing import Annotated, Any, Literal
 
+from mcp.server import MCPServer
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..client import JsonResult, NotFoundError
+from ..client.errors import InvalidRequestError, ResponseDecodeError
+from ..jsonvalues import as_dict
 from ..state import AppState
+from ._common import AppContext, add_inference_tool, model_param, state_of, tool_errors
+from .chat_support import (
+    COMPACT,
+    StreamProgress,
+    Usage,
+    check_json_schema,
+    progress_token,
+    read_answer,
+    responses_reasoning,
+    responses_text,
+    trimmed_output,
+    usage_field,
+    usage_of,
+)
+
+# Message and prompt lengths follow the Llama 3.1 schema (131072 characters).
+MAX_TEXT = 131_072
+# Cloudflare code for "no such model": that must surface, not trigger the /ai/run fallback of `complete`.
+NO_SUCH_MODEL = 5007
+
+
+class ChatMessage(BaseModel):
+    model_config = COMPACT
+
+    role: Literal["system", "user", "assistant", "tool"]
+    content: str = Field(max_length=MAX_TEXT)
+
+
+class ChatResult(BaseModel):
+    model_config = COMPACT | ConfigDict(serialize_by_alias=True)
+
+    text: str
+    model: str
+    usage: Usage | None = usage_field()
+    finish_reason: str | None = None
+    json_value: dict[str, Any] | list[Any] | None = Field(default=None, alias="json", description="Parsed JSON.")
+    tool_calls: list[dict[str, Any]] | None = None
+
+
+class Completion(BaseModel):
+    model_config = COMPACT
+    text: str
+    model: str
+    usage: Usage | None = usage_field()
+    finish_reason: str | None = None
+
+
+class RespondResult(BaseModel):
+    model_config = COMPACT
+    text: str
+    model: str
+    usage: Usage | None = usage_field()
+    output: list[dict[str, Any]] = Field(description="Raw output items, long strings cut.")
+    reasoning: str | None = None
+
+
+MaxTokens = Annotated[int, Field(ge=1, le=8192, description="Most tokens to generate.")]
+Temperature = Annotated[float | None, Field(ge=0, le=5, description="Randomness, 0-5 (model default 0.6).")]
+
+
+@tool_errors
+async def chat(
+    ctx: AppContext,
+    prompt: Annotated[
+        str | None, Field(min_length=1, max_length=MAX_TEXT, description="A single user message.")
+    ] = None,
+    messages: Annotated[
+        list[ChatMessage] | None, Field(min_length=1, max_length=500, description="The conversation, oldest first.")
+    ] = None,
+    system: Annotated[str | None, Field(max_length=MAX_TEXT, description="System message put first.")] = None,
+    max_tokens: MaxTokens = 1024,
+    temperature: Temperature = None,
+    top_p: Annotated[float | None, Field(ge=0.001, le=1)] = None,
+    top_k: Annotated[int | None, Field(ge=1, le=50)] = None,
+    seed: Annotated[int | None, Field(ge=1, le=9_999_999_999)] = None,
+    repetition_penalty: Annotated[float | None, Field(ge=0, le=2)] = None,
+    frequency_penalty: Annotated[float | None, Field(ge=0, le=2)] = None,
+    presence_penalty: Annotated[float | None, Field(ge=0, le=2)] = None,
+    json_schema: Annotated[
+        dict[str, Any] | None, Field(description="JSON Schema the answer must follow; the result's json holds it.")
+    ] = None,
+    model: Annotated[str | None, model_param("chat")] = None,
+) -> ChatResult:
+    """Chat with a Workers AI text-generation model (Llama 3.3 70B by default). Give `prompt` or `messages`."""
+    if (prompt is None) == (messages is None):
+        raise InvalidRequestError("Give either prompt (one user message) or messages (a conversation), not both.")
+    if json_schema is not None:
+        check_json_schema(json_schema)
+    state = state_of(ctx)
+    chosen = model or state.settings.chat_model
+    turns: list[dict[str, Any]] = [{"role": "system", "content": system}] if system is not None else []
+    if messages is not None:
+        turns += [message.model_dump() for message in messages]
+    else:
+        turns.append({"role": "user", "content": prompt})
+    inputs: dict[str, Any] = {"messages": turns, "max_tokens": max_tokens}
+    sampling = {
+        "temperature": temperature,
+        "top_p": top_p,
+        "top_k": top_k,
+        "seed": seed,
+        "repetition_penalty": repetition_penalty,
+        "frequency_penalty": frequency_penalty,
+        "presence_penalty": presence_penalty,
+    }
+    inputs |= {name: value for name, value in sampling.items() if value is not None}
+    if json_schema is not None:
+        inputs["response_format"] = {"type": "json_schema", "json_schema": json_schema}
+    elif progress_token(ctx) is not None:  # JSON mode does not stream
+        progress = StreamProgress(ctx, total=max_tokens)
+        streamed = await state.client.stream_run(chosen, inputs, progress.on_event)
+        usage = usage_of(streamed.usage)
+        await progress.finish(usage)
+        return ChatResult(
+            text=streamed.text,
+            model=chosen,
+            usage=usage,
+            finish_reason=streamed.finish_reason,
+            tool_calls=[as_dict(call) for call in streamed.tool_calls] or None,
+        )
+    result = await state.client.run(chosen, inputs)
+    answer = read_answer(_json_data(result, chosen), chosen, want_json=json_schema is not None)
+    return ChatResult(
+        text=answer.text,
+        model=chosen,
+        usage=answer.usage,
+        finish_reason=answer.finish_reason,
+        json=answer.json,
+        tool_calls=answer.tool_calls or None,
+    )
+
+
+@tool_errors
+async def complete(
+    prompt: Annotated[str, Field(min_length=1, max_length=MAX_TEXT, description="Text to continue, sent as is.")],
+    ctx: AppContext,
+    max_tokens: MaxTokens = 256,
+    temperature: Temperature = None,
+    model: Annotated[str | None, model_param("text completion")] = None,
+) -> Completion:
+    """Continue a raw prompt with no chat template (text completion, Llama 3.1 8B by default)."""
+    state = state_of(ctx)
+    chosen = model or state.settings.complete_model
+    options: dict[str, Any] = {"max_tokens": max_tokens}
+    if temperature is not None:
+        options["temperature"] = temperature
+    try:
+        result = await state.client.completions({"model": chosen, "prompt": prompt, **options})
+    except NotFoundError as exc:
+        if exc.code == NO_SUCH_MODEL:
+            raise
+        # Cloudflare does not document /v1/completions; where it is missing, run the model raw.
+        fallback = await state.client.run(chosen, {"prompt": prompt, "raw": True, **options})
+        answer = read_answer(_json_data(fallback, chosen), chosen)
+    else:
+        answer = read_answer(result.data, chosen)
+    return Completion(text=answer.text, model=chosen, usage=answer.usage, finish_reason=answer.finish_reason)
+
+
+@tool_errors
+async def respond(
+    input: Annotated[str, Field(min_length=1, max_length=MAX_TEXT, description="The request for the model.")],
+    ctx: AppContext,
+    instructions: Annotated[str | None, Field(max_length=MAX_TEXT, description="System-level guidance.")] = None,
+    max_output_tokens: Annotated[
+        int | None, Field(ge=1, le=32_768, description="Most tokens, reasoning included.")
+    ] = None,
+    model: Annotated[str | None, model_param("the Responses API")] = None,
+) -> RespondResult:
+    """Ask a reasoning model through the OpenAI Responses API (gpt-oss-120b by default); gives text and reasoning."""
+    state = state_of(ctx)
+    chosen = model or state.settings.respond_model
+    body: dict[str, Any] = {"model": chosen, "input": input}
+    if instructions is not None:
+        body["instructions"] = instructions
+    if max_output_tokens is not None:
+        body["max_output_tokens"] = max_output_tokens
+    result = await state.client.responses(body)
+    data = as_dict(result.data)
+    if not isinstance(data.get("output"), list) and not isinstance(data.get("output_text"), str):
+        raise ResponseDecodeError(f"{chosen} gave no Responses API output; use a gpt-oss model or the chat tool.")
+    return RespondResult(
+        text=responses_text(data),
+        model=chosen,
+        usage=usage_of(data.get("usage")),
+        output=trimmed_output(data),
+        reasoning=responses_reasoning(data),
+    )
+
+
+def _json_data(result: object, model: str) -> Any:
+    if not isinstance(result, JsonResult):
+        raise ResponseDecodeError(f"{model} answered with binary data; is it a text-generation model?")
+    return result.data
 
 
 def register(server: MCPServer[AppState]) -> None:
-    """Add this family's tools to `server`."""
+    """Add the text generation tools to `server`."""
+    add_inference_tool(server, chat, title="Chat with a model")
+    add_inference_tool(server, complete, title="Complete text")
+    add_inference_tool(server, respond, title="Ask a reasoning model")

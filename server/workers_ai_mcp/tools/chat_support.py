@@ -1,0 +1,216 @@
+"""What the text tools share: reading answers in Cloudflare's and OpenAI's shapes, and streaming progress."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from pydantic import ConfigDict, Field
+
+from ..client import StreamEvent
+from ..client.errors import InvalidRequestError, ResponseDecodeError
+from ..jsonvalues import as_dict, as_list, dicts
+from ._common import AppContext
+
+# Progress while streaming: at most one notification per interval, unless this many chunks arrived.
+PROGRESS_INTERVAL = 0.1
+PROGRESS_EVERY = 16
+PROGRESS_TAIL = 200
+# `respond` returns the raw output items, with long strings cut and at most this many items.
+OUTPUT_ITEMS = 20
+OUTPUT_STRING = 1000
+
+
+# Token counts: {prompt_tokens, completion_tokens, total_tokens} (a plain dict keeps tools/list small).
+Usage = dict[str, int]
+
+
+def usage_field() -> Any:
+    """`Field` of an optional `usage` result member."""
+    return Field(default=None, description="prompt_tokens, completion_tokens, total_tokens")
+
+
+def _strip_titles(schema: dict[str, Any]) -> None:
+    schema.pop("title", None)
+    for member in as_dict(schema.get("properties")).values():
+        as_dict(member).pop("title", None)
+
+
+# Result models drop the generated titles ("Text", "Model", ...): they repeat the names and cost tools/list bytes.
+COMPACT = ConfigDict(json_schema_extra=_strip_titles)
+
+
+def usage_of(value: object) -> Usage | None:
+    """Usage from `{prompt_tokens, completion_tokens}` or the Responses API's `{input_tokens, output_tokens}`."""
+    data = as_dict(value)
+    if not data:
+        return None
+    prompt = _int(data.get("prompt_tokens", data.get("input_tokens")))
+    completion = _int(data.get("completion_tokens", data.get("output_tokens")))
+    total = _int(data.get("total_tokens")) or prompt + completion
+    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": total}
+
+
+@dataclass
+class Answer:
+    """The text (and JSON, usage, tool calls) of one model answer, whatever its format."""
+
+    text: str
+    json: Any = None
+    usage: Usage | None = None
+    finish_reason: str | None = None
+    tool_calls: list[dict[str, Any]] = field(default_factory=list[dict[str, Any]])
+
+
+def read_answer(data: object, model: str, *, want_json: bool = False) -> Answer:
+    """Read `{"response": ...}` (native), `{"choices": [...]}` (OpenAI) or `{"output": [...]}` (Responses)."""
+    body = as_dict(data)
+    answer: Answer
+    if isinstance(body.get("choices"), list):
+        choices = dicts(body.get("choices"))
+        choice = choices[0] if choices else {}
+        message = as_dict(choice.get("message"))
+        content = message.get("content")
+        text = content if isinstance(content, str) else _parts_text(content) or _str(choice.get("text"))
+        answer = Answer(text, finish_reason=_str(choice.get("finish_reason")) or None)
+        answer.tool_calls = dicts(message.get("tool_calls"))
+    elif "response" in body:
+        response = body["response"]
+        if isinstance(response, dict | list):
+            answer = Answer(json.dumps(response, ensure_ascii=False), json=response)
+        else:
+            answer = Answer(_str(response))
+        answer.tool_calls = dicts(body.get("tool_calls"))
+        answer.finish_reason = _str(body.get("finish_reason")) or None
+    elif isinstance(body.get("output"), list) or isinstance(body.get("output_text"), str):
+        answer = Answer(responses_text(body))
+    else:
+        raise ResponseDecodeError(f"{model} answered without any text; is it a text-generation model?")
+    answer.usage = usage_of(body.get("usage"))
+    if want_json and answer.json is None:
+        answer.json = _parse_json(answer.text)
+    return answer
+
+
+def responses_text(body: dict[str, Any]) -> str:
+    """The answer text of a Responses API object: `output_text`, else its `output_text` content parts."""
+    top = body.get("output_text")
+    if isinstance(top, str) and top:
+        return top
+    parts = [
+        _str(part.get("text"))
+        for item in dicts(body.get("output"))
+        for part in dicts(item.get("content"))
+        if part.get("type") == "output_text"
+    ]
+    return "".join(parts)
+
+
+def responses_reasoning(body: dict[str, Any]) -> str | None:
+    """The reasoning text of a Responses API object (reasoning items' content and summaries), if any."""
+    texts = [
+        _str(part.get("text"))
+        for item in dicts(body.get("output"))
+        if item.get("type") == "reasoning"
+        for part in dicts(item.get("content")) + dicts(item.get("summary"))
+    ]
+    joined = "\n".join(text for text in texts if text)
+    return joined or None
+
+
+def trimmed_output(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The raw `output` items, at most `OUTPUT_ITEMS`, with long strings cut."""
+    return [as_dict(_trim(item)) for item in dicts(body.get("output"))[:OUTPUT_ITEMS]]
+
+
+def check_json_schema(schema: dict[str, Any]) -> None:
+    """Refuse (before sending) a `json_schema` that is not a JSON Schema."""
+    from jsonschema import SchemaError, validators
+
+    try:
+        validators.validator_for(schema).check_schema(schema)  # pyright: ignore[reportUnknownMemberType]
+    except SchemaError as exc:
+        raise InvalidRequestError(f"json_schema is not a valid JSON Schema: {exc.message}") from None
+
+
+def progress_token(ctx: AppContext) -> str | int | None:
+    """The progress token of this call, if the client asked for progress.
+
+    Present over stdio and HTTP, and from an in-memory `mcp.Client(mode="legacy")`. The in-memory
+    client's default "auto" (2026-07-28) mode reports progress through its callback without putting a
+    token in `_meta`, so we cannot see that it wants progress and such calls are not streamed.
+    """
+    meta = ctx.request_context.meta
+    token = meta.get("progress_token") if meta else None
+    return token if isinstance(token, str | int) else None
+
+
+class StreamProgress:
+    """Turns stream events into throttled progress notifications: at most one per
+    `PROGRESS_INTERVAL` seconds unless `PROGRESS_EVERY` chunks arrived since the last, and a final one."""
+
+    def __init__(self, ctx: AppContext, total: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self._ctx = ctx
+        self._total = total
+        self._clock = clock
+        self.text = ""
+        self.chunks = 0
+        self._sent_chunks = 0
+        self._sent_progress = -1
+        self._last = -math.inf
+
+    async def on_event(self, event: StreamEvent) -> None:
+        if not event.text:
+            return
+        self.text += event.text
+        self.chunks += 1
+        now = self._clock()
+        if now - self._last >= PROGRESS_INTERVAL or self.chunks - self._sent_chunks >= PROGRESS_EVERY:
+            await self._send(self.chunks, now)
+
+    async def finish(self, usage: Usage | None) -> None:
+        """The final notification (unless the last one already said everything)."""
+        progress = max(self.chunks, usage.get("completion_tokens", 0) if usage else 0)
+        if self._sent_progress < progress or self._sent_chunks < self.chunks:
+            await self._send(max(progress, self._sent_progress + 1), self._clock())
+
+    async def _send(self, progress: int, now: float) -> None:
+        self._last = now
+        self._sent_chunks = self.chunks
+        self._sent_progress = progress
+        text = self.text if len(self.text) <= PROGRESS_TAIL else "…" + self.text[-(PROGRESS_TAIL - 1) :]
+        await self._ctx.report_progress(progress=progress, total=self._total, message=text)
+
+
+def _parse_json(text: str) -> Any:
+    try:
+        value: object = json.loads(text)
+    except ValueError:
+        return None
+    return cast(Any, value) if isinstance(value, dict | list) else None
+
+
+def _parts_text(content: object) -> str:
+    return "".join(_str(part.get("text")) for part in dicts(content))
+
+
+def _trim(value: object) -> object:
+    if isinstance(value, str):
+        return value if len(value) <= OUTPUT_STRING else value[: OUTPUT_STRING - 1] + "…"
+    if mapping := as_dict(value):
+        return {key: _trim(item) for key, item in mapping.items()}
+    if items := as_list(value):
+        return [_trim(item) for item in items]
+    return value
+
+
+def _int(value: object) -> int:
+    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0
+
+
+def _str(value: object) -> str:
+    return value if isinstance(value, str) else ""

@@ -1,0 +1,360 @@
+"""The chat tool through a real MCP session against the emulator: bodies, formats, JSON mode, progress, errors."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, Protocol
+
+import anyio
+import httpx2
+import pytest
+from mcp import Client
+from mcp.shared.dispatcher import ProgressFnT
+from mcp.types import CallToolResult, TextContent
+from pydantic import SecretStr
+from starlette.applications import Starlette
+
+from conftest import SHARED_MODELS, make_settings
+from workers_ai_mcp.app import create_server
+from workers_ai_mcp.client.streaming import sse_data
+from workers_ai_mcp.emulator import EmulatorState, Fault
+from workers_ai_mcp.settings import Settings
+
+LLAMA_33 = "@cf/meta/llama-3.3-70b-instruct-fp8-fast"
+GPT_OSS = "@cf/openai/gpt-oss-120b"
+RUN_PATH = f"/client/v4/accounts/test-account/ai/run/{LLAMA_33}"
+
+
+class Wire:
+    """What our server sent to the emulator (bodies included) and the raw bytes it answered."""
+
+    def __init__(self) -> None:
+        self.requests: list[httpx2.Request] = []
+        self.answers: list[bytes] = []
+
+    def bodies(self) -> list[dict[str, Any]]:
+        return [json.loads(request.content) for request in self.requests]
+
+    def transport(self, app: Starlette) -> httpx2.MockTransport:
+        forward = httpx2.ASGITransport(app=app)
+
+        async def handler(request: httpx2.Request) -> httpx2.Response:
+            self.requests.append(request)
+            response = await forward.handle_async_request(request)
+            body = await response.aread()
+            self.answers.append(body)
+            return httpx2.Response(response.status_code, headers=response.headers, content=body)
+
+        return httpx2.MockTransport(handler)
+
+
+class Call(Protocol):
+    async def __call__(
+        self, name: str, arguments: dict[str, Any], *, legacy: bool = False, progress: ProgressFnT | None = None
+    ) -> CallToolResult: ...
+
+
+@pytest.fixture
+def wire() -> Wire:
+    return Wire()
+
+
+@pytest.fixture
+def call(settings: Settings, emulator_app: Starlette, wire: Wire) -> Call:
+    """Call one tool in a fresh MCP session whose HTTP traffic `wire` records."""
+
+    async def call_tool(
+        name: str, arguments: dict[str, Any], *, legacy: bool = False, progress: ProgressFnT | None = None
+    ) -> CallToolResult:
+        with anyio.fail_after(10):
+            async with connect(settings, emulator_app, wire, legacy=legacy) as client:
+                return await client.call_tool(name, arguments, progress_callback=progress)
+
+    return call_tool
+
+
+@asynccontextmanager
+async def connect(
+    settings: Settings, app: Starlette, wire: Wire | None = None, *, legacy: bool = False
+) -> AsyncIterator[Client]:
+    """A real MCP session on our server backed by the emulator, opened in the test's own task.
+
+    (The shared `mcp_client` fixture is entered and left in different tasks under pytest-asyncio,
+    which anyio's cancel scopes refuse at teardown.) `legacy=True` puts the progress token in
+    `_meta`, where the tool can see it.
+    """
+    transport = wire.transport(app) if wire else httpx2.ASGITransport(app=app)
+    server = create_server(settings, transport=transport)
+    async with Client(server, mode="legacy" if legacy else "auto", raise_exceptions=True) as client:
+        yield client
+
+
+def text_of(result: CallToolResult) -> str:
+    return " ".join(block.text for block in result.content if isinstance(block, TextContent))
+
+
+def structured(result: CallToolResult) -> dict[str, Any]:
+    assert not result.is_error, text_of(result)
+    assert result.structured_content is not None
+    return result.structured_content
+
+
+async def test_a_prompt_becomes_one_user_message_on_the_native_run_route(call: Call, wire: Wire) -> None:
+    result = await call("chat", {"prompt": "Say hello to the otters", "system": "Be brief."})
+    data = structured(result)
+    assert data["model"] == LLAMA_33
+    assert data["text"].startswith("[emulator] You said: Say hello to the otters")
+    assert data["usage"]["completion_tokens"] > 0
+    assert data["usage"]["total_tokens"] == data["usage"]["prompt_tokens"] + data["usage"]["completion_tokens"]
+    assert data["json"] is None
+    assert [request.url.path for request in wire.requests] == [RUN_PATH]
+    assert wire.bodies() == [
+        {
+            "messages": [
+                {"role": "system", "content": "Be brief."},
+                {"role": "user", "content": "Say hello to the otters"},
+            ],
+            "max_tokens": 1024,
+        }
+    ]
+
+
+async def test_messages_and_sampling_options_are_sent_as_given(call: Call, wire: Wire) -> None:
+    messages = [
+        {"role": "user", "content": "What is an otter?"},
+        {"role": "assistant", "content": "A mammal."},
+        {"role": "user", "content": "Where do they live?"},
+    ]
+    options = {"max_tokens": 40, "temperature": 0.2, "top_p": 0.9, "top_k": 5, "seed": 7, "presence_penalty": 0.5}
+    data = structured(await call("chat", {"messages": messages, **options}))
+    assert "Where do they live?" in data["text"]
+    assert wire.bodies() == [{"messages": messages, **options}]
+
+
+async def test_a_tiny_token_limit_stops_the_answer_with_finish_reason_length(call: Call) -> None:
+    data = structured(await call("chat", {"prompt": "Tell me a long story", "max_tokens": 3}))
+    assert data["text"] == "[emulator] You said:"
+    assert data["usage"]["completion_tokens"] == 3
+
+
+async def test_an_openai_format_answer_from_gpt_oss_is_read(call: Call, wire: Wire) -> None:
+    data = structured(await call("chat", {"prompt": "Hello there", "model": GPT_OSS}))
+    assert data["model"] == GPT_OSS
+    assert data["text"].startswith("[emulator] You said: Hello there")
+    assert data["finish_reason"] == "stop"
+    assert data["usage"]["completion_tokens"] > 0
+    assert wire.requests[0].url.path.endswith(f"/ai/run/{GPT_OSS}")
+    assert "choices" in json.loads(wire.answers[0])["result"]
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        pytest.param({}, id="neither"),
+        pytest.param({"prompt": "hi", "messages": [{"role": "user", "content": "hi"}]}, id="both"),
+    ],
+)
+async def test_exactly_one_of_prompt_and_messages_is_required_and_nothing_is_sent_otherwise(
+    call: Call, emulator_state: EmulatorState, arguments: dict[str, Any]
+) -> None:
+    result = await call("chat", arguments)
+    assert result.is_error
+    assert "either prompt" in text_of(result)
+    assert emulator_state.requests == []
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        pytest.param({"prompt": "hi", "temperature": 5.5}, id="temperature"),
+        pytest.param({"prompt": "hi", "top_p": 1.5}, id="top_p-above-the-llama-3.3-limit"),
+        pytest.param({"prompt": "hi", "top_k": 0}, id="top_k"),
+        pytest.param({"prompt": "hi", "frequency_penalty": -1}, id="negative-penalty"),
+        pytest.param({"prompt": "hi", "max_tokens": 0}, id="max_tokens"),
+        pytest.param({"prompt": ""}, id="empty-prompt"),
+        pytest.param({"messages": []}, id="no-messages"),
+        pytest.param({"messages": [{"role": "robot", "content": "beep"}]}, id="unknown-role"),
+        pytest.param({"prompt": "hi", "json_schema": {"type": "nonsense"}}, id="invalid-json-schema"),
+        pytest.param({"prompt": "hi", "model": "../../user/tokens"}, id="crafted-model-id"),
+    ],
+)
+async def test_bad_arguments_are_refused_before_any_request(
+    call: Call, emulator_state: EmulatorState, arguments: dict[str, Any]
+) -> None:
+    result = await call("chat", arguments)
+    assert result.is_error, result
+    assert emulator_state.requests == []
+
+
+async def test_json_schema_asks_for_json_mode_and_returns_the_object(call: Call, wire: Wire) -> None:
+    schema = {
+        "type": "object",
+        "properties": {"city": {"type": "string"}, "population": {"type": "integer", "minimum": 1}},
+        "required": ["city", "population"],
+    }
+    updates: list[float] = []
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        updates.append(progress)
+
+    result = await call(
+        "chat", {"prompt": "Largest city in Peru?", "json_schema": schema}, legacy=True, progress=on_progress
+    )
+    data = structured(result)
+    assert isinstance(data["json"], dict)
+    assert set(data["json"]) == {"city", "population"}
+    assert json.loads(data["text"]) == data["json"]
+    assert json.loads(text_of(result))["json"] == data["json"]  # the text block uses the same names
+    body = wire.bodies()[0]
+    assert body["response_format"] == {"type": "json_schema", "json_schema": schema}
+    assert "stream" not in body  # JSON mode does not stream, progress token or not
+    assert updates == []
+
+
+async def test_with_a_progress_token_the_answer_streams_as_growing_progress_notifications(
+    call: Call, wire: Wire, emulator_state: EmulatorState
+) -> None:
+    emulator_state.token_delay = 0
+    updates: list[tuple[float, float | None, str]] = []
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        updates.append((progress, total, message or ""))
+
+    prompt = " ".join(f"word{i}" for i in range(30))
+    with anyio.fail_after(10):
+        result = await call("chat", {"prompt": prompt, "max_tokens": 200}, legacy=True, progress=on_progress)
+    data = structured(result)
+    assert wire.bodies()[0]["stream"] is True
+    streamed = ""
+    async for payload in sse_data(_lines(wire.answers[0])):
+        if payload != "[DONE]":
+            streamed += json.loads(payload).get("response", "")
+    assert data["text"] == streamed and len(streamed) > 200
+    assert data["usage"]["completion_tokens"] > 16
+    assert len(updates) >= 3
+    progress = [update[0] for update in updates]
+    assert progress == sorted(set(progress))  # in order, strictly increasing
+    assert all(update[1] == 200 for update in updates)
+    ends = [_end_in(streamed, update[2]) for update in updates]
+    assert ends == sorted(ends)  # the text so far only grows
+    assert ends[-1] == len(streamed)
+    assert progress[-1] == data["usage"]["completion_tokens"]
+
+
+async def test_gpt_oss_streams_openai_chunks_into_the_same_progress(call: Call, wire: Wire) -> None:
+    updates: list[str] = []
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        updates.append(message or "")
+
+    result = await call("chat", {"prompt": "Hi", "model": GPT_OSS}, legacy=True, progress=on_progress)
+    data = structured(result)
+    assert wire.bodies()[0]["stream"] is True
+    assert data["text"].startswith("[emulator] You said: Hi")
+    assert updates
+    assert data["text"].endswith(updates[-1].removeprefix("…"))
+
+
+async def test_without_a_progress_token_one_plain_request_is_made(call: Call, wire: Wire) -> None:
+    structured(await call("chat", {"prompt": "hi"}, legacy=True))
+    assert len(wire.requests) == 1
+    assert "stream" not in wire.bodies()[0]
+
+
+async def test_an_unknown_model_points_to_list_models(call: Call, emulator_state: EmulatorState) -> None:
+    result = await call("chat", {"prompt": "hi", "model": "@cf/nobody/no-such-model"})
+    assert result.is_error
+    assert "list_models" in text_of(result)
+    assert len(emulator_state.requests) == 1
+
+
+async def test_a_refused_token_names_cloudflare_api_token(tmp_path: Path, emulator_app: Starlette) -> None:
+    settings = make_settings(tmp_path, api_token=SecretStr("not-the-token"))
+    async with Client(create_server(settings, transport=httpx2.ASGITransport(app=emulator_app))) as client:
+        result = await client.call_tool("chat", {"prompt": "hi"})
+    assert result.is_error
+    assert "CLOUDFLARE_API_TOKEN" in text_of(result)
+    assert "not-the-token" not in text_of(result)
+
+
+async def test_capacity_errors_are_retried_then_reported(call: Call, emulator_state: EmulatorState) -> None:
+    emulator_state.inject(Fault.RATE_LIMIT_3040, Fault.RATE_LIMIT_3040, Fault.RATE_LIMIT_3040)
+    result = await call("chat", {"prompt": "hi"})
+    assert result.is_error
+    assert "capacity" in text_of(result) and "3 attempts" in text_of(result)
+    assert len(emulator_state.requests) == 3
+
+
+async def test_one_unavailable_answer_is_retried_and_the_call_succeeds(
+    call: Call, emulator_state: EmulatorState
+) -> None:
+    emulator_state.inject(Fault.UNAVAILABLE_503)
+    data = structured(await call("chat", {"prompt": "hi"}))
+    assert data["text"].startswith("[emulator]")
+    assert len(emulator_state.requests) == 2
+
+
+async def test_a_hanging_model_ends_at_the_deadline(
+    tmp_path: Path, emulator_app: Starlette, emulator_state: EmulatorState
+) -> None:
+    emulator_state.inject(Fault.HANG)
+    settings = make_settings(tmp_path, timeout=0.5)
+    async with Client(create_server(settings, transport=httpx2.ASGITransport(app=emulator_app))) as client:
+        with anyio.fail_after(5):
+            result = await client.call_tool("chat", {"prompt": "hi"})
+    assert result.is_error
+    assert "0.5 s" in text_of(result)
+
+
+def _real_branch(model_file: str, title: str) -> dict[str, Any]:
+    path = SHARED_MODELS / model_file
+    if not path.exists():
+        pytest.skip(f"Cloudflare's schemas are not at {SHARED_MODELS}")
+    schema = json.loads(path.read_text())["schema"]["input"]
+    # Cloudflare's "Async Batch" branch has no `required`, so every body matches it and the
+    # top-level oneOf can never hold; check against the branch the body is meant for.
+    branches = [branch for branch in _branches(schema) if branch.get("title") == title]
+    assert len(branches) == 1
+    return branches[0]
+
+
+def _branches(schema: dict[str, Any]) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    for branch in schema.get("oneOf", []):
+        found += [branch, *_branches(branch)]
+    return found
+
+
+@pytest.mark.parametrize("model_file", ["llama-3.3-70b-instruct-fp8-fast.json", "llama-3.1-8b-instruct-fp8.json"])
+async def test_chat_bodies_validate_against_cloudflares_own_schemas(call: Call, wire: Wire, model_file: str) -> None:
+    from jsonschema import Draft202012Validator
+
+    branch = _real_branch(model_file, "Messages")
+    edge = {"temperature": 5, "top_p": 0.001, "top_k": 50, "seed": 9_999_999_999, "repetition_penalty": 2}
+    edge |= {"frequency_penalty": 0, "presence_penalty": 2, "max_tokens": 8192}
+    calls: list[dict[str, Any]] = [
+        {"prompt": "hi", "system": "Be brief.", **edge},
+        {"messages": [{"role": "user", "content": "hi"}, {"role": "tool", "content": "42"}], "top_p": 1},
+        {"prompt": "hi", "json_schema": {"type": "object", "properties": {"a": {"type": "string"}}}},
+    ]
+    for arguments in calls:
+        structured(await call("chat", arguments))
+    assert len(wire.requests) == len(calls)
+    for body in wire.bodies():
+        Draft202012Validator(branch).validate(body)
+
+
+async def _lines(data: bytes) -> AsyncIterator[str]:
+    for line in data.decode().splitlines():
+        yield line
+
+
+def _end_in(text: str, message: str) -> int:
+    """Where `message` (the text so far, or "…" and its tail) ends in `text`."""
+    tail = message.removeprefix("…")
+    assert message == tail or len(message) == 200
+    assert text.startswith(tail) if message == tail else tail in text
+    return len(tail) if message == tail else text.index(tail) + len(tail)
