@@ -1,4 +1,5 @@
 """Routes, envelopes and error shapes of the emulator, in process."""
+# ruff: noqa: F811  (the fixtures imported from emulator_support are requested as parameters)
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import struct
 
 import httpx2
 import pytest
-from emulator_support import ACCOUNT, AI, LLAMA
+from emulator_support import ACCOUNT, AI, LLAMA, app, client, state  # noqa: F401
 from starlette.applications import Starlette
 
 from workers_ai_mcp.emulator import EmulatorState, create_emulator_app
