@@ -18,7 +18,9 @@ from .state import EmulatorState
 
 EMULATOR_TOKEN = "emulator-token"
 _ACCOUNT = "/client/v4/accounts/{account_id}"
-_GATEWAY = "/v1/{account_id}/{gateway_id}/workers-ai"
+# Gateway URLs are `{gateway base}/{account}/{gateway}/workers-ai/...`; the real base ends in `/v1`,
+# and a client pointed at the emulator may keep or drop it, so both shapes are served.
+_GATEWAYS = ("/v1/{account_id}/{gateway_id}/workers-ai", "/{account_id}/{gateway_id}/workers-ai")
 _OPENAI = {
     "chat/completions": openai_compat.chat_completions,
     "completions": openai_compat.completions,
@@ -36,14 +38,12 @@ def _routes() -> list[BaseRoute]:
         Route("/client/v4/user/tokens/verify", catalog.verify_token, methods=["GET"]),
     ]
     routes += [Route(f"{_ACCOUNT}/ai/v1/{path}", handler, methods=["POST"]) for path, handler in _OPENAI.items()]
-    # Gateway: the OpenAI paths and `run/` must come before the catch-all `{model:path}`.
-    routes += [
-        Route(f"{_GATEWAY}/v1/{path}", through_gateway(handler), methods=["POST"]) for path, handler in _OPENAI.items()
-    ]
-    routes += [
-        Route(f"{_GATEWAY}/run/{{model:path}}", through_gateway(run_model), methods=["POST"]),
-        Route(f"{_GATEWAY}/{{model:path}}", through_gateway(run_model), methods=["POST"]),
-    ]
+    for gateway in _GATEWAYS:  # the OpenAI paths and `run/` must come before the catch-all `{model:path}`
+        routes += [Route(f"{gateway}/v1/{path}", through_gateway(h), methods=["POST"]) for path, h in _OPENAI.items()]
+        routes += [
+            Route(f"{gateway}/run/{{model:path}}", through_gateway(run_model), methods=["POST"]),
+            Route(f"{gateway}/{{model:path}}", through_gateway(run_model), methods=["POST"]),
+        ]
     return routes
 
 

@@ -14,6 +14,10 @@ from typing import Any
 from .envelope import JsonObj
 
 _WORD = re.compile(r"[a-z0-9]+")
+# Function words count for little, as they do in trained embeddings.
+_STOPWORDS = frozenset(
+    str.split("a an and are as at be by for from has have in is it its of on or that the this to was were with")
+)
 
 
 def embed(text: str, dims: int, pooling: str = "mean") -> list[float]:
@@ -23,7 +27,8 @@ def embed(text: str, dims: int, pooling: str = "mean") -> list[float]:
     for word in words:
         digest = hashlib.blake2b(f"{pooling}:{word}".encode(), digest_size=8).digest()
         value = int.from_bytes(digest, "big")
-        vector[value % dims] += 1.0 if (value >> 63) & 1 else -1.0
+        weight = 0.25 if word in _STOPWORDS else 1.0
+        vector[value % dims] += weight if (value >> 63) & 1 else -weight
     norm = math.sqrt(sum(v * v for v in vector))
     if norm == 0.0:  # every word cancelled out; any fixed unit vector will do
         vector[0], norm = 1.0, 1.0

@@ -15,7 +15,7 @@ from .envelope import as_obj, unauthorized
 from .faults import play
 from .state import EmulatorState, RecordedRequest
 
-_AI_PATH = re.compile(r"^/client/v4/accounts/[^/]+/ai/|^/v1/[^/]+/[^/]+/workers-ai/")
+_AI_PATH = re.compile(r"^/client/v4/accounts/[^/]+/ai/|^(?:/v1)?/[^/]+/[^/]+/workers-ai/")
 _MODEL_IN_PATH = re.compile(r"/ai/run/(.+)$|/workers-ai/(?:run/)?(?!v1/)(.+)$")
 
 
@@ -46,9 +46,9 @@ def _model_of(path: str, query: str, body: bytes) -> str | None:
         return match.group(1) or match.group(2)
     if path.endswith("/ai/models/schema"):
         return (parse_qs(query).get("model") or [None])[0]
-    if "/v1/" not in path:
+    if "/v1/" not in path:  # only the OpenAI-compatible routes name the model in the body
         return None
-    model = _json_body(body).get("model")  # OpenAI-compatible routes name the model in the body
+    model = _json_body(body).get("model")
     return model if isinstance(model, str) else None
 
 
