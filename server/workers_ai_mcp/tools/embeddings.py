@@ -1,11 +1,171 @@
-"""Tools of the embeddings family (being written)."""
+"""Embeddings and ranking: embed, rank_documents."""
 
 from __future__ import annotations
 
-from mcp.server import MCPServer
+from typing import Annotated, Any, Literal
 
+from mcp.server import MCPServer
+from mcp.types import CallToolResult, ContentBlock, TextContent
+from pydantic import BaseModel, Field
+
+from ..client import JsonResult
+from ..client.errors import ResponseDecodeError
+from ..jsonvalues import as_dict, as_list, dicts
+from ..media.vectors import (
+    inline_limit,
+    json_size,
+    norms,
+    preview,
+    resource_link,
+    save_json,
+    short_model_name,
+)
 from ..state import AppState
+from ._common import WRITES_OUTPUT, AppContext, add_inference_tool, model_param, state_of, tool_errors
+
+MAX_TEXTS = 100
+MAX_TEXT_CHARS = 8_192
+SNIPPET_CHARS = 200
+
+Texts = Annotated[
+    list[Annotated[str, Field(min_length=1, max_length=MAX_TEXT_CHARS)]],
+    Field(min_length=1, max_length=MAX_TEXTS, description="Texts to embed (1-100), each up to 8192 characters."),
+]
+Documents = Annotated[
+    list[Annotated[str, Field(min_length=1, max_length=MAX_TEXT_CHARS)]],
+    Field(min_length=1, max_length=MAX_TEXTS, description="Candidate documents (1-100) to score against the query."),
+]
+
+
+class EmbedResult(BaseModel):
+    """Embedding vectors, inline when small, otherwise in a JSON file (with a preview inline)."""
+
+    model: str
+    count: int = Field(description="Number of vectors, one per input text, in input order.")
+    dimensions: int = Field(description="Length of each vector.")
+    pooling: str | None = Field(description="Pooling the model used ('mean' or 'cls').")
+    vectors: list[list[float]] | None = Field(
+        description="The vectors, in the order of `texts`; null when they were written to `file`."
+    )
+    file: str | None = Field(description="Path of the JSON file holding all vectors (`vectors` key), if written.")
+    resource_uri: str | None = Field(description="The same file as an MCP resource, readable with resources/read.")
+    preview: list[list[float]] = Field(description="First 8 values of each vector, rounded to 6 digits.")
+    norms: list[float] = Field(description="Euclidean length of each vector (1.0 = normalized).")
+
+
+class RankedDocument(BaseModel):
+    index: int = Field(description="Position of the document in `documents` (0-based).")
+    score: float = Field(description="Relevance score; higher is more relevant.")
+    text: str = Field(description="The start of the document.")
+
+
+class RankResult(BaseModel):
+    """Documents ordered from most to least relevant to the query."""
+
+    model: str
+    results: list[RankedDocument]
+
+
+@tool_errors
+async def embed(
+    texts: Texts,
+    ctx: AppContext,
+    model: Annotated[str | None, model_param("text embeddings")] = None,
+    pooling: Annotated[
+        Literal["mean", "cls"] | None,
+        Field(description="Pooling for bge models: 'cls' is more accurate on long inputs; not mixable with 'mean'."),
+    ] = None,
+) -> Annotated[CallToolResult, EmbedResult]:
+    """Turn texts into embedding vectors (bge-base, 768 dimensions, by default) for semantic search or clustering.
+
+    Small results carry the vectors inline; large ones are written to a JSON file returned as path and resource link.
+    """
+    state = state_of(ctx)
+    chosen = model or state.settings.embed_model
+    inputs: dict[str, Any] = {"text": texts}
+    if pooling is not None:
+        inputs["pooling"] = pooling
+    result = await state.client.run(chosen, inputs)
+    vectors = _vectors(chosen, result, len(texts))
+    data = as_dict(result.data) if isinstance(result, JsonResult) else {}
+    used_pooling = data.get("pooling") if isinstance(data.get("pooling"), str) else pooling
+    answer = EmbedResult(
+        model=chosen,
+        count=len(vectors),
+        dimensions=len(vectors[0]),
+        pooling=used_pooling,
+        vectors=vectors,
+        file=None,
+        resource_uri=None,
+        preview=preview(vectors),
+        norms=norms(vectors),
+    )
+    content: list[ContentBlock] = []
+    if json_size(answer.model_dump(mode="json")) > inline_limit(state.settings):
+        saved = save_json(
+            state.outputs,
+            {"model": chosen, "pooling": used_pooling, "shape": [len(vectors), len(vectors[0])], "vectors": vectors},
+            stem=f"embeddings-{short_model_name(chosen)}",
+        )
+        answer = answer.model_copy(update={"vectors": None, "file": str(saved.path), "resource_uri": saved.uri})
+        content.append(resource_link(saved, f"{len(vectors)} embedding vectors from {chosen} (JSON, key 'vectors')"))
+    content.insert(0, TextContent(type="text", text=answer.model_dump_json()))
+    return CallToolResult(content=content, structured_content=answer.model_dump(mode="json"))
+
+
+@tool_errors
+async def rank_documents(
+    query: Annotated[str, Field(min_length=1, max_length=MAX_TEXT_CHARS, description="What to look for.")],
+    documents: Documents,
+    ctx: AppContext,
+    top_k: Annotated[
+        int | None, Field(ge=1, le=MAX_TEXTS, description="Return only the best k documents (default: all).")
+    ] = None,
+    model: Annotated[str | None, model_param("reranking")] = None,
+) -> RankResult:
+    """Order documents by relevance to a query with a reranker model (bge-reranker-base by default)."""
+    state = state_of(ctx)
+    chosen = model or state.settings.rank_model
+    inputs: dict[str, Any] = {"query": query, "contexts": [{"text": text} for text in documents]}
+    if top_k is not None:
+        inputs["top_k"] = top_k
+    result = await state.client.run(chosen, inputs)
+    rows = dicts(as_dict(result.data).get("response")) if isinstance(result, JsonResult) else []
+    ranked: list[RankedDocument] = []
+    for row in rows:
+        index, score = row.get("id"), row.get("score")
+        if not isinstance(index, int) or not 0 <= index < len(documents) or not isinstance(score, int | float):
+            raise ResponseDecodeError(f"{chosen} answered with a malformed ranking; is it a reranker model?")
+        ranked.append(RankedDocument(index=index, score=float(score), text=_snippet(documents[index])))
+    if not ranked:
+        raise ResponseDecodeError(f"{chosen} answered without a ranking; is it a reranker model?")
+    ranked.sort(key=lambda doc: doc.score, reverse=True)
+    return RankResult(model=chosen, results=ranked[:top_k] if top_k else ranked)
+
+
+def _vectors(model: str, result: Any, expected: int) -> list[list[float]]:
+    data = as_dict(result.data) if isinstance(result, JsonResult) else {}
+    vectors: list[list[float]] = []
+    for row in as_list(data.get("data")):
+        values = as_list(row)
+        if not values or not all(isinstance(x, int | float) for x in values):
+            vectors = []
+            break
+        vectors.append([float(x) for x in values])
+    if len(vectors) != expected or len({len(v) for v in vectors}) != 1:
+        raise ResponseDecodeError(
+            f"{model} answered without {expected} embedding vectors; is it a text embeddings model "
+            "(list_models task='Text Embeddings')?"
+        )
+    return vectors
+
+
+def _snippet(text: str) -> str:
+    return text if len(text) <= SNIPPET_CHARS else text[: SNIPPET_CHARS - 1].rstrip() + "…"
 
 
 def register(server: MCPServer[AppState]) -> None:
-    """Add this family's tools to `server`."""
+    """Add the embedding and ranking tools to `server`."""
+    # embed may write a vectors file into the output folder.
+    add_inference_tool(server, embed, title="Embed texts", annotations=WRITES_OUTPUT)
+    add_inference_tool(server, rank_documents, title="Rank documents")

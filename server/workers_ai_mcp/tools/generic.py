@@ -1,11 +1,87 @@
-"""Tools of the generic family (being written)."""
+"""run_model: any catalog model, its input checked against the model's own schema first."""
 
 from __future__ import annotations
 
-from mcp.server import MCPServer
+import json
+import mimetypes
+from typing import Annotated, Any
 
+from mcp.server import MCPServer
+from mcp.types import CallToolResult, TextContent
+from pydantic import Field
+
+from ..client import BinaryResult, InvalidRequestError, JsonResult
+from ..jsonvalues import as_dict
+from ..media.vectors import inline_limit, resource_link, save_json, short_model_name
+from ..schema_check import input_problem
 from ..state import AppState
+from ._common import WRITES_OUTPUT, AppContext, add_inference_tool, state_of, tool_errors
+
+# Extensions mimetypes does not know, or knows by an odd first choice.
+_EXTENSIONS = {
+    "image/png": "png",
+    "image/jpeg": "jpg",
+    "image/webp": "webp",
+    "audio/mpeg": "mp3",
+    "audio/wav": "wav",
+    "audio/x-wav": "wav",
+    "audio/ogg": "ogg",
+    "audio/flac": "flac",
+    "text/plain": "txt",
+}
+
+
+@tool_errors
+async def run_model(
+    model: Annotated[
+        str,
+        Field(min_length=3, max_length=160, description="Model id, e.g. @cf/meta/llama-3.1-8b-instruct-fp8."),
+    ],
+    input: Annotated[
+        dict[str, Any],
+        Field(description="The model's input as a JSON object, as described by get_model_schema."),
+    ],
+    ctx: AppContext,
+) -> CallToolResult:
+    """Run any Workers AI model with a raw JSON input, checked against the model's schema before sending.
+
+    JSON answers come back as JSON text; images and audio are saved to the output folder and linked.
+    """
+    state = state_of(ctx)
+    schema = await state.client.model_schema(model)
+    problem = input_problem(as_dict(schema.get("input")), input) if schema.get("input") else None
+    if problem:
+        raise InvalidRequestError(
+            f"The input does not fit {model}'s schema, so it was not sent: {problem} "
+            "(get_model_schema shows what the model accepts)."
+        )
+    result = await state.client.run(model, input)
+    if isinstance(result, BinaryResult):
+        return binary_answer(state, model, result)
+    return json_answer(state, model, result)
+
+
+def json_answer(state: AppState, model: str, result: JsonResult) -> CallToolResult:
+    """The answer as JSON text, or, when larger than the inline limit, a saved JSON file and a link to it."""
+    text = json.dumps({"model": model, "result": result.data}, ensure_ascii=False)
+    if len(text.encode()) <= inline_limit(state.settings):
+        return CallToolResult(content=[TextContent(type="text", text=text)])
+    saved = save_json(state.outputs, result.data, stem=short_model_name(model))
+    note = (
+        f"{model} answered with {saved.size:,} bytes of JSON, too large to show inline; "
+        f"saved to {saved.path} (resource {saved.uri})."
+    )
+    return CallToolResult(content=[TextContent(type="text", text=note), resource_link(saved, f"Answer of {model}")])
+
+
+def binary_answer(state: AppState, model: str, result: BinaryResult) -> CallToolResult:
+    """A binary answer (image, audio) saved to the output folder: its path and a resource link."""
+    extension = _EXTENSIONS.get(result.media_type) or (mimetypes.guess_extension(result.media_type) or ".bin")
+    saved = state.outputs.save(result.data, stem=short_model_name(model), extension=extension.lstrip("."))
+    note = f"{model} answered with {result.media_type} ({saved.size:,} bytes), saved to {saved.path}."
+    return CallToolResult(content=[TextContent(type="text", text=note), resource_link(saved, f"Output of {model}")])
 
 
 def register(server: MCPServer[AppState]) -> None:
-    """Add this family's tools to `server`."""
+    """Add run_model to `server`."""
+    add_inference_tool(server, run_model, title="Run any model", annotations=WRITES_OUTPUT, structured_output=False)

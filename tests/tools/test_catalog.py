@@ -1,0 +1,237 @@
+"""list_models, get_model_schema and the catalog resources, through a real MCP client session."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import pytest
+from mcp import Client
+from mcp.shared.exceptions import MCPError
+from mcp.types import CallToolResult, TextContent, TextResourceContents
+from starlette.applications import Starlette
+
+from conftest import make_settings
+from workers_ai_mcp.app import create_server
+from workers_ai_mcp.emulator import EmulatorState
+from workers_ai_mcp.settings import Settings
+
+BASE = "@cf/baai/bge-base-en-v1.5"
+
+
+@asynccontextmanager
+async def session(settings: Settings, app: Starlette) -> AsyncGenerator[Client]:
+    # Entered and left in the test's own task (anyio cancel scopes must not cross tasks).
+    async with Client(create_server(settings, transport=httpx2.ASGITransport(app=app)), raise_exceptions=True) as c:
+        yield c
+
+
+def error_text(result: CallToolResult) -> str:
+    assert result.is_error
+    block = result.content[0]
+    assert isinstance(block, TextContent)
+    return block.text
+
+
+def schema_requests(state: EmulatorState) -> list[str]:
+    return [r.query for r in state.requests if r.path.endswith("/ai/models/schema")]
+
+
+async def read_json(client: Client, uri: str) -> dict[str, Any]:
+    result = await client.read_resource(uri)
+    contents = result.contents[0]
+    assert isinstance(contents, TextResourceContents)
+    assert contents.mime_type == "application/json"
+    return json.loads(contents.text)
+
+
+async def test_list_models_returns_a_compact_first_page_with_default_marks(
+    settings: Settings, emulator_app: Starlette
+) -> None:
+    async with session(settings, emulator_app) as client:
+        result = await client.call_tool("list_models", {})
+    assert not result.is_error and result.structured_content is not None
+    page = result.structured_content
+    assert (page["page"], page["per_page"]) == (1, 30)
+    assert page["count"] == len(page["models"]) > 10
+    assert page["total_count"] >= page["count"]
+    assert all(len(row["description"]) <= 160 for row in page["models"])
+    assert page["default_for"][BASE] == ["embed"]
+    assert page["default_for"]["@cf/baai/bge-reranker-base"] == ["rank_documents"]
+    assert set(page["default_for"]) <= {row["name"] for row in page["models"]}
+    assert len(json.dumps(page)) < 20_000
+
+
+async def test_list_models_rows_carry_the_notable_properties_as_typed_values(
+    settings: Settings, emulator_app: Starlette
+) -> None:
+    async with session(settings, emulator_app) as client:
+        result = await client.call_tool("list_models", {"search": "bge-base"})
+    assert result.structured_content is not None
+    (row,) = result.structured_content["models"]
+    assert row["name"] == BASE and row["task"] == "Text Embeddings"
+    assert row["properties"] == {
+        "async_queue": True,
+        "price": "$0.067 per M input tokens",
+        "max_input_tokens": 512,
+        "output_dimensions": 768,
+    }
+
+
+@pytest.mark.parametrize("task", ["Text Embeddings", "text embeddings", "TEXT-EMBEDDINGS"])
+async def test_list_models_filters_by_task_name_forgiving_case_and_spacing(
+    task: str, settings: Settings, emulator_app: Starlette
+) -> None:
+    async with session(settings, emulator_app) as client:
+        result = await client.call_tool("list_models", {"task": task})
+    assert result.structured_content is not None
+    rows = result.structured_content["models"]
+    assert {row["name"] for row in rows} == {f"@cf/baai/bge-{size}-en-v1.5" for size in ("small", "base", "large")}
+    assert {row["task"] for row in rows} == {"Text Embeddings"}
+
+
+async def test_list_models_filters_by_author_and_pages_through_results(
+    settings: Settings, emulator_app: Starlette
+) -> None:
+    async with session(settings, emulator_app) as client:
+        by_author = await client.call_tool("list_models", {"author": "meta"})
+        first = await client.call_tool("list_models", {"per_page": 4})
+        second = await client.call_tool("list_models", {"per_page": 4, "page": 2})
+        beyond = await client.call_tool("list_models", {"per_page": 100, "page": 9})
+    assert by_author.structured_content is not None
+    assert by_author.structured_content["models"]
+    assert all(row["name"].startswith("@cf/meta/") for row in by_author.structured_content["models"])
+    assert first.structured_content is not None and second.structured_content is not None
+    names_1 = [row["name"] for row in first.structured_content["models"]]
+    names_2 = [row["name"] for row in second.structured_content["models"]]
+    assert len(names_1) == len(names_2) == 4 and not set(names_1) & set(names_2)
+    assert second.structured_content["page"] == 2
+    assert first.structured_content["total_count"] == second.structured_content["total_count"]
+    assert beyond.structured_content is not None
+    assert beyond.structured_content["models"] == [] and beyond.structured_content["default_for"] == {}
+
+
+async def test_list_models_hides_deprecated_models_unless_asked(settings: Settings, emulator_app: Starlette) -> None:
+    deprecated = "@hf/thebloke/deepseek-coder-6.7b-base-awq"
+    async with session(settings, emulator_app) as client:
+        hidden = await client.call_tool("list_models", {"search": "deepseek"})
+        shown = await client.call_tool("list_models", {"search": "deepseek", "include_deprecated": True})
+    assert hidden.structured_content is not None and shown.structured_content is not None
+    assert deprecated not in {row["name"] for row in hidden.structured_content["models"]}
+    (row,) = [row for row in shown.structured_content["models"] if row["name"] == deprecated]
+    assert row["properties"]["planned_deprecation_date"] == "2025-10-01"
+    assert row["properties"]["beta"] is True
+
+
+async def test_list_models_marks_only_tools_that_are_enabled(tmp_path: Path, emulator_app: Starlette) -> None:
+    settings = make_settings(
+        tmp_path, tools=["list_models", "rank_documents"], embed_model="@cf/baai/bge-small-en-v1.5"
+    )
+    async with session(settings, emulator_app) as client:
+        result = await client.call_tool("list_models", {"author": "baai"})
+    assert result.structured_content is not None
+    assert result.structured_content["default_for"] == {"@cf/baai/bge-reranker-base": ["rank_documents"]}
+
+
+async def test_list_models_refuses_a_per_page_above_100(
+    settings: Settings, emulator_app: Starlette, emulator_state: EmulatorState
+) -> None:
+    async with session(settings, emulator_app) as client:
+        result = await client.call_tool("list_models", {"per_page": 101})
+    assert "per_page" in error_text(result)
+    assert emulator_state.requests == []
+
+
+async def test_get_model_schema_returns_input_and_output_schemas_and_caches_them(
+    settings: Settings, emulator_app: Starlette, emulator_state: EmulatorState
+) -> None:
+    async with session(settings, emulator_app) as client:
+        first = await client.call_tool("get_model_schema", {"model": BASE})
+        again = await client.call_tool("get_model_schema", {"model": BASE})
+    assert first.structured_content is not None
+    assert first.structured_content == again.structured_content
+    assert first.structured_content["model"] == BASE
+    assert "text" in json.dumps(first.structured_content["input"])
+    assert "shape" in json.dumps(first.structured_content["output"])
+    assert len(schema_requests(emulator_state)) == 1
+
+
+async def test_get_model_schema_of_an_unknown_model_points_to_list_models(
+    settings: Settings, emulator_app: Starlette
+) -> None:
+    async with session(settings, emulator_app) as client:
+        result = await client.call_tool("get_model_schema", {"model": "@cf/nobody/no-such-model"})
+    message = error_text(result)
+    assert "no model named @cf/nobody/no-such-model" in message and "list_models" in message
+
+
+async def test_get_model_schema_refuses_a_malformed_id_before_any_request(
+    settings: Settings, emulator_app: Starlette, emulator_state: EmulatorState
+) -> None:
+    async with session(settings, emulator_app) as client:
+        result = await client.call_tool("get_model_schema", {"model": "@cf/../../user/tokens"})
+    assert "not a Workers AI model id" in error_text(result)
+    assert emulator_state.requests == []
+
+
+async def test_catalog_tools_are_annotated_read_only_and_idempotent(
+    settings: Settings, emulator_app: Starlette
+) -> None:
+    async with session(settings, emulator_app) as client:
+        tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+    for name in ("list_models", "get_model_schema"):
+        annotations = tools[name].annotations
+        assert annotations is not None
+        assert (annotations.read_only_hint, annotations.idempotent_hint) == (True, True)
+        assert tools[name].output_schema is not None
+    assert "Text-to-Image" in (tools["list_models"].input_schema["properties"]["task"].get("description") or "")
+
+
+async def test_resource_templates_list_the_catalog_and_the_per_model_schema(
+    settings: Settings, emulator_app: Starlette
+) -> None:
+    async with session(settings, emulator_app) as client:
+        templates = {t.uri_template for t in (await client.list_resource_templates()).resource_templates}
+    assert {"workers-ai://models{?page}", "workers-ai://models/{+model}"} <= templates
+
+
+async def test_catalog_resource_lists_every_model_compactly(settings: Settings, emulator_app: Starlette) -> None:
+    async with session(settings, emulator_app) as client:
+        catalog = await read_json(client, "workers-ai://models")
+        page_two = await read_json(client, "workers-ai://models?page=2")
+        listed = await client.call_tool("list_models", {"per_page": 100})
+    assert listed.structured_content is not None
+    rows: list[dict[str, Any]] = catalog["models"]
+    assert [row["name"] for row in rows] == [row["name"] for row in listed.structured_content["models"]]
+    assert f"{len(rows)} of {listed.structured_content['total_count']} models" in str(catalog["note"])
+    assert page_two["models"] == []
+
+
+@pytest.mark.parametrize(
+    "uri",
+    ["workers-ai://models/@cf/baai/bge-base-en-v1.5", "workers-ai://models/%40cf%2Fbaai%2Fbge-base-en-v1.5"],
+)
+async def test_model_resource_holds_the_schema_of_a_model_whose_id_has_slashes(
+    uri: str, settings: Settings, emulator_app: Starlette
+) -> None:
+    async with session(settings, emulator_app) as client:
+        schema = await read_json(client, uri)
+        tool = await client.call_tool("get_model_schema", {"model": BASE})
+    assert tool.structured_content is not None
+    assert schema == {
+        "model": BASE,
+        "input": tool.structured_content["input"],
+        "output": tool.structured_content["output"],
+    }
+
+
+async def test_model_resource_of_an_unknown_model_is_an_error_naming_it(
+    settings: Settings, emulator_app: Starlette
+) -> None:
+    async with session(settings, emulator_app) as client:
+        with pytest.raises(MCPError, match="no model named @cf/nobody/missing"):
+            await client.read_resource("workers-ai://models/@cf/nobody/missing")

@@ -1,0 +1,173 @@
+"""run_model through a real MCP client session: schema check first, JSON and binary answers."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx2
+from mcp import Client
+from mcp.types import BlobResourceContents, CallToolResult, ResourceLink, TextContent, TextResourceContents
+from PIL import Image
+from starlette.applications import Starlette
+
+from conftest import make_settings
+from workers_ai_mcp.app import create_server
+from workers_ai_mcp.emulator import EmulatorState
+from workers_ai_mcp.settings import Settings
+
+LLAMA = "@cf/meta/llama-3.1-8b-instruct-fp8"
+SDXL = "@cf/stabilityai/stable-diffusion-xl-base-1.0"
+FLUX = "@cf/black-forest-labs/flux-1-schnell"
+
+
+@asynccontextmanager
+async def session(settings: Settings, app: Starlette) -> AsyncGenerator[Client]:
+    # Entered and left in the test's own task (anyio cancel scopes must not cross tasks).
+    async with Client(create_server(settings, transport=httpx2.ASGITransport(app=app)), raise_exceptions=True) as c:
+        yield c
+
+
+def kinds(state: EmulatorState) -> list[str]:
+    """The schema look-ups and model runs the emulator saw, as 'schema <model>' or 'run <model>'."""
+    seen: list[str] = []
+    for request in state.requests:
+        if "/ai/run/" in request.path:
+            seen.append("run " + request.path.split("/ai/run/", 1)[1])
+        elif request.path.endswith("/ai/models/schema"):
+            seen.append("schema " + httpx2.QueryParams(request.query)["model"])
+    return seen
+
+
+def text_of(result: CallToolResult) -> str:
+    block = result.content[0]
+    assert isinstance(block, TextContent)
+    return block.text
+
+
+def link_of(result: CallToolResult) -> ResourceLink:
+    (link,) = [block for block in result.content if isinstance(block, ResourceLink)]
+    return link
+
+
+async def test_run_model_returns_a_json_answer_as_json_text(
+    settings: Settings, emulator_app: Starlette, emulator_state: EmulatorState
+) -> None:
+    summarizer = "@cf/facebook/bart-large-cnn"
+    text = "The quick brown fox jumps over the lazy dog. " * 20
+    async with session(settings, emulator_app) as client:
+        result = await client.call_tool("run_model", {"model": summarizer, "input": {"input_text": text}})
+    assert not result.is_error
+    assert result.structured_content is None and len(result.content) == 1
+    answer: dict[str, Any] = json.loads(text_of(result))
+    assert answer["model"] == summarizer
+    assert isinstance(answer["result"]["summary"], str) and answer["result"]["summary"]
+    assert kinds(emulator_state) == [f"schema {summarizer}", f"run {summarizer}"]
+
+
+async def test_run_model_refuses_input_that_breaks_the_schema_without_running_the_model(
+    settings: Settings, emulator_app: Starlette, emulator_state: EmulatorState
+) -> None:
+    bad = {"messages": [{"role": "user", "content": 5}]}
+    async with session(settings, emulator_app) as client:
+        result = await client.call_tool("run_model", {"model": LLAMA, "input": bad})
+    assert result.is_error
+    message = text_of(result)
+    assert "input.messages[0].content: 5 is not of type 'string'" in message
+    assert "not sent" in message and "get_model_schema" in message
+    assert kinds(emulator_state) == [f"schema {LLAMA}"]
+
+
+async def test_run_model_names_a_missing_required_field_and_an_out_of_range_value(
+    settings: Settings, emulator_app: Starlette, emulator_state: EmulatorState
+) -> None:
+    async with session(settings, emulator_app) as client:
+        missing = await client.call_tool("run_model", {"model": SDXL, "input": {"width": 512}})
+        too_small = await client.call_tool("run_model", {"model": SDXL, "input": {"prompt": "x", "width": 16}})
+    assert "input: 'prompt' is a required property" in text_of(missing)
+    assert "input.width: 16 is less than the minimum of 256" in text_of(too_small)
+    assert kinds(emulator_state) == [f"schema {SDXL}"]  # the schema is fetched once, nothing run
+
+
+async def test_run_model_with_an_unknown_model_points_to_list_models(
+    settings: Settings, emulator_app: Starlette, emulator_state: EmulatorState
+) -> None:
+    async with session(settings, emulator_app) as client:
+        result = await client.call_tool("run_model", {"model": "@cf/nobody/missing", "input": {"prompt": "hi"}})
+    assert result.is_error
+    assert "no model named @cf/nobody/missing" in text_of(result) and "list_models" in text_of(result)
+    assert kinds(emulator_state) == ["schema @cf/nobody/missing"]
+
+
+async def test_run_model_refuses_a_malformed_model_id_before_any_request(
+    settings: Settings, emulator_app: Starlette, emulator_state: EmulatorState
+) -> None:
+    async with session(settings, emulator_app) as client:
+        result = await client.call_tool("run_model", {"model": "@cf/../../user/tokens/verify", "input": {}})
+    assert result.is_error and "not a Workers AI model id" in text_of(result)
+    assert emulator_state.requests == []
+
+
+async def test_run_model_saves_a_png_answer_at_the_requested_size_and_links_it(
+    settings: Settings, emulator_app: Starlette
+) -> None:
+    async with session(settings, emulator_app) as client:
+        result = await client.call_tool(
+            "run_model", {"model": SDXL, "input": {"prompt": "a lighthouse", "width": 320, "height": 256}}
+        )
+        assert not result.is_error
+        link = link_of(result)
+        read = await client.read_resource(link.uri)
+    path = Path(text_of(result).split("saved to ", 1)[1].rstrip("."))
+    assert path.parent == settings.output_dir and path.suffix == ".png"
+    assert link.mime_type == "image/png" and link.uri.endswith(path.name) and link.size == path.stat().st_size
+    with Image.open(path) as image:
+        assert (image.format, image.size) == ("PNG", (320, 256))
+    blob = read.contents[0]
+    assert isinstance(blob, BlobResourceContents)
+    assert base64.b64decode(blob.blob) == path.read_bytes()
+
+
+async def test_run_model_keeps_a_json_base64_image_answer_as_json(settings: Settings, emulator_app: Starlette) -> None:
+    async with session(settings, emulator_app) as client:
+        result = await client.call_tool("run_model", {"model": FLUX, "input": {"prompt": "a red square", "steps": 2}})
+    assert not result.is_error
+    answer = json.loads(text_of(result))
+    with Image.open(io.BytesIO(base64.b64decode(answer["result"]["image"]))) as image:
+        assert image.format == "PNG"
+
+
+async def test_run_model_writes_a_json_answer_over_the_inline_limit_to_a_file(
+    tmp_path: Path, emulator_app: Starlette
+) -> None:
+    settings = make_settings(tmp_path, max_result_bytes=64_000)
+    texts = [f"sentence {i}" for i in range(40)]
+    async with session(settings, emulator_app) as client:
+        result = await client.call_tool("run_model", {"model": "@cf/baai/bge-small-en-v1.5", "input": {"text": texts}})
+        assert not result.is_error
+        link = link_of(result)
+        read = await client.read_resource(link.uri)
+    assert "too large to show inline" in text_of(result)
+    assert link.mime_type == "application/json"
+    contents = read.contents[0]
+    assert isinstance(contents, TextResourceContents)
+    saved = json.loads(contents.text)
+    assert saved["shape"] == [40, 384] and len(saved["data"]) == 40
+    assert len(result.model_dump_json()) < 2_000
+
+
+async def test_run_model_declares_no_output_schema_and_may_write_files(
+    settings: Settings, emulator_app: Starlette
+) -> None:
+    async with session(settings, emulator_app) as client:
+        tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+    run_model = tools["run_model"]
+    assert run_model.output_schema is None
+    assert run_model.annotations is not None and run_model.annotations.read_only_hint is False
+    assert set(run_model.input_schema["required"]) == {"model", "input"}
+    assert "billed" in (run_model.description or "")
