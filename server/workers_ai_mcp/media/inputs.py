@@ -1,0 +1,194 @@
+"""The one resolver behind every `image` and `audio` parameter.
+
+A value is, in this order of detection: an http(s) URL (fetched by `urls`), a `data:` URI,
+raw base64, or a local path or `file://` URI (read by `paths`). Whatever the form, the bytes
+must sniff as the expected kind before anything is sent to Workers AI. Every refusal is a
+`MediaInputError`: one sentence saying why and what to do.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from dataclasses import dataclass
+from typing import Literal
+from urllib.parse import unquote_to_bytes
+
+import anyio
+import httpx2
+
+from ..client.errors import InvalidRequestError
+from ..settings import Settings
+from .paths import PathRefused, display_path, read_local_file
+from .sniff import sniff
+from .urls import UrlRefused, describe_url, fetch_url
+
+__all__ = ["MediaInput", "MediaInputError", "MediaKind", "accepts", "describe_source", "resolve_media"]
+
+MediaKind = Literal["image", "audio"]
+
+IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp", "image/tiff"})
+# Containers that carry audio as often as video; speech-to-text models read both.
+AUDIO_CONTAINERS = frozenset({"video/webm", "video/mp4"})
+_UNREADABLE_IMAGES = frozenset({"image/svg+xml", "image/avif", "image/heic", "image/heif"})
+_ADVICE: dict[MediaKind, str] = {
+    "image": "pass a PNG, JPEG, GIF, WebP, BMP or TIFF image",
+    "audio": "pass an MP3, WAV, OGG/Opus, FLAC, M4A/MP4, AAC or WebM audio file",
+}
+
+_OTHER_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+_BASE64 = re.compile(r"[A-Za-z0-9+/_-]+={0,2}")
+_WHITESPACE = re.compile(r"\s+")
+# Shorter strings of base64 characters could also be a path ("photos/cat"): they count as
+# base64 only when they decode to a known media format.
+_SURELY_BASE64_CHARS = 1024
+
+
+class MediaInputError(InvalidRequestError):
+    """An image or audio input was refused before anything was sent."""
+
+
+@dataclass(frozen=True)
+class MediaInput:
+    """Bytes ready to send, their sniffed MIME type, and where they came from."""
+
+    data: bytes
+    media_type: str
+    source: str
+
+
+def accepts(kind: MediaKind, media_type: str) -> bool:
+    """Whether a sniffed `media_type` is one the models of `kind` read."""
+    if kind == "image":
+        return media_type in IMAGE_TYPES
+    return media_type.startswith("audio/") or media_type in AUDIO_CONTAINERS
+
+
+async def resolve_media(value: str, kind: MediaKind, *, settings: Settings, http: httpx2.AsyncClient) -> MediaInput:
+    """Bytes of the image or audio `value` names; raise `MediaInputError` with the reason otherwise."""
+    text = value.strip()
+    if not text:
+        raise MediaInputError(f"The {kind} is empty; pass a file path, an http(s) URL, a data: URI or base64 data.")
+    limit = settings.max_input_bytes
+    declared: str | None = None
+    try:
+        if text[:8].lower().startswith(("http://", "https://")):
+            fetched = await fetch_url(text, settings=settings, http=http)
+            data, source = fetched.data, f"URL {describe_url(text)}"
+        elif text[:5].lower() == "data:":
+            declared, data = _decode_data_uri(text, limit)
+            source = "data URI"
+        elif (decoded := _as_base64(text, limit)) is not None:
+            data, source = decoded, "base64"
+        else:
+            local = await anyio.to_thread.run_sync(read_local_file, text, settings)
+            data, source = local.data, f"file {display_path(local.path)}"
+    except (UrlRefused, PathRefused) as exc:
+        raise MediaInputError(str(exc)) from None
+    media_type = _checked_type(data, kind, source, declared)
+    return MediaInput(data=data, media_type=media_type, source=source)
+
+
+def describe_source(value: str) -> str:
+    """A short description of an input value for messages; never echoes long data."""
+    text = value.strip()
+    lower = text[:8].lower()
+    if lower.startswith(("http://", "https://")):
+        return f"URL {describe_url(text)}"
+    if lower.startswith("data:"):
+        declared = text[5:].partition(",")[0].split(";")[0] or "no type"
+        return f"data URI ({_clip(declared, 40)}, {len(text)} characters)"
+    if len(text) > 60 and _BASE64.fullmatch(_WHITESPACE.sub("", text)):
+        return f"base64 data ({len(text)} characters)"
+    return f"file {_clip(text, 60)}"
+
+
+def _as_base64(text: str, limit: int) -> bytes | None:
+    """The decoded bytes when `text` is raw base64, None when it should be read as a path."""
+    scheme = _OTHER_SCHEME.match(text)
+    if scheme and scheme.group(1).lower() != "file":
+        raise MediaInputError(
+            f"{scheme.group(1)}:// URLs are not fetched; pass an http(s) URL, a data: URI, base64 data or a file path."
+        )
+    compact = _WHITESPACE.sub("", text)
+    if len(compact) > _SURELY_BASE64_CHARS:  # far longer than any sensible path
+        return _decode_base64(compact, limit, "The base64 data")
+    if not _BASE64.fullmatch(compact):
+        return None
+    try:
+        decoded = _decode_base64(compact, limit, "The base64 data")
+    except MediaInputError:
+        return None
+    kind = sniff(decoded)
+    return decoded if kind and kind.startswith(("image/", "audio/", "video/")) else None
+
+
+def _decode_base64(compact: str, limit: int, subject: str) -> bytes:
+    if len(compact) // 4 * 3 > limit:
+        raise _too_large(subject, limit)
+    urlsafe = "-" in compact or "_" in compact
+    if urlsafe and ("+" in compact or "/" in compact):
+        raise MediaInputError(f"{subject} mixes two base64 alphabets; pass standard base64.")
+    body = compact.rstrip("=")
+    if len(body) % 4 == 1:
+        raise MediaInputError(f"{subject} is not valid base64 (its length is wrong); pass the complete data.")
+    try:
+        return base64.b64decode(body + "=" * (-len(body) % 4), altchars=b"-_" if urlsafe else None, validate=True)
+    except (binascii.Error, ValueError):
+        raise MediaInputError(f"{subject} is not valid base64; pass the complete, unmodified data.") from None
+
+
+def _decode_data_uri(text: str, limit: int) -> tuple[str | None, bytes]:
+    header, comma, payload = text[5:].partition(",")
+    if not comma:
+        raise MediaInputError("The data URI has no comma before its data; write it as data:image/png;base64,<data>.")
+    params = [part.strip().lower() for part in header.split(";")]
+    declared = params[0] if "/" in params[0] else None
+    if params[-1] == "base64":
+        compact = _WHITESPACE.sub("", payload)
+        if "%" in compact:
+            compact = unquote_to_bytes(compact).decode("ascii", "replace")
+        return declared, _decode_base64(compact, limit, "The data URI")
+    if len(payload) > 3 * limit:
+        raise _too_large("The data URI", limit)
+    data = unquote_to_bytes(payload)
+    if len(data) > limit:
+        raise _too_large("The data URI", limit)
+    return declared, data
+
+
+def _family(media_type: str) -> str | None:
+    major = media_type.split("/", 1)[0]
+    if major == "image":
+        return "image"
+    return "audio or video" if major in ("audio", "video") else None
+
+
+def _checked_type(data: bytes, kind: MediaKind, source: str, declared: str | None) -> str:
+    subject = "The base64 data" if source == "base64" else f"The {source}"
+    if not data:
+        raise MediaInputError(f"{subject} is empty; {_ADVICE[kind]}.")
+    sniffed = sniff(data)
+    if sniffed is not None and accepts(kind, sniffed):
+        declared_family = _family(declared) if declared else None
+        if declared_family is not None and declared_family != _family(sniffed):
+            raise MediaInputError(
+                f"{subject} declares {declared} but holds {sniffed} data; fix the declared type or the data."
+            )
+        return sniffed
+    if kind == "image" and sniffed in _UNREADABLE_IMAGES:
+        raise MediaInputError(f"{subject} is {sniffed}, which the models cannot read; convert it to PNG or JPEG.")
+    expected = "an image" if kind == "image" else "audio"
+    raise MediaInputError(f"{subject} is not {expected} (it looks like {sniffed or 'unknown data'}); {_ADVICE[kind]}.")
+
+
+def _too_large(subject: str, limit: int) -> MediaInputError:
+    return MediaInputError(
+        f"{subject} is larger than the {limit / (1024 * 1024):.1f} MiB input limit "
+        "(WORKERS_AI_MCP_MAX_INPUT_BYTES); pass a smaller file."
+    )
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
