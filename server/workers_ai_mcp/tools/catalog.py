@@ -56,12 +56,10 @@ PropertyValue = str | int | bool
 
 
 class ModelRow(BaseModel):
-    name: str = Field(description="Model id to pass as `model`.")
+    name: str
     task: str | None
     description: str
-    properties: dict[str, PropertyValue] = Field(
-        description="Notable properties: context_window, max_input_tokens, output_dimensions, price, beta, ..."
-    )
+    properties: dict[str, PropertyValue] = Field(description="context_window, price, output_dimensions, beta, ...")
 
 
 class ModelList(BaseModel):
@@ -70,11 +68,9 @@ class ModelList(BaseModel):
     models: list[ModelRow]
     page: int
     per_page: int
-    count: int = Field(description="Models on this page.")
-    total_count: int | None = Field(description="Models matching the filters, over all pages.")
-    default_for: dict[str, list[str]] = Field(
-        description="Models on this page that a tool of this server uses by default, with those tools' names."
-    )
+    count: int
+    total_count: int | None = Field(description="Matches over all pages.")
+    default_for: dict[str, list[str]] = Field(description="Listed models some tools use by default, with the tools.")
 
 
 class ModelSchema(BaseModel):

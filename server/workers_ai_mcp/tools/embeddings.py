@@ -41,22 +41,20 @@ class EmbedResult(BaseModel):
     """Embedding vectors, inline when small, otherwise in a JSON file (with a preview inline)."""
 
     model: str
-    count: int = Field(description="Number of vectors, one per input text, in input order.")
-    dimensions: int = Field(description="Length of each vector.")
-    pooling: str | None = Field(description="Pooling the model used ('mean' or 'cls').")
-    vectors: list[list[float]] | None = Field(
-        description="The vectors, in the order of `texts`; null when they were written to `file`."
-    )
-    file: str | None = Field(description="Path of the JSON file holding all vectors (`vectors` key), if written.")
-    resource_uri: str | None = Field(description="The same file as an MCP resource, readable with resources/read.")
-    preview: list[list[float]] = Field(description="First 8 values of each vector, rounded to 6 digits.")
-    norms: list[float] = Field(description="Euclidean length of each vector (1.0 = normalized).")
+    count: int
+    dimensions: int
+    pooling: str | None
+    vectors: list[list[float]] | None = Field(description="In input order; null when written to `file`.")
+    file: str | None = Field(description="JSON file holding all vectors (key `vectors`).")
+    resource_uri: str | None = Field(description="The same file as an MCP resource.")
+    preview: list[list[float]] = Field(description="First 8 values of each vector.")
+    norms: list[float]
 
 
 class RankedDocument(BaseModel):
-    index: int = Field(description="Position of the document in `documents` (0-based).")
-    score: float = Field(description="Relevance score; higher is more relevant.")
-    text: str = Field(description="The start of the document.")
+    index: int = Field(description="Position in `documents`.")
+    score: float
+    text: str
 
 
 class RankResult(BaseModel):
@@ -73,12 +71,12 @@ async def embed(
     model: Annotated[str | None, model_param("text embeddings")] = None,
     pooling: Annotated[
         Literal["mean", "cls"] | None,
-        Field(description="Pooling for bge models: 'cls' is more accurate on long inputs; not mixable with 'mean'."),
+        Field(description="bge pooling; 'cls' suits long inputs but is not comparable with 'mean'."),
     ] = None,
 ) -> Annotated[CallToolResult, EmbedResult]:
-    """Turn texts into embedding vectors (bge-base, 768 dimensions, by default) for semantic search or clustering.
+    """Turn texts into embedding vectors for semantic search (bge-base, 768 dimensions, by default).
 
-    Small results carry the vectors inline; large ones are written to a JSON file returned as path and resource link.
+    Large results go to a JSON file (path and resource link) with a preview inline.
     """
     state = state_of(ctx)
     chosen = model or state.settings.embed_model
