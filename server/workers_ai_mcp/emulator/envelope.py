@@ -33,17 +33,15 @@ class CloudflareError(Exception):
         message: str,
         *,
         result: Any = None,
-        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.result = result
-        self.headers = headers or {}
 
     def to_response(self) -> Response:
-        return JSONResponse(error_body(self.code, self.message, self.result), self.status, self.headers)
+        return JSONResponse(error_body(self.code, self.message, self.result), self.status)
 
 
 def success(result: Any) -> JsonObj:
@@ -54,8 +52,8 @@ def error_body(code: int, message: str, result: Any = None) -> JsonObj:
     return {"result": result, "success": False, "errors": [{"code": code, "message": message}], "messages": []}
 
 
-def ok(result: Any, headers: dict[str, str] | None = None) -> Response:
-    return JSONResponse(success(result), headers=headers)
+def ok(result: Any) -> Response:
+    return JSONResponse(success(result))
 
 
 def bad_input(detail: str) -> CloudflareError:

@@ -109,7 +109,7 @@ class EmulatorState:
     # Total requests since the last reset; `requests` keeps only the newest `record_limit` of them,
     # so a long benchmark against an in-process emulator does not grow without bound.
     request_count: int = 0
-    record_limit: int = 2000
+    record_limit: int = 1000
     batch_jobs: OrderedDict[str, BatchJob] = field(default_factory=lambda: OrderedDict[str, BatchJob]())
     gateway_cache: GatewayCache = field(default_factory=GatewayCache)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1), repr=False)
@@ -132,7 +132,7 @@ class EmulatorState:
     def new_id(self) -> str:
         return str(uuid.uuid5(_ID_NAMESPACE, str(next(self._ids))))
 
-    def add_batch_job(self, job: BatchJob, max_jobs: int = 1000) -> None:
+    def add_batch_job(self, job: BatchJob, max_jobs: int = 100) -> None:
         self.batch_jobs[job.request_id] = job
         while len(self.batch_jobs) > max_jobs:
             self.batch_jobs.popitem(last=False)
