@@ -1,0 +1,93 @@
+"""The console entry as a stdio subprocess: tools over the pipes, and every way it is asked to stop."""
+
+from __future__ import annotations
+
+import json
+import signal
+from pathlib import Path
+
+import anyio
+import pytest
+from mcp import Client
+
+from workers_ai_mcp.emulator import EMULATOR_TOKEN, EmulatorState, Fault, create_emulator_app
+
+from .serving import Pipes, Watched, server_command, server_env, serving, spawned
+
+pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="POSIX signals")
+
+EXIT_WITHIN = 10.0  # generous: a loaded CI machine starts Python slowly; a hang never ends
+
+
+async def test_stdio_server_lists_tools_translates_and_exits_when_stdin_closes(tmp_path: Path) -> None:
+    with (tmp_path / "stderr.log").open("wb") as stderr:
+        async with spawned(server_command("--emulator"), server_env(tmp_path), tmp_path, stderr) as process:
+            pipes = Pipes(process)
+            async with Client(pipes.transport()) as client:
+                names = [tool.name for tool in (await client.list_tools()).tools]
+                result = await client.call_tool("translate", {"text": "hello", "target_lang": "fr"})
+            assert process.stdin is not None
+            await process.stdin.aclose()
+            with anyio.fail_after(EXIT_WITHIN):
+                await process.wait()
+    assert "translate" in names
+    assert not result.is_error
+    assert result.structured_content is not None
+    assert result.structured_content["target_lang"] == "fr"
+    assert process.returncode == 0
+    # stdout carried protocol messages only: every line is one JSON-RPC message
+    assert pipes.stdout_lines
+    assert all(json.loads(line)["jsonrpc"] == "2.0" for line in pipes.stdout_lines)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+async def test_a_signal_ends_an_idle_stdio_server_with_status_0_while_stdin_stays_open(
+    tmp_path: Path, signum: signal.Signals
+) -> None:
+    with (tmp_path / "stderr.log").open("wb") as stderr:
+        async with (
+            spawned(server_command("--emulator"), server_env(tmp_path), tmp_path, stderr) as process,
+            Client(Pipes(process).transport()) as client,
+        ):
+            await client.list_tools()
+            process.send_signal(signum)
+            with anyio.fail_after(EXIT_WITHIN):
+                await process.wait()
+    assert process.returncode == 0
+    assert "Traceback" not in (tmp_path / "stderr.log").read_text()
+
+
+async def test_sigint_during_a_call_cancels_it_closes_the_upstream_request_and_exits(tmp_path: Path) -> None:
+    state = EmulatorState()
+    state.inject(Fault.HANG)
+    emulator = Watched(create_emulator_app(state))
+    async with serving(emulator) as url:
+        env = server_env(
+            tmp_path,
+            CLOUDFLARE_API_TOKEN=EMULATOR_TOKEN,
+            CLOUDFLARE_ACCOUNT_ID="test-account",
+            WORKERS_AI_BASE_URL=f"{url}/client/v4",
+            WORKERS_AI_MCP_MAX_RETRIES="0",
+        )
+        with (tmp_path / "stderr.log").open("wb") as stderr:
+            async with (
+                spawned(server_command(), env, tmp_path, stderr) as process,
+                Client(Pipes(process).transport()) as client,
+                anyio.create_task_group() as group,
+            ):
+
+                async def call() -> None:
+                    # The process goes away under the call; what the client says then is not the point.
+                    with pytest.raises(Exception):  # noqa: B017
+                        await client.call_tool("translate", {"text": "hello", "target_lang": "fr"})
+
+                group.start_soon(call)
+                with anyio.fail_after(EXIT_WITHIN):
+                    await emulator.arrived.wait()
+                process.send_signal(signal.SIGINT)
+                with anyio.fail_after(EXIT_WITHIN):
+                    await process.wait()
+                    await emulator.ended.wait()
+    assert process.returncode == 0
+    runs = [request for request in state.requests if "/ai/run/" in request.path]
+    assert [request.status for request in runs] == [None]  # the model call was never answered
