@@ -43,7 +43,7 @@ def serve(
     accepted = "any bearer token" if token is None else f"bearer token {token!r}"
     sys.stderr.write(
         f"workers-ai-mcp emulator: a local test double of the Workers AI REST API (not Cloudflare)\n"
-        f"  base URL   http://{host}:{port}/client/v4   (AI Gateway base: http://{host}:{port})\n"
+        f"  base URL   http://{host}:{port}/client/v4   (AI Gateway base: http://{host}:{port}, /v1 optional)\n"
         f"  accepts    {accepted}; any account id\n"
     )
     uvicorn.run(app, host=host, port=port, log_config=_stderr_logging(), server_header=False)
