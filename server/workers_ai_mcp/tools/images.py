@@ -1,11 +1,167 @@
-"""Tools of the images family (being written)."""
+"""generate_image: text to image, saved to the output folder, previewed, with progress while it runs."""
 
 from __future__ import annotations
 
-from mcp.server import MCPServer
+import base64
+import binascii
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar
 
+import anyio
+import anyio.to_thread
+from mcp.server import MCPServer
+from mcp.types import ContentBlock, TextContent
+from pydantic import Field
+
+from ..client import BinaryResult, RunResult
+from ..client.errors import ResponseDecodeError
+from ..jsonvalues import as_dict
+from ..media.blocks import cap_result, extension_for, media_blocks
+from ..media.previews import PreviewError, image_size, sniff_image_type
+from ..media.wire import ModelWire, Param, fill, wire_for
 from ..state import AppState
+from ._common import WRITES_OUTPUT, AppContext, add_inference_tool, model_param, state_of, tool_errors
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+FLUX = "@cf/black-forest-labs/flux-1-schnell"
+SDXL = "@cf/stabilityai/stable-diffusion-xl-base-1.0"
+# What the default models take (from their schemas), so that no schema look-up is needed for them.
+# flux-1-schnell takes a prompt and steps only: its images are always 1024x1024.
+KNOWN: dict[str, ModelWire] = {
+    FLUX: ModelWire(params={"prompt": Param("prompt"), "steps": Param("steps", 1, 8)}),
+    SDXL: ModelWire(
+        params={
+            "prompt": Param("prompt"),
+            "negative_prompt": Param("negative_prompt"),
+            "width": Param("width", 256, 2048),
+            "height": Param("height", 256, 2048),
+            "steps": Param("num_steps", 1, 20),
+            "guidance": Param("guidance"),
+            "seed": Param("seed"),
+        }
+    ),
+}
+_NAMES = {
+    "prompt": ("prompt",),
+    "negative_prompt": ("negative_prompt",),
+    "width": ("width",),
+    "height": ("height",),
+    "steps": ("steps", "num_steps"),
+    "guidance": ("guidance",),
+    "seed": ("seed",),
+}
+# Seconds between progress notifications while the model works.
+HEARTBEAT_SECONDS = 2.0
+
+
+@tool_errors
+async def generate_image(
+    prompt: Annotated[str, Field(min_length=1, max_length=2048, description="What the image should show.")],
+    ctx: AppContext,
+    width: Annotated[
+        int | None,
+        Field(ge=256, le=2048, multiple_of=8, description="Width in pixels, for models that take a size (SDXL)."),
+    ] = None,
+    height: Annotated[
+        int | None,
+        Field(ge=256, le=2048, multiple_of=8, description="Height in pixels, for models that take a size (SDXL)."),
+    ] = None,
+    steps: Annotated[
+        int | None,
+        Field(ge=1, le=50, description="Diffusion steps: more is slower and finer (flux: at most 8; SDXL: 20)."),
+    ] = None,
+    seed: Annotated[int | None, Field(ge=0, le=4_294_967_295, description="Seed, to make a result repeatable.")] = None,
+    negative_prompt: Annotated[
+        str | None, Field(min_length=1, max_length=2048, description="What to keep out of the image (SDXL).")
+    ] = None,
+    guidance: Annotated[
+        float | None, Field(ge=0, le=30, description="How closely to follow the prompt (SDXL default 7.5).")
+    ] = None,
+    model: Annotated[str | None, model_param("text-to-image")] = None,
+) -> list[ContentBlock]:
+    """Generate an image from a text prompt (FLUX.1 schnell by default); saves a PNG and returns a preview."""
+    state = state_of(ctx)
+    chosen = model or state.settings.image_model
+    wire = await wire_for(state.client, chosen, KNOWN, names=_NAMES)
+    values = {
+        "prompt": prompt,
+        "negative_prompt": negative_prompt,
+        "width": width,
+        "height": height,
+        "steps": steps,
+        "guidance": guidance,
+        "seed": seed,
+    }
+    inputs = fill(chosen, wire.params, values, hint=f", or use a model that takes it, such as {SDXL}")
+    started = time.monotonic()
+    result = await _with_heartbeat(ctx, lambda: state.client.run(chosen, inputs))
+    data = _image_bytes(result, chosen)
+    media_type = sniff_image_type(data)
+    try:
+        if media_type is None:
+            raise PreviewError("unknown format")
+        size = await anyio.to_thread.run_sync(image_size, data)
+    except PreviewError:
+        raise ResponseDecodeError(f"{chosen} answered with data that is not an image.") from None
+    await ctx.report_progress(1, 1, "done")
+    saved = state.outputs.save(data, stem=prompt, extension=extension_for(media_type))
+    seconds = time.monotonic() - started
+    head = f"Generated a {size[0]}x{size[1]} image with {chosen} in {seconds:.1f} s" + (
+        f" (seed {seed})." if seed is not None else "."
+    )
+    blocks = [TextContent(type="text", text=head), *await media_blocks(saved, data, "image", state.settings)]
+    return cap_result(blocks, state.settings)
+
+
+async def _with_heartbeat(ctx: AppContext, call: Callable[[], Awaitable[T]]) -> T:
+    """Run `call`, sending a progress notification now and every HEARTBEAT_SECONDS until it ends."""
+    await ctx.report_progress(0, 1, "generating")
+    outcome: list[T] = []
+    failure: list[Exception] = []
+    async with anyio.create_task_group() as group:
+        group.start_soon(_heartbeat, ctx)
+        try:
+            outcome.append(await call())
+        except Exception as exc:  # re-raised below, outside the task group, unwrapped
+            failure.append(exc)
+        finally:
+            group.cancel_scope.cancel()
+    if failure:
+        raise failure[0]
+    return outcome[0]
+
+
+async def _heartbeat(ctx: AppContext) -> None:
+    started = time.monotonic()
+    while True:
+        await anyio.sleep(HEARTBEAT_SECONDS)
+        elapsed = time.monotonic() - started
+        try:
+            # Approaches 1 without reaching it: the model's running time is not known in advance.
+            await ctx.report_progress(elapsed / (elapsed + 10.0), 1, f"generating ({elapsed:.0f} s)")
+        except Exception:  # a client gone quiet must not fail the generation
+            logger.debug("progress notification failed", exc_info=True)
+            return
+
+
+def _image_bytes(result: RunResult, model: str) -> bytes:
+    """The image from a raw answer (SDXL family) or a JSON `{image: <base64>}` one (flux)."""
+    if isinstance(result, BinaryResult):
+        return result.data
+    encoded: Any = as_dict(result.data).get("image")
+    if not isinstance(encoded, str) or not encoded:
+        raise ResponseDecodeError(f"{model} answered without an image; is it a text-to-image model?")
+    try:
+        return base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        raise ResponseDecodeError(f"{model} answered with an image that is not valid base64.") from None
 
 
 def register(server: MCPServer[AppState]) -> None:
-    """Add this family's tools to `server`."""
+    """Add generate_image to `server`."""
+    add_inference_tool(server, generate_image, title="Generate an image", annotations=WRITES_OUTPUT)

@@ -1,0 +1,142 @@
+"""How a model wants its input: a raw binary body or JSON, and which optional parameters it declares.
+
+Tools keep a small table for their default models (no extra round trip) and read any other
+model's input schema (`client.model_schema`, cached by the client) to decide the same things.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from ..client import WorkersAIClient
+from ..client.errors import InvalidRequestError
+from ..jsonvalues import as_dict, as_list, dicts
+
+# How a media input travels inside JSON: a list of byte values (0-255) or a base64 string.
+JsonMediaForm = Literal["array", "base64"]
+
+
+@dataclass(frozen=True)
+class Param:
+    """One optional input of a model: its name on the wire and the bounds its schema sets."""
+
+    wire: str
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ModelWire:
+    """What a model accepts: a raw body (`body`), a media field in JSON, and named parameters."""
+
+    params: Mapping[str, Param] = field(default_factory=dict[str, Param])
+    body: bool = False
+    json_form: JsonMediaForm | None = None
+    media_field: str = ""
+
+
+async def wire_for(
+    client: WorkersAIClient,
+    model: str,
+    known: Mapping[str, ModelWire],
+    *,
+    names: Mapping[str, tuple[str, ...]],
+    media_field: str = "",
+) -> ModelWire:
+    """`known[model]`, or the same facts read from the model's input schema.
+
+    `names` maps each tool parameter to the property names models use for it (first match wins).
+    """
+    if model in known:
+        return known[model]
+    schema = as_dict(await client.model_schema(model)).get("input")
+    props = properties(schema)
+    params = {key: found for key, candidates in names.items() if (found := param_of(props, *candidates))}
+    json_form = _json_form(props.get(media_field)) if media_field else None
+    return ModelWire(params=params, body=accepts_binary_body(schema), json_form=json_form, media_field=media_field)
+
+
+def branches(schema: object) -> list[dict[str, Any]]:
+    """The alternatives of a schema (`oneOf`/`anyOf` arms merged with their parent), or the schema."""
+    node = as_dict(schema)
+    arms = dicts(node.get("oneOf")) + dicts(node.get("anyOf"))
+    if not arms:
+        return [node]
+    parent = {key: value for key, value in node.items() if key not in ("oneOf", "anyOf")}
+    return [{**parent, **arm} for arm in arms]
+
+
+def accepts_binary_body(schema: object) -> bool:
+    """Whether the input may be the raw bytes themselves (`{type: string, format: binary}` at the top)."""
+    return any(arm.get("type") == "string" and arm.get("format") == "binary" for arm in branches(schema))
+
+
+def properties(schema: object) -> dict[str, dict[str, Any]]:
+    """Every property any object form of the input declares."""
+    found: dict[str, dict[str, Any]] = {}
+    for arm in branches(schema):
+        for name, prop in as_dict(arm.get("properties")).items():
+            found.setdefault(name, as_dict(prop))
+    return found
+
+
+def param_of(props: Mapping[str, dict[str, Any]], *names: str) -> Param | None:
+    """The first of `names` the properties declare, with its bounds and choices."""
+    for name in names:
+        prop = props.get(name)
+        if prop is None:
+            continue
+        low, high = prop.get("minimum"), prop.get("maximum")
+        choices = tuple(str(c) for c in as_list(prop.get("enum")))
+        return Param(
+            name,
+            float(low) if isinstance(low, int | float) else None,
+            float(high) if isinstance(high, int | float) else None,
+            choices,
+        )
+    return None
+
+
+def fill(model: str, accepted: Mapping[str, Param], values: Mapping[str, object], *, hint: str = "") -> dict[str, Any]:
+    """Wire inputs for the given (non-None) values; refuse any the model does not take or bounds it sets."""
+    inputs: dict[str, Any] = {}
+    for key, value in values.items():
+        if value is None:
+            continue
+        spec = accepted.get(key)
+        if spec is None:
+            raise InvalidRequestError(f"{model} does not take `{key}`; leave it out{hint}.")
+        _check(model, key, spec, value)
+        inputs[spec.wire] = value
+    return inputs
+
+
+def encode_media(form: JsonMediaForm, data: bytes) -> list[int] | str:
+    """The media bytes as a JSON value of the given form."""
+    return list(data) if form == "array" else base64.b64encode(data).decode("ascii")
+
+
+def _json_form(prop: dict[str, Any] | None) -> JsonMediaForm | None:
+    # Where a schema offers both, the byte array wins: it is the form every published example uses;
+    # what a "binary" string means inside JSON is not documented.
+    types = {arm.get("type") for arm in branches(prop)} if prop is not None else set[object]()
+    if "array" in types:
+        return "array"
+    if "string" in types:
+        return "base64"
+    return None
+
+
+def _check(model: str, key: str, spec: Param, value: object) -> None:
+    if spec.choices and str(value) not in spec.choices:
+        raise InvalidRequestError(f"`{key}` must be one of {', '.join(spec.choices)} for {model}.")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return
+    if spec.minimum is not None and value < spec.minimum:
+        raise InvalidRequestError(f"`{key}` must be at least {spec.minimum:g} for {model}.")
+    if spec.maximum is not None and value > spec.maximum:
+        raise InvalidRequestError(f"`{key}` must be at most {spec.maximum:g} for {model}.")

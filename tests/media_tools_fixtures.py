@@ -1,0 +1,223 @@
+"""Helpers for the media tool tests: sample media, a loopback file server, an MCP session whose
+emulator records request bodies and whose URL fetches reach the real loopback network.
+
+The server's one HTTP client normally has the emulator as its only transport, which would also
+answer the URL fetches of `image`/`audio` inputs; `SplitTransport` sends only the emulator's host
+there. Helpers, not fixtures: each test module wraps them in the fixtures it needs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import functools
+import io
+import json
+import random
+import socket
+import wave
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import anyio
+import httpx2
+from mcp import Client
+from mcp.types import CallToolResult, ImageContent, ResourceLink, TextContent
+from PIL import Image
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from conftest import EMULATOR_URL, SHARED_MODELS
+from workers_ai_mcp.app import create_server
+from workers_ai_mcp.settings import Settings
+
+
+@functools.lru_cache(maxsize=8)
+def noise_png(width: int, height: int, seed: int = 1) -> bytes:
+    """A PNG of random pixels: it does not compress, so its size is about width * height * 3."""
+    pixels = random.Random(seed).randbytes(width * height * 3)
+    out = io.BytesIO()
+    Image.frombytes("RGB", (width, height), pixels).save(out, "PNG", compress_level=1)
+    return out.getvalue()
+
+
+def photo_jpeg(width: int, height: int) -> bytes:
+    """A smooth JPEG, like a photograph."""
+    image = Image.linear_gradient("L").resize((width, height)).convert("RGB")
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=90)
+    return out.getvalue()
+
+
+def small_png(width: int = 64, height: int = 48) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (200, 40, 40)).save(out, "PNG")
+    return out.getvalue()
+
+
+def wav_bytes(seconds: float = 1.0, rate: int = 16_000) -> bytes:
+    out = io.BytesIO()
+    with wave.open(out, "wb") as writer:
+        writer.setnchannels(1)
+        writer.setsampwidth(2)
+        writer.setframerate(rate)
+        writer.writeframes(b"\x00\x01" * int(seconds * rate))
+    return out.getvalue()
+
+
+def data_uri(data: bytes, media_type: str) -> str:
+    return f"data:{media_type};base64,{base64.b64encode(data).decode()}"
+
+
+def real_input_schema(file_name: str) -> dict[str, Any]:
+    """The input schema Cloudflare publishes for a model (shared copy, never in the project)."""
+    import pytest
+
+    path = SHARED_MODELS / file_name
+    if not path.exists():
+        pytest.skip(f"Cloudflare's schema {file_name} is not available at {SHARED_MODELS}")
+    return json.loads(path.read_text())["schema"]["input"]
+
+
+def assert_valid(instance: object, schema: dict[str, Any]) -> None:
+    import jsonschema
+
+    jsonschema.validate(instance, schema)
+
+
+def text_of(result: CallToolResult) -> str:
+    return "\n".join(block.text for block in result.content if isinstance(block, TextContent))
+
+
+def images_of(result: CallToolResult) -> list[ImageContent]:
+    return [block for block in result.content if isinstance(block, ImageContent)]
+
+
+def links_of(result: CallToolResult) -> list[ResourceLink]:
+    return [block for block in result.content if isinstance(block, ResourceLink)]
+
+
+def result_bytes(result: CallToolResult) -> int:
+    return len(result.model_dump_json(by_alias=True, exclude_none=True).encode())
+
+
+def decoded_size(data: bytes) -> tuple[int, int]:
+    with Image.open(io.BytesIO(data)) as image:
+        image.load()
+        return image.size
+
+
+@dataclass
+class Captured:
+    """Bodies of the requests that reached the emulator, in order, by path."""
+
+    bodies: list[tuple[str, bytes]] = field(default_factory=list[tuple[str, bytes]])
+
+    def runs(self) -> list[tuple[str, bytes]]:
+        return [(path, body) for path, body in self.bodies if "/ai/run/" in path]
+
+    def last_json(self) -> Any:
+        path, body = self.runs()[-1]
+        return json.loads(body)
+
+
+def capturing(app: ASGIApp, captured: Captured) -> ASGIApp:
+    """The emulator app, keeping a copy of each request body."""
+
+    async def wrapper(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+
+        async def recording() -> Message:
+            message = await receive()
+            if message["type"] == "http.request":
+                chunks.append(message.get("body", b""))
+                if not message.get("more_body", False):
+                    captured.bodies.append((scope["path"], b"".join(chunks)))
+            return message
+
+        await app(scope, recording, send)
+
+    return wrapper
+
+
+class SplitTransport(httpx2.AsyncBaseTransport):
+    """The emulator for its own host, the real network (loopback in tests) for everything else."""
+
+    def __init__(self, emulator: ASGIApp) -> None:
+        self.emulator = httpx2.ASGITransport(app=emulator)
+        self.network = httpx2.AsyncHTTPTransport()
+        self.emulator_host = httpx2.URL(EMULATOR_URL).host
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        if request.url.host == self.emulator_host:
+            return await self.emulator.handle_async_request(request)
+        return await self.network.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.network.aclose()
+
+
+@asynccontextmanager
+async def media_client(
+    settings: Settings, emulator_app: ASGIApp, captured: Captured, *, mode: str = "auto"
+) -> AsyncIterator[Client]:
+    """A real MCP session on our server (emulator behind it) that records request bodies."""
+    server = create_server(settings, transport=SplitTransport(capturing(emulator_app, captured)))
+    async with Client(server, raise_exceptions=True, mode=mode) as client:  # pyright: ignore[reportArgumentType]
+        yield client
+
+
+@asynccontextmanager
+async def serve_files(files: dict[str, tuple[bytes, str]]) -> AsyncIterator[str]:
+    """uvicorn on 127.0.0.1 (a free port) serving `files` by path; yields the base URL."""
+    import uvicorn
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    def endpoint(body: bytes, media_type: str) -> Any:
+        async def serve(request: Request) -> Response:
+            return Response(body, media_type=media_type)
+
+        return serve
+
+    app = Starlette(routes=[Route(path, endpoint(*item)) for path, item in files.items()])
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    started = asyncio.Event()
+
+    class Server(uvicorn.Server):
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets)
+            started.set()
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:  # the test runner owns the signals
+            yield
+
+    config = uvicorn.Config(app, lifespan="off", log_config=None, access_log=False, ws="none", http="h11")
+    server = Server(config)
+    # A plain task, not a task group: pytest runs an async fixture's setup and teardown in different tasks.
+    task = asyncio.get_running_loop().create_task(server.serve(sockets=[sock]))
+    try:
+        with anyio.fail_after(10):
+            await started.wait()
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        with anyio.fail_after(10):
+            await task
+        sock.close()
+
+
+def write(folder: Path, name: str, data: bytes) -> Path:
+    path = folder / name
+    path.write_bytes(data)
+    return path
