@@ -260,6 +260,19 @@ async def test_gpt_oss_streams_openai_chunks_into_the_same_progress(call: Call, 
     assert data["text"].endswith(updates[-1].removeprefix("…"))
 
 
+async def test_a_stream_cut_off_mid_answer_is_an_error_not_a_short_answer(
+    call: Call, emulator_state: EmulatorState
+) -> None:
+    emulator_state.inject(Fault.TRUNCATED_SSE)
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        return None
+
+    result = await call("chat", {"prompt": "hi"}, legacy=True, progress=on_progress)
+    assert result.is_error
+    assert "ended before it was complete" in text_of(result)
+
+
 async def test_without_a_progress_token_one_plain_request_is_made(call: Call, wire: Wire) -> None:
     structured(await call("chat", {"prompt": "hi"}, legacy=True))
     assert len(wire.requests) == 1
