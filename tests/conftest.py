@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx2
@@ -66,9 +68,33 @@ def settings(tmp_path: Path) -> Settings:
     return make_settings(tmp_path)
 
 
+@asynccontextmanager
+async def held_open(client: Client) -> AsyncIterator[Client]:
+    """Keep `client` open in a task of its own, so that a fixture may enter and leave it from different tasks."""
+    opened = asyncio.Event()
+    finished = asyncio.Event()
+
+    async def hold() -> None:
+        async with client:
+            opened.set()
+            await finished.wait()
+
+    task = asyncio.create_task(hold())
+    opening = asyncio.create_task(opened.wait())
+    await asyncio.wait({task, opening}, return_when=asyncio.FIRST_COMPLETED)
+    if task.done():
+        opening.cancel()
+        task.result()  # raises what went wrong while connecting
+    try:
+        yield client
+    finally:
+        finished.set()
+        await task
+
+
 @pytest.fixture
 async def mcp_client(settings: Settings, emulator_app: Starlette) -> AsyncIterator[Client]:
     """A real MCP client session (in memory) on our server, backed by the emulator."""
     server = create_server(settings, transport=httpx2.ASGITransport(app=emulator_app))
-    async with Client(server, raise_exceptions=True) as client:
+    async with held_open(Client(server, raise_exceptions=True)) as client:
         yield client
