@@ -1,0 +1,103 @@
+"""manifest.json (MCP Bundle) agrees with the server: tools, versions, and user_config → env → Settings."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from pydantic import AliasChoices
+
+import workers_ai_mcp
+from workers_ai_mcp.settings import Settings, load_settings
+
+from .conftest import live_tools, load_script, read_manifest, read_pyproject
+
+SYNC_HINT = "manifest.json is out of date: run `uv run python scripts/sync_manifest_tools.py` and commit it."
+TEMPLATE = re.compile(r"\$\{user_config\.([A-Za-z0-9_]+)\}")
+
+
+def env_of_manifest() -> dict[str, str]:
+    env = read_manifest()["server"]["mcp_config"]["env"]
+    assert isinstance(env, dict)
+    return {str(name): str(value) for name, value in env.items()}  # pyright: ignore[reportUnknownVariableType, reportUnknownArgumentType]
+
+
+def settings_env_names() -> set[str]:
+    names: set[str] = set()
+    for info in Settings.model_fields.values():
+        alias = info.validation_alias
+        if isinstance(alias, str):
+            names.add(alias)
+        elif isinstance(alias, AliasChoices):
+            names.update(choice for choice in alias.choices if isinstance(choice, str))
+    return names
+
+
+async def test_the_manifest_lists_exactly_the_servers_tools_with_their_first_sentences() -> None:
+    sync = load_script("sync_manifest_tools")
+    tools = await live_tools()
+    expected = [{"name": tool.name, "description": sync.first_sentence(tool.description or "")} for tool in tools]
+    declared = read_manifest()["tools"]
+    assert [tool["name"] for tool in declared] == [tool.name for tool in tools], SYNC_HINT
+    assert declared == expected, SYNC_HINT
+
+
+def test_pyproject_manifest_and_package_agree_on_the_version() -> None:
+    assert read_manifest()["version"] == read_pyproject()["project"]["version"] == workers_ai_mcp.__version__
+
+
+def test_every_user_config_key_reaches_the_server_through_mcp_config_env() -> None:
+    declared = set(read_manifest()["user_config"])
+    used = {key for value in env_of_manifest().values() for key in TEMPLATE.findall(value)}
+    assert declared == used, f"declared but unused: {declared - used}; used but undeclared: {used - declared}"
+
+
+def test_every_env_name_in_the_manifest_is_one_settings_reads() -> None:
+    unknown = set(env_of_manifest()) - settings_env_names()
+    assert not unknown, f"Settings reads none of {sorted(unknown)}"
+
+
+def test_the_token_is_masked_and_only_token_and_account_are_required() -> None:
+    config = read_manifest()["user_config"]
+    env = env_of_manifest()
+    (token_key,) = TEMPLATE.findall(env["CLOUDFLARE_API_TOKEN"])
+    (account_key,) = TEMPLATE.findall(env["CLOUDFLARE_ACCOUNT_ID"])
+    assert config[token_key]["sensitive"] is True
+    assert {key for key, option in config.items() if option.get("required")} == {token_key, account_key}
+
+
+def test_the_python_requirement_is_a_semver_range_matching_pyproject() -> None:
+    compatibility = read_manifest()["compatibility"]
+    python = compatibility["runtimes"]["python"]
+    assert "," not in python, "Claude Desktop wants space-separated semver ranges, not PEP 440 commas"
+    assert python == read_pyproject()["project"]["requires-python"]
+    assert sorted(compatibility["platforms"]) == ["darwin", "linux", "win32"]
+
+
+def test_optional_values_the_host_leaves_unsubstituted_count_as_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What Claude Desktop passes when only the required fields are filled in: literal `${user_config.x}`."""
+    filled = {"CLOUDFLARE_API_TOKEN": "token-0123456789", "CLOUDFLARE_ACCOUNT_ID": "0123456789abcdef"}
+    for name, value in env_of_manifest().items():
+        monkeypatch.setenv(name, filled.get(name, value))
+    settings = load_settings()
+    defaults = Settings(_env_file=None, api_token=None, account_id=None)  # pyright: ignore[reportCallIssue]
+    assert settings.missing_credentials() == []
+    assert settings.gateway_id is None
+    assert settings.chat_model == defaults.chat_model
+    assert settings.output_dir == defaults.output_dir
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Settings rejects an empty CLOUDFLARE_AI_GATEWAY_ID and turns an empty WORKERS_AI_MCP_OUTPUT_DIR "
+    "into the working directory; empty values must mean unset (change requested from the settings owner)",
+)
+def test_optional_values_the_host_passes_as_empty_strings_count_as_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    filled = {"CLOUDFLARE_API_TOKEN": "token-0123456789", "CLOUDFLARE_ACCOUNT_ID": "0123456789abcdef"}
+    for name in env_of_manifest():
+        monkeypatch.setenv(name, filled.get(name, ""))
+    settings = load_settings()
+    defaults = Settings(_env_file=None, api_token=None, account_id=None)  # pyright: ignore[reportCallIssue]
+    assert settings.gateway_id is None
+    assert settings.chat_model == defaults.chat_model
+    assert settings.output_dir == defaults.output_dir
