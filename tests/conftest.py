@@ -54,7 +54,7 @@ def make_settings(tmp_path: Path, **overrides: object) -> Settings:
         "api_token": SecretStr(EMULATOR_TOKEN),
         "account_id": "test-account",
         "base_url": f"{EMULATOR_URL}/client/v4",
-        "gateway_url": EMULATOR_URL,
+        "gateway_url": f"{EMULATOR_URL}/v1",
         "output_dir": tmp_path / "outputs",
         "input_roots": [tmp_path],
         "timeout": 10.0,
