@@ -111,6 +111,23 @@ async def test_transcribe_audio_sends_raw_bytes_to_whisper_and_times_segments_fr
     assert data["segments"] == [{"start": 0.0, "end": 1.5, "text": data["text"]}]
 
 
+async def test_transcribe_audio_reads_deepgram_style_answers_from_nova(
+    connect: Connect, tmp_path: Path, emulator_state: EmulatorState
+) -> None:
+    sound = wav_bytes(seconds=1.0)
+    path = write(tmp_path, "voice.wav", sound)
+
+    async with connect() as client:
+        result = await client.call_tool("transcribe_audio", {"audio": str(path), "model": "@cf/deepgram/nova-3"})
+
+    assert not result.is_error, text_of(result)
+    request = run_requests(emulator_state)[-1]
+    assert request.content_type == "audio/wav" and request.body_size == len(sound)
+    data = result.structured_content
+    assert data is not None and "transcript" in data["text"] and data["segments"] == []
+    assert data["duration"] == pytest.approx(1.0)
+
+
 @pytest.mark.parametrize("form", ["data URI", "base64", "URL"])
 async def test_transcribe_audio_accepts_every_input_form(
     connect: Connect, files_url: str, captured: Captured, form: str

@@ -115,6 +115,27 @@ async def test_classify_image_fetches_an_image_url_on_an_allowed_host(
         assert run_requests(emulator_state)[-1].body_size == len(small_png())
 
 
+@pytest.mark.parametrize("tool", ["detect_objects", "describe_image"])
+@pytest.mark.parametrize("form", ["URL", "data URI", "base64", "path"])
+async def test_every_vision_tool_takes_every_input_form(
+    connect: Connect, files_url: str, tmp_path: Path, emulator_state: EmulatorState, tool: str, form: str
+) -> None:
+    image = small_png()
+    value = {
+        "URL": f"{files_url}/cat.png",
+        "data URI": data_uri(image, "image/png"),
+        "base64": base64.b64encode(image).decode(),
+        "path": str(write(tmp_path, "cat.png", image)),
+    }[form]
+
+    async with connect() as client:
+        result = await client.call_tool(tool, {"image": value})
+
+        assert not result.is_error, text_of(result)
+        assert result.structured_content is not None
+        assert len(run_requests(emulator_state)) == 1
+
+
 async def test_a_url_that_serves_text_as_png_is_refused_before_any_model_call(
     connect: Connect, files_url: str, emulator_state: EmulatorState
 ) -> None:

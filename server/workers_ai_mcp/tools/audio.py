@@ -182,10 +182,12 @@ def _transcript(result: RunResult, model: str, *, include_vtt: bool) -> Transcri
     data = as_dict(result.data) if isinstance(result, JsonResult) else {}
     info = as_dict(data.get("transcription_info"))
     text = data.get("text")
+    words: list[dict[str, Any]] = []
     if not isinstance(text, str):
         channels = dicts(as_dict(data.get("results")).get("channels"))
         alternatives = dicts(channels[0].get("alternatives")) if channels else []
         text = alternatives[0].get("transcript") if alternatives else None
+        words = dicts(alternatives[0].get("words")) if alternatives else []
     if not isinstance(text, str):
         raise ResponseDecodeError(f"{model} answered without a transcript; is it a speech recognition model?")
     vtt = data.get("vtt") if isinstance(data.get("vtt"), str) else None
@@ -198,7 +200,8 @@ def _transcript(result: RunResult, model: str, *, include_vtt: bool) -> Transcri
         vtt = _to_vtt(segments)
     duration = info.get("duration")
     if not isinstance(duration, int | float):
-        duration = segments[-1].end if segments else None
+        ends = [float(w["end"]) for w in words if isinstance(w.get("end"), int | float)]
+        duration = segments[-1].end if segments else max(ends, default=None)
     language = info.get("language")
     return Transcription(
         model=model,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import anyio.to_thread
 from mcp.server import MCPServer
@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from ..client import JsonResult, RunResult
 from ..client.errors import InvalidRequestError, ResponseDecodeError
-from ..jsonvalues import as_dict, as_list, dicts
+from ..jsonvalues import as_dict, dicts
 from ..media.annotate import Box, draw_boxes
 from ..media.blocks import cap_result, media_blocks
 from ..media.inputs import MediaInput, resolve_media
@@ -184,7 +184,14 @@ async def describe_image(
     defaults = {"prompt": DEFAULT_PROMPT, "max_tokens": DEFAULT_MAX_TOKENS}
     # A model that declares no prompt still runs with the defaults; only a choice it cannot take is refused.
     values = {key: value for key, value in asked.items() if key in wire.params or value != defaults[key]}
-    result = await _send(state, chosen, media, wire, _fill(chosen, wire, values), prefer_body=False)
+    result = await _send(
+        state,
+        chosen,
+        media,
+        wire,
+        fill(chosen, wire.params, values, hint=" or use the default model"),
+        prefer_body=False,
+    )
     data = as_dict(result.data) if isinstance(result, JsonResult) else {}
     text = data.get("description", data.get("response"))
     if not isinstance(text, str):
@@ -194,10 +201,6 @@ async def describe_image(
 
 async def _resolve(state: AppState, value: str) -> MediaInput:
     return await resolve_media(value, "image", settings=state.settings, http=state.client.http)
-
-
-def _fill(model: str, wire: ModelWire, values: dict[str, Any]) -> dict[str, Any]:
-    return fill(model, wire.params, values, hint=" or use the default model")
 
 
 async def _send(
@@ -231,9 +234,9 @@ def _compact(data: bytes) -> bytes:
 
 
 def _answer_list(result: RunResult, model: str, what: str) -> list[dict[str, Any]]:
-    items = as_list(result.data) if isinstance(result, JsonResult) else None
-    if items is not None and isinstance(result.data, list):
-        return dicts(items)
+    data: object = result.data if isinstance(result, JsonResult) else None
+    if isinstance(data, list):
+        return dicts(cast(list[Any], data))
     raise ResponseDecodeError(f"{model} answered without a list of {what}; is it the right kind of model?")
 
 
