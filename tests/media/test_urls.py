@@ -38,6 +38,17 @@ async def test_a_loopback_url_is_fetched_when_its_host_is_listed_as_allowed(
     assert fetched.data == png
 
 
+async def test_allowed_hosts_match_the_exact_name_case_insensitively_and_are_fetched_by_name(
+    server: Loopback, http: httpx2.AsyncClient, recorder: RecordingTransport, media_settings: SettingsFactory
+) -> None:
+    settings = media_settings(allowed_url_hosts=["LocalHost"])
+    await fetch_url(f"http://localhost:{server.port}/cat.png", settings=settings, http=http)
+    assert recorder.requests[0].url.host == "localhost"
+    with pytest.raises(UrlRefused, match="leads to 127.0.0.1"):  # same address, another name
+        await fetch_url(f"http://127.0.0.1:{server.port}/cat.png", settings=settings, http=http)
+    assert len(server.hits) == 1
+
+
 REFUSED = [
     "http://127.0.0.1:{port}/cat.png",
     "http://10.0.0.1/x",

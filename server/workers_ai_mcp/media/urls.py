@@ -190,7 +190,8 @@ async def _connect_urls(
 ) -> list[httpx2.URL]:
     """The URLs to try, in order: `url` itself when its host is trusted, else its checked addresses."""
     host = url.raw_host.decode("ascii")
-    if settings.allow_private_urls or _host_key(host) in {_host_key(h) for h in settings.allowed_url_hosts}:
+    allowed = {_host_key(entry) for entry in settings.allowed_url_hosts}
+    if settings.allow_private_urls or {_host_key(host), _host_key(url.host)} & allowed:  # punycode or Unicode
         return [url]
     literal = literal_ip(_host_key(host))
     addresses = [literal] if literal is not None else await resolve(host, url.port or _default_port(url))
