@@ -76,11 +76,11 @@ def test_the_python_requirement_is_a_semver_range_matching_pyproject() -> None:
 
 def test_optional_values_the_host_leaves_unsubstituted_count_as_unset(monkeypatch: pytest.MonkeyPatch) -> None:
     """What Claude Desktop passes when only the required fields are filled in: literal `${user_config.x}`."""
+    defaults = load_settings()  # the environment is clean here (tests/conftest.py)
     filled = {"CLOUDFLARE_API_TOKEN": "token-0123456789", "CLOUDFLARE_ACCOUNT_ID": "0123456789abcdef"}
     for name, value in env_of_manifest().items():
         monkeypatch.setenv(name, filled.get(name, value))
     settings = load_settings()
-    defaults = Settings(_env_file=None, api_token=None, account_id=None)  # pyright: ignore[reportCallIssue]
     assert settings.missing_credentials() == []
     assert settings.gateway_id is None
     assert settings.chat_model == defaults.chat_model
@@ -93,11 +93,11 @@ def test_optional_values_the_host_leaves_unsubstituted_count_as_unset(monkeypatc
     "into the working directory; empty values must mean unset (change requested from the settings owner)",
 )
 def test_optional_values_the_host_passes_as_empty_strings_count_as_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    defaults = load_settings()
     filled = {"CLOUDFLARE_API_TOKEN": "token-0123456789", "CLOUDFLARE_ACCOUNT_ID": "0123456789abcdef"}
     for name in env_of_manifest():
         monkeypatch.setenv(name, filled.get(name, ""))
     settings = load_settings()
-    defaults = Settings(_env_file=None, api_token=None, account_id=None)  # pyright: ignore[reportCallIssue]
     assert settings.gateway_id is None
     assert settings.chat_model == defaults.chat_model
     assert settings.output_dir == defaults.output_dir

@@ -136,3 +136,14 @@ async def test_unknown_tool_names_are_refused_before_anything_is_called(capsys: 
     out = capsys.readouterr().out
     assert code == 2
     assert "--tools names unknown tools: nope" in out
+
+
+async def test_a_server_that_cannot_start_is_reported_with_its_own_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("WORKERS_AI_MCP_TIMEOUT", "soon")
+    code = await anyio.to_thread.run_sync(cli.main, ["selftest", "--emulator"])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert "selftest: the server failed" in captured.out
+    assert "WORKERS_AI_MCP_TIMEOUT is invalid" in captured.err
