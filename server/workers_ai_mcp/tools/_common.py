@@ -30,7 +30,7 @@ WRITES_OUTPUT = ToolAnnotations(
     read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True
 )
 
-COST_NOTE = "Each call runs a Workers AI model and is billed to the account (or its free daily allocation)."
+COST_NOTE = "Billed to the Cloudflare account."
 
 
 def add_inference_tool(
@@ -46,7 +46,7 @@ def add_inference_tool(
         fn,
         title=title,
         description=f"{inspect.cleandoc(fn.__doc__ or '')} {COST_NOTE}",
-        annotations=annotations.model_copy(update={"title": title}),
+        annotations=annotations,
         structured_output=structured_output,
     )
 
@@ -55,7 +55,7 @@ def model_param(task: str) -> Any:
     """`Field` for the optional `model` parameter every task tool has."""
     return Field(
         default=None,
-        description=f"Workers AI model id for {task}, e.g. @cf/<author>/<name>; omit for the configured default.",
+        description=f"Model id for {task} (@cf/<author>/<name>); omit for the default.",
         max_length=160,
     )
 

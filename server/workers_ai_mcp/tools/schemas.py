@@ -1,0 +1,81 @@
+"""Compact the JSON Schemas that `tools/list` publishes, to spare the assistant's context.
+
+pydantic writes a `title` for every model and property and spells an optional parameter as
+`anyOf: [X, null]` with `default: null`. None of that helps an assistant choose arguments, and
+over the whole tool list it costs kilobytes. Arguments and results are still validated by the
+tools' own pydantic models, so only the published copy changes.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any, cast
+
+from mcp.server import MCPServer
+
+from ..state import AppState
+
+# Keys whose values map names to schemas (a property may itself be called "title").
+_NAMED = frozenset({"properties", "$defs", "definitions", "patternProperties"})
+
+
+def compact_input(schema: dict[str, Any]) -> dict[str, Any]:
+    """An input schema without titles, with optional-or-null parameters shown as plain optional ones."""
+    return _walk(schema, drop=frozenset({"title"}), unwrap_optional=True)
+
+
+def compact_output(schema: dict[str, Any]) -> dict[str, Any]:
+    """An output schema without titles, descriptions and defaults; `X or null` as a type list."""
+    return _walk(schema, drop=frozenset({"title", "description", "default"}), unwrap_optional=False)
+
+
+def _walk(node: Any, *, drop: frozenset[str], unwrap_optional: bool) -> Any:
+    if isinstance(node, list):
+        return [_walk(item, drop=drop, unwrap_optional=unwrap_optional) for item in cast(list[Any], node)]
+    if not isinstance(node, dict):
+        return node
+    source = cast(dict[str, Any], node)
+    source = _without_null_branch(source) if unwrap_optional else _null_as_type(source)
+    result: dict[str, Any] = {}
+    for key, value in source.items():
+        if key in drop and not isinstance(value, dict):
+            continue
+        if key in _NAMED and isinstance(value, dict):
+            named = cast(dict[str, Any], value)
+            result[key] = {name: _walk(sub, drop=drop, unwrap_optional=unwrap_optional) for name, sub in named.items()}
+        else:
+            result[key] = _walk(value, drop=drop, unwrap_optional=unwrap_optional)
+    return result
+
+
+def _without_null_branch(schema: dict[str, Any]) -> dict[str, Any]:
+    branches = schema.get("anyOf")
+    if not isinstance(branches, list) or schema.get("default", ...) is not None:
+        return schema
+    kept = [b for b in cast(list[Any], branches) if b != {"type": "null"}]
+    if len(kept) != 1 or not isinstance(kept[0], dict):
+        return schema
+    merged = {k: v for k, v in schema.items() if k not in ("anyOf", "default")}
+    return {**cast(dict[str, Any], kept[0]), **merged}
+
+
+def _null_as_type(schema: dict[str, Any]) -> dict[str, Any]:
+    branches = schema.get("anyOf")
+    if not isinstance(branches, list) or len(cast(list[Any], branches)) != 2 or {"type": "null"} not in branches:
+        return schema
+    other = next(b for b in cast(list[Any], branches) if b != {"type": "null"})
+    if not isinstance(other, dict) or not isinstance(cast(dict[str, Any], other).get("type"), str):
+        return schema
+    rest = {k: v for k, v in schema.items() if k != "anyOf"}
+    typed = cast(dict[str, Any], other)
+    return {**typed, "type": [typed["type"], "null"], **rest}
+
+
+def compact_tools(server: MCPServer[AppState]) -> None:
+    """Compact every registered tool's published schemas in place."""
+    # The SDK offers no public hook for the published schema; the tool manager holds it.
+    for tool in server._tool_manager.list_tools():  # pyright: ignore[reportPrivateUsage]
+        tool.description = " ".join(inspect.cleandoc(tool.description or "").split())
+        tool.parameters = compact_input(tool.parameters)
+        if tool.fn_metadata.output_schema is not None:
+            tool.fn_metadata.output_schema = compact_output(tool.fn_metadata.output_schema)
