@@ -11,12 +11,14 @@ from pydantic import SecretStr
 
 from . import __version__
 from .client import WorkersAIClient, create_http_client
+from .deprecations import CatalogWatch
 from .media.outputs import OutputStore
+from .metering import Spending
 from .settings import Settings, SettingsError
 from .state import AppState
-from .tools import audio, catalog, embeddings, generic, images, language, outputs, text, vision
+from .tools import audio, batch, catalog, embeddings, generic, images, language, outputs, text, usage, vision
 
-TOOL_MODULES = (text, language, embeddings, generic, catalog, vision, images, audio, outputs)
+TOOL_MODULES = (text, language, embeddings, generic, catalog, vision, images, audio, batch, usage, outputs)
 
 EMULATOR_BASE = "http://emulator.invalid"
 
@@ -36,11 +38,13 @@ def create_server(settings: Settings, *, transport: httpx2.AsyncBaseTransport | 
     @asynccontextmanager
     async def lifespan(_: MCPServer[AppState]) -> AsyncGenerator[AppState]:
         effective, wire = emulated(settings, transport)
+        spending = Spending.from_settings(effective)
         async with create_http_client(effective, wire) as http:
             yield AppState(
                 settings=effective,
-                client=WorkersAIClient(effective, http),
+                client=WorkersAIClient(effective, http, spending=spending, catalog_watch=CatalogWatch(effective)),
                 outputs=OutputStore(effective.output_dir),
+                spending=spending,
             )
 
     server = MCPServer[AppState](

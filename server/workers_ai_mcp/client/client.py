@@ -12,7 +12,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import anyio
 import httpx2
@@ -37,9 +37,14 @@ from .results import BinaryResult, JsonResult, ModelPage, ResponseMeta, RunResul
 from .retry import parse_retry_after, retry_delay, should_retry
 from .streaming import StreamEvent, decode_chunk, decode_events
 
+if TYPE_CHECKING:
+    from ..deprecations import CatalogWatch
+    from ..metering import Spending
+
 logger = logging.getLogger(__name__)
 
 OnEvent = Callable[[StreamEvent], Awaitable[None]]
+_Result = TypeVar("_Result", bound="JsonResult | BinaryResult | StreamResult")
 
 _RETRYABLE_TRANSPORT = (
     httpx2.ConnectError,
@@ -86,8 +91,13 @@ class WorkersAIClient:
         redactor: Redactor | None = None,
         sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
         jitter: Callable[[], float] = random.random,
+        spending: Spending | None = None,
+        catalog_watch: CatalogWatch | None = None,
     ) -> None:
+        """`spending` prices, guards and records model calls; `catalog_watch` checks default models."""
         self.settings = settings
+        self.spending = spending
+        self.catalog_watch = catalog_watch
         self.http = http
         self.redact = redactor or Redactor()
         self.redact.add(settings.api_token.get_secret_value() if settings.api_token else None)
@@ -111,15 +121,13 @@ class WorkersAIClient:
     ) -> RunResult:
         """`POST ai/run/{model}` with a JSON body, or raw `body` bytes of `content_type`."""
         check_model_id(model)
-        url = self._run_url(model)
-        if body is not None:
-            payload: dict[str, Any] = {"content": body}
-            headers = {"content-type": content_type or "application/octet-stream"}
-        else:
-            payload = {"json": dict(inputs or {})}
-            headers = {}
-        headers |= self._gateway_headers(cache_ttl)
-        return await self._call("POST", url, model=model, headers=headers, params=query, envelope=True, **payload)
+
+        async def send() -> RunResult:
+            return await self._run(
+                model, inputs, body=body, content_type=content_type, query=query, cache_ttl=cache_ttl
+            )
+
+        return await self._metered(model, inputs if body is None else None, send)
 
     async def stream_run(
         self, model: str, inputs: Mapping[str, Any], on_event: OnEvent, *, cache_ttl: int | None = None
@@ -128,7 +136,11 @@ class WorkersAIClient:
         check_model_id(model)
         body = {**inputs, "stream": True}
         headers = self._gateway_headers(cache_ttl)
-        return await self._stream(self._run_url(model), body, model=model, headers=headers, on_event=on_event)
+
+        async def send() -> StreamResult:
+            return await self._stream(self._run_url(model), body, model=model, headers=headers, on_event=on_event)
+
+        return await self._metered(model, inputs, send)
 
     async def chat_completions(self, body: Mapping[str, Any], *, cache_ttl: int | None = None) -> JsonResult:
         """OpenAI-compatible `/ai/v1/chat/completions` (a bare `chat.completion` object)."""
@@ -141,9 +153,12 @@ class WorkersAIClient:
         model = check_model_id(str(body.get("model", "")))
         payload = {**body, "stream": True, "stream_options": {"include_usage": True}}
         headers = self._gateway_headers(cache_ttl)
-        return await self._stream(
-            self._v1_url("chat/completions"), payload, model=model, headers=headers, on_event=on_event
-        )
+
+        async def send() -> StreamResult:
+            url = self._v1_url("chat/completions")
+            return await self._stream(url, payload, model=model, headers=headers, on_event=on_event)
+
+        return await self._metered(model, body, send)
 
     async def completions(self, body: Mapping[str, Any], *, cache_ttl: int | None = None) -> JsonResult:
         """OpenAI-compatible `/ai/v1/completions`."""
@@ -170,6 +185,31 @@ class WorkersAIClient:
         per_page: int = 50,
     ) -> ModelPage:
         """`GET ai/models/search`, one page."""
+        found = await self._search_page(
+            search=search,
+            task=task,
+            author=author,
+            source=source,
+            hide_experimental=hide_experimental,
+            include_deprecated=include_deprecated,
+            page=page,
+            per_page=per_page,
+        )
+        await self._watch_catalog()
+        return found
+
+    async def _search_page(
+        self,
+        *,
+        search: str | None = None,
+        task: str | None = None,
+        author: str | None = None,
+        source: int | None = None,
+        hide_experimental: bool | None = None,
+        include_deprecated: bool | None = None,
+        page: int = 1,
+        per_page: int = 50,
+    ) -> ModelPage:
         params: dict[str, str] = {"page": str(page), "per_page": str(per_page)}
         params |= {key: value for key, value in (("search", search), ("task", task), ("author", author)) if value}
         if source is not None:
@@ -210,10 +250,20 @@ class WorkersAIClient:
         now = time.monotonic()
         if cached and cached[0] > now:
             return cached[1]
-        page = await self.search_models(search=model.rsplit("/", 1)[-1], per_page=50, include_deprecated=True)
+        if self.catalog_watch is not None and self.catalog_watch.pending:
+            await self._watch_catalog()  # reads the whole catalog once, filling this cache
+            cached = self._infos.get(model)
+            if cached and cached[0] > now:
+                return cached[1]
+        page = await self._search_page(search=model.rsplit("/", 1)[-1], per_page=50, include_deprecated=True)
         info = next((m for m in page.models if m.get("name") == model), None)
         self._infos[model] = (now + self.settings.schema_cache_ttl, info)
         return info
+
+    @property
+    def deprecations(self) -> list[Any]:
+        """`DeprecationNotice`s for configured default models, once the catalog has been read."""
+        return list(self.catalog_watch.notices) if self.catalog_watch is not None else []
 
     async def verify_token(self) -> dict[str, Any]:
         """Check the token: user tokens first, then account-owned tokens."""
@@ -226,17 +276,27 @@ class WorkersAIClient:
 
     async def queue_batch(self, model: str, requests: list[dict[str, Any]]) -> JsonResult:
         """Queue an async batch (`?queueRequest=true`); the answer carries a `request_id`."""
-        result = await self.run(model, {"requests": requests}, query={"queueRequest": "true"})
-        if not isinstance(result, JsonResult):
-            raise ResponseDecodeError("Workers AI answered a batch submission with binary data.")
-        return result
+        check_model_id(model)
+
+        async def send() -> JsonResult:
+            result = await self._run(model, {"requests": requests}, query={"queueRequest": "true"}, skip_cache=True)
+            if not isinstance(result, JsonResult):
+                raise ResponseDecodeError("Workers AI answered a batch submission with binary data.")
+            return result
+
+        return await self.spending.submit_batch(self, model, requests, send) if self.spending else await send()
 
     async def poll_batch(self, model: str, request_id: str) -> JsonResult:
-        """Poll an async batch by its `request_id`."""
-        result = await self.run(model, {"request_id": request_id})
-        if not isinstance(result, JsonResult):
-            raise ResponseDecodeError("Workers AI answered a batch poll with binary data.")
-        return result
+        """Poll an async batch by its `request_id` (never from a gateway cache: the answer changes)."""
+        check_model_id(model)
+
+        async def send() -> JsonResult:
+            result = await self._run(model, {"request_id": request_id}, skip_cache=True)
+            if not isinstance(result, JsonResult):
+                raise ResponseDecodeError("Workers AI answered a batch poll with binary data.")
+            return result
+
+        return await self.spending.poll_batch(self, model, request_id, send) if self.spending else await send()
 
     # ---- URLs and headers ---------------------------------------------------------------------
 
@@ -270,28 +330,71 @@ class WorkersAIClient:
         token = self.settings.api_token.get_secret_value() if self.settings.api_token else ""
         return {"authorization": f"Bearer {token}"}
 
-    def _gateway_headers(self, cache_ttl: int | None) -> dict[str, str]:
+    def _gateway_headers(self, cache_ttl: int | None, *, skip_cache: bool = False) -> dict[str, str]:
         if not self.settings.gateway_id:
             return {}
         headers: dict[str, str] = {}
         if self.settings.gateway_token:
             headers["cf-aig-authorization"] = f"Bearer {self.settings.gateway_token.get_secret_value()}"
         ttl = cache_ttl if cache_ttl is not None else self.settings.gateway_cache_ttl
-        if ttl is not None:
+        if ttl is not None and not skip_cache:
             headers["cf-aig-cache-ttl"] = str(ttl)
-        if self.settings.gateway_skip_cache:
+        if self.settings.gateway_skip_cache or skip_cache:
             headers["cf-aig-skip-cache"] = "true"
         return headers
 
     # ---- sending ------------------------------------------------------------------------------
 
+    async def _metered(
+        self, model: str, inputs: Mapping[str, Any] | None, send: Callable[[], Awaitable[_Result]]
+    ) -> _Result:
+        if self.spending is None:
+            return await send()
+        return await self.spending.metered(self, model, inputs, send)
+
+    async def _watch_catalog(self) -> None:
+        """On the first catalog read, read it all once: default-model deprecations, and a warm price cache."""
+        watch = self.catalog_watch
+        if watch is None or not watch.pending:
+            return
+        rows = await watch.sweep(self._search_page)
+        expiry = time.monotonic() + self.settings.schema_cache_ttl
+        for row in rows:
+            if isinstance(row.get("name"), str):
+                self._infos[row["name"]] = (expiry, row)
+
+    async def _run(
+        self,
+        model: str,
+        inputs: Mapping[str, Any] | None = None,
+        *,
+        body: bytes | None = None,
+        content_type: str | None = None,
+        query: Mapping[str, str] | None = None,
+        cache_ttl: int | None = None,
+        skip_cache: bool = False,
+    ) -> RunResult:
+        url = self._run_url(model)
+        if body is not None:
+            payload: dict[str, Any] = {"content": body}
+            headers = {"content-type": content_type or "application/octet-stream"}
+        else:
+            payload = {"json": dict(inputs or {})}
+            headers = {}
+        headers |= self._gateway_headers(cache_ttl, skip_cache=skip_cache)
+        return await self._call("POST", url, model=model, headers=headers, params=query, envelope=True, **payload)
+
     async def _v1(self, name: str, body: Mapping[str, Any], *, cache_ttl: int | None = None) -> JsonResult:
         model = check_model_id(str(body.get("model", "")))
         headers = self._gateway_headers(cache_ttl)
-        result = await self._call("POST", self._v1_url(name), model=model, json=dict(body), headers=headers)
-        if not isinstance(result, JsonResult):
-            raise ResponseDecodeError(f"Workers AI answered /v1/{name} with binary data.")
-        return result
+
+        async def send() -> JsonResult:
+            result = await self._call("POST", self._v1_url(name), model=model, json=dict(body), headers=headers)
+            if not isinstance(result, JsonResult):
+                raise ResponseDecodeError(f"Workers AI answered /v1/{name} with binary data.")
+            return result
+
+        return await self._metered(model, body, send)
 
     async def _call(
         self,

@@ -1,0 +1,274 @@
+"""What a Workers AI call costs: the catalog's `price` property, estimates before a call, usage after.
+
+The catalog lists prices per unit (`[{"unit": "per M input tokens", "price": 0.29, "currency": "USD"},
+...]`). A call is measured in the same units: prompt and completion tokens (as the API reports them,
+else about four characters a token), diffusion steps, 512x512 tiles, audio minutes, characters of
+text, or one request. Everything here is pure: no I/O, no MCP.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .jsonvalues import as_dict, as_list, dicts
+
+PROMPT_TOKENS = "prompt_tokens"
+COMPLETION_TOKENS = "completion_tokens"
+STEPS = "steps"
+TILES = "tiles"
+AUDIO_MINUTES = "audio_minutes"
+CHARACTERS = "characters"
+REQUESTS = "requests"
+
+CHARS_PER_TOKEN = 4
+DEFAULT_MAX_TOKENS = 256
+DEFAULT_STEPS = 20  # the most any Workers AI diffusion model takes by default
+DEFAULT_SIDE = 1024  # pixels, when a request names no width or height
+TILE_SIDE = 512
+
+# (pattern on the lower-cased unit, measure, how many of the measure the unit's price covers)
+_UNITS: tuple[tuple[re.Pattern[str], str, float], ...] = (
+    (re.compile(r"^per (m|million) input tokens$"), PROMPT_TOKENS, 1_000_000),
+    (re.compile(r"^per (m|million) output tokens$"), COMPLETION_TOKENS, 1_000_000),
+    (re.compile(r"^per (diffusion )?step$"), STEPS, 1),
+    (re.compile(r"^per 512 ?(by|x) ?512 tile$"), TILES, 1),
+    (re.compile(r"^per audio minute$"), AUDIO_MINUTES, 1),
+    (re.compile(r"^per (1k|1,000|thousand) characters$"), CHARACTERS, 1_000),
+    (re.compile(r"^per (inference )?request$"), REQUESTS, 1),
+)
+# Keys whose string values are media payloads, not text a model reads as tokens.
+_MEDIA_KEYS = frozenset({"image", "image_b64", "mask", "audio", "model", "request_id"})
+_OUTPUT_TOKEN_KEYS = ("max_tokens", "max_completion_tokens", "max_output_tokens")
+
+
+@dataclass(frozen=True)
+class Pricing:
+    """USD per single unit of each measure, from a catalog row's `price` property."""
+
+    rates: dict[str, float] = field(default_factory=dict[str, float])
+    unknown_units: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, model_info: Mapping[str, Any] | None) -> Pricing | None:
+        """The pricing of a catalog row, or None when it lists no USD price."""
+        entries = _price_entries(model_info)
+        if not entries:
+            return None
+        rates: dict[str, float] = {}
+        unknown: list[str] = []
+        for entry in entries:
+            unit = " ".join(str(entry.get("unit", "")).lower().split())
+            price = entry.get("price")
+            if "websocket" in unit:
+                continue  # another transport, not what REST calls are billed by
+            if str(entry.get("currency", "USD")).upper() != "USD" or not isinstance(price, int | float):
+                unknown.append(unit)
+                continue
+            known = next(((m, per) for pattern, m, per in _UNITS if pattern.match(unit)), None)
+            if known is None:
+                unknown.append(unit)
+                continue
+            measure, per = known
+            rates[measure] = rates.get(measure, 0.0) + float(price) / per
+        if not rates and not unknown:
+            return None
+        return cls(rates, tuple(unknown))
+
+    @property
+    def known(self) -> bool:
+        """True when every unit of the price is one we can measure."""
+        return bool(self.rates) and not self.unknown_units
+
+    def cost(self, usage: Mapping[str, float]) -> float | None:
+        """USD for `usage`, or None when the price has a unit the usage does not measure."""
+        if not self.known:
+            return None
+        total = 0.0
+        for measure, rate in self.rates.items():
+            amount = usage.get(measure)
+            if amount is None:
+                if measure == COMPLETION_TOKENS and PROMPT_TOKENS in usage:
+                    amount = 0.0  # the API reported tokens and none were generated (embeddings)
+                else:
+                    return None
+            total += rate * float(amount)
+        return total
+
+
+def estimate_before(
+    model_info: Mapping[str, Any] | None,
+    inputs: Mapping[str, Any] | None,
+    *,
+    schema: Mapping[str, Any] | None = None,
+) -> float | None:
+    """A conservative upper estimate in USD of a call not yet sent, or None when it cannot be estimated.
+
+    Input tokens are about characters / 4; output tokens are the request's `max_tokens`, else the
+    model's default (256 when the schema is not at hand), else for models without a token limit as
+    many as the input. `schema` is the model's input JSON Schema, for defaults such as `steps`.
+    """
+    pricing = Pricing.of(model_info)
+    if pricing is None:
+        return None
+    inputs = inputs or {}
+    if "requests" in inputs:
+        costs = [estimate_before(model_info, item, schema=schema) for item in dicts(inputs.get("requests"))]
+        return None if None in costs else sum(c for c in costs if c is not None)
+    usage = request_units(inputs, schema)
+    prompt = usage[PROMPT_TOKENS]
+    usage[COMPLETION_TOKENS] = _output_token_limit(inputs, schema, prompt)
+    return pricing.cost(usage)
+
+
+def cost_after(model_info: Mapping[str, Any] | None, usage: Mapping[str, float] | None) -> float | None:
+    """USD for a finished call's measured `usage`, or None when the model has no known price."""
+    pricing = Pricing.of(model_info)
+    if pricing is None or usage is None:
+        return None
+    return pricing.cost(usage)
+
+
+def request_units(inputs: Mapping[str, Any], schema: Mapping[str, Any] | None = None) -> dict[str, float]:
+    """What a request asks for, measured before sending: tokens of its text, steps, tiles, characters."""
+    text_chars = sum(len(s) for s in _strings(inputs))
+    spoken = inputs.get("text") if isinstance(inputs.get("text"), str) else inputs.get("prompt")
+    steps = inputs.get("steps", inputs.get("num_steps"))
+    if not isinstance(steps, int):
+        steps = _schema_default(schema, "steps", "num_steps") or DEFAULT_STEPS
+    width, height = (_positive_int(inputs.get(side)) or DEFAULT_SIDE for side in ("width", "height"))
+    return {
+        PROMPT_TOKENS: float(math.ceil(text_chars / CHARS_PER_TOKEN)),
+        STEPS: float(steps),
+        TILES: float(math.ceil(width / TILE_SIDE) * math.ceil(height / TILE_SIDE)),
+        CHARACTERS: float(len(spoken) if isinstance(spoken, str) else text_chars),
+        REQUESTS: 1.0,
+    }
+
+
+def measure_after(
+    pricing: Pricing | None,
+    inputs: Mapping[str, Any] | None,
+    output: Any,
+    reported: Mapping[str, Any] | None,
+    *,
+    schema: Mapping[str, Any] | None = None,
+) -> tuple[dict[str, float] | None, bool]:
+    """The usage of a finished call in the units its price is given in, and whether tokens were estimated.
+
+    Reported tokens win; tokens the API did not report are counted as characters / 4. Without a
+    price, only what the API reported is returned (or None).
+    """
+    usage = normalize_usage(reported)
+    if pricing is None:
+        return (usage or None), False
+    measured = request_units(inputs or {}, schema)
+    result: dict[str, float] = dict(usage)
+    estimated = False
+    for measure in pricing.rates:
+        if measure in result or (measure == COMPLETION_TOKENS and PROMPT_TOKENS in usage):
+            continue  # reported, or tokens were reported and none generated (embeddings)
+        if measure == COMPLETION_TOKENS:
+            result[measure] = float(math.ceil(sum(len(s) for s in _strings(output)) / CHARS_PER_TOKEN))
+            estimated = True
+        elif measure == PROMPT_TOKENS:
+            result[measure] = measured[PROMPT_TOKENS]
+            estimated = True
+        elif measure == AUDIO_MINUTES:
+            seconds = audio_seconds(output)
+            if seconds is not None:
+                result[measure] = round(seconds / 60, 4)
+        else:
+            result[measure] = measured[measure]
+    return (result or None), estimated
+
+
+def normalize_usage(reported: Mapping[str, Any] | None) -> dict[str, float]:
+    """Token counts from a `usage` object in Workers AI, OpenAI Chat or Responses form."""
+    usage = as_dict(reported)
+    out: dict[str, float] = {}
+    for key, aliases in (
+        (PROMPT_TOKENS, ("prompt_tokens", "input_tokens")),
+        (COMPLETION_TOKENS, ("completion_tokens", "output_tokens")),
+    ):
+        value = next((usage[a] for a in aliases if isinstance(usage.get(a), int | float)), None)
+        if value is not None:
+            out[key] = float(value)
+    total = usage.get("total_tokens")
+    if isinstance(total, int | float):
+        out["total_tokens"] = float(total)
+    elif out:
+        out["total_tokens"] = sum(out.values())
+    return out
+
+
+def audio_seconds(output: Any) -> float | None:
+    """Length of transcribed audio from a speech-recognition answer, when it says."""
+    data = as_dict(output)
+    duration = as_dict(data.get("transcription_info")).get("duration")
+    if isinstance(duration, int | float):
+        return float(duration)
+    ends = [item.get("end") for key in ("segments", "words") for item in dicts(data.get(key))]
+    numbers = [float(e) for e in ends if isinstance(e, int | float)]
+    return max(numbers) if numbers else None
+
+
+def _price_entries(model_info: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    for prop in dicts(as_dict(model_info).get("properties")):
+        if prop.get("property_id") == "price":
+            return dicts(prop.get("value"))
+    return []
+
+
+def _output_token_limit(inputs: Mapping[str, Any], schema: Mapping[str, Any] | None, prompt: float) -> float:
+    for key in _OUTPUT_TOKEN_KEYS:
+        value = inputs.get(key)
+        if isinstance(value, int) and value > 0:
+            return float(value)
+    default = _schema_default(schema, *_OUTPUT_TOKEN_KEYS)
+    if default:
+        return float(default)
+    if schema is not None and not _schema_has(schema, *_OUTPUT_TOKEN_KEYS):
+        return max(float(DEFAULT_MAX_TOKENS), prompt)  # translation, summaries: about as long as the input
+    return float(DEFAULT_MAX_TOKENS)
+
+
+def _positive_int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
+
+
+def _strings(value: Any, key: str = "") -> Iterator[str]:
+    if key in _MEDIA_KEYS:
+        return
+    if isinstance(value, str):
+        if not value.startswith("data:"):
+            yield value
+    else:
+        for name, item in as_dict(value).items():
+            yield from _strings(item, str(name))
+        for item in as_list(value):
+            yield from _strings(item)
+
+
+def _schema_properties(schema: Mapping[str, Any] | None) -> Iterator[dict[str, Any]]:
+    node = as_dict(schema)
+    yield as_dict(node.get("properties"))
+    for keyword in ("oneOf", "anyOf", "allOf"):
+        for branch in dicts(node.get(keyword)):
+            yield from _schema_properties(branch)
+
+
+def _schema_has(schema: Mapping[str, Any] | None, *names: str) -> bool:
+    return any(name in props for props in _schema_properties(schema) for name in names)
+
+
+def _schema_default(schema: Mapping[str, Any] | None, *names: str) -> int | None:
+    for props in _schema_properties(schema):
+        for name in names:
+            default = as_dict(props.get(name)).get("default")
+            if isinstance(default, int) and not isinstance(default, bool) and default > 0:
+                return default
+    return None

@@ -1,0 +1,280 @@
+"""Batch tools: submit_batch, get_batch, list_batches (Workers AI's asynchronous batch API)."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from mcp.server import MCPServer
+from mcp.types import CallToolResult, ContentBlock, TextContent, ToolAnnotations
+from pydantic import BaseModel, Field
+
+from ..batch_store import BatchRecord, BatchState, BatchStore, utc_now
+from ..client import InvalidRequestError, ResponseDecodeError, WorkersAIError, check_model_id
+from ..jsonvalues import as_dict, dicts
+from ..media.outputs import SavedFile
+from ..media.vectors import inline_limit, json_size, resource_link, save_json
+from ..schema_check import input_problem
+from ..state import AppState
+from ._common import WRITES_OUTPUT, AppContext, add_inference_tool, state_of, tool_errors
+from .batch_results import BatchItem, batch_items, single_request_schema
+from .call_info import CallInfo
+
+MAX_PAYLOAD_BYTES = 10_000_000  # "Ensure that the total payload is under 10 MB" (Workers AI batch docs)
+MAX_ITEMS = 10_000
+_SHOWN_PROBLEMS = 3
+
+POLLS = ToolAnnotations(
+    title="Get a batch job", read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=True
+)
+LOCAL_READ = ToolAnnotations(
+    title="List batch jobs", read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
+)
+
+JobId = Annotated[str, Field(min_length=1, max_length=128, description="The job_id submit_batch returned.")]
+
+
+class BatchSubmitted(BaseModel):
+    """A queued batch job."""
+
+    job_id: str = Field(description="Pass to get_batch to check on the job and fetch its results.")
+    model: str
+    count: int = Field(description="Number of inputs queued.")
+    status: BatchState
+    submitted_at: str
+    payload_bytes: int
+
+
+class BatchStatus(BaseModel):
+    """Where a batch job stands; its results, in input order, once done."""
+
+    job_id: str
+    model: str
+    status: BatchState
+    count: int
+    submitted_at: str
+    checked_at: str | None = None
+    results: list[BatchItem] | None = Field(default=None, description="In input order; null until done.")
+    results_truncated: bool = Field(default=False, description="True when only the first results are shown.")
+    results_file: str | None = Field(default=None, description="Path of the JSON file holding every result.")
+    results_uri: str | None = None
+    call: CallInfo | None = Field(default=None, description="Usage and estimated cost of the whole batch.")
+    note: str
+
+
+class BatchList(BaseModel):
+    """Batch jobs submitted from this installation, newest first."""
+
+    jobs: list[BatchRecord]
+    total: int
+    note: str
+
+
+def _store(state: AppState) -> BatchStore:
+    return BatchStore(state.settings.output_dir)
+
+
+@tool_errors
+async def submit_batch(
+    model: Annotated[str, Field(min_length=3, max_length=160, description="Model id; it must accept batches.")],
+    inputs: Annotated[
+        list[dict[str, Any]],
+        Field(
+            min_length=1,
+            max_length=MAX_ITEMS,
+            description="One model input per item (as for run_model); an item may add an "
+            "'external_reference' string, which comes back with its result.",
+        ),
+    ],
+    ctx: AppContext,
+) -> BatchSubmitted:
+    """Queue many inputs for one model as an asynchronous Workers AI batch and return a job id at once.
+
+    Only models with the async_queue property accept batches; every input is checked against the
+    model's schema first. Check on the job with get_batch.
+    """
+    state = state_of(ctx)
+    check_model_id(model)
+    info = await state.client.model_info(model)
+    if info is None:
+        raise InvalidRequestError(f"{model} is not in the Workers AI catalog; list_models shows the models there are.")
+    if not _accepts_batches(info):
+        raise InvalidRequestError(
+            f"{model} does not accept batches (its catalog entry has no async_queue property), so nothing was "
+            f"sent. {await _batch_models_hint(state, info)}"
+        )
+    schema = await state.client.model_schema(model)
+    _check_items(model, single_request_schema(as_dict(schema.get("input"))), inputs)
+    size = len(json.dumps({"requests": inputs}, ensure_ascii=False, separators=(",", ":")).encode())
+    if size > MAX_PAYLOAD_BYTES:
+        raise InvalidRequestError(
+            f"The batch is {size / 1_000_000:.1f} MB; Workers AI takes at most 10 MB per batch, so nothing was "
+            "sent. Split the inputs into smaller batches."
+        )
+    queued = await state.client.queue_batch(model, inputs)
+    data = as_dict(queued.data)
+    job_id = data.get("request_id")
+    if not isinstance(job_id, str) or not job_id:
+        raise ResponseDecodeError("Workers AI accepted the batch but sent no request_id to follow it by.")
+    status: BatchState = "running" if data.get("status") == "running" else "queued"
+    record = BatchRecord(job_id=job_id, model=model, count=len(inputs), submitted_at=utc_now(), status=status)
+    _store(state).add(record)
+    return BatchSubmitted(
+        job_id=job_id,
+        model=model,
+        count=len(inputs),
+        status=status,
+        submitted_at=record.submitted_at,
+        payload_bytes=size,
+    )
+
+
+@tool_errors
+async def get_batch(job_id: JobId, ctx: AppContext) -> Annotated[CallToolResult, BatchStatus]:
+    """Check a batch job: queued, running, or done with its results in input order.
+
+    Images or audio in results are saved to the output folder; every result is kept in a JSON file.
+    """
+    state = state_of(ctx)
+    store = _store(state)
+    record = store.get(job_id)
+    if record is None:
+        raise InvalidRequestError(
+            f"No batch job {job_id!r} was submitted from this installation; list_batches shows those that were."
+        )
+    if record.status == "done" and record.results_file:
+        document = _read_results(state, record.results_file)
+        if document is not None:
+            return _done(state, record, document)
+    polled = await state.client.poll_batch(record.model, job_id)
+    data = as_dict(polled.data)
+    now = utc_now()
+    if "responses" not in data:
+        status: BatchState = "running" if data.get("status") == "running" else "queued"
+        record = record.model_copy(update={"status": status, "checked_at": now})
+        store.update(record)
+        note = f"The job is {status}; call get_batch again in a little while."
+        return _result(BatchStatus(**record.model_dump(exclude={"results_file"}), note=note))
+    call = CallInfo.from_meta(polled.meta)
+    items = batch_items(state, record, dicts(data.get("responses")))
+    document = {
+        "job_id": job_id,
+        "model": record.model,
+        "completed_at": now,
+        "call": call.model_dump(mode="json"),
+        "results": [item.model_dump(mode="json") for item in items],
+    }
+    saved = save_json(state.outputs, document, stem=f"batch-{job_id[:8]}")
+    record = record.model_copy(update={"status": "done", "checked_at": now, "results_file": saved.name})
+    store.update(record)
+    return _done(state, record, document)
+
+
+async def list_batches(
+    ctx: AppContext,
+    limit: Annotated[int, Field(ge=1, le=200, description="Most jobs to list.")] = 20,
+) -> BatchList:
+    """List the batch jobs submitted from this installation, newest first, with their last known status.
+
+    Free; sends nothing to Cloudflare (get_batch refreshes one job's status).
+    """
+    jobs = _store(state_of(ctx)).newest_first()
+    note = "Statuses are as last checked; get_batch refreshes a job and fetches its results."
+    return BatchList(jobs=jobs[:limit], total=len(jobs), note=note)
+
+
+# ---- helpers -------------------------------------------------------------------------------------
+
+
+def _accepts_batches(info: dict[str, Any]) -> bool:
+    props = dicts(info.get("properties"))
+    return any(p.get("property_id") == "async_queue" and str(p.get("value")).lower() == "true" for p in props)
+
+
+async def _batch_models_hint(state: AppState, info: dict[str, Any]) -> str:
+    task = as_dict(info.get("task")).get("name")
+    if not isinstance(task, str) or not task:
+        return "Choose a model whose catalog entry lists async_queue (list_models shows properties)."
+    try:
+        page = await state.client.search_models(task=task, per_page=100)
+    except WorkersAIError:
+        page = None
+    names = [str(m.get("name")) for m in page.models if _accepts_batches(m)][:3] if page else []
+    if names:
+        return f"{task} models that do: {', '.join(names)}."
+    return f"No {task} model in the catalog accepts batches; call the model once per input instead."
+
+
+def _check_items(model: str, schema: dict[str, Any], inputs: list[dict[str, Any]]) -> None:
+    problems: list[str] = []
+    for index, item in enumerate(inputs):
+        where = f"inputs[{index}]"
+        reference = item.get("external_reference")
+        body = {key: value for key, value in item.items() if key != "external_reference"}
+        if reference is not None and not isinstance(reference, str):
+            problems.append(f"{where}.external_reference: must be a string")
+        elif "requests" in body or "request_id" in body:
+            problems.append(f"{where}: must be one model input, not a batch")
+        elif body.get("stream") is True:
+            problems.append(f"{where}.stream: batches cannot stream")
+        elif schema and (problem := input_problem(schema, body)):
+            problems.append(where + problem.removeprefix("input"))
+    if problems:
+        shown = "; ".join(problems[:_SHOWN_PROBLEMS]) + ("; ..." if len(problems) > _SHOWN_PROBLEMS else "")
+        raise InvalidRequestError(
+            f"{len(problems)} of {len(inputs)} inputs do not fit {model}'s input schema, so nothing was sent: "
+            f"{shown} (get_model_schema shows what the model accepts)."
+        )
+
+
+def _read_results(state: AppState, name: str) -> dict[str, Any] | None:
+    try:
+        data, _ = state.outputs.read(name)
+        return as_dict(json.loads(data)) or None
+    except (WorkersAIError, ValueError):
+        return None  # gone or damaged: poll again
+
+
+def _done(state: AppState, record: BatchRecord, document: dict[str, Any]) -> CallToolResult:
+    items = [BatchItem.model_validate(item) for item in dicts(document.get("results"))]
+    limit = inline_limit(state.settings)
+    shown: list[BatchItem] = []
+    used = 0
+    for item in items:
+        used += json_size(item.model_dump(mode="json"))
+        if used > limit:
+            break
+        shown.append(item)
+    path = state.outputs.folder / record.results_file if record.results_file else None
+    truncated = len(shown) < len(items)
+    note = f"Done: {len(items)} results in input order."
+    if truncated:
+        note += f" Showing the first {len(shown)}; every result is in {path}."
+    call = document.get("call")
+    status = BatchStatus(
+        **record.model_dump(exclude={"results_file"}),
+        results=shown,
+        results_truncated=truncated,
+        results_file=str(path) if path else None,
+        results_uri=f"workers-ai://outputs/{record.results_file}" if record.results_file else None,
+        call=CallInfo.model_validate(call) if isinstance(call, dict) else None,
+        note=note,
+    )
+    links: list[ContentBlock] = []
+    if record.results_file and path is not None and path.is_file():
+        saved = SavedFile(path=path, name=record.results_file, media_type="application/json", size=path.stat().st_size)
+        links.append(resource_link(saved, f"All results of batch {record.job_id}"))
+    return _result(status, links)
+
+
+def _result(status: BatchStatus, extra: list[ContentBlock] | None = None) -> CallToolResult:
+    structured = status.model_dump(mode="json")
+    text = TextContent(type="text", text=json.dumps(structured, ensure_ascii=False))
+    return CallToolResult(content=[text, *(extra or [])], structured_content=structured)
+
+
+def register(server: MCPServer[AppState]) -> None:
+    """Add the batch tools to `server`."""
+    add_inference_tool(server, submit_batch, title="Submit a batch job", annotations=WRITES_OUTPUT)
+    server.add_tool(get_batch, title="Get a batch job", annotations=POLLS)
+    server.add_tool(list_batches, title="List batch jobs", annotations=LOCAL_READ)

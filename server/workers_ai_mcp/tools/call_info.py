@@ -1,0 +1,50 @@
+"""`CallInfo`: what one model call used and cost, and what AI Gateway said about it, for tool results."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from ..client import ResponseMeta
+
+
+class CallInfo(BaseModel):
+    """Usage, estimated cost and AI Gateway status of the call behind a result."""
+
+    usage: dict[str, float] | None = Field(
+        default=None,
+        description="Tokens (prompt_tokens, completion_tokens) or the unit the model is priced in "
+        "(steps, tiles, audio_minutes, characters, requests).",
+    )
+    usage_estimated: bool = Field(
+        default=False, description="True when tokens were counted as about 4 characters each (none reported)."
+    )
+    cost_usd: float | None = Field(
+        default=None, description="Estimated cost from the catalog price; null when no price is known."
+    )
+    price_known: bool = Field(default=False, description="Whether the catalog lists a price for this model.")
+    gateway_cache_status: str | None = Field(
+        default=None, description="AI Gateway cache status (HIT: answered from the cache, not billed; MISS)."
+    )
+    gateway_log_id: str | None = Field(default=None, description="AI Gateway log id of the request.")
+
+    @classmethod
+    def from_meta(cls, meta: ResponseMeta) -> CallInfo:
+        """The call info a client result carries."""
+        return cls(
+            usage=meta.usage,
+            usage_estimated=meta.usage_estimated,
+            cost_usd=None if meta.cost_usd is None else round(meta.cost_usd, 8),
+            price_known=meta.price_known,
+            gateway_cache_status=meta.gateway_cache_status,
+            gateway_log_id=meta.gateway_log_id,
+        )
+
+    @property
+    def note(self) -> str:
+        """One sentence for text results: the cost, or that no price is known."""
+        if self.cost_usd is not None:
+            prefix = "answered from the AI Gateway cache; " if self.gateway_cache_status == "HIT" else ""
+            return f"Estimated cost: {prefix}${self.cost_usd:.6f}."
+        if not self.price_known:
+            return "No price is listed for this model in the catalog, so its cost is not estimated."
+        return "The cost could not be estimated (the answer did not say how much was used)."

@@ -1,0 +1,108 @@
+"""The `usage` tool and the `workers-ai://usage` resource: what this server process has spent, per model."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from mcp.server import MCPServer
+from mcp.types import ToolAnnotations
+from pydantic import BaseModel, Field
+
+from ..ledger import ModelUsage
+from ..state import AppState
+from ._common import AppContext, state_of
+
+LOCAL_READ = ToolAnnotations(
+    title="Usage and estimated cost",
+    read_only_hint=True,
+    destructive_hint=False,
+    idempotent_hint=True,
+    open_world_hint=False,
+)
+NOTE = (
+    "Costs are estimates in USD from the catalog's prices (tokens counted as reported, else about 4 "
+    "characters each); Cloudflare bills in neurons, with a daily free allocation, and its bill is authoritative."
+)
+
+
+class Spend(BaseModel):
+    """Calls, usage and estimated cost (of one model, or of all)."""
+
+    calls: int
+    prompt_tokens: int
+    completion_tokens: int
+    units: dict[str, float] = Field(description="Other priced units used: steps, tiles, audio_minutes, characters.")
+    cost_usd: float = Field(description="Estimated cost of the calls whose price is known.")
+    unpriced_calls: int = Field(description="Calls whose cost is unknown (no price in the catalog).")
+    cached_calls: int = Field(description="Calls answered from the AI Gateway cache (not billed).")
+
+    @classmethod
+    def of(cls, usage: ModelUsage) -> Spend:
+        return cls(
+            calls=usage.calls,
+            prompt_tokens=usage.prompt_tokens,
+            completion_tokens=usage.completion_tokens,
+            units=dict(usage.units),
+            cost_usd=round(usage.cost_usd, 8),
+            unpriced_calls=usage.unpriced_calls,
+            cached_calls=usage.cached_calls,
+        )
+
+
+class ModelSpend(Spend):
+    model: str
+
+
+class UsageReport(Spend):
+    """What this server process has used and spent since it started."""
+
+    since: str = Field(description="When this server process started (UTC).")
+    budget_usd: float | None = Field(description="WORKERS_AI_MCP_MAX_COST_USD, or null when no budget is set.")
+    budget_left_usd: float | None = Field(description="Budget not yet spent or committed to queued batches.")
+    per_call_cap_usd: float | None = Field(description="WORKERS_AI_MCP_MAX_CALL_COST_USD, or null.")
+    models: list[ModelSpend] = Field(description="Per model, the most expensive first.")
+    note: str
+
+
+def report(state: AppState) -> UsageReport:
+    """The usage report of `state`'s ledger."""
+    spending = state.spending
+    ledger = spending.ledger
+    budget = spending.guard.max_cost_usd
+    left = None if budget is None else round(max(0.0, budget - ledger.spent - ledger.held), 8)
+    models = [ModelSpend(model=m.model, **Spend.of(m).model_dump()) for m in ledger.models()]
+    return UsageReport(
+        **Spend.of(ledger.totals()).model_dump(),
+        since=datetime.fromtimestamp(ledger.started_at, UTC).isoformat(timespec="seconds"),
+        budget_usd=budget,
+        budget_left_usd=left,
+        per_call_cap_usd=spending.guard.max_call_cost_usd,
+        models=models,
+        note=NOTE,
+    )
+
+
+async def usage(ctx: AppContext) -> UsageReport:
+    """Show the Workers AI calls this server has made since it started: calls, tokens and estimated cost
+    per model, and what is left of the budget if one is set. Free; sends nothing to Cloudflare."""
+    return report(state_of(ctx))
+
+
+def register(server: MCPServer[AppState]) -> None:
+    """Add the usage tool and the `workers-ai://usage` resource to `server`."""
+    server.add_tool(usage, title="Usage and estimated cost", annotations=LOCAL_READ)
+
+    # The optional `?model=` filter also makes this a template, the only kind of resource given a context.
+    @server.resource(
+        "workers-ai://usage{?model}",
+        name="usage",
+        title="Usage and estimated cost",
+        description="Calls, tokens and estimated cost per model since the server started (JSON); "
+        "?model=<id> for one model.",
+        mime_type="application/json",
+    )
+    def read_usage(ctx: AppContext, model: str | None = None) -> str:
+        full = report(state_of(ctx))
+        if model is not None:
+            full.models = [m for m in full.models if m.model == model]
+        return full.model_dump_json(indent=2)

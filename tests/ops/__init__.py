@@ -1,0 +1,1 @@
+"""Tests of spending, batches, AI Gateway routing and default-model deprecation."""
