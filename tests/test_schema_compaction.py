@@ -39,6 +39,6 @@ def test_outputs_lose_descriptions_and_defaults_but_keep_null_as_a_possible_type
         "type": "object",
         "properties": {
             "path": {"type": ["string", "null"]},
-            "items": {"anyOf": [{"type": "array", "items": {"$ref": "#/$defs/X"}}, {"type": "null"}]},
+            "items": {"type": ["array", "null"], "items": {"$ref": "#/$defs/X"}},
         },
     }
