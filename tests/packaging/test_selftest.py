@@ -102,6 +102,21 @@ async def test_a_paid_selftest_with_yes_calls_every_tool_except_media_generation
     assert model_paths(emulator_state)
 
 
+async def test_a_paid_selftest_with_all_also_generates_media(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], emulator_state: EmulatorState
+) -> None:
+    async with loopback_emulator(emulator_state) as base_url:
+        paid_environment(monkeypatch, base_url)
+        code = await anyio.to_thread.run_sync(cli.main, ["selftest", "--yes", "--all"])
+    out = capsys.readouterr().out
+    rows = table_rows(out)
+    assert code == 0, out
+    assert set(rows) >= MEDIA_GENERATION
+    assert "Skipped" not in out
+    models = {request.model for request in emulator_state.requests}
+    assert {"@cf/black-forest-labs/flux-1-schnell", "@cf/myshell-ai/melotts"} <= models
+
+
 async def test_a_failing_tool_is_shown_with_its_error_and_makes_the_exit_code_1(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
