@@ -111,7 +111,7 @@ async def classify_image(
         state, chosen, media, await wire_for(state.client, chosen, KNOWN, names={}, media_field="image")
     )
     items = _answer_list(result, chosen, "labels")
-    labels = [Label(label=str(i["label"]), score=float(i["score"])) for i in items if _scored(i)]
+    labels = [Label(label=str(i["label"]), score=round(float(i["score"]), 4)) for i in items if _scored(i)]
     labels.sort(key=lambda item: -item.score)
     return Classification(model=chosen, labels=labels[:top_k])
 
@@ -144,7 +144,7 @@ async def detect_objects(
         xs = sorted(_clamp(float(box[k]), width) for k in ("xmin", "xmax"))
         ys = sorted(_clamp(float(box[k]), height) for k in ("ymin", "ymax"))
         bounds = BoundingBox(xmin=xs[0], ymin=ys[0], xmax=xs[1], ymax=ys[1])
-        found.append(DetectedObject(label=str(item["label"]), score=float(item["score"]), box=bounds))
+        found.append(DetectedObject(label=str(item["label"]), score=round(float(item["score"]), 4), box=bounds))
     found.sort(key=lambda o: -o.score)
     boxes = [Box(o.label, o.score, o.box.xmin, o.box.ymin, o.box.xmax, o.box.ymax) for o in found]
     png = await anyio.to_thread.run_sync(draw_boxes, media.data, boxes)
