@@ -1,0 +1,198 @@
+"""Batch jobs through MCP: submit, poll until done, results in order, the index across restarts, refusals."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+from mcp import Client
+from mcp.types import ResourceLink, TextResourceContents
+from starlette.applications import Starlette
+
+from conftest import make_settings
+from workers_ai_mcp.batch_store import INDEX_NAME, BatchRecord, BatchStore
+from workers_ai_mcp.emulator import EmulatorState
+from workers_ai_mcp.settings import Settings
+
+from .support import BGE_BASE, LLAMA_33, LLAMA_FP8, M2M, connect, data_of, model_calls, text_of
+
+
+async def poll_until_done(client: Client, job_id: str) -> tuple[list[str], dict[str, Any]]:
+    """Statuses seen, and the final answer (the emulator finishes on the second poll)."""
+    seen: list[str] = []
+    with anyio.fail_after(10):
+        while True:
+            status = data_of(await client.call_tool("get_batch", {"job_id": job_id}))
+            seen.append(status["status"])
+            if status["status"] == "done":
+                return seen, status
+
+
+async def test_a_batch_is_queued_at_once_then_polled_to_its_results_in_input_order(
+    settings: Settings, emulator_app: Starlette, emulator_state: EmulatorState
+) -> None:
+    inputs = [
+        {"text": "otters hold hands while sleeping"},
+        {"text": ["beavers build dams", "dams hold water"], "external_reference": "second"},
+        {"text": "rivers run to the sea", "pooling": "cls"},
+    ]
+    async with connect(settings, emulator_app) as client:
+        submitted = data_of(await client.call_tool("submit_batch", {"model": BGE_BASE, "inputs": inputs}))
+        seen, done = await poll_until_done(client, submitted["job_id"])
+        listed = data_of(await client.call_tool("list_batches", {}))
+    assert submitted | {"job_id": "", "submitted_at": "", "payload_bytes": 0} == {
+        "job_id": "", "model": BGE_BASE, "count": 3, "status": "queued", "submitted_at": "", "payload_bytes": 0,
+    }  # fmt: skip
+    assert seen == ["running", "done"]
+    results = done["results"]
+    assert [r["index"] for r in results] == [0, 1, 2]
+    assert [r["external_reference"] for r in results] == [None, "second", None]
+    assert [r["result"]["shape"] for r in results] == [[1, 768], [2, 768], [1, 768]]
+    assert results[2]["result"]["pooling"] == "cls"
+    assert not done["results_truncated"] and Path(done["results_file"]).is_file()
+    assert done["call"]["price_known"] and done["call"]["cost_usd"] > 0
+    queued = model_calls(emulator_state)[0]
+    assert "queueRequest=true" in queued.query
+    assert len(model_calls(emulator_state)) == 3  # one submission, two polls
+    assert listed["jobs"][0]["job_id"] == submitted["job_id"] and listed["jobs"][0]["status"] == "done"
+
+
+async def test_jobs_survive_a_restart_and_finished_results_are_read_back_without_a_request(
+    settings: Settings, emulator_app: Starlette, emulator_state: EmulatorState
+) -> None:
+    async with connect(settings, emulator_app) as client:
+        first = data_of(await client.call_tool("submit_batch", {"model": BGE_BASE, "inputs": [{"text": "one"}]}))
+        second = data_of(await client.call_tool("submit_batch", {"model": BGE_BASE, "inputs": [{"text": "two"}]}))
+        _, done = await poll_until_done(client, first["job_id"])
+    assert (settings.output_dir / INDEX_NAME).is_file()
+    sent = len(model_calls(emulator_state))
+    async with connect(settings, emulator_app) as restarted:
+        listed = data_of(await restarted.call_tool("list_batches", {}))
+        again = data_of(await restarted.call_tool("get_batch", {"job_id": first["job_id"]}))
+    assert [(job["job_id"], job["status"]) for job in listed["jobs"]] == [
+        (second["job_id"], "queued"),
+        (first["job_id"], "done"),
+    ]
+    assert listed["total"] == 2
+    assert again["results"] == done["results"] and again["call"] == done["call"]
+    assert len(model_calls(emulator_state)) == sent
+
+
+async def test_inputs_that_do_not_fit_the_schema_are_refused_before_anything_is_sent(
+    settings: Settings, emulator_app: Starlette, emulator_state: EmulatorState
+) -> None:
+    inputs: list[dict[str, Any]] = [
+        {"prompt": "fine"},
+        {"prompt": ""},
+        {"messages": "not a list"},
+        {"prompt": "ok", "external_reference": 7},
+        {"prompt": "ok", "stream": True},
+    ]
+    async with connect(settings, emulator_app) as client:
+        refused = await client.call_tool("submit_batch", {"model": LLAMA_33, "inputs": inputs})
+        listed = data_of(await client.call_tool("list_batches", {}))
+    message = text_of(refused)
+    assert refused.is_error
+    assert "4 of 5 inputs do not fit" in message and "nothing was sent" in message
+    assert "inputs[1].prompt: must not be empty" in message
+    assert "inputs[2].messages" in message and "inputs[3].external_reference: must be a string" in message
+    assert model_calls(emulator_state) == []
+    assert listed["jobs"] == []
+
+
+async def test_a_model_without_async_queue_is_refused_with_models_that_take_batches(
+    settings: Settings, emulator_app: Starlette, emulator_state: EmulatorState
+) -> None:
+    async with connect(settings, emulator_app) as client:
+        refused = await client.call_tool("submit_batch", {"model": LLAMA_FP8, "inputs": [{"prompt": "hi"}]})
+        unknown = await client.call_tool("submit_batch", {"model": "@cf/nobody/nothing", "inputs": [{"prompt": "hi"}]})
+    assert refused.is_error and "does not accept batches" in text_of(refused)
+    assert LLAMA_33 in text_of(refused)  # a Text Generation model that does
+    assert unknown.is_error and "not in the Workers AI catalog" in text_of(unknown)
+    assert model_calls(emulator_state) == []
+
+
+async def test_a_batch_over_the_10_mb_payload_limit_is_refused_before_sending(
+    settings: Settings, emulator_app: Starlette, emulator_state: EmulatorState
+) -> None:
+    inputs = [{"text": "x" * 3_500_000} for _ in range(3)]
+    async with connect(settings, emulator_app) as client:
+        refused = await client.call_tool("submit_batch", {"model": BGE_BASE, "inputs": inputs})
+    assert refused.is_error
+    assert "10.5 MB" in text_of(refused) and "at most 10 MB" in text_of(refused)
+    assert model_calls(emulator_state) == []
+
+
+async def test_an_unknown_job_id_gets_a_clear_error(settings: Settings, emulator_app: Starlette) -> None:
+    async with connect(settings, emulator_app) as client:
+        result = await client.call_tool("get_batch", {"job_id": "0000-not-a-job"})
+    assert result.is_error and "list_batches" in text_of(result)
+
+
+async def test_large_results_are_cut_inline_and_kept_whole_in_a_linked_file(
+    tmp_path: Path, emulator_app: Starlette
+) -> None:
+    settings = make_settings(tmp_path, max_result_bytes=64_000)  # 16 KB inline: about two 768-d vectors
+    inputs = [{"text": f"sentence number {i}"} for i in range(6)]
+    async with connect(settings, emulator_app) as client:
+        job = data_of(await client.call_tool("submit_batch", {"model": BGE_BASE, "inputs": inputs}))["job_id"]
+        await client.call_tool("get_batch", {"job_id": job})
+        result = await client.call_tool("get_batch", {"job_id": job})
+        done = data_of(result)
+        links = [block for block in result.content if isinstance(block, ResourceLink)]
+        assert len(links) == 1
+        whole = await client.read_resource(links[0].uri)
+    assert done["results_truncated"] and 0 < len(done["results"]) < 6
+    assert [r["index"] for r in done["results"]] == list(range(len(done["results"])))
+    content = whole.contents[0]
+    assert isinstance(content, TextResourceContents)
+    saved = json.loads(content.text)
+    assert [r["index"] for r in saved["results"]] == list(range(6))
+    assert done["results_uri"] == links[0].uri
+
+
+async def test_a_finished_batch_is_priced_once_from_its_reported_usage(
+    settings: Settings, emulator_app: Starlette
+) -> None:
+    inputs = [{"prompt": "tell me about otters", "max_tokens": 20}, {"prompt": "and beavers", "max_tokens": 20}]
+    async with connect(settings, emulator_app) as client:
+        job = data_of(await client.call_tool("submit_batch", {"model": LLAMA_33, "inputs": inputs}))["job_id"]
+        _, done = await poll_until_done(client, job)
+        await client.call_tool("get_batch", {"job_id": job})  # read back from the file: not counted again
+        report = data_of(await client.call_tool("usage", {}))
+    usage = done["call"]["usage"]
+    assert not done["call"]["usage_estimated"]
+    assert usage["completion_tokens"] > 0 and usage["prompt_tokens"] > 0
+    assert [r["result"]["response"].startswith("[emulator]") for r in done["results"]] == [True, True]
+    llama = next(m for m in report["models"] if m["model"] == LLAMA_33)
+    assert llama["calls"] == 1 and llama["completion_tokens"] == usage["completion_tokens"]
+    assert llama["cost_usd"] == pytest.approx(done["call"]["cost_usd"])
+
+
+async def test_a_queued_batch_counts_against_the_budget_until_it_is_priced(
+    tmp_path: Path, emulator_app: Starlette, emulator_state: EmulatorState
+) -> None:
+    settings = make_settings(tmp_path, max_cost_usd=0.001)
+    inputs = [{"prompt": "otters", "max_tokens": 150}]  # about $0.00034 each, held while queued
+    async with connect(settings, emulator_app) as client:
+        for _ in range(2):
+            data_of(await client.call_tool("submit_batch", {"model": LLAMA_33, "inputs": inputs}))
+        report = data_of(await client.call_tool("usage", {}))
+        refused = await client.call_tool("submit_batch", {"model": LLAMA_33, "inputs": inputs})
+    assert report["cost_usd"] == 0 and report["budget_left_usd"] < 0.001 - 2 * 150 * 2.25e-6 + 1e-9
+    assert refused.is_error and "WORKERS_AI_MCP_MAX_COST_USD" in text_of(refused)
+    assert len(model_calls(emulator_state)) == 2
+
+
+def test_the_index_is_replaced_whole_keeps_the_newest_jobs_and_sets_a_damaged_file_aside(tmp_path: Path) -> None:
+    store = BatchStore(tmp_path)
+    for i in range(3):
+        store.add(BatchRecord(job_id=f"job-{i}", model=M2M, count=1, submitted_at=f"2026-01-0{i + 1}T00:00:00+00:00"))
+    assert [job.job_id for job in store.newest_first()] == ["job-2", "job-1", "job-0"]
+    assert [p.name for p in tmp_path.iterdir()] == [INDEX_NAME]  # no temporary file left behind
+    (tmp_path / INDEX_NAME).write_text("{not json")
+    assert store.newest_first() == []
+    assert any(p.name.startswith(f"{INDEX_NAME}.damaged-") for p in tmp_path.iterdir())
