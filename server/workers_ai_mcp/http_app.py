@@ -48,6 +48,11 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def inbound_token(settings: Settings) -> str:
+    """The bearer token HTTP clients must send, or "" when none is configured."""
+    return settings.http_auth_token.get_secret_value().strip() if settings.http_auth_token else ""
+
+
 def transport_security(settings: Settings, host: str) -> TransportSecuritySettings:
     """Host/Origin allow-lists: loopback, the bind address when it is not loopback, and the configured extras.
 
@@ -101,7 +106,7 @@ def create_http_app(
         app = server.sse_app(sse_path=SSE_PATH, message_path=MESSAGE_PATH, transport_security=security, host=host)
         app.router.lifespan_context = _lifespan_once(server)
     app.router.routes.insert(0, Route(HEALTH_PATH, _health, methods=["GET"]))
-    token = settings.http_auth_token.get_secret_value() if settings.http_auth_token else ""
+    token = inbound_token(settings)
     if token:
         app.add_middleware(BearerAuthMiddleware, token=token, public_paths=[HEALTH_PATH])
     else:

@@ -9,6 +9,7 @@ and refuse a non-loopback address unless an inbound bearer token is configured.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import io
 import logging
@@ -36,6 +37,8 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 # Seconds uvicorn lets open requests finish after a signal before cancelling them.
 SHUTDOWN_GRACE = 3
+# Shortest inbound token accepted on an address other machines can reach.
+MIN_PUBLIC_TOKEN = 16
 _CHUNK = 65536
 
 
@@ -92,7 +95,7 @@ def run_transport(server: MCPServer[AppState], settings: Settings, args: argpars
         json_response=args.json_response,
     )
     path = "/mcp" if args.transport == "streamable-http" else "/sse"
-    logger.info("Serving MCP (%s) at http://%s:%d%s", args.transport, args.host, args.port, path)
+    logger.info("MCP over %s: the endpoint is %s on the address uvicorn reports", args.transport, path)
     http = http_server(app, host=args.host, port=args.port, log_level=settings.log_level)
     anyio.run(http.serve)
     return 0
@@ -100,14 +103,23 @@ def run_transport(server: MCPServer[AppState], settings: Settings, args: argpars
 
 def check_bind(settings: Settings, host: str, port: int) -> None:
     """Raise `SettingsError` for a bind the server must not make."""
-    from .http_app import is_loopback
+    from .http_app import inbound_token, is_loopback
 
     if not 0 <= port <= 65535:
         raise SettingsError(f"--port must be between 0 and 65535, not {port}.")
-    if not is_loopback(host) and settings.http_auth_token is None:
+    if is_loopback(host):
+        return
+    token = inbound_token(settings)
+    if not token:
         raise SettingsError(
-            f"Refusing to listen on {host} without an auth token: set WORKERS_AI_MCP_AUTH_TOKEN "
-            "(or --auth-token) so clients must send 'Authorization: Bearer <token>', or bind 127.0.0.1."
+            f"Refusing to listen on {host or 'every interface'} without an auth token: set "
+            "WORKERS_AI_MCP_AUTH_TOKEN (or --auth-token) so clients must send 'Authorization: Bearer <token>', "
+            "or bind 127.0.0.1."
+        )
+    if len(token) < MIN_PUBLIC_TOKEN:
+        raise SettingsError(
+            f"Refusing to listen on {host} with an auth token of {len(token)} characters: use at least "
+            f"{MIN_PUBLIC_TOKEN}, e.g. from `python -c 'import secrets; print(secrets.token_urlsafe(32))'`."
         )
 
 
@@ -135,6 +147,9 @@ def http_server(app: ASGIApp, *, host: str, port: int, log_level: str) -> uvicor
                 for sig, handler in originals.items():
                     signal.signal(sig, handler)
 
+    errors = logging.getLogger("uvicorn.error")
+    if not any(isinstance(existing, _DropCancelledRequests) for existing in errors.filters):
+        errors.addFilter(_DropCancelledRequests())
     config = uvicorn.Config(
         app,
         host=host,
@@ -147,6 +162,14 @@ def http_server(app: ASGIApp, *, host: str, port: int, log_level: str) -> uvicor
         timeout_graceful_shutdown=SHUTDOWN_GRACE,
     )
     return Server(config)
+
+
+class _DropCancelledRequests(logging.Filter):
+    """uvicorn logs a full traceback for each request it cancels when the grace period ends; its own
+    "Cancel N running task(s)" line already says so, once."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], asyncio.CancelledError))
 
 
 # ---- stdio -----------------------------------------------------------------------------------

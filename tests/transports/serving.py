@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import sys
 from collections.abc import AsyncGenerator
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import IO
 
 import anyio
+import anyio.abc
 import httpx2
 import mcp.types as types
 from anyio.abc import Process
@@ -61,7 +63,9 @@ def server_env(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 
 @asynccontextmanager
-async def spawned(command: list[str], env: dict[str, str], cwd: Path, stderr: IO[bytes]) -> AsyncGenerator[Process]:
+async def spawned(
+    command: list[str], env: dict[str, str], cwd: Path, stderr: IO[bytes] | int
+) -> AsyncGenerator[Process]:
     """The process, killed at the end if the test left it running."""
     process = await anyio.open_process(command, env=env, cwd=cwd, stderr=stderr)
     try:
@@ -179,3 +183,23 @@ class Watched:
             await self.app(scope, receive, send)
         finally:
             self.ended.set()
+
+
+class LineWatcher:
+    """Reads a byte stream to the end in the background; `wait_for(pattern)` waits for a matching line."""
+
+    def __init__(self, stream: anyio.abc.ByteReceiveStream) -> None:
+        self.stream = stream
+        self.text = ""
+        self._changed = anyio.Event()
+
+    async def run(self) -> None:
+        async for chunk in self.stream:
+            self.text += chunk.decode("utf-8", "replace")
+            self._changed.set()
+            self._changed = anyio.Event()
+
+    async def wait_for(self, pattern: str) -> re.Match[str]:
+        while not (match := re.search(pattern, self.text)):
+            await self._changed.wait()
+        return match

@@ -9,6 +9,7 @@ import httpx2
 import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
+from pydantic import SecretStr
 from starlette.applications import Starlette
 
 from workers_ai_mcp import cli
@@ -126,12 +127,19 @@ def test_binding_a_public_address_without_a_token_is_refused_at_start(
     assert "WORKERS_AI_MCP_AUTH_TOKEN" in err
 
 
-def test_loopback_binds_need_no_token_and_public_binds_accept_one(settings: Settings, http_settings: Settings) -> None:
+def test_loopback_binds_need_no_token_and_public_binds_need_a_long_enough_one(
+    settings: Settings, http_settings: Settings
+) -> None:
+    blank = settings.model_copy(update={"http_auth_token": SecretStr("  ")})
+    short = settings.model_copy(update={"http_auth_token": SecretStr("0123456789")})
     for host in ("127.0.0.1", "localhost", "::1", "127.0.0.2"):
         check_bind(settings, host, 8000)
-    for host in ("0.0.0.0", "::", "192.168.1.10", "mcp.example.com"):
-        with pytest.raises(SettingsError, match="Refusing to listen"):
-            check_bind(settings, host, 8000)
+    for host in ("0.0.0.0", "::", "", "192.168.1.10", "mcp.example.com"):
+        for refused in (settings, blank):
+            with pytest.raises(SettingsError, match="without an auth token"):
+                check_bind(refused, host, 8000)
+        with pytest.raises(SettingsError, match="at least 16"):
+            check_bind(short, host, 8000)
         check_bind(http_settings, host, 8000)
 
 

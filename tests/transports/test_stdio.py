@@ -7,10 +7,13 @@ import signal
 from pathlib import Path
 
 import anyio
+import httpx2
 import pytest
 from mcp import Client
 
+from workers_ai_mcp.app import create_server
 from workers_ai_mcp.emulator import EMULATOR_TOKEN, EmulatorState, Fault, create_emulator_app
+from workers_ai_mcp.settings import Settings
 
 from .serving import Pipes, Watched, server_command, server_env, serving, spawned
 
@@ -91,3 +94,23 @@ async def test_sigint_during_a_call_cancels_it_closes_the_upstream_request_and_e
     assert process.returncode == 0
     runs = [request for request in state.requests if "/ai/run/" in request.path]
     assert [request.status for request in runs] == [None]  # the model call was never answered
+
+
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+async def test_a_call_the_client_cancels_does_not_leave_its_upstream_request_running(
+    settings: Settings, emulator_state: EmulatorState, mode: str
+) -> None:
+    emulator_state.inject(Fault.HANG)
+    emulator = Watched(create_emulator_app(emulator_state))
+    patient = settings.model_copy(update={"timeout": 600.0})  # only the cancellation can end the hang in time
+    server = create_server(patient, transport=httpx2.ASGITransport(app=emulator))
+    async with Client(server, mode=mode) as client:
+        async with anyio.create_task_group() as group:
+            group.start_soon(client.call_tool, "translate", {"text": "hello", "target_lang": "fr"})
+            with anyio.fail_after(EXIT_WITHIN):
+                await emulator.arrived.wait()
+            group.cancel_scope.cancel()
+        with anyio.fail_after(EXIT_WITHIN):
+            await emulator.ended.wait()
+        after = await client.call_tool("translate", {"text": "hello", "target_lang": "fr"})
+    assert not after.is_error

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
+from pathlib import Path
+
+import anyio
 import httpx2
 import pytest
 from mcp import Client
@@ -9,10 +14,11 @@ from mcp.client.streamable_http import streamable_http_client
 from starlette.applications import Starlette
 
 from workers_ai_mcp import __version__
-from workers_ai_mcp.emulator import EmulatorState
+from workers_ai_mcp.emulator import EMULATOR_TOKEN, EmulatorState, Fault, create_emulator_app
+from workers_ai_mcp.transports import SHUTDOWN_GRACE
 
 from .conftest import INBOUND_TOKEN, AppFactory, asgi_client, mcp_over
-from .serving import CountingTransport, model_runs, serving
+from .serving import CountingTransport, LineWatcher, Watched, model_runs, server_command, server_env, serving, spawned
 
 TRANSLATE = {"text": "hello", "target_lang": "fr"}
 
@@ -83,3 +89,45 @@ async def test_over_a_real_socket_sessions_stream_progress_as_sse_and_share_one_
     assert len(updates) > 1  # progress notifications arrived on the call's SSE stream
     assert any(kind.startswith("text/event-stream") for kind in content_types)
     assert model_runs(emulator_state, "@cf/meta/llama-3.3-70b-instruct-fp8-fast") == 2
+
+
+async def test_sigterm_ends_an_http_server_during_a_call_within_the_grace_period(tmp_path: Path) -> None:
+    state = EmulatorState()
+    state.inject(Fault.HANG)
+    emulator = Watched(create_emulator_app(state))
+    async with serving(emulator) as upstream_url:
+        env = server_env(
+            tmp_path,
+            CLOUDFLARE_API_TOKEN=EMULATOR_TOKEN,
+            CLOUDFLARE_ACCOUNT_ID="test-account",
+            WORKERS_AI_BASE_URL=f"{upstream_url}/client/v4",
+            WORKERS_AI_MCP_AUTH_TOKEN=INBOUND_TOKEN,
+            WORKERS_AI_MCP_MAX_RETRIES="0",
+        )
+        command = server_command("--transport", "streamable-http", "--port", "0", "-v")
+        async with spawned(command, env, tmp_path, subprocess.PIPE) as process, anyio.create_task_group() as group:
+            assert process.stderr is not None
+            log = LineWatcher(process.stderr)
+            group.start_soon(log.run)
+            with anyio.fail_after(20):  # a cold start on a loaded machine
+                url = (await log.wait_for(r"Uvicorn running on (http://127\.0\.0\.1:\d+)")).group(1)
+
+            async def call() -> None:
+                http = httpx2.AsyncClient(headers={"Authorization": f"Bearer {INBOUND_TOKEN}"})
+                with pytest.raises(Exception):  # noqa: B017 - the server goes away under the call
+                    async with http, Client(streamable_http_client(f"{url}/mcp", http_client=http)) as client:
+                        await client.call_tool("translate", TRANSLATE)
+
+            group.start_soon(call)
+            with anyio.fail_after(10):
+                await emulator.arrived.wait()
+            process.send_signal(signal.SIGTERM)
+            with anyio.fail_after(SHUTDOWN_GRACE + 7):
+                await process.wait()
+                await emulator.ended.wait()
+    assert process.returncode == 0
+    assert "Traceback" not in log.text
+    assert "Cancel 1 running task(s)" in log.text  # the call outlived the grace period and was cut
+    assert '"POST /mcp' not in log.text  # no access log, even at INFO
+    assert INBOUND_TOKEN not in log.text
+    assert [request.status for request in state.requests if "/ai/run/" in request.path] == [None]
