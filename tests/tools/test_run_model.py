@@ -12,7 +12,14 @@ from typing import Any
 
 import httpx2
 from mcp import Client
-from mcp.types import BlobResourceContents, CallToolResult, ResourceLink, TextContent, TextResourceContents
+from mcp.types import (
+    BlobResourceContents,
+    CallToolResult,
+    ImageContent,
+    ResourceLink,
+    TextContent,
+    TextResourceContents,
+)
 from PIL import Image
 from starlette.applications import Starlette
 
@@ -123,8 +130,10 @@ async def test_run_model_saves_a_png_answer_at_the_requested_size_and_links_it(
         assert not result.is_error
         link = link_of(result)
         read = await client.read_resource(link.uri)
-    path = Path(text_of(result).split("saved to ", 1)[1].rstrip("."))
-    assert path.parent == settings.output_dir and path.suffix == ".png"
+    path = settings.output_dir / link.name
+    assert str(path) in text_of(result) and path.suffix == ".png"
+    previews = [block for block in result.content if isinstance(block, ImageContent)]
+    assert len(previews) == 1 and base64.b64decode(previews[0].data)  # shown per the media policy
     assert link.mime_type == "image/png" and link.uri.endswith(path.name) and link.size == path.stat().st_size
     with Image.open(path) as image:
         assert (image.format, image.size) == ("PNG", (320, 256))
@@ -170,4 +179,4 @@ async def test_run_model_declares_no_output_schema_and_may_write_files(
     assert run_model.output_schema is None
     assert run_model.annotations is not None and run_model.annotations.read_only_hint is False
     assert set(run_model.input_schema["required"]) == {"model", "input"}
-    assert "billed" in (run_model.description or "")
+    assert "billed" in (run_model.description or "").lower()

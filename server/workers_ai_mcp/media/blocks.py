@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import base64
 import logging
-import mimetypes
 from collections.abc import Sequence
 from typing import Any, Literal
 
 import anyio.to_thread
-from mcp.types import AudioContent, CallToolResult, ContentBlock, ImageContent, ResourceLink, TextContent
+from mcp.types import AudioContent, CallToolResult, ContentBlock, ImageContent, TextContent
 
 from ..settings import Settings
 from ..state import AppState
-from .outputs import SavedFile
+from .outputs import SavedFile, extension_for, resource_link
 from .previews import PreviewError, make_preview
 
 logger = logging.getLogger(__name__)
@@ -32,7 +31,6 @@ FULL_HEADROOM = 32_768
 _ENVELOPE = 1_024
 _MIN_SHRUNK_IMAGE = 8_000
 _CUT = "[cut]"
-_EXTENSIONS = {"audio/mpeg": "mp3", "audio/mp3": "mp3", "image/jpeg": "jpg", "audio/wav": "wav", "audio/x-wav": "wav"}
 
 
 async def media_blocks(saved: SavedFile, data: bytes, kind: MediaKind, settings: Settings) -> list[ContentBlock]:
@@ -59,13 +57,6 @@ async def media_blocks(saved: SavedFile, data: bytes, kind: MediaKind, settings:
         blocks.append(inline)
     blocks.append(resource_link(saved))
     return blocks
-
-
-def resource_link(saved: SavedFile) -> ResourceLink:
-    """A `resource_link` to a file in the output folder (readable through `workers-ai://outputs/`)."""
-    return ResourceLink(
-        type="resource_link", uri=saved.uri, name=saved.name, mime_type=saved.media_type, size=saved.size
-    )
 
 
 def result_size(blocks: Sequence[ContentBlock], structured: dict[str, Any] | None = None) -> int:
@@ -114,15 +105,6 @@ async def binary_media_result(state: AppState, model: str, data: bytes, media_ty
         blocks = [TextContent(type="text", text=f"{model} answered with {media_type}. {_saved_line(saved)}"),
                   resource_link(saved)]  # fmt: skip
     return cap_result(blocks, state.settings)
-
-
-def extension_for(media_type: str) -> str:
-    """File extension (without the dot) for a media type; `bin` when unknown."""
-    known = _EXTENSIONS.get(media_type)
-    if known:
-        return known
-    guessed = mimetypes.guess_extension(media_type)
-    return guessed.lstrip(".") if guessed else "bin"
 
 
 def human_size(size: int) -> str:

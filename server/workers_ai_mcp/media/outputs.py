@@ -11,11 +11,24 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from mcp.types import ResourceLink
+
 from ..client.errors import InvalidRequestError
 
 OUTPUT_URI_PREFIX = "workers-ai://outputs/"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,200}")
 _EXTRA_TYPES = {".mp3": "audio/mpeg", ".vtt": "text/vtt", ".json": "application/json", ".webp": "image/webp"}
+_EXTENSIONS = {
+    "image/png": "png",
+    "image/jpeg": "jpg",
+    "image/webp": "webp",
+    "audio/mpeg": "mp3",
+    "audio/mp3": "mp3",
+    "audio/wav": "wav",
+    "audio/x-wav": "wav",
+    "audio/ogg": "ogg",
+    "audio/flac": "flac",
+}
 
 
 @dataclass(frozen=True)
@@ -68,3 +81,24 @@ def media_type_of(name: str) -> str:
     """MIME type from a file name's extension."""
     extension = Path(name).suffix.lower()
     return _EXTRA_TYPES.get(extension) or mimetypes.guess_type(name)[0] or "application/octet-stream"
+
+
+def extension_for(media_type: str) -> str:
+    """File extension (without the dot) for a media type; `bin` when unknown."""
+    known = _EXTENSIONS.get(media_type)
+    if known:
+        return known
+    guessed = mimetypes.guess_extension(media_type)
+    return guessed.lstrip(".") if guessed else "bin"
+
+
+def resource_link(saved: SavedFile, description: str | None = None) -> ResourceLink:
+    """A `resource_link` content block to a saved file (readable through `workers-ai://outputs/`)."""
+    return ResourceLink(
+        type="resource_link",
+        uri=saved.uri,
+        name=saved.name,
+        mime_type=saved.media_type,
+        size=saved.size,
+        description=description,
+    )

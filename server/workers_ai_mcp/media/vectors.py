@@ -6,10 +6,10 @@ import json
 import math
 from typing import Any
 
-from mcp.types import ResourceLink
-
 from ..settings import Settings
-from .outputs import OutputStore, SavedFile
+from .outputs import OutputStore, SavedFile, resource_link
+
+__all__ = ["resource_link"]
 
 PREVIEW_VALUES = 8
 PREVIEW_DIGITS = 6
@@ -32,18 +32,6 @@ def save_json(outputs: OutputStore, value: Any, *, stem: str) -> SavedFile:
     """Write `value` as a JSON file in the output folder."""
     data = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
     return outputs.save(data, stem=stem, extension="json")
-
-
-def resource_link(saved: SavedFile, description: str | None = None) -> ResourceLink:
-    """A `resource_link` content block pointing at a saved output file."""
-    return ResourceLink(
-        type="resource_link",
-        uri=saved.uri,
-        name=saved.name,
-        mime_type=saved.media_type,
-        size=saved.size,
-        description=description,
-    )
 
 
 def preview(vectors: list[list[float]]) -> list[list[float]]:

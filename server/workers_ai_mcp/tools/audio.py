@@ -15,8 +15,9 @@ from pydantic import BaseModel, Field
 from ..client import BinaryResult, JsonResult, RunResult
 from ..client.errors import InvalidRequestError, ResponseDecodeError
 from ..jsonvalues import as_dict, dicts
-from ..media.blocks import cap_result, extension_for, media_blocks, resource_link
+from ..media.blocks import cap_result, media_blocks
 from ..media.inputs import resolve_media
+from ..media.outputs import extension_for, resource_link
 from ..media.wire import ModelWire, Param, encode_media, fill, wire_for
 from ..state import AppState
 from ._common import WRITES_OUTPUT, AppContext, add_inference_tool, model_param, state_of, tool_errors

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import mimetypes
 from typing import Annotated, Any
 
 from mcp.server import MCPServer
@@ -12,23 +11,11 @@ from pydantic import Field
 
 from ..client import BinaryResult, InvalidRequestError, JsonResult
 from ..jsonvalues import as_dict
+from ..media.blocks import binary_media_result
 from ..media.vectors import inline_limit, resource_link, save_json, short_model_name
 from ..schema_check import input_problem
 from ..state import AppState
 from ._common import WRITES_OUTPUT, AppContext, add_inference_tool, state_of, tool_errors
-
-# Extensions mimetypes does not know, or knows by an odd first choice.
-_EXTENSIONS = {
-    "image/png": "png",
-    "image/jpeg": "jpg",
-    "image/webp": "webp",
-    "audio/mpeg": "mp3",
-    "audio/wav": "wav",
-    "audio/x-wav": "wav",
-    "audio/ogg": "ogg",
-    "audio/flac": "flac",
-    "text/plain": "txt",
-}
 
 
 @tool_errors
@@ -57,7 +44,7 @@ async def run_model(
         )
     result = await state.client.run(model, input)
     if isinstance(result, BinaryResult):
-        return binary_answer(state, model, result)
+        return CallToolResult(content=await binary_media_result(state, model, result.data, result.media_type))
     return json_answer(state, model, result)
 
 
@@ -72,14 +59,6 @@ def json_answer(state: AppState, model: str, result: JsonResult) -> CallToolResu
         f"saved to {saved.path} (resource {saved.uri})."
     )
     return CallToolResult(content=[TextContent(type="text", text=note), resource_link(saved, f"Answer of {model}")])
-
-
-def binary_answer(state: AppState, model: str, result: BinaryResult) -> CallToolResult:
-    """A binary answer (image, audio) saved to the output folder: its path and a resource link."""
-    extension = _EXTENSIONS.get(result.media_type) or (mimetypes.guess_extension(result.media_type) or ".bin")
-    saved = state.outputs.save(result.data, stem=short_model_name(model), extension=extension.lstrip("."))
-    note = f"{model} answered with {result.media_type} ({saved.size:,} bytes), saved to {saved.path}."
-    return CallToolResult(content=[TextContent(type="text", text=note), resource_link(saved, f"Output of {model}")])
 
 
 def register(server: MCPServer[AppState]) -> None:

@@ -18,7 +18,8 @@ from pydantic import Field
 from ..client import BinaryResult, RunResult
 from ..client.errors import ResponseDecodeError
 from ..jsonvalues import as_dict
-from ..media.blocks import cap_result, extension_for, media_blocks
+from ..media.blocks import cap_result, media_blocks
+from ..media.outputs import extension_for
 from ..media.previews import PreviewError, image_size, sniff_image_type
 from ..media.wire import ModelWire, Param, fill, wire_for
 from ..state import AppState
