@@ -17,6 +17,7 @@ from .metering import Spending
 from .settings import Settings, SettingsError
 from .state import AppState
 from .tools import audio, batch, catalog, embeddings, generic, images, language, outputs, text, usage, vision
+from .tools.schemas import compact_tools
 
 TOOL_MODULES = (text, language, embeddings, generic, catalog, vision, images, audio, batch, usage, outputs)
 
@@ -59,6 +60,7 @@ def create_server(settings: Settings, *, transport: httpx2.AsyncBaseTransport | 
     for module in TOOL_MODULES:
         module.register(server)
     keep_only(server, settings.tools)
+    compact_tools(server)
     return server
 
 
@@ -73,7 +75,7 @@ def emulated(
     effective = settings.model_copy(
         update={
             "base_url": f"{EMULATOR_BASE}/client/v4",
-            "gateway_url": EMULATOR_BASE,
+            "gateway_url": f"{EMULATOR_BASE}/v1",
             "api_token": SecretStr(EMULATOR_TOKEN),
             "account_id": "emulator",
         }
