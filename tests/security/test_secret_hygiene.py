@@ -132,11 +132,6 @@ async def test_an_upstream_error_text_echoing_the_credentials_is_redacted(
     out.assert_no_leaks()
 
 
-@pytest.mark.xfail(
-    reason="client/errors.py cuts the upstream text to 400 characters before redacting it, so a token "
-    "straddling the cut survives in part; redact first, then cut",
-    strict=True,
-)
 async def test_a_token_echoed_across_the_length_cut_of_upstream_text_is_redacted(
     tmp_path: Path, out: Outbound, emulator_state: EmulatorState
 ) -> None:

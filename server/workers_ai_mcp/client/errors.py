@@ -110,22 +110,22 @@ class ServerError(APIStatusError):
 
 
 def parse_error_body(body: bytes) -> tuple[int | None, str]:
-    """Cloudflare's first `errors[]` code and message, or the start of a non-JSON body."""
+    """Cloudflare's first `errors[]` code and message, or the text of a non-JSON body (not shortened)."""
     try:
         data: Any = json.loads(body)
     except ValueError:
         text = re.sub(r"<[^>]+>", " ", body.decode("utf-8", "replace"))
-        return None, " ".join(text.split())[:_MAX_UPSTREAM_TEXT]
+        return None, " ".join(text.split())
     envelope = as_dict(data)
     errors = dicts(envelope.get("errors"))
     if errors:
         code = errors[0].get("code")
         message = str(errors[0].get("message", ""))
-        return (code if isinstance(code, int) else None), message[:_MAX_UPSTREAM_TEXT]
+        return (code if isinstance(code, int) else None), message
     error = envelope.get("error")
     if isinstance(error, str):  # OpenAI-style bodies
-        return None, error[:_MAX_UPSTREAM_TEXT]
-    return None, str(as_dict(error).get("message", ""))[:_MAX_UPSTREAM_TEXT]
+        return None, error
+    return None, str(as_dict(error).get("message", ""))
 
 
 def status_error(
@@ -139,7 +139,7 @@ def status_error(
 ) -> APIStatusError:
     """Map an error answer to the matching exception with an actionable message."""
     code, upstream = parse_error_body(body)
-    upstream = redact(upstream)
+    upstream = redact(upstream)[:_MAX_UPSTREAM_TEXT]  # redact first: a cut could split a secret
     cls, advice = _classify(status, code, upstream, model)
     parts = [advice]
     if upstream and upstream not in advice:
