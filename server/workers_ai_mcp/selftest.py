@@ -15,7 +15,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import anyio
 
@@ -96,7 +96,7 @@ async def _check_account(redact: Redactor) -> int:
     return 0
 
 
-async def _run(args: argparse.Namespace, workdir: Path, log: Any, redact: Redactor) -> int:
+async def _run(args: argparse.Namespace, workdir: Path, log: TextIO, redact: Redactor) -> int:
     from mcp import Client, StdioServerParameters
     from mcp.client.stdio import stdio_client
 
