@@ -182,7 +182,7 @@ async def test_a_queued_batch_counts_against_the_budget_until_it_is_priced(
             data_of(await client.call_tool("submit_batch", {"model": LLAMA_33, "inputs": inputs}))
         report = data_of(await client.call_tool("usage", {}))
         refused = await client.call_tool("submit_batch", {"model": LLAMA_33, "inputs": inputs})
-    assert report["cost_usd"] == 0 and report["budget_left_usd"] < 0.001 - 2 * 150 * 2.25e-6 + 1e-9
+    assert report["total"]["cost_usd"] == 0 and report["budget_left_usd"] < 0.001 - 2 * 150 * 2.25e-6 + 1e-9
     assert refused.is_error and "WORKERS_AI_MCP_MAX_COST_USD" in text_of(refused)
     assert len(model_calls(emulator_state)) == 2
 

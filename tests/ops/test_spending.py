@@ -278,12 +278,12 @@ async def test_the_usage_tool_adds_up_calls_tokens_and_cost_per_model(
         "model": BGE_BASE, "calls": 1, "prompt_tokens": 10, "completion_tokens": 0, "units": {},
         "cost_usd": 0, "unpriced_calls": 0, "cached_calls": 0,
     }  # fmt: skip
-    assert report["calls"] == 3
-    assert report["cost_usd"] == pytest.approx(sum(m["cost_usd"] for m in report["models"]), abs=1e-8)
+    assert report["total"]["calls"] == 3
+    assert report["total"]["cost_usd"] == pytest.approx(sum(m["cost_usd"] for m in report["models"]), abs=1e-8)
     assert report["budget_usd"] is None and report["budget_left_usd"] is None
     content = resource.contents[0]
     assert isinstance(content, TextResourceContents)
-    assert json.loads(content.text)["calls"] == 3
+    assert json.loads(content.text)["total"]["calls"] == 3
 
 
 async def test_the_budget_refuses_the_call_that_would_cross_it_before_sending(
@@ -293,7 +293,7 @@ async def test_the_budget_refuses_the_call_that_would_cross_it_before_sending(
     settings = make_settings(tmp_path, max_cost_usd=budget)
     async with connect(settings, emulator_app) as client:
         first = data_of(await client.call_tool("chat", {"prompt": "otters", "max_tokens": 40}))
-        spent = data_of(await client.call_tool("usage", {}))["cost_usd"]
+        spent = data_of(await client.call_tool("usage", {}))["total"]["cost_usd"]
         assert spent == pytest.approx(
             (first["usage"]["prompt_tokens"] * IN + first["usage"]["completion_tokens"] * OUT) / 1e6
         )
@@ -306,7 +306,7 @@ async def test_the_budget_refuses_the_call_that_would_cross_it_before_sending(
     assert refused.is_error
     assert "WORKERS_AI_MCP_MAX_COST_USD" in text_of(refused) and "nothing was sent" in text_of(refused)
     assert len(model_calls(emulator_state)) == sent
-    assert report["calls"] == 1 and report["budget_usd"] == budget
+    assert report["total"]["calls"] == 1 and report["budget_usd"] == budget
     assert report["budget_left_usd"] == pytest.approx(budget - spent)
 
 
@@ -332,5 +332,5 @@ async def test_with_a_budget_a_model_without_a_price_is_still_called(
             summary = await client.call_tool("summarize", {"text": "Otters are playful animals. " * 20})
         report = data_of(await client.call_tool("usage", {}))
     assert not summary.is_error, text_of(summary)
-    assert report["unpriced_calls"] == 1 and report["cost_usd"] == 0
+    assert report["total"]["unpriced_calls"] == 1 and report["total"]["cost_usd"] == 0
     assert len(model_calls(emulator_state)) == 1

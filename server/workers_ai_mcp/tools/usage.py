@@ -26,8 +26,9 @@ NOTE = (
 
 
 class Spend(BaseModel):
-    """Calls, usage and estimated cost (of one model, or of all)."""
+    """Calls, usage and estimated cost of one model, or of all ("*")."""
 
+    model: str
     calls: int
     prompt_tokens: int
     completion_tokens: int
@@ -39,6 +40,7 @@ class Spend(BaseModel):
     @classmethod
     def of(cls, usage: ModelUsage) -> Spend:
         return cls(
+            model=usage.model,
             calls=usage.calls,
             prompt_tokens=usage.prompt_tokens,
             completion_tokens=usage.completion_tokens,
@@ -49,18 +51,15 @@ class Spend(BaseModel):
         )
 
 
-class ModelSpend(Spend):
-    model: str
-
-
-class UsageReport(Spend):
+class UsageReport(BaseModel):
     """What this server process has used and spent since it started."""
 
     since: str = Field(description="When this server process started (UTC).")
+    total: Spend
+    models: list[Spend] = Field(description="Per model, the most expensive first.")
     budget_usd: float | None = Field(description="WORKERS_AI_MCP_MAX_COST_USD, or null when no budget is set.")
     budget_left_usd: float | None = Field(description="Budget not yet spent or committed to queued batches.")
     per_call_cap_usd: float | None = Field(description="WORKERS_AI_MCP_MAX_CALL_COST_USD, or null.")
-    models: list[ModelSpend] = Field(description="Per model, the most expensive first.")
     note: str
 
 
@@ -70,21 +69,20 @@ def report(state: AppState) -> UsageReport:
     ledger = spending.ledger
     budget = spending.guard.max_cost_usd
     left = None if budget is None else round(max(0.0, budget - ledger.spent - ledger.held), 8)
-    models = [ModelSpend(model=m.model, **Spend.of(m).model_dump()) for m in ledger.models()]
     return UsageReport(
-        **Spend.of(ledger.totals()).model_dump(),
         since=datetime.fromtimestamp(ledger.started_at, UTC).isoformat(timespec="seconds"),
+        total=Spend.of(ledger.totals()),
+        models=[Spend.of(m) for m in ledger.models()],
         budget_usd=budget,
         budget_left_usd=left,
         per_call_cap_usd=spending.guard.max_call_cost_usd,
-        models=models,
         note=NOTE,
     )
 
 
 async def usage(ctx: AppContext) -> UsageReport:
     """Show the Workers AI calls this server has made since it started: calls, tokens and estimated cost
-    per model, and what is left of the budget if one is set. Free; sends nothing to Cloudflare."""
+    per model, and what is left of the budget if one is set. Free: nothing is sent to Cloudflare."""
     return report(state_of(ctx))
 
 
