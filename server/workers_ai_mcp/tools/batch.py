@@ -176,7 +176,7 @@ async def list_batches(
 ) -> BatchList:
     """List the batch jobs submitted from this installation, newest first, with their last known status.
 
-    Free; sends nothing to Cloudflare (get_batch refreshes one job's status).
+    Free: nothing is sent to Cloudflare (get_batch refreshes a job).
     """
     jobs = _store(state_of(ctx)).newest_first()
     note = "Statuses are as last checked; get_batch refreshes a job and fetches its results."
