@@ -38,9 +38,9 @@ def create_server(settings: Settings, *, transport: httpx2.AsyncBaseTransport | 
 
     @asynccontextmanager
     async def lifespan(_: MCPServer[AppState]) -> AsyncGenerator[AppState]:
-        effective, wire = emulated(settings, transport)
+        effective, mounts = emulated(settings)
         spending = Spending.from_settings(effective)
-        async with create_http_client(effective, wire) as http:
+        async with create_http_client(effective, transport, mounts=mounts) as http:
             yield AppState(
                 settings=effective,
                 client=WorkersAIClient(effective, http, spending=spending, catalog_watch=CatalogWatch(effective)),
@@ -64,12 +64,10 @@ def create_server(settings: Settings, *, transport: httpx2.AsyncBaseTransport | 
     return server
 
 
-def emulated(
-    settings: Settings, transport: httpx2.AsyncBaseTransport | None
-) -> tuple[Settings, httpx2.AsyncBaseTransport | None]:
-    """With `--emulator` and no transport given, serve every call from the in-process emulator."""
-    if not settings.emulator or transport is not None:
-        return settings, transport
+def emulated(settings: Settings) -> tuple[Settings, dict[str, httpx2.AsyncBaseTransport]]:
+    """With `--emulator`, Workers AI calls go to the in-process emulator; media URLs still use the network."""
+    if not settings.emulator:
+        return settings, {}
     from .emulator import EMULATOR_TOKEN, create_emulator_app
 
     effective = settings.model_copy(
@@ -80,7 +78,7 @@ def emulated(
             "account_id": "emulator",
         }
     )
-    return effective, httpx2.ASGITransport(app=create_emulator_app())
+    return effective, {EMULATOR_BASE: httpx2.ASGITransport(app=create_emulator_app())}
 
 
 def keep_only(server: MCPServer[AppState], names: list[str] | None) -> None:

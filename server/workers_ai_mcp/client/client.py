@@ -69,10 +69,20 @@ class StreamResult:
     meta: ResponseMeta = field(default_factory=ResponseMeta)
 
 
-def create_http_client(settings: Settings, transport: httpx2.AsyncBaseTransport | None = None) -> httpx2.AsyncClient:
-    """The one pooled HTTP client of the process, with explicit timeouts."""
+def create_http_client(
+    settings: Settings,
+    transport: httpx2.AsyncBaseTransport | None = None,
+    *,
+    mounts: Mapping[str, httpx2.AsyncBaseTransport] | None = None,
+) -> httpx2.AsyncClient:
+    """The one pooled HTTP client of the process, with explicit timeouts.
+
+    `transport` replaces the network for every request (tests); `mounts` replaces it for some
+    URL prefixes only (the in-process emulator, while media URLs still go to the network).
+    """
     return httpx2.AsyncClient(
         transport=transport,
+        mounts=dict(mounts) if mounts else None,
         timeout=httpx2.Timeout(settings.timeout, connect=settings.connect_timeout),
         limits=httpx2.Limits(max_connections=100, max_keepalive_connections=32, keepalive_expiry=30),
         headers={"user-agent": f"workers-ai-mcp/{__version__}"},
