@@ -214,11 +214,13 @@ class StdinLines(anyio.AsyncFile[str]):
         self._poll = not _is_regular_file(fd)
 
     async def readline(self) -> str:
-        while b"\n" not in self._buffer and not self._eof:
+        searched = 0  # a long line (a base64 image) arrives in many chunks; scan each byte once
+        while (newline := self._buffer.find(b"\n", searched)) < 0 and not self._eof:
+            searched = len(self._buffer)
             chunk = await self._read_chunk()
             self._buffer += chunk
             self._eof = not chunk
-        end = self._buffer.find(b"\n") + 1 or len(self._buffer)
+        end = newline + 1 if newline >= 0 else len(self._buffer)
         line = bytes(self._buffer[:end])
         del self._buffer[:end]
         return line.decode("utf-8", "replace")

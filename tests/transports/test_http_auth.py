@@ -190,3 +190,12 @@ async def test_stateless_mode_lets_two_replicas_answer_one_client_alternately(
         assert model_runs(emulator_state) == 3
     else:  # the control: a session opened on one replica is unknown to the other
         assert "Session not found" in failure
+
+
+async def test_host_checks_also_guard_requests_of_the_2026_protocol(make_app: AppFactory) -> None:
+    app = make_app(stateless=True, json_response=True)
+    modern = {"MCP-Protocol-Version": "2026-07-28"}
+    refused = await post(
+        app, {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}, token=INBOUND_TOKEN, **modern, Host="evil.example"
+    )
+    assert refused.status_code == 421

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from mcp import Client
 from workers_ai_mcp.app import create_server
 from workers_ai_mcp.emulator import EMULATOR_TOKEN, EmulatorState, Fault, create_emulator_app
 from workers_ai_mcp.settings import Settings
+from workers_ai_mcp.transports import StdinLines
 
 from .serving import Pipes, Watched, server_command, server_env, serving, spawned
 
@@ -114,3 +116,33 @@ async def test_a_call_the_client_cancels_does_not_leave_its_upstream_request_run
             await emulator.ended.wait()
         after = await client.call_tool("translate", {"text": "hello", "target_lang": "fr"})
     assert not after.is_error
+
+
+async def test_stdin_lines_reads_long_lines_and_a_last_line_without_newline() -> None:
+    read_end, write_end = os.pipe()
+    payload = b"a" * 3_000_000 + b"\n\nsecond\nlast"
+
+    async def write() -> None:
+        view = memoryview(payload)
+        while view:
+            view = view[await anyio.to_thread.run_sync(os.write, write_end, view[: 1 << 16]) :]
+        os.close(write_end)
+
+    with anyio.fail_after(EXIT_WITHIN):
+        async with anyio.create_task_group() as group:
+            group.start_soon(write)
+            lines = [line async for line in StdinLines(read_end)]
+    os.close(read_end)
+    assert [len(line) for line in lines] == [3_000_001, 1, 7, 4]
+    assert lines[2:] == ["second\n", "last"]
+
+
+async def test_waiting_for_stdin_is_cancellable() -> None:
+    read_end, write_end = os.pipe()
+    with anyio.fail_after(EXIT_WITHIN):
+        async with anyio.create_task_group() as group:
+            group.start_soon(StdinLines(read_end).readline)
+            await anyio.wait_all_tasks_blocked()
+            group.cancel_scope.cancel()
+    os.close(read_end)
+    os.close(write_end)
