@@ -53,8 +53,7 @@ async def test_emulator_mode_fetches_image_urls_from_the_network_not_from_the_em
     from media_tools_fixtures import serve_files, small_png
 
     settings = Settings(emulator=True, output_dir=tmp_path, allowed_url_hosts=["127.0.0.1"])
-    async with serve_files({"/cat.png": (small_png(), "image/png")}) as base:
-        async with Client(create_server(settings)) as client:
-            result = await client.call_tool("classify_image", {"image": f"{base}/cat.png", "top_k": 2})
+    async with serve_files({"/cat.png": (small_png(), "image/png")}) as base, Client(create_server(settings)) as client:
+        result = await client.call_tool("classify_image", {"image": f"{base}/cat.png", "top_k": 2})
     assert not result.is_error, text_of(result)
     assert result.structured_content is not None and len(result.structured_content["labels"]) == 2
