@@ -74,3 +74,13 @@ def test_the_token_never_appears_in_the_settings_repr(monkeypatch: pytest.Monkey
     monkeypatch.setenv("CLOUDFLARE_API_TOKEN", "cfut_supersecretvalue0123456789")
     settings = load_settings()
     assert "supersecret" not in repr(settings) and "supersecret" not in str(settings.model_dump())
+
+
+def test_empty_values_count_as_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CLOUDFLARE_AI_GATEWAY_ID", "")
+    monkeypatch.setenv("WORKERS_AI_MCP_OUTPUT_DIR", "")
+    monkeypatch.setenv("WORKERS_AI_MCP_CHAT_MODEL", "")
+    settings = load_settings()
+    assert settings.gateway_id is None
+    assert settings.output_dir == (Path.home() / "workers-ai-mcp").resolve()
+    assert settings.chat_model == "@cf/meta/llama-3.3-70b-instruct-fp8-fast"
