@@ -38,8 +38,8 @@ def _walk(node: Any, *, drop: frozenset[str], unwrap_optional: bool) -> Any:
     source = _without_null_branch(source) if unwrap_optional else _null_as_type(source)
     result: dict[str, Any] = {}
     for key, value in source.items():
-        if key in drop and not isinstance(value, dict):
-            continue
+        if (key in drop and not isinstance(value, dict)) or (key == "items" and value == {}):
+            continue  # `items: {}` allows anything, as does its absence
         if key in _NAMED and isinstance(value, dict):
             named = cast(dict[str, Any], value)
             result[key] = {name: _walk(sub, drop=drop, unwrap_optional=unwrap_optional) for name, sub in named.items()}
