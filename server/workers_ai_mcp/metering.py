@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol, TypeVar
 
@@ -21,6 +22,10 @@ from .settings import Settings
 from .spending import PROMPT_TOKENS, REQUESTS, STEPS, TILES, Pricing, estimate_before, measure_after, request_units
 
 logger = logging.getLogger(__name__)
+
+# After a failed price look-up, calls of that model go unpriced this long before the next try
+# (a token without catalog access must not add a failing request to every call).
+LOOKUP_RETRY_AFTER = 300.0
 
 Result = TypeVar("Result", bound=JsonResult | BinaryResult | StreamResult)
 
@@ -46,6 +51,7 @@ class Spending:
         self.ledger = ledger or UsageLedger()
         self.guard = SpendingGuard(self.ledger, max_cost_usd=max_cost_usd, max_call_cost_usd=max_call_cost_usd)
         self._batch_prompt_tokens: dict[str, float] = {}
+        self._lookup_failed: dict[str, float] = {}
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Spending:
@@ -144,10 +150,13 @@ class Spending:
         return _labelled(result, usage, cost, priced=pricing is not None and pricing.known, estimated=estimated)
 
     async def _info(self, catalog: Catalog, model: str) -> dict[str, Any] | None:
+        if self._lookup_failed.get(model, 0.0) > time.monotonic():
+            return None
         try:
             return await catalog.model_info(model)
         except WorkersAIError as exc:
             logger.info("No price for %s: the catalog look-up failed (%s)", model, type(exc).__name__)
+            self._lookup_failed[model] = time.monotonic() + LOOKUP_RETRY_AFTER
             return None
 
     async def _input_schema(self, catalog: Catalog, model: str) -> dict[str, Any] | None:

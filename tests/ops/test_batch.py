@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -10,12 +12,16 @@ import anyio
 import pytest
 from mcp import Client
 from mcp.types import ResourceLink, TextResourceContents
+from PIL import Image
 from starlette.applications import Starlette
 
-from conftest import make_settings
+from conftest import SHARED_MODELS, make_settings
 from workers_ai_mcp.batch_store import INDEX_NAME, BatchRecord, BatchStore
 from workers_ai_mcp.emulator import EmulatorState
+from workers_ai_mcp.media.outputs import OutputStore
+from workers_ai_mcp.schema_check import input_problem
 from workers_ai_mcp.settings import Settings
+from workers_ai_mcp.tools.batch_results import batch_items, single_request_schema
 
 from .support import BGE_BASE, LLAMA_33, LLAMA_FP8, M2M, connect, data_of, model_calls, text_of
 
@@ -196,3 +202,38 @@ def test_the_index_is_replaced_whole_keeps_the_newest_jobs_and_sets_a_damaged_fi
     (tmp_path / INDEX_NAME).write_text("{not json")
     assert store.newest_first() == []
     assert any(p.name.startswith(f"{INDEX_NAME}.damaged-") for p in tmp_path.iterdir())
+
+
+def test_results_come_back_in_input_order_with_media_saved_and_failures_explained(tmp_path: Path) -> None:
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), (10, 200, 90)).save(buffer, "PNG")
+    png = base64.b64encode(buffer.getvalue() + b"\0" * 2_000).decode()
+    responses: list[dict[str, Any]] = [
+        {"id": 2, "success": False, "error": "AiError: model overloaded", "external_reference": "c"},
+        {"id": 0, "success": True, "result": {"image": png, "seed": 7}, "external_reference": "a"},
+        {"id": 1, "success": True, "result": {"embedding": [[0.5, 0.25]], "text": "short text stays"}},
+    ]
+    items = batch_items(OutputStore(tmp_path), "job-1234-5678", responses)
+    assert [(i.index, i.success, i.external_reference) for i in items] == [
+        (0, True, "a"),
+        (1, True, None),
+        (2, False, "c"),
+    ]
+    saved = items[0].result["image"]
+    assert saved["media_type"] == "image/png" and saved["uri"].startswith("workers-ai://outputs/")
+    assert Path(saved["file"]).read_bytes() == base64.b64decode(png)
+    assert items[0].result["seed"] == 7
+    assert items[1].result == {"embedding": [[0.5, 0.25]], "text": "short text stays"}
+    assert items[2].result is None and items[2].error == "AiError: model overloaded"
+
+
+def test_a_batch_item_is_checked_against_the_single_request_forms_of_cloudflares_schema() -> None:
+    path = SHARED_MODELS / "llama-3.3-70b-instruct-fp8-fast.json"
+    if not path.is_file():
+        pytest.skip(f"Cloudflare's schemas are not at {SHARED_MODELS}")
+    schema = single_request_schema(json.loads(path.read_text())["schema"]["input"])
+    assert not any("requests" in branch.get("properties", {}) for branch in schema["oneOf"])
+    assert input_problem(schema, {"prompt": "hello", "max_tokens": 20}) is None
+    assert input_problem(schema, {"messages": [{"role": "user", "content": "hi"}]}) is None
+    assert input_problem(schema, {"prompt": ""}) == "input.prompt: must not be empty"
+    assert input_problem(schema, {"requests": [{"prompt": "x"}]}) is not None

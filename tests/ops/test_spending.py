@@ -334,3 +334,24 @@ async def test_with_a_budget_a_model_without_a_price_is_still_called(
     assert not summary.is_error, text_of(summary)
     assert report["total"]["unpriced_calls"] == 1 and report["total"]["cost_usd"] == 0
     assert len(model_calls(emulator_state)) == 1
+
+
+async def test_a_token_without_catalog_access_still_runs_models_unpriced_with_one_failed_lookup(
+    settings: Settings, emulator_app: Starlette
+) -> None:
+    forward = httpx2.ASGITransport(app=emulator_app)
+    searches: list[str] = []
+
+    async def handler(request: httpx2.Request) -> httpx2.Response:
+        if request.url.path.endswith("/ai/models/search"):
+            searches.append(str(request.url.query))
+            body = {"success": False, "errors": [{"code": 10000, "message": "Authentication error"}], "result": None}
+            return httpx2.Response(403, json=body)
+        return await forward.handle_async_request(request)
+
+    async with create_http_client(settings, httpx2.MockTransport(handler)) as http:
+        client = WorkersAIClient(settings, http, spending=Spending())
+        results = [await client.run(M2M, {"text": "hi", "target_lang": "fr"}) for _ in range(3)]
+    assert all(isinstance(r, JsonResult) and r.data["translated_text"] for r in results)
+    assert all(r.meta.cost_usd is None and not r.meta.price_known for r in results)
+    assert len(searches) == 1  # not retried on every call

@@ -156,7 +156,7 @@ async def get_batch(job_id: JobId, ctx: AppContext) -> Annotated[CallToolResult,
         note = f"The job is {status}; call get_batch again in a little while."
         return _result(BatchStatus(**record.model_dump(exclude={"results_file"}), note=note))
     call = CallInfo.from_meta(polled.meta)
-    items = batch_items(state, record, dicts(data.get("responses")))
+    items = batch_items(state.outputs, job_id, dicts(data.get("responses")))
     document = {
         "job_id": job_id,
         "model": record.model,

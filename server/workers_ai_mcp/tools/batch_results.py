@@ -8,11 +8,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from ..batch_store import BatchRecord
 from ..jsonvalues import as_dict, as_list, dicts
-from ..media.blocks import extension_for
+from ..media.outputs import OutputStore, extension_for
 from ..media.sniff import sniff
-from ..state import AppState
 
 # Strings at least this long are checked for base64-encoded images or audio.
 _MEDIA_MIN_CHARS = 1_024
@@ -40,7 +38,7 @@ def single_request_schema(input_schema: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def batch_items(state: AppState, record: BatchRecord, responses: list[dict[str, Any]]) -> list[BatchItem]:
+def batch_items(outputs: OutputStore, job_id: str, responses: list[dict[str, Any]]) -> list[BatchItem]:
     """Responses ordered by their `id` (the input index), binary payloads saved as files."""
 
     def position_of(response: dict[str, Any]) -> int:
@@ -54,13 +52,13 @@ def batch_items(state: AppState, record: BatchRecord, responses: list[dict[str, 
         success = response.get("success") is not False
         reference = response.get("external_reference")
         error = None if success else _error_text(response)
-        stem = f"batch-{record.job_id[:8]}-{position}"
+        stem = f"batch-{job_id[:8]}-{position}"
         items.append(
             BatchItem(
                 index=index if isinstance(index, int) else position,
                 success=success,
                 external_reference=reference if isinstance(reference, str) else None,
-                result=_save_media(state, response.get("result"), stem) if success else None,
+                result=_save_media(outputs, response.get("result"), stem) if success else None,
                 error=error,
             )
         )
@@ -77,19 +75,19 @@ def _error_text(response: dict[str, Any]) -> str:
     return "The model failed on this input."
 
 
-def _save_media(state: AppState, value: Any, stem: str) -> Any:
+def _save_media(outputs: OutputStore, value: Any, stem: str) -> Any:
     """`value` with every base64 image or audio string replaced by a reference to a saved file."""
     if isinstance(value, str) and len(value) >= _MEDIA_MIN_CHARS:
         data = _base64(value)
         media_type = sniff(data) if data else None
         if data and media_type and media_type.split("/")[0] in ("image", "audio"):
-            saved = state.outputs.save(data, stem=stem, extension=extension_for(media_type))
+            saved = outputs.save(data, stem=stem, extension=extension_for(media_type))
             return {"file": str(saved.path), "uri": saved.uri, "media_type": media_type, "bytes": saved.size}
         return value
     if mapping := as_dict(value):
-        return {key: _save_media(state, item, stem) for key, item in mapping.items()}
+        return {key: _save_media(outputs, item, stem) for key, item in mapping.items()}
     if items := as_list(value):
-        return [item if isinstance(item, int | float) else _save_media(state, item, stem) for item in items]
+        return [item if isinstance(item, int | float) else _save_media(outputs, item, stem) for item in items]
     return value
 
 
