@@ -154,8 +154,14 @@ class CatalogWatch:
             for page_number in range(1, self._max_pages + 1):
                 page = await search(include_deprecated=True, page=page_number, per_page=self._per_page)
                 rows.extend(page.models)
-                total = page.total_count
-                if (total is not None and len(rows) >= total) or len(page.models) < self._per_page:
+                if not page.models:
+                    complete = page.total_count is None or len(rows) >= page.total_count
+                    break
+                # The API may serve fewer rows per page than asked: trust its total, else a short page.
+                if page.total_count is not None and len(rows) >= page.total_count:
+                    complete = True
+                    break
+                if page.total_count is None and len(page.models) < min(page.per_page, self._per_page):
                     complete = True
                     break
         except WorkersAIError as exc:

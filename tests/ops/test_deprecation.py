@@ -12,8 +12,8 @@ import pytest
 from starlette.applications import Starlette
 
 from conftest import make_settings
-from workers_ai_mcp.client import WorkersAIClient, create_http_client
-from workers_ai_mcp.deprecations import CatalogWatch, DeprecationNotice, find_notices
+from workers_ai_mcp.client import APIConnectionError, ModelPage, WorkersAIClient, create_http_client
+from workers_ai_mcp.deprecations import CatalogWatch, DeprecationNotice, default_models, find_notices
 from workers_ai_mcp.emulator import EmulatorState
 from workers_ai_mcp.metering import Spending
 from workers_ai_mcp.settings import Settings
@@ -106,3 +106,42 @@ async def test_the_client_keeps_the_notice_and_the_whole_catalog_read_warms_the_
     assert notice.replacement and notice.replacement != DEPRECATED and notice.task == "Text Generation"
     assert reads == 1 and info is not None
     assert len(catalog_reads(emulator_state)) == 1  # every later price came from that one read
+
+
+@pytest.mark.parametrize(
+    ("served_per_page", "report_total", "pages_read"),
+    [(50, True, 3), (100, True, 2), (100, False, 2), (30, False, 5)],
+)
+async def test_the_catalog_is_read_to_its_end_even_when_pages_are_smaller_than_asked(
+    tmp_path: Path, served_per_page: int, report_total: bool, pages_read: int
+) -> None:
+    settings = make_settings(tmp_path, chat_model=DEPRECATED)
+    defaults = sorted(set(default_models(settings).values()) - {DEPRECATED})
+    catalog = [model(f"@cf/x/m{i}") for i in range(140 - len(defaults))] + [model(name) for name in defaults]
+    catalog.append(model(DEPRECATED, planned_deprecation_date="2025-10-01"))
+    calls: list[int] = []
+
+    async def search(*, include_deprecated: bool, page: int, per_page: int) -> ModelPage:
+        assert include_deprecated
+        calls.append(page)
+        rows = catalog[(page - 1) * served_per_page : page * served_per_page]
+        total = len(catalog) if report_total else None
+        return ModelPage(models=rows, page=page, per_page=served_per_page, count=len(rows), total_count=total)
+
+    watch = CatalogWatch(settings, today=lambda: TODAY)
+    rows = await watch.sweep(search)
+    assert len(rows) == len(catalog) and len(calls) == pages_read
+    assert [n.model for n in watch.notices] == [DEPRECATED]  # and no default reported missing by mistake
+    assert not watch.pending and await watch.sweep(search) == []
+
+
+async def test_a_failed_catalog_read_is_tried_again_a_limited_number_of_times(tmp_path: Path) -> None:
+    attempts: list[int] = []
+
+    async def failing(*, include_deprecated: bool, page: int, per_page: int) -> ModelPage:
+        attempts.append(page)
+        raise APIConnectionError("Could not reach Workers AI.")
+
+    watch = CatalogWatch(make_settings(tmp_path))
+    assert [await watch.sweep(failing) for _ in range(3)] == [[], [], []]
+    assert len(attempts) == 2 and not watch.pending and watch.notices == []
