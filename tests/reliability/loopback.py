@@ -1,0 +1,79 @@
+"""Servers on 127.0.0.1 for the reliability tests: an ASGI app under uvicorn, and a canary that counts hits."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import AsyncGenerator, Generator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import anyio
+from starlette.types import ASGIApp
+
+from workers_ai_mcp.transports import http_server
+
+
+@asynccontextmanager
+async def serving(app: ASGIApp) -> AsyncGenerator[str]:
+    """Serve `app` on an ephemeral 127.0.0.1 port (in this event loop); yields the base URL.
+
+    The socket listens before uvicorn starts, so early connections wait in the backlog. It is
+    closed however the body ends, so a failing test leaves no socket behind.
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(128)
+        server = http_server(app, host="127.0.0.1", port=sock.getsockname()[1], log_level="ERROR")
+        async with anyio.create_task_group() as group:
+            group.start_soon(server.serve, [sock])
+            try:
+                yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+            finally:
+                server.should_exit = True
+    finally:
+        sock.close()
+
+
+@dataclass
+class Canary:
+    """A loopback HTTP server that must never be reached: it answers every GET with `body` and counts it."""
+
+    port: int
+    body: bytes
+    hits: list[str] = field(default_factory=list[str])
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+@contextmanager
+def canary_server(body: bytes) -> Generator[Canary]:
+    """A thread-served canary on an ephemeral 127.0.0.1 port (independent of any event loop)."""
+    canary = Canary(port=0, body=body)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            canary.hits.append(self.path)
+            self.send_response(200)
+            self.send_header("content-type", "image/png")
+            self.send_header("content-length", str(len(canary.body)))
+            self.end_headers()
+            self.wfile.write(canary.body)
+
+        def log_message(self, format: str, *args: object) -> None:  # keep the test output clean
+            return None
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    canary.port = httpd.server_address[1]
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield canary
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(5)

@@ -1,0 +1,250 @@
+"""Every scripted emulator fault against a JSON tool, a streamed chat, two binary answers and a media upload.
+
+Each case opens a real MCP session, makes a clean call (the expected answer: the emulator is
+deterministic), injects the fault, makes the same call, and checks that it ends within its deadline
+with the same answer (a transient fault with retries left) or a tool error naming the cause; that
+the emulator saw exactly the attempts the retry policy allows (max_retries=2: 3 for retryable
+faults, 1 for final ones); that the same session then answers the next call; and that the output
+folder holds only whole, decodable files.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import anyio
+import httpx2
+import pytest
+from mcp import Client
+from mcp.server import MCPServer
+from mcp.types import CallToolResult
+from starlette.applications import Starlette
+
+from conftest import make_settings
+from media_tools_fixtures import small_png
+from workers_ai_mcp.app import create_server
+from workers_ai_mcp.emulator import EmulatorState, Fault, create_emulator_app
+from workers_ai_mcp.settings import Settings
+from workers_ai_mcp.state import AppState
+
+from .checks import assert_whole_files, text_of
+from .loopback import serving
+
+SDXL = "@cf/stabilityai/stable-diffusion-xl-base-1.0"
+AURA = "@cf/deepgram/aura-1"
+TIMEOUT = 10.0
+HANG_TIMEOUT = 0.5
+# A call may overrun its deadline by scheduling noise, not by another attempt.
+SLACK = 0.75
+MAX_ATTEMPTS = 3  # max_retries=2 (the default)
+
+RETRYABLE = (
+    Fault.RATE_LIMIT_3040,
+    Fault.RATE_LIMIT_3040_RETRY_AFTER,
+    Fault.SERVER_ERROR_500,
+    Fault.BAD_GATEWAY_HTML_502,
+    Fault.UNAVAILABLE_503,
+    Fault.GATEWAY_TIMEOUT_504,
+    Fault.CONNECTION_RESET,
+)
+FINAL = (Fault.DAILY_LIMIT_3036, Fault.MALFORMED_JSON, Fault.TRUNCATED_SSE, Fault.HANG)
+
+# What the error text must name, per fault (and per tool where the tool changes the cause).
+CAUSES: dict[Fault, tuple[str, ...]] = {
+    Fault.RATE_LIMIT_3040: ("out of capacity", "HTTP 429, code 3040", "Gave up after 3 attempts"),
+    Fault.RATE_LIMIT_3040_RETRY_AFTER: ("out of capacity", "HTTP 429, code 3040", "Gave up after 3 attempts"),
+    Fault.DAILY_LIMIT_3036: ("daily free Workers AI allocation is used up", "HTTP 429, code 3036"),
+    Fault.SERVER_ERROR_500: ("server-side error", "HTTP 500", "Gave up after 3 attempts"),
+    Fault.BAD_GATEWAY_HTML_502: ("server-side error", "HTTP 502", "Gave up after 3 attempts"),
+    Fault.UNAVAILABLE_503: ("server-side error", "HTTP 503", "Gave up after 3 attempts"),
+    Fault.GATEWAY_TIMEOUT_504: ("server-side error", "HTTP 504", "Gave up after 3 attempts"),
+    Fault.CONNECTION_RESET: ("Could not reach Workers AI", "after 3 attempts"),
+    Fault.HANG: (f"did not finish within {HANG_TIMEOUT:g} s",),
+    Fault.MALFORMED_JSON: ("not valid JSON",),
+    Fault.TRUNCATED_SSE: ("not valid JSON",),  # a tool that did not ask for a stream gets cut-off JSON
+}
+STREAM_CAUSES = {Fault.TRUNCATED_SSE: ("stream ended before it was complete",)}
+
+
+@dataclass(frozen=True)
+class ToolCase:
+    arguments: Callable[[Path], dict[str, Any]]
+    saves_file: bool = False
+    streams: bool = False
+
+
+TOOLS: dict[str, ToolCase] = {
+    "translate": ToolCase(lambda _: {"text": "The lighthouse keeper waved.", "target_lang": "fr"}),
+    "chat": ToolCase(lambda _: {"prompt": "Name three rivers.", "max_tokens": 48}, streams=True),
+    "generate_image": ToolCase(
+        lambda _: {"prompt": "a red fox", "model": SDXL, "width": 256, "height": 256, "steps": 2}, saves_file=True
+    ),
+    "text_to_speech": ToolCase(lambda _: {"text": "Hello there.", "model": AURA, "voice": "luna"}, saves_file=True),
+    "classify_image": ToolCase(lambda root: {"image": str(root / "photo.png"), "top_k": 3}),
+}
+
+
+def test_the_matrix_covers_every_scripted_fault() -> None:
+    assert set(RETRYABLE) | set(FINAL) == set(Fault)
+    assert set(CAUSES) == set(Fault)
+
+
+def _cases() -> list[Any]:
+    cases: list[Any] = []
+    for tool in TOOLS:
+        for fault in RETRYABLE:
+            # Retry-After: 1 costs a real second per retry; keep those cases few.
+            if fault is Fault.RATE_LIMIT_3040_RETRY_AFTER and tool not in ("translate", "chat"):
+                continue
+            cases.append(pytest.param(tool, fault, 1, id=f"{tool}-{fault.name}-recovers"))
+            if fault is not Fault.RATE_LIMIT_3040_RETRY_AFTER or tool == "translate":
+                cases.append(pytest.param(tool, fault, MAX_ATTEMPTS, id=f"{tool}-{fault.name}-exhausts"))
+        cases += [pytest.param(tool, fault, 1, id=f"{tool}-{fault.name}-fails") for fault in FINAL]
+    return cases
+
+
+@dataclass
+class Outcome:
+    result: CallToolResult
+    seconds: float
+    progress: int
+
+
+async def _call(client: Client, tool: str, arguments: dict[str, Any], bound: float) -> Outcome:
+    updates: list[float] = []
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        updates.append(progress)
+
+    started = time.monotonic()
+    with anyio.fail_after(bound):
+        result = await client.call_tool(tool, arguments, progress_callback=on_progress)
+    return Outcome(result, time.monotonic() - started, len(updates))
+
+
+def _files(folder: Path) -> set[Path]:
+    return set(folder.iterdir()) if folder.exists() else set()
+
+
+def _answer(case: ToolCase, outcome: Outcome, new_files: set[Path]) -> object:
+    """What must be the same after a recovered fault as in a clean call."""
+    assert not outcome.result.is_error, text_of(outcome.result)
+    if case.streams:
+        assert outcome.progress > 0, "the chat did not stream progress"
+    if not case.saves_file:
+        return outcome.result.structured_content
+    assert len(new_files) == 1, new_files
+    (saved,) = new_files
+    assert str(saved) in text_of(outcome.result)
+    return saved.read_bytes()
+
+
+def _run_attempts(state: EmulatorState) -> int:
+    return sum("/ai/run/" in request.path for request in state.requests)
+
+
+async def _check_fault(
+    client: Client, settings: Settings, state: EmulatorState, tool: str, fault: Fault, injected: int
+) -> None:
+    case = TOOLS[tool]
+    arguments = case.arguments(settings.input_roots[0])
+    outputs = settings.output_dir
+    bound = settings.timeout + 5
+
+    before = _files(outputs)
+    expected = _answer(case, clean := await _call(client, tool, arguments, bound), _files(outputs) - before)
+    assert clean.seconds < settings.timeout
+
+    state.reset_counters()
+    state.inject(*[fault] * injected)
+    before = _files(outputs)
+    faulty = await _call(client, tool, arguments, bound)
+    written = _files(outputs) - before
+
+    assert not state.faults, "the call did not consume every injected fault"
+    assert faulty.seconds <= settings.timeout + SLACK
+    recovers = fault in RETRYABLE and injected < MAX_ATTEMPTS
+    if recovers:
+        assert _answer(case, faulty, written) == expected
+        assert _run_attempts(state) == injected + 1
+        if fault is Fault.RATE_LIMIT_3040_RETRY_AFTER:
+            assert faulty.seconds >= 1.0, "Retry-After: 1 was not honoured"
+    else:
+        text = text_of(faulty.result)
+        assert faulty.result.is_error, text
+        causes = STREAM_CAUSES.get(fault, CAUSES[fault]) if case.streams else CAUSES[fault]
+        for cause in causes:
+            assert cause in text
+        assert "<" not in text and "Traceback" not in text  # no raw HTML body, no internals
+        assert _run_attempts(state) == (MAX_ATTEMPTS if fault in RETRYABLE else 1)
+        assert not written, f"a failed call left files behind: {written}"
+
+    before = _files(outputs)
+    after = await _call(client, tool, arguments, bound)
+    assert _answer(case, after, _files(outputs) - before) == expected
+    assert_whole_files(outputs)
+
+
+@dataclass
+class Rig:
+    """One emulator for the module and a server per deadline: building a server costs about 0.15 s."""
+
+    state: EmulatorState
+    servers: dict[float, tuple[MCPServer[AppState], Settings]]
+
+
+@pytest.fixture(scope="module")
+def rig(tmp_path_factory: pytest.TempPathFactory) -> Rig:
+    folder = tmp_path_factory.mktemp("fault-matrix")
+    (folder / "photo.png").write_bytes(small_png())
+    state = EmulatorState()
+    transport = httpx2.ASGITransport(app=create_emulator_app(state))
+    servers: dict[float, tuple[MCPServer[AppState], Settings]] = {}
+    for timeout in (TIMEOUT, HANG_TIMEOUT):
+        settings = make_settings(folder, timeout=timeout)
+        servers[timeout] = (create_server(settings, transport=transport), settings)
+    return Rig(state, servers)
+
+
+@pytest.mark.parametrize(("tool", "fault", "injected"), _cases())
+async def test_a_fault_ends_in_time_with_the_answer_or_its_cause_and_the_session_serves_on(
+    rig: Rig, tool: str, fault: Fault, injected: int
+) -> None:
+    rig.state.faults.clear()
+    server, settings = rig.servers[HANG_TIMEOUT if fault is Fault.HANG else TIMEOUT]
+    # Legacy mode puts the progress token in `_meta`, so that chat streams (see chat_support.progress_token).
+    async with Client(server, mode="legacy", raise_exceptions=True) as client:
+        await _check_fault(client, settings, rig.state, tool, fault, injected)
+
+
+_RESET_NOT_RETRIED = pytest.mark.xfail(
+    strict=True,
+    reason="bug (reported): over a socket a reset after the response headers is raised as 'broke mid-answer' "
+    "without a retry, unlike a reset before them",
+)
+
+
+@pytest.mark.parametrize(
+    ("tool", "fault", "injected"),
+    [
+        pytest.param("translate", Fault.HANG, 1, id="translate-HANG-fails"),
+        pytest.param("chat", Fault.HANG, 1, id="chat-HANG-fails"),
+        pytest.param("translate", Fault.TRUNCATED_SSE, 1, id="translate-TRUNCATED_SSE-fails"),
+        pytest.param("chat", Fault.TRUNCATED_SSE, 1, id="chat-TRUNCATED_SSE-fails"),
+        pytest.param("translate", Fault.CONNECTION_RESET, 1, id="translate-RESET-recovers", marks=_RESET_NOT_RETRIED),
+        pytest.param("chat", Fault.CONNECTION_RESET, 1, id="chat-RESET-recovers", marks=_RESET_NOT_RETRIED),
+    ],
+)
+async def test_over_a_loopback_socket_resets_hangs_and_cut_streams_follow_the_same_policy(
+    tmp_path: Path, emulator_app: Starlette, emulator_state: EmulatorState, tool: str, fault: Fault, injected: int
+) -> None:
+    (tmp_path / "photo.png").write_bytes(small_png())
+    async with serving(emulator_app) as url:
+        timeout = HANG_TIMEOUT if fault is Fault.HANG else TIMEOUT
+        settings = make_settings(tmp_path, base_url=f"{url}/client/v4", timeout=timeout)
+        async with Client(create_server(settings), mode="legacy", raise_exceptions=True) as client:
+            await _check_fault(client, settings, emulator_state, tool, fault, injected)
