@@ -42,3 +42,18 @@ def test_outputs_lose_descriptions_and_defaults_but_keep_null_as_a_possible_type
             "items": {"type": ["array", "null"], "items": {"$ref": "#/$defs/X"}},
         },
     }
+
+
+def test_annotations_keep_only_hints_that_differ_from_the_defaults() -> None:
+    from mcp.types import ToolAnnotations
+
+    from workers_ai_mcp.tools.schemas import compact_annotations
+
+    read_only = ToolAnnotations(
+        title="T", read_only_hint=True, destructive_hint=False, idempotent_hint=False, open_world_hint=True
+    )
+    assert compact_annotations(read_only, "T") == ToolAnnotations(read_only_hint=True)
+    local = ToolAnnotations(read_only_hint=True, open_world_hint=False)
+    assert compact_annotations(local, None) == local
+    writes = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True)
+    assert compact_annotations(writes, None) == ToolAnnotations(destructive_hint=False)

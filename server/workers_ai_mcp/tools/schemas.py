@@ -12,6 +12,7 @@ import inspect
 from typing import Any, cast
 
 from mcp.server import MCPServer
+from mcp.types import ToolAnnotations
 
 from ..state import AppState
 
@@ -71,11 +72,34 @@ def _null_as_type(schema: dict[str, Any]) -> dict[str, Any]:
     return {**typed, "type": [typed["type"], "null"], **rest}
 
 
+def compact_annotations(annotations: ToolAnnotations, title: str | None) -> ToolAnnotations:
+    """Only the hints that differ from the spec's defaults or carry meaning for this tool.
+
+    Defaults: openWorldHint true, readOnlyHint false, destructiveHint true, idempotentHint false;
+    destructive and idempotent hints mean something only for tools that are not read-only.
+    """
+    hints = annotations.model_dump(exclude_none=True)
+    if "title" in hints and hints["title"] == title:
+        hints.pop("title")
+    if hints.get("open_world_hint") is True:
+        hints.pop("open_world_hint")
+    if hints.get("read_only_hint") is True:
+        hints.pop("destructive_hint", None)
+        hints.pop("idempotent_hint", None)
+    else:
+        hints.pop("read_only_hint", None)
+        if hints.get("idempotent_hint") is False:
+            hints.pop("idempotent_hint")
+    return ToolAnnotations(**hints)
+
+
 def compact_tools(server: MCPServer[AppState]) -> None:
     """Compact every registered tool's published schemas in place."""
     # The SDK offers no public hook for the published schema; the tool manager holds it.
     for tool in server._tool_manager.list_tools():  # pyright: ignore[reportPrivateUsage]
         tool.description = " ".join(inspect.cleandoc(tool.description or "").split())
+        if tool.annotations is not None:
+            tool.annotations = compact_annotations(tool.annotations, tool.title)
         tool.parameters = compact_input(tool.parameters)
         if tool.fn_metadata.output_schema is not None:
             tool.fn_metadata.output_schema = compact_output(tool.fn_metadata.output_schema)
