@@ -178,15 +178,14 @@ async def test_get_model_schema_refuses_a_malformed_id_before_any_request(
     assert emulator_state.requests == []
 
 
-async def test_catalog_tools_are_annotated_read_only_and_idempotent(
-    settings: Settings, emulator_app: Starlette
-) -> None:
+async def test_catalog_tools_are_annotated_read_only(settings: Settings, emulator_app: Starlette) -> None:
     async with session(settings, emulator_app) as client:
         tools = {tool.name: tool for tool in (await client.list_tools()).tools}
     for name in ("list_models", "get_model_schema"):
         annotations = tools[name].annotations
         assert annotations is not None
-        assert (annotations.read_only_hint, annotations.idempotent_hint) == (True, True)
+        # Read-only implies no side effects; the spec gives destructive/idempotent hints no meaning then.
+        assert annotations.read_only_hint is True and annotations.destructive_hint is None
         assert tools[name].output_schema is not None
     assert "Text-to-Image" in (tools["list_models"].input_schema["properties"]["task"].get("description") or "")
 

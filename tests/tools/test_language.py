@@ -95,7 +95,8 @@ ARTICLE = (
 
 async def test_summarize_sends_the_text_as_input_text_and_returns_the_summary(call: Call, wire: Wire) -> None:
     data = structured(await call("summarize", {"text": ARTICLE}))
-    assert data == {"summary": data["summary"], "model": BART}
+    assert data == {"summary": data["summary"], "model": BART, "call": data["call"]}
+    assert data["call"]["price_known"] in (True, False)
     assert data["summary"].startswith("[emulator] The city council")
     assert wire.paths() == [f"{API}/run/{BART}"]
     assert wire.bodies() == [{"input_text": ARTICLE}]

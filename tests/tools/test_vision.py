@@ -229,7 +229,10 @@ async def test_data_tools_publish_an_output_schema_and_media_tools_none(connect:
             assert tools[name].output_schema is None, name
         detect_schema = tools["detect_objects"].output_schema or {}
         assert {"objects", "annotated_image_path", "annotated_image_uri"} <= set(detect_schema["properties"])
-        assert tools["detect_objects"].annotations and tools["detect_objects"].annotations.read_only_hint is False
+        assert tools["detect_objects"].annotations and tools["detect_objects"].annotations.read_only_hint in (
+            None,
+            False,
+        )  # false is the default
         assert tools["classify_image"].annotations and tools["classify_image"].annotations.read_only_hint is True
 
 

@@ -21,6 +21,7 @@ from ..media.outputs import extension_for, resource_link
 from ..media.wire import ModelWire, Param, encode_media, fill, wire_for
 from ..state import AppState
 from ._common import WRITES_OUTPUT, AppContext, add_inference_tool, model_param, state_of, tool_errors
+from .call_info import CallInfo, call_of
 
 WHISPER_TURBO = "@cf/openai/whisper-large-v3-turbo"
 _RAW_AUDIO = ModelWire(body=True, json_form="array", media_field="audio")
@@ -75,6 +76,7 @@ class Transcription(BaseModel):
     transcript_uri: str | None = None
     vtt_path: str | None = None
     vtt_uri: str | None = None
+    call: dict[str, Any] | None = None
 
 
 @tool_errors
@@ -126,6 +128,7 @@ async def transcribe_audio(
     else:
         raise InvalidRequestError(f"{chosen} takes no audio this tool can send; call get_model_schema to check.")
     data = _transcript(result, chosen, include_vtt=include_vtt)
+    data.call = call_of(result.meta)
     return _transcription_result(state, data)
 
 
@@ -160,6 +163,7 @@ async def text_to_speech(
     data, media_type = _speech(result, chosen)
     saved = state.outputs.save(data, stem=f"speech-{text[:30]}", extension=extension_for(media_type))
     blocks = await media_blocks(saved, data, "audio", state.settings)
+    blocks.append(TextContent(type="text", text=CallInfo.from_meta(result.meta).note))
     return cap_result(blocks, state.settings)
 
 

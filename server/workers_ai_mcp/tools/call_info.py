@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, Field
 
 from ..client import ResponseMeta
@@ -48,3 +50,12 @@ class CallInfo(BaseModel):
         if not self.price_known:
             return "No price is listed for this model in the catalog, so its cost is not estimated."
         return "The cost could not be estimated (the answer did not say how much was used)."
+
+
+def call_of(meta: ResponseMeta) -> dict[str, Any]:
+    """The compact form tool results carry as `call`: usage, estimated cost, gateway status, when known."""
+    info = CallInfo.from_meta(meta)
+    data = info.model_dump(exclude_none=True)
+    if not info.usage_estimated:
+        data.pop("usage_estimated")
+    return data

@@ -22,6 +22,7 @@ from ..media.vectors import (
 )
 from ..state import AppState
 from ._common import WRITES_OUTPUT, AppContext, add_inference_tool, model_param, state_of, tool_errors
+from .call_info import call_of
 
 MAX_TEXTS = 100
 MAX_TEXT_CHARS = 8_192
@@ -49,6 +50,7 @@ class EmbedResult(BaseModel):
     resource_uri: str | None = Field(description="The same file as an MCP resource.")
     preview: list[list[float]] = Field(description="First 8 values of each vector.")
     norms: list[float]
+    call: dict[str, Any] | None = None
 
 
 class RankedDocument(BaseModel):
@@ -62,6 +64,7 @@ class RankResult(BaseModel):
 
     model: str
     results: list[RankedDocument]
+    call: dict[str, Any] | None = None
 
 
 @tool_errors
@@ -97,6 +100,7 @@ async def embed(
         resource_uri=None,
         preview=preview(vectors),
         norms=norms(vectors),
+        call=call_of(result.meta),
     )
     content: list[ContentBlock] = []
     if json_size(answer.model_dump(mode="json")) > inline_limit(state.settings):
@@ -138,7 +142,7 @@ async def rank_documents(
     if not ranked:
         raise ResponseDecodeError(f"{chosen} answered without a ranking; is it a reranker model?")
     ranked.sort(key=lambda doc: doc.score, reverse=True)
-    return RankResult(model=chosen, results=ranked[:top_k] if top_k else ranked)
+    return RankResult(model=chosen, results=ranked[:top_k] if top_k else ranked, call=call_of(result.meta))
 
 
 def _vectors(model: str, result: Any, expected: int) -> list[list[float]]:

@@ -16,6 +16,7 @@ from ..media.vectors import inline_limit, resource_link, save_json, short_model_
 from ..schema_check import input_problem
 from ..state import AppState
 from ._common import WRITES_OUTPUT, AppContext, add_inference_tool, state_of, tool_errors
+from .call_info import CallInfo, call_of
 
 
 @tool_errors
@@ -44,13 +45,15 @@ async def run_model(
         )
     result = await state.client.run(model, input)
     if isinstance(result, BinaryResult):
-        return CallToolResult(content=await binary_media_result(state, model, result.data, result.media_type))
+        blocks = await binary_media_result(state, model, result.data, result.media_type)
+        note = TextContent(type="text", text=CallInfo.from_meta(result.meta).note)
+        return CallToolResult(content=[*blocks, note])
     return json_answer(state, model, result)
 
 
 def json_answer(state: AppState, model: str, result: JsonResult) -> CallToolResult:
     """The answer as JSON text, or, when larger than the inline limit, a saved JSON file and a link to it."""
-    text = json.dumps({"model": model, "result": result.data}, ensure_ascii=False)
+    text = json.dumps({"model": model, "result": result.data, "call": call_of(result.meta)}, ensure_ascii=False)
     if len(text.encode()) <= inline_limit(state.settings):
         return CallToolResult(content=[TextContent(type="text", text=text)])
     saved = save_json(state.outputs, result.data, stem=short_model_name(model))

@@ -24,6 +24,7 @@ from ..media.previews import PreviewError, image_size, sniff_image_type
 from ..media.wire import ModelWire, Param, fill, wire_for
 from ..state import AppState
 from ._common import WRITES_OUTPUT, AppContext, add_inference_tool, model_param, state_of, tool_errors
+from .call_info import CallInfo
 
 logger = logging.getLogger(__name__)
 
@@ -115,6 +116,7 @@ async def generate_image(
     head = f"Generated a {size[0]}x{size[1]} image with {chosen} in {seconds:.1f} s" + (
         f" (seed {seed})." if seed is not None else "."
     )
+    head += " " + CallInfo.from_meta(result.meta).note
     blocks = [TextContent(type="text", text=head), *await media_blocks(saved, data, "image", state.settings)]
     return cap_result(blocks, state.settings)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from mcp.server import MCPServer
 from pydantic import BaseModel, Field
@@ -12,6 +12,7 @@ from ..client.errors import ResponseDecodeError
 from ..jsonvalues import as_dict, dicts
 from ..state import AppState
 from ._common import AppContext, add_inference_tool, model_param, state_of, tool_errors
+from .call_info import call_of
 from .chat_support import COMPACT
 
 LanguageCode = Annotated[
@@ -32,6 +33,7 @@ class Translation(BaseModel):
     source_lang: str
     target_lang: str
     model: str
+    call: dict[str, Any] | None = None
 
 
 @tool_errors
@@ -50,7 +52,13 @@ async def translate(
     translated = data.get("translated_text")
     if not isinstance(translated, str):
         raise ResponseDecodeError(f"{chosen} answered without a translated_text; is it a translation model?")
-    return Translation(translated_text=translated, source_lang=source_lang, target_lang=target_lang, model=chosen)
+    return Translation(
+        translated_text=translated,
+        source_lang=source_lang,
+        target_lang=target_lang,
+        model=chosen,
+        call=call_of(result.meta),
+    )
 
 
 class Summary(BaseModel):
@@ -58,6 +66,7 @@ class Summary(BaseModel):
 
     summary: str
     model: str
+    call: dict[str, Any] | None = None
 
 
 class Label(BaseModel):
@@ -72,6 +81,7 @@ class TextLabels(BaseModel):
 
     labels: list[Label]
     model: str
+    call: dict[str, Any] | None = None
 
 
 @tool_errors
@@ -93,7 +103,7 @@ async def summarize(
     summary = as_dict(result.data).get("summary") if isinstance(result, JsonResult) else None
     if not isinstance(summary, str):
         raise ResponseDecodeError(f"{chosen} answered without a summary; is it a summarization model?")
-    return Summary(summary=summary, model=chosen)
+    return Summary(summary=summary, model=chosen, call=call_of(result.meta))
 
 
 @tool_errors
@@ -115,7 +125,7 @@ async def classify_text(
     if not labels:
         raise ResponseDecodeError(f"{chosen} answered without labels and scores; is it a text classification model?")
     labels.sort(key=lambda label: label.score, reverse=True)
-    return TextLabels(labels=labels, model=chosen)
+    return TextLabels(labels=labels, model=chosen, call=call_of(result.meta))
 
 
 def register(server: MCPServer[AppState]) -> None:

@@ -12,6 +12,7 @@ from ..client.errors import InvalidRequestError, ResponseDecodeError
 from ..jsonvalues import as_dict
 from ..state import AppState
 from ._common import AppContext, add_inference_tool, model_param, state_of, tool_errors
+from .call_info import call_of
 from .chat_support import (
     COMPACT,
     StreamProgress,
@@ -48,6 +49,7 @@ class ChatResult(BaseModel):
     finish_reason: str | None = None
     json_value: dict[str, Any] | list[Any] | None = Field(default=None, alias="json", description="Parsed JSON.")
     tool_calls: list[dict[str, Any]] | None = None
+    call: dict[str, Any] | None = None
 
 
 class Completion(BaseModel):
@@ -56,6 +58,7 @@ class Completion(BaseModel):
     model: str
     usage: Usage | None = usage_field()
     finish_reason: str | None = None
+    call: dict[str, Any] | None = None
 
 
 class RespondResult(BaseModel):
@@ -65,6 +68,7 @@ class RespondResult(BaseModel):
     usage: Usage | None = usage_field()
     output: list[dict[str, Any]] = Field(description="Raw output items, long strings cut.")
     reasoning: str | None = None
+    call: dict[str, Any] | None = None
 
 
 MaxTokens = Annotated[int, Field(ge=1, le=8192, description="Most tokens to generate.")]
@@ -130,6 +134,7 @@ async def chat(
             usage=usage,
             finish_reason=streamed.finish_reason,
             tool_calls=[as_dict(call) for call in streamed.tool_calls] or None,
+            call=call_of(streamed.meta),
         )
     result = await state.client.run(chosen, inputs)
     answer = read_answer(_json_data(result, chosen), chosen, want_json=json_schema is not None)
@@ -140,6 +145,7 @@ async def chat(
         finish_reason=answer.finish_reason,
         json=answer.json,
         tool_calls=answer.tool_calls or None,
+        call=call_of(result.meta),
     )
 
 
@@ -165,9 +171,13 @@ async def complete(
         # Cloudflare does not document /v1/completions; where it is missing, run the model raw.
         fallback = await state.client.run(chosen, {"prompt": prompt, "raw": True, **options})
         answer = read_answer(_json_data(fallback, chosen), chosen)
+        meta = fallback.meta
     else:
         answer = read_answer(result.data, chosen)
-    return Completion(text=answer.text, model=chosen, usage=answer.usage, finish_reason=answer.finish_reason)
+        meta = result.meta
+    return Completion(
+        text=answer.text, model=chosen, usage=answer.usage, finish_reason=answer.finish_reason, call=call_of(meta)
+    )
 
 
 @tool_errors
@@ -198,6 +208,7 @@ async def respond(
         usage=usage_of(data.get("usage")),
         output=trimmed_output(data),
         reasoning=responses_reasoning(data),
+        call=call_of(result.meta),
     )
 
 

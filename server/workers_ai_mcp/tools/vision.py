@@ -19,6 +19,7 @@ from ..media.previews import PreviewError, image_size, make_preview
 from ..media.wire import ModelWire, Param, encode_media, fill, wire_for
 from ..state import AppState
 from ._common import WRITES_OUTPUT, AppContext, add_inference_tool, model_param, state_of, tool_errors
+from .call_info import call_of
 
 LLAVA = "@cf/llava-hf/llava-1.5-7b-hf"
 _IMAGE_WIRE = ModelWire(body=True, json_form="array", media_field="image")
@@ -63,6 +64,7 @@ class Classification(BaseModel):
 
     model: str
     labels: list[Label]
+    call: dict[str, Any] | None = None
 
 
 class BoundingBox(BaseModel):
@@ -87,6 +89,7 @@ class DetectionResult(BaseModel):
     objects: list[DetectedObject] = Field(description="Best score first.")
     annotated_image_path: str = Field(description="The image with the boxes drawn (PNG), in the output folder.")
     annotated_image_uri: str = Field(description="The same file as an MCP resource.")
+    call: dict[str, Any] | None = None
 
 
 class ImageDescription(BaseModel):
@@ -94,6 +97,7 @@ class ImageDescription(BaseModel):
 
     model: str
     description: str
+    call: dict[str, Any] | None = None
 
 
 @tool_errors
@@ -113,7 +117,7 @@ async def classify_image(
     items = _answer_list(result, chosen, "labels")
     labels = [Label(label=str(i["label"]), score=round(float(i["score"]), 4)) for i in items if _scored(i)]
     labels.sort(key=lambda item: -item.score)
-    return Classification(model=chosen, labels=labels[:top_k])
+    return Classification(model=chosen, labels=labels[:top_k], call=call_of(result.meta))
 
 
 @tool_errors
@@ -156,6 +160,7 @@ async def detect_objects(
         objects=found,
         annotated_image_path=str(saved.path),
         annotated_image_uri=saved.uri,
+        call=call_of(result.meta),
     )
     structured = data.model_dump(mode="json")
     summary = TextContent(type="text", text=_detection_summary(data, min_score))
@@ -196,7 +201,7 @@ async def describe_image(
     text = data.get("description", data.get("response"))
     if not isinstance(text, str):
         raise ResponseDecodeError(f"{chosen} answered without a description; is it an image-to-text model?")
-    return ImageDescription(model=chosen, description=text.strip())
+    return ImageDescription(model=chosen, description=text.strip(), call=call_of(result.meta))
 
 
 async def _resolve(state: AppState, value: str) -> MediaInput:
