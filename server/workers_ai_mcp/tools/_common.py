@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
@@ -51,16 +51,9 @@ def add_inference_tool(
     )
 
 
-def model_param(task: str) -> Any:
-    """`Field` for the optional `model` parameter every task tool has."""
-    return Field(
-        default=None,
-        description=f"Model id for {task} (@cf/<author>/<name>); omit for the default.",
-        max_length=160,
-    )
-
-
-OptionalModel = Annotated[str | None, model_param("this task")]
+def model_param() -> Any:
+    """`Field` for the optional `model` parameter every task tool has (the client checks the id's shape)."""
+    return Field(default=None, description="Model id; default if omitted.")
 
 
 def state_of(ctx: AppContext) -> AppState:

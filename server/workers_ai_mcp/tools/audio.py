@@ -86,8 +86,7 @@ async def transcribe_audio(
         Field(
             min_length=1,
             max_length=40_000_000,
-            description="The audio (MP3, WAV, OGG, FLAC, M4A, WebM): an https URL, a data: URI, base64 bytes, "
-            "or a local file path inside the allowed folders.",
+            description="Audio (MP3, WAV, OGG, FLAC, M4A, WebM): https URL, data: URI, base64, or a file path.",
         ),
     ],
     ctx: AppContext,
@@ -109,7 +108,7 @@ async def transcribe_audio(
     vad_filter: Annotated[
         bool | None, Field(description="Skip silence with voice activity detection (whisper-large-v3-turbo).")
     ] = None,
-    model: Annotated[str | None, model_param("speech recognition")] = None,
+    model: Annotated[str | None, model_param()] = None,
 ) -> Annotated[CallToolResult, Transcription]:
     """Transcribe speech in an audio file to text with timed segments (Whisper large v3 turbo by default)."""
     state = state_of(ctx)
@@ -148,7 +147,7 @@ async def text_to_speech(
         str | None,
         Field(max_length=40, description=f"Voice (speaker) for Deepgram Aura models, e.g. {', '.join(AURA_SPEAKERS)}."),
     ] = None,
-    model: Annotated[str | None, model_param("text-to-speech")] = None,
+    model: Annotated[str | None, model_param()] = None,
 ) -> list[ContentBlock]:
     """Speak a text aloud: saves an MP3 in the output folder and returns it as audio (MeloTTS by default)."""
     state = state_of(ctx)

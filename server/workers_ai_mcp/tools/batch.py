@@ -58,7 +58,7 @@ class BatchStatus(BaseModel):
     results_truncated: bool = Field(default=False, description="True when only the first results are shown.")
     results_file: str | None = Field(default=None, description="Path of the JSON file holding every result.")
     results_uri: str | None = None
-    call: CallInfo | None = Field(default=None, description="Usage and estimated cost of the whole batch.")
+    call: dict[str, Any] | None = Field(default=None, description="Usage and estimated cost of the whole batch.")
     note: str
 
 
@@ -88,11 +88,7 @@ async def submit_batch(
     ],
     ctx: AppContext,
 ) -> BatchSubmitted:
-    """Queue many inputs for one model as an asynchronous Workers AI batch and return a job id at once.
-
-    Only models with the async_queue property accept batches; every input is checked against the
-    model's schema first. Check on the job with get_batch.
-    """
+    """Queue many inputs for one batch-capable model and return a job id at once; poll it with get_batch."""
     state = state_of(ctx)
     check_model_id(model)
     info = await state.client.model_info(model)
@@ -131,10 +127,7 @@ async def submit_batch(
 
 @tool_errors
 async def get_batch(job_id: JobId, ctx: AppContext) -> Annotated[CallToolResult, BatchStatus]:
-    """Check a batch job: queued, running, or done with its results in input order.
-
-    Images or audio in results are saved to the output folder; every result is kept in a JSON file.
-    """
+    """Check a batch job: queued, running, or done with its results in input order (also saved as JSON)."""
     state = state_of(ctx)
     store = _store(state)
     record = store.get(job_id)
@@ -174,10 +167,7 @@ async def list_batches(
     ctx: AppContext,
     limit: Annotated[int, Field(ge=1, le=200, description="Most jobs to list.")] = 20,
 ) -> BatchList:
-    """List the batch jobs submitted from this installation, newest first, with their last known status.
-
-    Free: nothing is sent to Cloudflare (get_batch refreshes a job).
-    """
+    """List the batch jobs submitted from here, newest first, with their last known status. Free."""
     jobs = _store(state_of(ctx)).newest_first()
     note = "Statuses are as last checked; get_batch refreshes a job and fetches its results."
     return BatchList(jobs=jobs[:limit], total=len(jobs), note=note)
@@ -257,7 +247,7 @@ def _done(state: AppState, record: BatchRecord, document: dict[str, Any]) -> Cal
         results_truncated=truncated,
         results_file=str(path) if path else None,
         results_uri=f"workers-ai://outputs/{record.results_file}" if record.results_file else None,
-        call=CallInfo.model_validate(call) if isinstance(call, dict) else None,
+        call=as_dict(call) or None,
         note=note,
     )
     links: list[ContentBlock] = []

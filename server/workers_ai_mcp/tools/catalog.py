@@ -124,7 +124,7 @@ async def get_model_schema(
     model: Annotated[str, Field(min_length=3, max_length=160, description="Model id, e.g. @cf/baai/bge-base-en-v1.5.")],
     ctx: AppContext,
 ) -> ModelSchema:
-    """The input and output JSON Schemas of a Workers AI model: what run_model accepts and returns for it."""
+    """A Workers AI model's input and output JSON Schemas: what run_model accepts and returns for it."""
     schema = await state_of(ctx).client.model_schema(model)
     return ModelSchema(model=model, input=as_dict(schema.get("input")), output=as_dict(schema.get("output")))
 

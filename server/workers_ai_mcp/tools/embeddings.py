@@ -71,16 +71,13 @@ class RankResult(BaseModel):
 async def embed(
     texts: Texts,
     ctx: AppContext,
-    model: Annotated[str | None, model_param("text embeddings")] = None,
+    model: Annotated[str | None, model_param()] = None,
     pooling: Annotated[
         Literal["mean", "cls"] | None,
         Field(description="bge pooling; 'cls' suits long inputs but is not comparable with 'mean'."),
     ] = None,
 ) -> Annotated[CallToolResult, EmbedResult]:
-    """Turn texts into embedding vectors for semantic search (bge-base, 768 dimensions, by default).
-
-    Large results go to a JSON file (path and resource link) with a preview inline.
-    """
+    """Turn texts into embedding vectors (bge-base, 768 dimensions, by default); large results go to a JSON file."""
     state = state_of(ctx)
     chosen = model or state.settings.embed_model
     inputs: dict[str, Any] = {"text": texts}
@@ -123,7 +120,7 @@ async def rank_documents(
     top_k: Annotated[
         int | None, Field(ge=1, le=MAX_TEXTS, description="Return only the best k documents (default: all).")
     ] = None,
-    model: Annotated[str | None, model_param("reranking")] = None,
+    model: Annotated[str | None, model_param()] = None,
 ) -> RankResult:
     """Order documents by relevance to a query with a reranker model (bge-reranker-base by default)."""
     state = state_of(ctx)

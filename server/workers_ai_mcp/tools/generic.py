@@ -31,10 +31,7 @@ async def run_model(
     ],
     ctx: AppContext,
 ) -> CallToolResult:
-    """Run any Workers AI model with a raw JSON input, checked against the model's schema before sending.
-
-    JSON answers come back as JSON text; images and audio are saved to the output folder and linked.
-    """
+    """Run any Workers AI model with a JSON input, checked against its schema first; media answers are saved."""
     state = state_of(ctx)
     schema = await state.client.model_schema(model)
     problem = input_problem(as_dict(schema.get("input")), input) if schema.get("input") else None

@@ -84,7 +84,7 @@ async def generate_image(
     guidance: Annotated[
         float | None, Field(ge=0, le=30, description="How closely to follow the prompt (SDXL default 7.5).")
     ] = None,
-    model: Annotated[str | None, model_param("text-to-image")] = None,
+    model: Annotated[str | None, model_param()] = None,
 ) -> list[ContentBlock]:
     """Generate an image from a text prompt (FLUX.1 schnell by default); saves a PNG and returns a preview."""
     state = state_of(ctx)

@@ -21,7 +21,7 @@ LanguageCode = Annotated[
         min_length=2,
         max_length=16,
         pattern=r"^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})?$",
-        description="Language code such as 'en', 'fr', 'de', 'ja', or a name-like code the model knows.",
+        description="Language code, e.g. 'en', 'fr', 'de', 'ja'.",
     ),
 ]
 
@@ -41,8 +41,8 @@ async def translate(
     text: Annotated[str, Field(min_length=1, max_length=20_000, description="The text to translate.")],
     target_lang: LanguageCode,
     ctx: AppContext,
-    source_lang: Annotated[LanguageCode, Field(description="Language of `text` (default 'en').")] = "en",
-    model: Annotated[str | None, model_param("translation")] = None,
+    source_lang: Annotated[LanguageCode, Field(description="Language of `text`.")] = "en",
+    model: Annotated[str | None, model_param()] = None,
 ) -> Translation:
     """Translate text between languages with a Workers AI translation model (m2m100 by default, 100 languages)."""
     state = state_of(ctx)
@@ -91,7 +91,7 @@ async def summarize(
     max_length: Annotated[
         int | None, Field(ge=1, le=1024, description="Longest summary in tokens (model default 1024).")
     ] = None,
-    model: Annotated[str | None, model_param("summarization")] = None,
+    model: Annotated[str | None, model_param()] = None,
 ) -> Summary:
     """Summarize a text with a Workers AI summarization model (BART large CNN by default, best for news-style prose)."""
     state = state_of(ctx)
@@ -110,7 +110,7 @@ async def summarize(
 async def classify_text(
     text: Annotated[str, Field(min_length=1, max_length=20_000, description="The text to classify.")],
     ctx: AppContext,
-    model: Annotated[str | None, model_param("text classification")] = None,
+    model: Annotated[str | None, model_param()] = None,
 ) -> TextLabels:
     """Classify a text with a Workers AI text classifier; the default (DistilBERT SST-2) scores sentiment."""
     state = state_of(ctx)

@@ -41,6 +41,8 @@ def _walk(node: Any, *, drop: frozenset[str], unwrap_optional: bool) -> Any:
     for key, value in source.items():
         if (key in drop and not isinstance(value, dict)) or (key == "items" and value == {}):
             continue  # `items: {}` allows anything, as does its absence
+        if key == "additionalProperties" and value is True:
+            continue  # the default
         if key in _NAMED and isinstance(value, dict):
             named = cast(dict[str, Any], value)
             result[key] = {name: _walk(sub, drop=drop, unwrap_optional=unwrap_optional) for name, sub in named.items()}

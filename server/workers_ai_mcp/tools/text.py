@@ -87,16 +87,16 @@ async def chat(
     system: Annotated[str | None, Field(max_length=MAX_TEXT, description="System message put first.")] = None,
     max_tokens: MaxTokens = 1024,
     temperature: Temperature = None,
-    top_p: Annotated[float | None, Field(ge=0.001, le=1)] = None,
-    top_k: Annotated[int | None, Field(ge=1, le=50)] = None,
-    seed: Annotated[int | None, Field(ge=1, le=9_999_999_999)] = None,
-    repetition_penalty: Annotated[float | None, Field(ge=0, le=2)] = None,
-    frequency_penalty: Annotated[float | None, Field(ge=0, le=2)] = None,
-    presence_penalty: Annotated[float | None, Field(ge=0, le=2)] = None,
+    top_p: Annotated[float | None, Field(ge=0.001, le=1, description="Nucleus sampling.")] = None,
+    top_k: Annotated[int | None, Field(ge=1, le=50, description="Top-k sampling.")] = None,
+    seed: Annotated[int | None, Field(ge=1, le=9_999_999_999, description="For repeatable output.")] = None,
+    repetition_penalty: Annotated[float | None, Field(ge=0, le=2, description="Penalize repeats.")] = None,
+    frequency_penalty: Annotated[float | None, Field(ge=0, le=2, description="Penalize frequent tokens.")] = None,
+    presence_penalty: Annotated[float | None, Field(ge=0, le=2, description="Penalize used tokens.")] = None,
     json_schema: Annotated[
         dict[str, Any] | None, Field(description="JSON Schema the answer must follow; the result's json holds it.")
     ] = None,
-    model: Annotated[str | None, model_param("chat")] = None,
+    model: Annotated[str | None, model_param()] = None,
 ) -> ChatResult:
     """Chat with a Workers AI text-generation model (Llama 3.3 70B by default). Give `prompt` or `messages`."""
     if (prompt is None) == (messages is None):
@@ -155,7 +155,7 @@ async def complete(
     ctx: AppContext,
     max_tokens: MaxTokens = 256,
     temperature: Temperature = None,
-    model: Annotated[str | None, model_param("text completion")] = None,
+    model: Annotated[str | None, model_param()] = None,
 ) -> Completion:
     """Continue a raw prompt with no chat template (text completion, Llama 3.1 8B by default)."""
     state = state_of(ctx)
@@ -188,7 +188,7 @@ async def respond(
     max_output_tokens: Annotated[
         int | None, Field(ge=1, le=32_768, description="Most tokens, reasoning included.")
     ] = None,
-    model: Annotated[str | None, model_param("the Responses API")] = None,
+    model: Annotated[str | None, model_param()] = None,
 ) -> RespondResult:
     """Ask a reasoning model through the OpenAI Responses API (gpt-oss-120b by default); gives text and reasoning."""
     state = state_of(ctx)

@@ -81,8 +81,7 @@ def report(state: AppState) -> UsageReport:
 
 
 async def usage(ctx: AppContext) -> UsageReport:
-    """Show the Workers AI calls this server has made since it started: calls, tokens and estimated cost
-    per model, and what is left of the budget if one is set. Free: nothing is sent to Cloudflare."""
+    """Calls, tokens and estimated cost per model since the server started, and the budget left. Free."""
     return report(state_of(ctx))
 
 

@@ -48,8 +48,7 @@ ImageParam = Annotated[
     Field(
         min_length=1,
         max_length=40_000_000,
-        description="The image: an https URL, a data: URI, base64 bytes, or a local file path inside the "
-        "allowed folders (files this server generated can be passed by path).",
+        description="Image: https URL, data: URI, base64, or a file path in the allowed folders (outputs too).",
     ),
 ]
 
@@ -105,7 +104,7 @@ async def classify_image(
     image: ImageParam,
     ctx: AppContext,
     top_k: Annotated[int, Field(ge=1, le=10, description="How many labels to return.")] = 5,
-    model: Annotated[str | None, model_param("image classification")] = None,
+    model: Annotated[str | None, model_param()] = None,
 ) -> Classification:
     """Label what an image shows (ImageNet classes with resnet-50 by default), best match first."""
     state = state_of(ctx)
@@ -125,7 +124,7 @@ async def detect_objects(
     image: ImageParam,
     ctx: AppContext,
     min_score: Annotated[float, Field(ge=0, le=1, description="Leave out objects scored below this.")] = 0.5,
-    model: Annotated[str | None, model_param("object detection")] = None,
+    model: Annotated[str | None, model_param()] = None,
 ) -> Annotated[CallToolResult, DetectionResult]:
     """Find objects in an image (labels, scores, pixel boxes) and save a copy with the boxes drawn on it."""
     state = state_of(ctx)
@@ -178,7 +177,7 @@ async def describe_image(
         str, Field(min_length=1, max_length=4000, description="What to ask about the image.")
     ] = DEFAULT_PROMPT,
     max_tokens: Annotated[int, Field(ge=1, le=1024, description="Longest answer, in tokens.")] = DEFAULT_MAX_TOKENS,
-    model: Annotated[str | None, model_param("image-to-text")] = None,
+    model: Annotated[str | None, model_param()] = None,
 ) -> ImageDescription:
     """Describe an image, or answer a question about it, with a vision model (LLaVA 1.5 by default)."""
     state = state_of(ctx)
