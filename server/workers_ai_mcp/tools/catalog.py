@@ -71,6 +71,7 @@ class ModelList(BaseModel):
     count: int
     total_count: int | None = Field(description="Matches over all pages.")
     default_for: dict[str, list[str]] = Field(description="Listed models some tools use by default, with the tools.")
+    warnings: list[str] = Field(default_factory=list[str], description="Default models that are deprecated.")
 
 
 class ModelSchema(BaseModel):
@@ -116,6 +117,7 @@ async def list_models(
         count=result.count,
         total_count=result.total_count,
         default_for={row.name: defaults[row.name] for row in rows if row.name in defaults},
+        warnings=[notice.message for notice in state.client.deprecations],
     )
 
 

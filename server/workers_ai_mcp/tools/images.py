@@ -67,15 +67,15 @@ async def generate_image(
     ctx: AppContext,
     width: Annotated[
         int | None,
-        Field(ge=256, le=2048, multiple_of=8, description="Width in pixels, for models that take a size (SDXL)."),
+        Field(ge=256, le=2048, multiple_of=8, description="Pixels (SDXL; flux is 1024)."),
     ] = None,
     height: Annotated[
         int | None,
-        Field(ge=256, le=2048, multiple_of=8, description="Height in pixels, for models that take a size (SDXL)."),
+        Field(ge=256, le=2048, multiple_of=8, description="Pixels (SDXL; flux is 1024)."),
     ] = None,
     steps: Annotated[
         int | None,
-        Field(ge=1, le=50, description="Diffusion steps: more is slower and finer (flux: at most 8; SDXL: 20)."),
+        Field(ge=1, le=50, description="Diffusion steps (flux up to 8, SDXL 20)."),
     ] = None,
     seed: Annotated[int | None, Field(ge=0, le=4_294_967_295, description="Seed, to make a result repeatable.")] = None,
     negative_prompt: Annotated[

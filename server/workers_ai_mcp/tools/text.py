@@ -96,6 +96,7 @@ async def chat(
     json_schema: Annotated[
         dict[str, Any] | None, Field(description="JSON Schema the answer must follow; the result's json holds it.")
     ] = None,
+    cache_ttl: Annotated[int | None, Field(ge=0, le=2_592_000, description="AI Gateway cache seconds.")] = None,
     model: Annotated[str | None, model_param()] = None,
 ) -> ChatResult:
     """Chat with a Workers AI text-generation model (Llama 3.3 70B by default). Give `prompt` or `messages`."""
@@ -125,7 +126,7 @@ async def chat(
         inputs["response_format"] = {"type": "json_schema", "json_schema": json_schema}
     elif progress_token(ctx) is not None:  # JSON mode does not stream
         progress = StreamProgress(ctx, total=max_tokens)
-        streamed = await state.client.stream_run(chosen, inputs, progress.on_event)
+        streamed = await state.client.stream_run(chosen, inputs, progress.on_event, cache_ttl=cache_ttl)
         usage = usage_of(streamed.usage)
         await progress.finish(usage)
         return ChatResult(
@@ -136,7 +137,7 @@ async def chat(
             tool_calls=[as_dict(call) for call in streamed.tool_calls] or None,
             call=call_of(streamed.meta),
         )
-    result = await state.client.run(chosen, inputs)
+    result = await state.client.run(chosen, inputs, cache_ttl=cache_ttl)
     answer = read_answer(_json_data(result, chosen), chosen, want_json=json_schema is not None)
     return ChatResult(
         text=answer.text,
