@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 from mcp.types import CallToolResult, TextContent
@@ -46,22 +47,29 @@ def mp3_frame_count(data: bytes) -> int:
     return frames
 
 
+def assert_whole_file(path: Path) -> None:
+    """A file in the output folder is complete and decodes as what its name says."""
+    assert not path.name.startswith((".partial-", ".batches-")), f"half-written file left behind: {path.name}"
+    data = path.read_bytes()
+    match path.suffix:
+        case ".png":
+            with Image.open(io.BytesIO(data)) as image:
+                image.load()  # raises on a truncated image
+                assert image.format == "PNG"
+            assert data.endswith(_PNG_END), f"{path.name} does not end with the IEND chunk"
+        case ".mp3":
+            mp3_frame_count(data)
+        case ".json":
+            json.loads(data)
+        case ".txt" | ".vtt":
+            data.decode("utf-8")
+        case _:
+            raise AssertionError(f"unexpected file in the output folder: {path.name}")
+
+
 def assert_whole_files(folder: Path) -> list[Path]:
-    """Every file in the output folder is complete and decodes; no temporary `.partial-*` file is left."""
-    if not folder.exists():
-        return []
-    files = sorted(folder.iterdir())
+    """Every file in the output folder is complete and decodes; no temporary file is left."""
+    files = sorted(folder.iterdir()) if folder.exists() else []
     for path in files:
-        assert not path.name.startswith(".partial-"), f"half-written file left behind: {path.name}"
-        data = path.read_bytes()
-        match path.suffix:
-            case ".png":
-                with Image.open(io.BytesIO(data)) as image:
-                    image.load()  # raises on a truncated image
-                    assert image.format == "PNG"
-                assert data.endswith(_PNG_END), f"{path.name} does not end with the IEND chunk"
-            case ".mp3":
-                mp3_frame_count(data)
-            case _:
-                raise AssertionError(f"unexpected file in the output folder: {path.name}")
+        assert_whole_file(path)
     return files
