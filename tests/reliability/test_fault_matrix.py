@@ -221,13 +221,6 @@ async def test_a_fault_ends_in_time_with_the_answer_or_its_cause_and_the_session
         await _check_fault(client, settings, rig.state, tool, fault, injected)
 
 
-_RESET_NOT_RETRIED = pytest.mark.xfail(
-    strict=True,
-    reason="bug (reported): over a socket a reset after the response headers is raised as 'broke mid-answer' "
-    "without a retry, unlike a reset before them",
-)
-
-
 @pytest.mark.parametrize(
     ("tool", "fault", "injected"),
     [
@@ -235,8 +228,8 @@ _RESET_NOT_RETRIED = pytest.mark.xfail(
         pytest.param("chat", Fault.HANG, 1, id="chat-HANG-fails"),
         pytest.param("translate", Fault.TRUNCATED_SSE, 1, id="translate-TRUNCATED_SSE-fails"),
         pytest.param("chat", Fault.TRUNCATED_SSE, 1, id="chat-TRUNCATED_SSE-fails"),
-        pytest.param("translate", Fault.CONNECTION_RESET, 1, id="translate-RESET-recovers", marks=_RESET_NOT_RETRIED),
-        pytest.param("chat", Fault.CONNECTION_RESET, 1, id="chat-RESET-recovers", marks=_RESET_NOT_RETRIED),
+        pytest.param("translate", Fault.CONNECTION_RESET, 1, id="translate-RESET-recovers"),
+        pytest.param("chat", Fault.CONNECTION_RESET, 1, id="chat-RESET-recovers"),
     ],
 )
 async def test_over_a_loopback_socket_resets_hangs_and_cut_streams_follow_the_same_policy(

@@ -67,6 +67,7 @@ class StreamResult:
     finish_reason: str | None = None
     tool_calls: list[Any] = field(default_factory=list[Any])
     meta: ResponseMeta = field(default_factory=ResponseMeta)
+    delivered: bool = False
 
 
 def create_http_client(
@@ -419,15 +420,8 @@ class WorkersAIClient:
         """Send with retries inside the per-call deadline; decode the answer by content type."""
         try:
             with anyio.fail_after(self.settings.timeout):
-                response, attempts = await self._send(method, url, model=model, **kwargs)
-                try:
-                    content = await response.aread()
-                except httpx2.TransportError as exc:
-                    raise APIConnectionError(
-                        f"The connection to Workers AI broke mid-answer ({type(exc).__name__})."
-                    ) from None
-                finally:
-                    await response.aclose()
+                response, attempts = await self._send(method, url, model=model, read=True, **kwargs)
+                content = response.content
         except TimeoutError:
             raise self._timeout() from None
         meta = ResponseMeta.from_response(response, attempts)
@@ -459,29 +453,38 @@ class WorkersAIClient:
     async def _stream(
         self, url: str, body: Mapping[str, Any], *, model: str, headers: dict[str, str], on_event: OnEvent
     ) -> StreamResult:
-        result = StreamResult()
         try:
             with anyio.fail_after(self.settings.timeout):
-                response, attempts = await self._send("POST", url, model=model, json=dict(body), headers=headers)
-                try:
-                    result.meta = ResponseMeta.from_response(response, attempts)
-                    media_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
-                    if media_type != "text/event-stream":
-                        # Some models ignore `stream` and answer with JSON.
-                        event = _event_from_json(await response.aread())
-                        await _absorb(result, event, on_event)
+                restarts = 0
+                while True:
+                    result = StreamResult()
+                    response, attempts = await self._send("POST", url, model=model, json=dict(body), headers=headers)
+                    try:
+                        result.meta = ResponseMeta.from_response(response, attempts + restarts)
+                        await self._read_stream(response, result, on_event)
                         return result
-                    async for event in decode_events(response.aiter_lines()):
-                        await _absorb(result, event, on_event)
-                except httpx2.TransportError as exc:
-                    raise APIConnectionError(
-                        f"The Workers AI stream broke ({type(exc).__name__}); try again."
-                    ) from None
-                finally:
-                    await response.aclose()
+                    except _RETRYABLE_TRANSPORT as exc:
+                        # Nothing reached the caller yet: starting again loses nothing.
+                        if result.delivered or restarts >= self.settings.max_retries:
+                            raise APIConnectionError(
+                                f"The Workers AI stream broke ({type(exc).__name__}); try again."
+                            ) from None
+                        logger.info("Workers AI stream broke before its first event (%s); retrying", type(exc).__name__)
+                        await self._backoff(restarts, None)
+                        restarts += 1
+                    finally:
+                        await response.aclose()
         except TimeoutError:
             raise self._timeout() from None
-        return result
+
+    async def _read_stream(self, response: httpx2.Response, result: StreamResult, on_event: OnEvent) -> None:
+        media_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media_type != "text/event-stream":
+            # Some models ignore `stream` and answer with JSON.
+            await _absorb(result, _event_from_json(await response.aread()), on_event)
+            return
+        async for event in decode_events(response.aiter_lines()):
+            await _absorb(result, event, on_event)
 
     async def _send(
         self,
@@ -490,9 +493,14 @@ class WorkersAIClient:
         *,
         model: str | None,
         headers: dict[str, str] | None = None,
+        read: bool = False,
         **kwargs: Any,
     ) -> tuple[httpx2.Response, int]:
-        """Send until a success or a final failure; the caller closes the open response."""
+        """Send until a success or a final failure.
+
+        With `read`, the body is read here too, so that a connection lost mid-answer is retried like
+        one lost before it; otherwise the caller reads (a stream) and closes the open response.
+        """
         all_headers = {**self._auth_headers(), **(headers or {})}
         attempt = 0
         while True:
@@ -516,7 +524,23 @@ class WorkersAIClient:
                     "check the network and WORKERS_AI_BASE_URL, then try again."
                 ) from None
             if response.status_code < 400:
-                return response, attempt + 1
+                if not read:
+                    return response, attempt + 1
+                try:
+                    await response.aread()
+                    return response, attempt + 1
+                except _RETRYABLE_TRANSPORT as exc:
+                    if attempt >= self.settings.max_retries:
+                        raise APIConnectionError(
+                            f"The connection to Workers AI broke mid-answer ({type(exc).__name__}) "
+                            f"after {attempt + 1} attempts; try again."
+                        ) from None
+                    logger.info("Workers AI connection broke mid-answer (%s); retrying", type(exc).__name__)
+                    await self._backoff(attempt, None)
+                    attempt += 1
+                    continue
+                finally:
+                    await response.aclose()
             content = await response.aread()
             await response.aclose()
             retry_after = parse_retry_after(response.headers)
@@ -553,6 +577,7 @@ def _retry_may_help(error: APIStatusError) -> bool:
 
 
 async def _absorb(result: StreamResult, event: StreamEvent, on_event: OnEvent) -> None:
+    result.delivered = True
     result.text += event.text
     result.reasoning += event.reasoning
     result.usage = event.usage or result.usage
