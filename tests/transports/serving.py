@@ -34,17 +34,19 @@ async def serving(app: ASGIApp, *, log_level: str = "WARNING") -> AsyncGenerator
     until the app's lifespan has started: no polling for readiness.
     """
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(64)
-    port = sock.getsockname()[1]
-    server = http_server(app, host="127.0.0.1", port=port, log_level=log_level)
-    async with anyio.create_task_group() as group:
-        group.start_soon(server.serve, [sock])
-        try:
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            server.should_exit = True
-    sock.close()
+    try:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(64)
+        port = sock.getsockname()[1]
+        server = http_server(app, host="127.0.0.1", port=port, log_level=log_level)
+        async with anyio.create_task_group() as group:
+            group.start_soon(server.serve, [sock])
+            try:
+                yield f"http://127.0.0.1:{port}"
+            finally:
+                server.should_exit = True
+    finally:
+        sock.close()  # however the test ends: no socket left for a later test's garbage collection
 
 
 def server_command(*args: str) -> list[str]:
