@@ -189,7 +189,7 @@ async def serve_files(files: dict[str, tuple[bytes, str]]) -> AsyncIterator[str]
         return serve
 
     app = Starlette(routes=[Route(path, endpoint(*item)) for path, item in files.items()])
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # asyncio sets TCP_NODELAY only then
     sock.bind(("127.0.0.1", 0))
     started = asyncio.Event()
 

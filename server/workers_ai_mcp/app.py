@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from contextlib import asynccontextmanager
 
 import httpx2
@@ -40,13 +40,18 @@ def create_server(settings: Settings, *, transport: httpx2.AsyncBaseTransport | 
     async def lifespan(_: MCPServer[AppState]) -> AsyncGenerator[AppState]:
         effective, mounts = emulated(settings)
         spending = Spending.from_settings(effective)
-        async with create_http_client(effective, transport, mounts=mounts) as http:
+        client = WorkersAIClient(
+            effective,
+            lambda: create_http_client(effective, transport, mounts=mounts()),  # made on the first call
+            spending=spending,
+            catalog_watch=CatalogWatch(effective),
+        )
+        try:
             yield AppState(
-                settings=effective,
-                client=WorkersAIClient(effective, http, spending=spending, catalog_watch=CatalogWatch(effective)),
-                outputs=OutputStore(effective.output_dir),
-                spending=spending,
+                settings=effective, client=client, outputs=OutputStore(effective.output_dir), spending=spending
             )
+        finally:
+            await client.aclose()
 
     server = MCPServer[AppState](
         "workers-ai-mcp",
@@ -64,11 +69,21 @@ def create_server(settings: Settings, *, transport: httpx2.AsyncBaseTransport | 
     return server
 
 
-def emulated(settings: Settings) -> tuple[Settings, dict[str, httpx2.AsyncBaseTransport]]:
-    """With `--emulator`, Workers AI calls go to the in-process emulator; media URLs still use the network."""
+def emulated(settings: Settings) -> tuple[Settings, Callable[[], dict[str, httpx2.AsyncBaseTransport]]]:
+    """With `--emulator`, Workers AI calls go to the in-process emulator; media URLs still use the network.
+
+    Returns the effective settings and a function giving the transports to mount when the HTTP client
+    is made.
+    """
     if not settings.emulator:
-        return settings, {}
-    from .emulator import EMULATOR_TOKEN, create_emulator_app
+        return settings, dict
+
+    def mounts() -> dict[str, httpx2.AsyncBaseTransport]:
+        from .emulator import create_emulator_app
+
+        return {EMULATOR_BASE: httpx2.ASGITransport(app=create_emulator_app())}
+
+    from .emulator import EMULATOR_TOKEN
 
     effective = settings.model_copy(
         update={
@@ -78,7 +93,7 @@ def emulated(settings: Settings) -> tuple[Settings, dict[str, httpx2.AsyncBaseTr
             "account_id": "emulator",
         }
     )
-    return effective, {EMULATOR_BASE: httpx2.ASGITransport(app=create_emulator_app())}
+    return effective, mounts
 
 
 def keep_only(server: MCPServer[AppState], names: list[str] | None) -> None:

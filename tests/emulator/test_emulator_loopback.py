@@ -18,7 +18,7 @@ from workers_ai_mcp.emulator import EmulatorState, Fault, create_emulator_app
 @asynccontextmanager
 async def serving(state: EmulatorState) -> AsyncIterator[str]:
     """uvicorn on 127.0.0.1 and a free port, in this event loop; yields the base URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # asyncio sets TCP_NODELAY only then
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     config = uvicorn.Config(create_emulator_app(state), log_config=None, lifespan="off", timeout_graceful_shutdown=5)

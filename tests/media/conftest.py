@@ -201,7 +201,7 @@ class _Server:
 
 @pytest.fixture(scope="module")
 def loopback() -> Iterator[Loopback]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # asyncio sets TCP_NODELAY only then
     sock.bind(("127.0.0.1", 0))
     state = Loopback(port=sock.getsockname()[1])
     server = _Server(_loopback_app(state, make_png(), make_wav()), sock)

@@ -55,7 +55,7 @@ async def loopback_emulator(emulator_state: EmulatorState) -> AsyncGenerator[str
 
     The socket listens before uvicorn starts, so early connections wait in the backlog: no polling.
     """
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # asyncio sets TCP_NODELAY only then
     sock.bind(("127.0.0.1", 0))
     sock.listen(64)
     port = sock.getsockname()[1]

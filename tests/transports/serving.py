@@ -33,7 +33,7 @@ async def serving(app: ASGIApp, *, log_level: str = "WARNING") -> AsyncGenerator
     The socket listens before uvicorn starts, so connections made at once wait in the backlog
     until the app's lifespan has started: no polling for readiness.
     """
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # asyncio sets TCP_NODELAY only then
     try:
         sock.bind(("127.0.0.1", 0))
         sock.listen(64)
@@ -145,21 +145,22 @@ class RoundRobin(httpx2.AsyncBaseTransport):
 
 
 class CountingTransport(httpx2.AsyncBaseTransport):
-    """Wraps the Workers AI transport to count how often an HTTP client opened and closed it."""
+    """Wraps the Workers AI transport to count how often an HTTP client started using it and closed it.
+
+    The server makes its one HTTP client on the first call and closes it at shutdown; a second
+    client over the same transport would show up as a second close.
+    """
 
     def __init__(self, inner: httpx2.AsyncBaseTransport) -> None:
         self.inner = inner
         self.opened = 0
         self.closed = 0
 
-    async def __aenter__(self) -> CountingTransport:
-        self.opened += 1
-        return self
-
-    async def __aexit__(self, *_: object) -> None:
+    async def aclose(self) -> None:
         self.closed += 1
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        self.opened = max(self.opened, 1)
         return await self.inner.handle_async_request(request)
 
 

@@ -85,7 +85,7 @@ def create_http_client(
         transport=transport,
         mounts=dict(mounts) if mounts else None,
         timeout=httpx2.Timeout(settings.timeout, connect=settings.connect_timeout),
-        limits=httpx2.Limits(max_connections=100, max_keepalive_connections=32, keepalive_expiry=30),
+        limits=httpx2.Limits(max_connections=100, max_keepalive_connections=100, keepalive_expiry=30),
         headers={"user-agent": f"workers-ai-mcp/{__version__}"},
         follow_redirects=False,
     )
@@ -97,7 +97,7 @@ class WorkersAIClient:
     def __init__(
         self,
         settings: Settings,
-        http: httpx2.AsyncClient,
+        http: httpx2.AsyncClient | Callable[[], httpx2.AsyncClient],
         *,
         redactor: Redactor | None = None,
         sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
@@ -105,11 +105,15 @@ class WorkersAIClient:
         spending: Spending | None = None,
         catalog_watch: CatalogWatch | None = None,
     ) -> None:
-        """`spending` prices, guards and records model calls; `catalog_watch` checks default models."""
+        """`http` is the shared HTTP client, or a factory that makes it on first use (and `aclose` closes it).
+
+        `spending` prices, guards and records model calls; `catalog_watch` checks default models.
+        """
         self.settings = settings
         self.spending = spending
         self.catalog_watch = catalog_watch
-        self.http = http
+        self._http = http if isinstance(http, httpx2.AsyncClient) else None
+        self._http_factory = None if isinstance(http, httpx2.AsyncClient) else http
         self.redact = redactor or Redactor()
         self.redact.add(settings.api_token.get_secret_value() if settings.api_token else None)
         self.redact.add(settings.gateway_token.get_secret_value() if settings.gateway_token else None)
@@ -117,6 +121,21 @@ class WorkersAIClient:
         self._jitter = jitter
         self._schemas: dict[str, tuple[float, dict[str, Any]]] = {}
         self._infos: dict[str, tuple[float, dict[str, Any] | None]] = {}
+        self._catalog_locks: dict[str, anyio.Lock] = {}
+
+    @property
+    def http(self) -> httpx2.AsyncClient:
+        """The one pooled HTTP client; made on first use when built from a factory (it costs a TLS setup)."""
+        if self._http is None:
+            assert self._http_factory is not None
+            self._http = self._http_factory()
+        return self._http
+
+    async def aclose(self) -> None:
+        """Close the HTTP client if this object made it."""
+        if self._http_factory is not None and self._http is not None:
+            await self._http.aclose()
+            self._http = None
 
     # ---- public calls -------------------------------------------------------------------------
 
@@ -255,21 +274,35 @@ class WorkersAIClient:
         return schema
 
     async def model_info(self, model: str) -> dict[str, Any] | None:
-        """The catalog row of `model` (task, properties, price), or None when it is not listed; cached."""
+        """The catalog row of `model` (task, properties, price), or None when it is not listed; cached.
+
+        Concurrent first calls for one model share a single look-up.
+        """
         check_model_id(model)
+        cached = self._cached_info(model)
+        if cached is not None:
+            return cached[0]
+        async with self._catalog_lock(model):
+            cached = self._cached_info(model)
+            if cached is not None:
+                return cached[0]
+            if self.catalog_watch is not None and self.catalog_watch.pending:
+                async with self._catalog_lock(""):
+                    await self._watch_catalog()  # reads the whole catalog once, filling this cache
+                cached = self._cached_info(model)
+                if cached is not None:
+                    return cached[0]
+            page = await self._search_page(search=model.rsplit("/", 1)[-1], per_page=50, include_deprecated=True)
+            info = next((m for m in page.models if m.get("name") == model), None)
+            self._infos[model] = (time.monotonic() + self.settings.schema_cache_ttl, info)
+            return info
+
+    def _cached_info(self, model: str) -> tuple[dict[str, Any] | None] | None:
         cached = self._infos.get(model)
-        now = time.monotonic()
-        if cached and cached[0] > now:
-            return cached[1]
-        if self.catalog_watch is not None and self.catalog_watch.pending:
-            await self._watch_catalog()  # reads the whole catalog once, filling this cache
-            cached = self._infos.get(model)
-            if cached and cached[0] > now:
-                return cached[1]
-        page = await self._search_page(search=model.rsplit("/", 1)[-1], per_page=50, include_deprecated=True)
-        info = next((m for m in page.models if m.get("name") == model), None)
-        self._infos[model] = (now + self.settings.schema_cache_ttl, info)
-        return info
+        return (cached[1],) if cached and cached[0] > time.monotonic() else None
+
+    def _catalog_lock(self, key: str) -> anyio.Lock:
+        return self._catalog_locks.setdefault(key, anyio.Lock())
 
     @property
     def deprecations(self) -> list[Any]:
