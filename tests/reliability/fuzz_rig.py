@@ -37,8 +37,9 @@ from workers_ai_mcp.app import create_server
 from workers_ai_mcp.emulator import EmulatorState
 
 from .checks import assert_whole_file, text_of
-from .hostile import INTERNALS, OTHER_SCHEMES, PRIVATE_HOSTS, SENSITIVE_PATHS, Drawn, Pools, schema_invalid, strings_in
+from .hostile import INTERNALS, OTHER_SCHEMES, PRIVATE_HOSTS, SENSITIVE_PATHS, Drawn, Pools, strings_in
 from .loopback import Canary, canary_server
+from .schema_args import schema_invalid
 
 T = TypeVar("T")
 

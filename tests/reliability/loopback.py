@@ -22,7 +22,7 @@ async def serving(app: ASGIApp) -> AsyncGenerator[str]:
     The socket listens before uvicorn starts, so early connections wait in the backlog. It is
     closed however the body ends, so a failing test leaves no socket behind.
     """
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # asyncio sets TCP_NODELAY only then
     try:
         sock.bind(("127.0.0.1", 0))
         sock.listen(128)

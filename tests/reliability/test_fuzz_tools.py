@@ -28,17 +28,8 @@ from workers_ai_mcp.emulator import EmulatorState
 
 from .checks import text_of
 from .fuzz_rig import Fuzz, open_rig
-from .hostile import (
-    MEDIA_PARAMETERS,
-    PRIVATE_HOSTS,
-    SAFE_MODEL_ID,
-    Drawn,
-    arguments_for,
-    good_arguments,
-    hostile_strings,
-    model_ids,
-    refusable,
-)
+from .hostile import MEDIA_PARAMETERS, PRIVATE_HOSTS, SAFE_MODEL_ID, Drawn, hostile_strings, model_ids
+from .schema_args import arguments_for, good_arguments, refusable
 
 
 def _tool_schemas() -> dict[str, dict[str, Any]]:
