@@ -26,7 +26,12 @@ def compact_input(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def compact_output(schema: dict[str, Any]) -> dict[str, Any]:
-    """An output schema without titles, descriptions and defaults; `X or null` as a type list."""
+    """An output schema without titles, descriptions and defaults; `X or null` as a type list.
+
+    A type list is legal JSON Schema and 20 bytes shorter than `anyOf`. Single-type dialects (the
+    OpenAPI subset some model providers use) only ever see input schemas, which have no type lists:
+    optional parameters are published as plain optional ones.
+    """
     return _walk(schema, drop=frozenset({"title", "description", "default"}), unwrap_optional=False)
 
 
