@@ -205,11 +205,12 @@ class FuzzRig:
         assert not self.canary.hits, f"fetched a refused address: {self.canary.hits}"
 
         invalid = schema_invalid(self.tools[tool].input_schema, drawn.arguments)
+        if result.is_error:
+            assert len(shown) <= MAX_ERROR_CHARS, f"an error of {len(shown)} characters: {shown[:300]}"
         if invalid or drawn.refusable:
             assert result.is_error, f"accepted: {everything[:300]}"
             assert self.state.request_count == requests, "a request we could refuse reached Workers AI"
-            assert shown.startswith(f"Error executing tool {tool}: "), shown
-            assert 20 <= len(shown) <= MAX_ERROR_CHARS, shown[:300]
+            assert shown.startswith(f"Error executing tool {tool}: ") and len(shown) >= 40, shown
         self._check_new_files()
         return result
 

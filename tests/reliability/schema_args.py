@@ -14,7 +14,18 @@ from typing import Any, cast
 from hypothesis import strategies as st
 from jsonschema import validators
 
-from .hostile import MEDIA_PARAMETERS, SAFE_MODEL_ID, SENSITIVE_PATHS, Drawn, Pools, hostile_strings, model_ids
+from .hostile import (
+    CONTROL,
+    CRAFTED_MODEL_IDS,
+    MEDIA_PARAMETERS,
+    SAFE_MODEL_ID,
+    SENSITIVE_PATHS,
+    UNICODE_EDGES,
+    Drawn,
+    Pools,
+    hostile_strings,
+    model_ids,
+)
 
 
 def wrong_type(prop: dict[str, Any]) -> st.SearchStrategy[Any]:
@@ -67,7 +78,9 @@ def valid_value(prop: dict[str, Any], root: dict[str, Any]) -> st.SearchStrategy
 
 
 def json_values() -> st.SearchStrategy[Any]:
-    scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=20), st.sampled_from(SENSITIVE_PATHS))
+    """Nested JSON with hostile strings at any depth (but not huge ones: see test_fuzz_tools, json_schema)."""
+    hostile = st.sampled_from((*SENSITIVE_PATHS, *CRAFTED_MODEL_IDS, *UNICODE_EDGES, CONTROL))
+    scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=20), hostile)
     return st.recursive(
         scalars,
         lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
