@@ -155,11 +155,6 @@ def test_after_hostile_calls_to_every_tool_the_session_still_answers(fuzz: Fuzz)
     assert not fuzz.rig.canary.hits and not fuzz.rig.opened
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug (reported): chat_support.check_json_schema puts jsonschema's whole message, which quotes the "
-    "offending value, in the error; a huge invalid json_schema comes back whole",
-)
 def test_an_invalid_json_schema_is_refused_without_being_echoed_back_whole(fuzz: Fuzz) -> None:
     schema = {"type": "object", "properties": {"answer": {"type": "x" * 200_000}}}
     result = fuzz.check("chat", Drawn({"prompt": "hi", "json_schema": schema}, refusable=False))

@@ -134,7 +134,9 @@ def check_json_schema(schema: dict[str, Any]) -> None:
     try:
         validators.validator_for(schema).check_schema(schema)  # pyright: ignore[reportUnknownMemberType]
     except SchemaError as exc:
-        raise InvalidRequestError(f"json_schema is not a valid JSON Schema: {exc.message}") from None
+        where = "/".join(str(part) for part in exc.path) or "the top level"
+        detail = exc.message if len(exc.message) <= 200 else f"{exc.message[:200]}…"  # it may quote huge values
+        raise InvalidRequestError(f"json_schema is not a valid JSON Schema at {where}: {detail}") from None
 
 
 def progress_token(ctx: AppContext) -> str | int | None:
