@@ -135,8 +135,13 @@ def hostile_strings(pools: Pools) -> st.SearchStrategy[str]:
         st.text(alphabet=CONTROL, min_size=1, max_size=20),
         st.sampled_from(fixed),
         st.tuples(st.sampled_from(fixed), st.text(alphabet=CONTROL + "./%~", max_size=6)).map("".join),
-        st.tuples(st.sampled_from(("A", "é", "😀", "../")), st.sampled_from(_HUGE)).map(_repeat),
+        huge_strings(),
     )
+
+
+def huge_strings() -> st.SearchStrategy[str]:
+    """20 K to 1.1 M characters of one repeated unit."""
+    return st.tuples(st.sampled_from(("A", "é", "😀", "../")), st.sampled_from(_HUGE)).map(_repeat)
 
 
 def model_ids() -> st.SearchStrategy[str]:

@@ -24,6 +24,7 @@ from .hostile import (
     Drawn,
     Pools,
     hostile_strings,
+    huge_strings,
     model_ids,
 )
 
@@ -78,9 +79,9 @@ def valid_value(prop: dict[str, Any], root: dict[str, Any]) -> st.SearchStrategy
 
 
 def json_values() -> st.SearchStrategy[Any]:
-    """Nested JSON with hostile strings at any depth (but not huge ones: see test_fuzz_tools, json_schema)."""
+    """Nested JSON with hostile strings, huge ones included, at any depth."""
     hostile = st.sampled_from((*SENSITIVE_PATHS, *CRAFTED_MODEL_IDS, *UNICODE_EDGES, CONTROL))
-    scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=20), hostile)
+    scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=20), hostile, huge_strings())
     return st.recursive(
         scalars,
         lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
