@@ -19,6 +19,8 @@ from workers_ai_mcp.client import retry
 from workers_ai_mcp.emulator import EMULATOR_TOKEN, EmulatorState, create_emulator_app
 from workers_ai_mcp.settings import Settings
 
+pytest_plugins = ["text_tools_support"]  # the `wire` and `call` fixtures of the text tools' tests
+
 EMULATOR_URL = "http://emulator.test"
 SHARED_MODELS = Path(__file__).resolve().parents[1].parent / "shared" / "workers-ai-models"
 

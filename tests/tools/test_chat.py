@@ -3,104 +3,26 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncGenerator, AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, Protocol, cast
+from typing import Any, cast
 
 import anyio
 import httpx2
 import pytest
 from mcp import Client
-from mcp.shared.dispatcher import ProgressFnT
-from mcp.types import CallToolResult, TextContent
 from pydantic import SecretStr
 from starlette.applications import Starlette
 
 from conftest import SHARED_MODELS, make_settings
+from text_tools_support import Call, Wire, structured, text_of
 from workers_ai_mcp.app import create_server
 from workers_ai_mcp.client.streaming import sse_data
 from workers_ai_mcp.emulator import EmulatorState, Fault
-from workers_ai_mcp.settings import Settings
 
 LLAMA_33 = "@cf/meta/llama-3.3-70b-instruct-fp8-fast"
 GPT_OSS = "@cf/openai/gpt-oss-120b"
 RUN_PATH = f"/client/v4/accounts/test-account/ai/run/{LLAMA_33}"
-
-
-class Wire:
-    """What our server sent to the emulator (bodies included) and the raw bytes it answered."""
-
-    def __init__(self) -> None:
-        self.requests: list[httpx2.Request] = []
-        self.answers: list[bytes] = []
-
-    def bodies(self) -> list[dict[str, Any]]:
-        return [json.loads(request.content) for request in self.requests]
-
-    def transport(self, app: Starlette) -> httpx2.MockTransport:
-        forward = httpx2.ASGITransport(app=app)
-
-        async def handler(request: httpx2.Request) -> httpx2.Response:
-            response = await forward.handle_async_request(request)
-            body = await response.aread()
-            if "/ai/models/" not in request.url.path:  # the client's catalog look-ups for pricing
-                self.requests.append(request)
-                self.answers.append(body)
-            return httpx2.Response(response.status_code, headers=response.headers, content=body)
-
-        return httpx2.MockTransport(handler)
-
-
-class Call(Protocol):
-    async def __call__(
-        self, name: str, arguments: dict[str, Any], *, legacy: bool = False, progress: ProgressFnT | None = None
-    ) -> CallToolResult: ...
-
-
-@pytest.fixture
-def wire() -> Wire:
-    return Wire()
-
-
-@pytest.fixture
-def call(settings: Settings, emulator_app: Starlette, wire: Wire) -> Call:
-    """Call one tool in a fresh MCP session whose HTTP traffic `wire` records."""
-
-    async def call_tool(
-        name: str, arguments: dict[str, Any], *, legacy: bool = False, progress: ProgressFnT | None = None
-    ) -> CallToolResult:
-        with anyio.fail_after(10):
-            async with connect(settings, emulator_app, wire, legacy=legacy) as client:
-                return await client.call_tool(name, arguments, progress_callback=progress)
-
-    return call_tool
-
-
-@asynccontextmanager
-async def connect(
-    settings: Settings, app: Starlette, wire: Wire | None = None, *, legacy: bool = False
-) -> AsyncGenerator[Client]:
-    """A real MCP session on our server backed by the emulator, opened in the test's own task.
-
-    (The shared `mcp_client` fixture is entered and left in different tasks under pytest-asyncio,
-    which anyio's cancel scopes refuse at teardown.) `legacy=True` puts the progress token in
-    `_meta`, where the tool can see it.
-    """
-    transport = wire.transport(app) if wire else httpx2.ASGITransport(app=app)
-    server = create_server(settings, transport=transport)
-    async with Client(server, mode="legacy" if legacy else "auto", raise_exceptions=True) as client:
-        yield client
-
-
-def text_of(result: CallToolResult) -> str:
-    return " ".join(block.text for block in result.content if isinstance(block, TextContent))
-
-
-def structured(result: CallToolResult) -> dict[str, Any]:
-    assert not result.is_error, text_of(result)
-    assert result.structured_content is not None
-    return result.structured_content
 
 
 async def test_a_prompt_becomes_one_user_message_on_the_native_run_route(call: Call, wire: Wire) -> None:

@@ -3,91 +3,22 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncGenerator, Callable
-from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import anyio
 import httpx2
 import pytest
-from mcp import Client
-from mcp.types import CallToolResult, TextContent
 from pydantic import SecretStr
 from starlette.applications import Starlette
 
 from conftest import SHARED_MODELS, make_settings
-from workers_ai_mcp.app import create_server
+from text_tools_support import Call, Wire, connect, structured, text_of
 from workers_ai_mcp.emulator import EmulatorState, Fault
-from workers_ai_mcp.settings import Settings
 
 LLAMA_31 = "@cf/meta/llama-3.1-8b-instruct-fp8"
 GPT_OSS = "@cf/openai/gpt-oss-120b"
 API = "/client/v4/accounts/test-account/ai"
-
-Intercept = Callable[[httpx2.Request], httpx2.Response | None]
-
-
-class Wire:
-    """What our server sent (bodies included); `intercept` may answer a request in the emulator's place."""
-
-    def __init__(self) -> None:
-        self.requests: list[httpx2.Request] = []
-        self.intercept: Intercept | None = None
-
-    def bodies(self) -> list[dict[str, Any]]:
-        return [json.loads(request.content) for request in self.requests]
-
-    def paths(self) -> list[str]:
-        return [request.url.path for request in self.requests]
-
-    def transport(self, app: Starlette) -> httpx2.MockTransport:
-        forward = httpx2.ASGITransport(app=app)
-
-        async def handler(request: httpx2.Request) -> httpx2.Response:
-            if "/ai/models/" not in request.url.path:  # the client's catalog look-ups for pricing
-                self.requests.append(request)
-            answer = self.intercept(request) if self.intercept else None
-            return answer or await forward.handle_async_request(request)
-
-        return httpx2.MockTransport(handler)
-
-
-class Call(Protocol):
-    async def __call__(self, name: str, arguments: dict[str, Any]) -> CallToolResult: ...
-
-
-@asynccontextmanager
-async def connect(settings: Settings, transport: httpx2.AsyncBaseTransport) -> AsyncGenerator[Client]:
-    # Opened in the test's own task: the shared `mcp_client` fixture is entered and left in different
-    # tasks under pytest-asyncio, which anyio's cancel scopes refuse at teardown.
-    async with Client(create_server(settings, transport=transport), raise_exceptions=True) as client:
-        yield client
-
-
-@pytest.fixture
-def wire() -> Wire:
-    return Wire()
-
-
-@pytest.fixture
-def call(settings: Settings, emulator_app: Starlette, wire: Wire) -> Call:
-    async def call_tool(name: str, arguments: dict[str, Any]) -> CallToolResult:
-        with anyio.fail_after(10):
-            async with connect(settings, wire.transport(emulator_app)) as client:
-                return await client.call_tool(name, arguments)
-
-    return call_tool
-
-
-def text_of(result: CallToolResult) -> str:
-    return " ".join(block.text for block in result.content if isinstance(block, TextContent))
-
-
-def structured(result: CallToolResult) -> dict[str, Any]:
-    assert not result.is_error, text_of(result)
-    assert result.structured_content is not None
-    return result.structured_content
 
 
 def cloudflare_404(code: int | None) -> httpx2.Response:
@@ -211,7 +142,7 @@ async def test_a_refused_token_names_cloudflare_api_token(
     tmp_path: Path, emulator_app: Starlette, tool: str, arguments: dict[str, Any]
 ) -> None:
     settings = make_settings(tmp_path, api_token=SecretStr("not-the-token"))
-    async with connect(settings, httpx2.ASGITransport(app=emulator_app)) as client:
+    async with connect(settings, emulator_app) as client:
         result = await client.call_tool(tool, arguments)
     assert result.is_error
     assert "CLOUDFLARE_API_TOKEN" in text_of(result)
@@ -244,7 +175,7 @@ async def test_a_hanging_model_ends_at_the_deadline(
     emulator_state.inject(Fault.HANG)
     settings = make_settings(tmp_path, timeout=0.5)
     with anyio.fail_after(5):
-        async with connect(settings, httpx2.ASGITransport(app=emulator_app)) as client:
+        async with connect(settings, emulator_app) as client:
             result = await client.call_tool(tool, arguments)
     assert result.is_error
     assert "0.5 s" in text_of(result)
