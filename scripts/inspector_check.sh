@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End to end through a third-party client: the MCP Inspector CLI (pinned in package.json) launches
-# `python -m workers_ai_mcp --emulator` over stdio, lists the tools, calls translate, and calls a
-# tool that must fail. Each step's exit code and output are checked. Offline: the emulator answers.
+# `python -m workers_ai_mcp --emulator` over stdio, lists the tools, calls translate, calls every
+# tool once with the selftest's sample arguments, and calls a tool that must fail. Each step's exit code and output are checked. Offline: the emulator answers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -13,7 +13,10 @@ if [ ! -x node_modules/.bin/inspector ]; then
   echo "== npm ci (pinned @modelcontextprotocol/inspector and @anthropic-ai/mcpb)"
   npm ci --no-audit --no-fund --loglevel=error
 fi
-INSPECTOR=(node_modules/.bin/inspector --cli -e "PYTHONPATH=$ROOT/server")
+WORK="$OUT/work"
+mkdir -p "$WORK"
+INSPECTOR=(node_modules/.bin/inspector --cli -e "PYTHONPATH=$ROOT/server"
+  -e "WORKERS_AI_MCP_INPUT_ROOTS=$WORK" -e "WORKERS_AI_MCP_OUTPUT_DIR=$WORK/outputs")
 SERVER=("$PYTHON" -m workers_ai_mcp --emulator)
 
 # step NAME EXPECTED_EXIT -- INSPECTOR_ARGS...: run one Inspector call, keep stdout/stderr, check the exit code.
@@ -23,7 +26,7 @@ step() {
   local code=0
   echo "== $name"
   echo "+ inspector --cli ${SERVER[*]} $*"
-  "${INSPECTOR[@]}" "${SERVER[@]}" "$@" >"$OUT/$name.json" 2>"$OUT/$name.err" || code=$?
+  "${INSPECTOR[@]}" "${SERVER[@]}" "$@" >"$OUT/$name.json" 2>"$OUT/$name.err" </dev/null || code=$?
   if [ "$code" != "$expected" ]; then
     echo "FAIL: $name exited $code, expected $expected"
     cat "$OUT/$name.err" "$OUT/$name.json"
@@ -57,6 +60,25 @@ if result.get("isError") or not structured.get("translated_text") or structured.
     sys.exit("FAIL: translate did not answer with a French translated_text")
 EOF
 
+# Every tool once, with the selftest's sample arguments (tiny PNG/MP3 inputs written into $WORK).
+# get_batch is left to the selftest: it needs a job submitted to the same emulator process.
+"$PYTHON" - "$OUT/tools_list.json" "$WORK" >"$OUT/calls.tsv" <<'EOF'
+import json, sys
+from pathlib import Path
+
+sys.path.insert(0, "server")
+from workers_ai_mcp.samples import sample_arguments
+
+for tool in json.load(open(sys.argv[1]))["tools"]:
+    if tool["name"] != "get_batch":
+        print(tool["name"] + "\t" + json.dumps(sample_arguments(tool["name"], tool["inputSchema"], Path(sys.argv[2]))))
+EOF
+called=0
+while IFS=$'\t' read -r name args; do
+  step "call_$name" 0 -- --method tools/call --tool-name "$name" --tool-args-json "$args"
+  called=$((called + 1))
+done <"$OUT/calls.tsv"
+
 # An unknown model must come back as a tool error (isError), which the Inspector reports as exit 5.
 step tool_error 5 -- --method tools/call --tool-name get_model_schema --tool-arg model=@cf/nobody/no-such-model
 "$PYTHON" - "$OUT/tool_error.json" "$OUT/tool_error.err" <<'EOF'
@@ -67,4 +89,4 @@ if "no-such-model" not in text:
     sys.exit("FAIL: the tool error does not name the model")
 EOF
 
-echo "inspector_check: ok (tools/list, tools/call translate, tool error exit 5)"
+echo "inspector_check: ok (tools/list, tools/call translate, $called tools called once each, tool error exit 5)"
