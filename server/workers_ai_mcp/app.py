@@ -10,10 +10,9 @@ from mcp.server import MCPServer
 from pydantic import SecretStr
 
 from . import __version__
+from .account.inference import WorkersAI
 from .client import WorkersAIClient, create_http_client
-from .deprecations import CatalogWatch
 from .media.outputs import OutputStore
-from .metering import Spending
 from .settings import Settings, SettingsError
 from .state import AppState
 from .tools import audio, batch, catalog, embeddings, generic, images, language, outputs, text, usage, vision
@@ -39,19 +38,15 @@ def create_server(settings: Settings, *, transport: httpx2.AsyncBaseTransport | 
     @asynccontextmanager
     async def lifespan(_: MCPServer[AppState]) -> AsyncGenerator[AppState]:
         effective, mounts = emulated(settings)
-        spending = Spending.from_settings(effective)
         client = WorkersAIClient(
             effective,
             lambda: create_http_client(effective, transport, mounts=mounts()),  # made on the first call
-            spending=spending,
-            catalog_watch=CatalogWatch(effective),
         )
+        ai = WorkersAI(effective, client)
         try:
-            yield AppState(
-                settings=effective, client=client, outputs=OutputStore(effective.output_dir), spending=spending
-            )
+            yield AppState(settings=effective, ai=ai, outputs=OutputStore(effective.output_dir))
         finally:
-            await client.aclose()
+            await ai.aclose()
 
     server = MCPServer[AppState](
         "workers-ai-mcp",

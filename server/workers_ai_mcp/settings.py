@@ -16,6 +16,8 @@ from typing import Annotated, Any, Literal, cast
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from .account.defaults import BY_FIELD
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://api.cloudflare.com/client/v4"
@@ -37,6 +39,11 @@ def _split_list(value: object) -> object:
     if isinstance(value, str):
         return [part.strip() for part in re.split(r"[,\n]", value) if part.strip()]
     return value
+
+
+def _default_model(field: str) -> Any:
+    default = BY_FIELD[field]
+    return Field(default=default.model, validation_alias=default.env)
 
 
 class SettingsError(ValueError):
@@ -75,37 +82,21 @@ class Settings(BaseSettings):
     max_retries: int = Field(default=2, ge=0, le=10, validation_alias="WORKERS_AI_MCP_MAX_RETRIES")
     schema_cache_ttl: float = Field(default=3600.0, ge=0, validation_alias="WORKERS_AI_MCP_SCHEMA_CACHE_TTL")
 
-    # Default model per task
-    chat_model: str = Field(
-        default="@cf/meta/llama-3.3-70b-instruct-fp8-fast", validation_alias="WORKERS_AI_MCP_CHAT_MODEL"
-    )
-    complete_model: str = Field(
-        default="@cf/meta/llama-3.1-8b-instruct-fp8", validation_alias="WORKERS_AI_MCP_COMPLETE_MODEL"
-    )
-    respond_model: str = Field(default="@cf/openai/gpt-oss-120b", validation_alias="WORKERS_AI_MCP_RESPOND_MODEL")
-    embed_model: str = Field(default="@cf/baai/bge-base-en-v1.5", validation_alias="WORKERS_AI_MCP_EMBED_MODEL")
-    rank_model: str = Field(default="@cf/baai/bge-reranker-base", validation_alias="WORKERS_AI_MCP_RANK_MODEL")
-    translate_model: str = Field(default="@cf/meta/m2m100-1.2b", validation_alias="WORKERS_AI_MCP_TRANSLATE_MODEL")
-    summarize_model: str = Field(
-        default="@cf/facebook/bart-large-cnn", validation_alias="WORKERS_AI_MCP_SUMMARIZE_MODEL"
-    )
-    classify_text_model: str = Field(
-        default="@cf/huggingface/distilbert-sst-2-int8", validation_alias="WORKERS_AI_MCP_CLASSIFY_TEXT_MODEL"
-    )
-    classify_image_model: str = Field(
-        default="@cf/microsoft/resnet-50", validation_alias="WORKERS_AI_MCP_CLASSIFY_IMAGE_MODEL"
-    )
-    detect_model: str = Field(default="@cf/facebook/detr-resnet-50", validation_alias="WORKERS_AI_MCP_DETECT_MODEL")
-    describe_image_model: str = Field(
-        default="@cf/llava-hf/llava-1.5-7b-hf", validation_alias="WORKERS_AI_MCP_DESCRIBE_IMAGE_MODEL"
-    )
-    transcribe_model: str = Field(
-        default="@cf/openai/whisper-large-v3-turbo", validation_alias="WORKERS_AI_MCP_TRANSCRIBE_MODEL"
-    )
-    image_model: str = Field(
-        default="@cf/black-forest-labs/flux-1-schnell", validation_alias="WORKERS_AI_MCP_IMAGE_MODEL"
-    )
-    speech_model: str = Field(default="@cf/myshell-ai/melotts", validation_alias="WORKERS_AI_MCP_SPEECH_MODEL")
+    # Default model per task (the table is account/defaults.py)
+    chat_model: str = _default_model("chat_model")
+    complete_model: str = _default_model("complete_model")
+    respond_model: str = _default_model("respond_model")
+    embed_model: str = _default_model("embed_model")
+    rank_model: str = _default_model("rank_model")
+    translate_model: str = _default_model("translate_model")
+    summarize_model: str = _default_model("summarize_model")
+    classify_text_model: str = _default_model("classify_text_model")
+    classify_image_model: str = _default_model("classify_image_model")
+    detect_model: str = _default_model("detect_model")
+    describe_image_model: str = _default_model("describe_image_model")
+    transcribe_model: str = _default_model("transcribe_model")
+    image_model: str = _default_model("image_model")
+    speech_model: str = _default_model("speech_model")
 
     # Media policy
     output_dir: Path = Field(

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from .client import WorkersAIClient
+from .account.inference import WorkersAI
 from .media.outputs import OutputStore
-from .metering import Spending
 from .settings import Settings
 
 
 @dataclass
 class AppState:
-    """One per server process: settings, the one Workers AI client, the output folder, the spending ledger."""
+    """One per server process: settings, the Workers AI account (inference, catalog, spending), the output folder."""
 
     settings: Settings
-    client: WorkersAIClient
+    ai: WorkersAI
     outputs: OutputStore
-    spending: Spending = field(default_factory=Spending)  # the same object the client meters calls with

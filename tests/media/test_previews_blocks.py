@@ -29,7 +29,6 @@ from media_tools_fixtures import (
 from workers_ai_mcp.media.blocks import binary_media_result, cap_result, media_blocks, result_size
 from workers_ai_mcp.media.outputs import OutputStore
 from workers_ai_mcp.media.previews import PreviewError, make_preview
-from workers_ai_mcp.state import AppState
 
 MEBIBYTE = 1024 * 1024
 
@@ -158,11 +157,11 @@ async def test_media_blocks_follow_the_media_mode(tmp_path: Path) -> None:
 
 async def test_binary_media_result_saves_any_binary_answer_and_shows_what_it_can(tmp_path: Path) -> None:
     settings = settings_for(tmp_path)
-    state = AppState(settings=settings, client=cast(Any, None), outputs=OutputStore(settings.output_dir))
+    store = OutputStore(settings.output_dir)
 
-    picture = await binary_media_result(state, "@cf/some/painter", noise_png(1500, 1000), "image/png")
-    sound = await binary_media_result(state, "@cf/some/speaker", b"ID3" + bytes(5000), "audio/mpeg")
-    other = await binary_media_result(state, "@cf/some/writer", b"%PDF-1.7 ...", "application/pdf")
+    picture = await binary_media_result(store, settings, "@cf/some/painter", noise_png(1500, 1000), "image/png")
+    sound = await binary_media_result(store, settings, "@cf/some/speaker", b"ID3" + bytes(5000), "audio/mpeg")
+    other = await binary_media_result(store, settings, "@cf/some/writer", b"%PDF-1.7 ...", "application/pdf")
 
     assert [type(b) for b in picture] == [TextContent, ImageContent, ResourceLink]
     assert len(base64.b64decode(cast(ImageContent, picture[1]).data)) <= settings.preview_max_bytes

@@ -16,12 +16,13 @@ from PIL import Image
 from starlette.applications import Starlette
 
 from conftest import SHARED_MODELS, make_settings
-from workers_ai_mcp.batch_store import INDEX_NAME, BatchRecord, BatchStore
+from workers_ai_mcp.account.batch_store import INDEX_NAME, BatchRecord, BatchStore
+from workers_ai_mcp.account.model_input import without_batch_branch
+from workers_ai_mcp.account.schema_check import input_problem
 from workers_ai_mcp.emulator import EmulatorState
 from workers_ai_mcp.media.outputs import OutputStore
-from workers_ai_mcp.schema_check import input_problem
 from workers_ai_mcp.settings import Settings
-from workers_ai_mcp.tools.batch_results import batch_items, single_request_schema
+from workers_ai_mcp.tools.batch_results import batch_items
 
 from .support import BGE_BASE, LLAMA_33, LLAMA_FP8, M2M, connect, data_of, model_calls, text_of
 
@@ -231,7 +232,7 @@ def test_a_batch_item_is_checked_against_the_single_request_forms_of_cloudflares
     path = SHARED_MODELS / "llama-3.3-70b-instruct-fp8-fast.json"
     if not path.is_file():
         pytest.skip(f"Cloudflare's schemas are not at {SHARED_MODELS}")
-    schema = single_request_schema(json.loads(path.read_text())["schema"]["input"])
+    schema = without_batch_branch(json.loads(path.read_text())["schema"]["input"])
     assert not any("requests" in branch.get("properties", {}) for branch in schema["oneOf"])
     assert input_problem(schema, {"prompt": "hello", "max_tokens": 20}) is None
     assert input_problem(schema, {"messages": [{"role": "user", "content": "hi"}]}) is None

@@ -12,10 +12,11 @@ import pytest
 from starlette.applications import Starlette
 
 from conftest import make_settings
+from workers_ai_mcp.account.deprecations import CatalogWatch, DeprecationNotice, default_models, find_notices
+from workers_ai_mcp.account.inference import WorkersAI
+from workers_ai_mcp.account.models import ModelInfo
 from workers_ai_mcp.client import APIConnectionError, ModelPage, WorkersAIClient, create_http_client
-from workers_ai_mcp.deprecations import CatalogWatch, DeprecationNotice, default_models, find_notices
 from workers_ai_mcp.emulator import EmulatorState
-from workers_ai_mcp.metering import Spending
 from workers_ai_mcp.settings import Settings
 
 from .support import DEPRECATED, LLAMA_33, catalog_reads, connect, data_of
@@ -37,6 +38,7 @@ CATALOG = [
     model("@cf/meta/beta-chat", created="2026-02-01", beta="true"),
     model("@cf/baai/old-embed", "Text Embeddings", planned_deprecation_date="2026-01-01"),
 ]
+INFOS = [ModelInfo.from_row(row) for row in CATALOG]
 
 
 @pytest.mark.parametrize(
@@ -54,7 +56,7 @@ def test_defaults_past_or_within_30_days_of_deprecation_get_a_same_task_replacem
     tmp_path: Path, chat_model: str, expected: DeprecationNotice | None
 ) -> None:
     settings = make_settings(tmp_path, chat_model=chat_model)
-    notices = [n for n in find_notices(settings, CATALOG, TODAY, complete=False) if n.setting.endswith("CHAT_MODEL")]
+    notices = [n for n in find_notices(settings, INFOS, TODAY, complete=False) if n.setting.endswith("CHAT_MODEL")]
     assert notices == ([expected] if expected else [])
 
 
@@ -62,11 +64,11 @@ def test_a_replacement_is_never_itself_deprecated_and_missing_defaults_count_onl
     tmp_path: Path,
 ) -> None:
     settings = make_settings(tmp_path, embed_model="@cf/baai/old-embed", chat_model="@cf/meta/gone")
-    partial = {n.setting: n for n in find_notices(settings, CATALOG, TODAY, complete=False)}
+    partial = {n.setting: n for n in find_notices(settings, INFOS, TODAY, complete=False)}
     assert partial["WORKERS_AI_MCP_EMBED_MODEL"].replacement is None
     assert "see list_models" in partial["WORKERS_AI_MCP_EMBED_MODEL"].message
     assert "WORKERS_AI_MCP_CHAT_MODEL" not in partial
-    full = {n.setting: n for n in find_notices(settings, CATALOG, TODAY, complete=True)}
+    full = {n.setting: n for n in find_notices(settings, INFOS, TODAY, complete=True)}
     assert "does not list" in full["WORKERS_AI_MCP_CHAT_MODEL"].message
 
 
@@ -74,7 +76,7 @@ async def test_nothing_is_fetched_at_start_and_the_first_catalog_read_warns_once
     tmp_path: Path, emulator_app: Starlette, emulator_state: EmulatorState, caplog: pytest.LogCaptureFixture
 ) -> None:
     settings = make_settings(tmp_path, chat_model=DEPRECATED)
-    with caplog.at_level(logging.WARNING, logger="workers_ai_mcp.deprecations"):
+    with caplog.at_level(logging.WARNING, logger="workers_ai_mcp.account.deprecations"):
         async with connect(settings, emulator_app) as client:
             await client.list_tools()
             assert emulator_state.requests == []
@@ -95,7 +97,7 @@ async def test_the_client_keeps_the_notice_and_the_whole_catalog_read_warms_the_
 ) -> None:
     settings = settings.model_copy(update={"chat_model": DEPRECATED})
     async with create_http_client(settings, httpx2.ASGITransport(app=emulator_app)) as http:
-        client = WorkersAIClient(settings, http, spending=Spending(), catalog_watch=CatalogWatch(settings))
+        client = WorkersAI(settings, WorkersAIClient(settings, http))
         assert client.deprecations == []
         await client.run(LLAMA_33, {"prompt": "hi", "max_tokens": 4})
         reads = len(catalog_reads(emulator_state))

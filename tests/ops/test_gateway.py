@@ -13,9 +13,9 @@ from pydantic import SecretStr
 from starlette.applications import Starlette
 
 from conftest import make_settings
+from workers_ai_mcp.account.inference import WorkersAI
 from workers_ai_mcp.client import WorkersAIClient, create_http_client
 from workers_ai_mcp.emulator import EmulatorState
-from workers_ai_mcp.metering import Spending
 from workers_ai_mcp.settings import Settings
 from workers_ai_mcp.tools.call_info import CallInfo
 
@@ -34,7 +34,7 @@ def gateway_settings(tmp_path: Path, emulator_state: EmulatorState) -> Settings:
 @pytest.fixture
 async def gateway_client(gateway_settings: Settings, emulator_app: Starlette) -> AsyncIterator[WorkersAIClient]:
     async with create_http_client(gateway_settings, httpx2.ASGITransport(app=emulator_app)) as http:
-        yield WorkersAIClient(gateway_settings, http, spending=Spending())
+        yield WorkersAI(gateway_settings, WorkersAIClient(gateway_settings, http))
 
 
 async def test_a_repeated_call_is_answered_from_the_gateway_cache_and_costs_nothing(
@@ -60,8 +60,8 @@ async def test_a_per_call_cache_ttl_overrides_the_configured_one(
     gateway_client: WorkersAIClient, emulator_state: EmulatorState
 ) -> None:
     await gateway_client.run(M2M, {"text": "hi", "target_lang": "de"}, cache_ttl=60)
-    await gateway_client.chat_completions(
-        {"model": LLAMA_33, "messages": [{"role": "user", "content": "hi"}]}, cache_ttl=3600
+    await gateway_client.v1(
+        "chat/completions", {"model": LLAMA_33, "messages": [{"role": "user", "content": "hi"}]}, cache_ttl=3600
     )
     calls = model_calls(emulator_state)
     assert [r.headers["cf-aig-cache-ttl"] for r in calls] == ["60", "3600"]

@@ -14,12 +14,14 @@ from mcp.types import TextResourceContents
 from starlette.applications import Starlette
 
 from conftest import make_settings
+from workers_ai_mcp.account.inference import WorkersAI
+from workers_ai_mcp.account.ledger import BudgetExceededError, SpendingGuard, UsageLedger, usd
+from workers_ai_mcp.account.metering import CallMeta, Spending
+from workers_ai_mcp.account.models import ModelInfo
+from workers_ai_mcp.account.pricing import Pricing, estimate_before, measure_after
 from workers_ai_mcp.client import JsonResult, WorkersAIClient, create_http_client
 from workers_ai_mcp.emulator import EmulatorState
-from workers_ai_mcp.ledger import BudgetExceededError, SpendingGuard, UsageLedger, usd
-from workers_ai_mcp.metering import Spending
 from workers_ai_mcp.settings import Settings
-from workers_ai_mcp.spending import Pricing, cost_after, estimate_before, measure_after
 from workers_ai_mcp.tools.call_info import CallInfo
 
 from .support import BART, BGE_BASE, LLAMA_33, M2M, catalog_reads, connect, data_of, model_calls, text_of
@@ -27,9 +29,9 @@ from .support import BART, BGE_BASE, LLAMA_33, M2M, catalog_reads, connect, data
 IN, OUT = 0.29, 2.25  # llama-3.3 per M tokens, in the emulator's catalog as in Cloudflare's
 
 
-def row(*prices: tuple[str, float], currency: str = "USD") -> dict[str, Any]:
+def row(*prices: tuple[str, float], currency: str = "USD") -> ModelInfo:
     value = [{"unit": unit, "price": price, "currency": currency} for unit, price in prices]
-    return {"name": "@cf/x/y", "properties": [{"property_id": "price", "value": value}]}
+    return ModelInfo.from_row({"name": "@cf/x/y", "properties": [{"property_id": "price", "value": value}]})
 
 
 TOKENS = row(("per M input tokens", IN), ("per M output tokens", OUT))
@@ -56,7 +58,7 @@ TOKENS = row(("per M input tokens", IN), ("per M output tokens", OUT))
     ],
 )
 def test_catalog_price_units_become_rates_per_single_unit(
-    info: dict[str, Any], rates: dict[str, float], known: bool
+    info: ModelInfo, rates: dict[str, float], known: bool
 ) -> None:
     pricing = Pricing.of(info)
     assert pricing is not None
@@ -65,12 +67,12 @@ def test_catalog_price_units_become_rates_per_single_unit(
 
 
 @pytest.mark.parametrize(
-    "info", [None, {"name": "@cf/x/y", "properties": []}, {"properties": [{"property_id": "beta"}]}]
+    "row", [None, {"name": "@cf/x/y", "properties": []}, {"properties": [{"property_id": "beta"}]}]
 )
-def test_a_model_without_a_price_has_no_pricing_and_no_estimate(info: dict[str, Any] | None) -> None:
+def test_a_model_without_a_price_has_no_pricing_and_no_estimate(row: dict[str, Any] | None) -> None:
+    info = ModelInfo.from_row(row) if row is not None else None
     assert Pricing.of(info) is None
     assert estimate_before(info, {"prompt": "hello"}) is None
-    assert cost_after(info, {"prompt_tokens": 10}) is None
 
 
 @pytest.mark.parametrize(
@@ -117,7 +119,7 @@ def test_a_model_without_a_price_has_no_pricing_and_no_estimate(info: dict[str, 
     ],
 )
 def test_estimates_before_sending_are_conservative(
-    info: dict[str, Any], inputs: dict[str, Any] | None, schema: dict[str, Any] | None, expected: float | None
+    info: ModelInfo, inputs: dict[str, Any] | None, schema: dict[str, Any] | None, expected: float | None
 ) -> None:
     estimate = estimate_before(info, inputs, schema=schema)
     assert estimate == (pytest.approx(expected) if expected is not None else None)
@@ -147,7 +149,7 @@ PER_MINUTE = row(("per audio minute", 1.0))
     ],
 )
 def test_usage_after_a_call_prefers_what_the_api_reported(
-    info: dict[str, Any] | None,
+    info: ModelInfo | None,
     inputs: dict[str, Any] | None,
     output: Any,
     reported: dict[str, Any] | None,
@@ -159,12 +161,15 @@ def test_usage_after_a_call_prefers_what_the_api_reported(
     assert was_estimated is estimated
 
 
-def test_cost_after_is_the_sum_over_priced_units_and_unknown_when_a_unit_was_not_measured() -> None:
-    assert cost_after(TOKENS, {"prompt_tokens": 1_000_000, "completion_tokens": 2_000_000}) == pytest.approx(
-        IN + 2 * OUT
-    )
-    assert cost_after(TOKENS, {"prompt_tokens": 100}) == pytest.approx(100 * IN / 1e6)  # embeddings-like
-    assert cost_after(row(("per audio minute", 1.0)), {}) is None
+def test_cost_is_the_sum_over_priced_units_and_unknown_when_a_unit_was_not_measured() -> None:
+    def cost(info: ModelInfo, usage: dict[str, float]) -> float | None:
+        pricing = Pricing.of(info)
+        assert pricing is not None
+        return pricing.cost(usage)
+
+    assert cost(TOKENS, {"prompt_tokens": 1_000_000, "completion_tokens": 2_000_000}) == pytest.approx(IN + 2 * OUT)
+    assert cost(TOKENS, {"prompt_tokens": 100}) == pytest.approx(100 * IN / 1e6)  # embeddings-like
+    assert cost(row(("per audio minute", 1.0)), {}) is None
 
 
 def test_the_guard_refuses_what_would_cross_a_cap_and_names_the_setting() -> None:
@@ -197,10 +202,10 @@ def test_dollar_amounts_show_sub_cent_digits(amount: float, shown: str) -> None:
 @pytest.fixture
 async def metered(settings: Settings, emulator_app: Starlette) -> AsyncIterator[WorkersAIClient]:
     async with create_http_client(settings, httpx2.ASGITransport(app=emulator_app)) as http:
-        yield WorkersAIClient(settings, http, spending=Spending())
+        yield WorkersAI(settings, WorkersAIClient(settings, http), spending=Spending())
 
 
-async def test_text_generation_results_carry_reported_usage_and_its_estimated_cost(metered: WorkersAIClient) -> None:
+async def test_text_generation_results_carry_reported_usage_and_its_estimated_cost(metered: WorkersAI) -> None:
     result = await metered.run(LLAMA_33, {"prompt": "tell me about otters", "max_tokens": 20})
     assert isinstance(result, JsonResult)
     reported = result.data["usage"]
@@ -213,37 +218,37 @@ async def test_text_generation_results_carry_reported_usage_and_its_estimated_co
     assert info.cost_usd == pytest.approx(expected) and info.note.startswith("Estimated cost: $")
 
 
-async def test_embeddings_without_reported_usage_are_priced_from_estimated_tokens(metered: WorkersAIClient) -> None:
+async def test_embeddings_without_reported_usage_are_priced_from_estimated_tokens(metered: WorkersAI) -> None:
     result = await metered.run(BGE_BASE, {"text": ["x" * 40, "y" * 40]})
     assert result.meta.usage == {"prompt_tokens": 20}
     assert result.meta.usage_estimated
     assert result.meta.cost_usd == pytest.approx(20 * 0.067 / 1e6)
-    openai = await metered.embeddings({"model": BGE_BASE, "input": ["a b c d"]})
+    openai = await metered.v1("embeddings", {"model": BGE_BASE, "input": ["a b c d"]})
     assert openai.meta.usage is not None and not openai.meta.usage_estimated
     assert openai.meta.cost_usd == pytest.approx(openai.meta.usage["prompt_tokens"] * 0.067 / 1e6)
 
 
-async def test_a_model_without_a_catalog_price_says_so_instead_of_guessing(metered: WorkersAIClient) -> None:
+async def test_a_model_without_a_catalog_price_says_so_instead_of_guessing(metered: WorkersAI) -> None:
     result = await metered.run(BART, {"input_text": "A long article about otters. " * 5})
     assert result.meta.cost_usd is None and not result.meta.price_known
     assert "No price is listed" in CallInfo.from_meta(result.meta).note
 
 
-async def test_streams_and_openai_chat_are_metered_too(metered: WorkersAIClient) -> None:
+async def test_streams_and_openai_chat_are_metered_too(metered: WorkersAI) -> None:
     async def ignore(_: object) -> None:
         return None
 
     streamed = await metered.stream_run(LLAMA_33, {"prompt": "hello there", "max_tokens": 8}, ignore)
     assert streamed.usage and streamed.meta.usage and streamed.meta.cost_usd
     assert streamed.meta.usage["completion_tokens"] == streamed.usage["completion_tokens"]
-    chat = await metered.chat_completions({"model": LLAMA_33, "messages": [{"role": "user", "content": "hi"}]})
+    chat = await metered.v1("chat/completions", {"model": LLAMA_33, "messages": [{"role": "user", "content": "hi"}]})
     assert chat.meta.usage and chat.meta.usage["prompt_tokens"] == chat.data["usage"]["prompt_tokens"]
     ledger = metered.spending.ledger if metered.spending else None
     assert ledger is not None and ledger.totals().calls == 2
 
 
-async def test_prices_are_looked_up_once_after_the_first_call_and_never_without_a_spending_collaborator(
-    settings: Settings, emulator_app: Starlette, emulator_state: EmulatorState, metered: WorkersAIClient
+async def test_prices_are_looked_up_once_after_the_first_call_and_the_bare_client_reads_no_catalog(
+    settings: Settings, emulator_app: Starlette, emulator_state: EmulatorState, metered: WorkersAI
 ) -> None:
     for _ in range(3):
         await metered.run(M2M, {"text": "hi", "target_lang": "fr"})
@@ -252,7 +257,7 @@ async def test_prices_are_looked_up_once_after_the_first_call_and_never_without_
     emulator_state.reset_counters()
     async with create_http_client(settings, httpx2.ASGITransport(app=emulator_app)) as http:
         plain = await WorkersAIClient(settings, http).run(M2M, {"text": "hi", "target_lang": "fr"})
-    assert plain.meta.cost_usd is None and catalog_reads(emulator_state) == []
+    assert not isinstance(plain.meta, CallMeta) and catalog_reads(emulator_state) == []
 
 
 # ---- through MCP -------------------------------------------------------------------------------
@@ -350,8 +355,8 @@ async def test_a_token_without_catalog_access_still_runs_models_unpriced_with_on
         return await forward.handle_async_request(request)
 
     async with create_http_client(settings, httpx2.MockTransport(handler)) as http:
-        client = WorkersAIClient(settings, http, spending=Spending())
+        client = WorkersAI(settings, WorkersAIClient(settings, http), spending=Spending())
         results = [await client.run(M2M, {"text": "hi", "target_lang": "fr"}) for _ in range(3)]
     assert all(isinstance(r, JsonResult) and r.data["translated_text"] for r in results)
     assert all(r.meta.cost_usd is None and not r.meta.price_known for r in results)
-    assert len(searches) == 1  # not retried on every call
+    assert len(searches) == 2  # the whole-catalog read and one look-up of the model; not retried on every call

@@ -17,11 +17,6 @@ class ResponseMeta:
     gateway_cache_status: str | None = None
     gateway_log_id: str | None = None
     attempts: int = 1
-    # Filled in when the client meters spending (see `metering.py`); None/False otherwise.
-    usage: dict[str, float] | None = None  # tokens, or the unit the model is priced in
-    cost_usd: float | None = None  # estimated from the catalog price; None when unknown
-    price_known: bool = False
-    usage_estimated: bool = False  # tokens counted as characters / 4 because the API reported none
 
     @classmethod
     def from_response(cls, response: httpx2.Response, attempts: int) -> ResponseMeta:

@@ -17,8 +17,7 @@ import anyio.to_thread
 from mcp.types import AudioContent, CallToolResult, ContentBlock, ImageContent, TextContent
 
 from ..settings import Settings
-from ..state import AppState
-from .outputs import SavedFile, extension_for, resource_link
+from .outputs import OutputStore, SavedFile, extension_for, resource_link
 from .previews import PreviewError, make_preview
 
 logger = logging.getLogger(__name__)
@@ -94,22 +93,19 @@ def cap_result(
     return kept
 
 
-async def binary_media_result(state: AppState, model: str, data: bytes, media_type: str) -> list[ContentBlock]:
+async def binary_media_result(
+    outputs: OutputStore, settings: Settings, model: str, data: bytes, media_type: str
+) -> list[ContentBlock]:
     """Blocks for a model's binary answer: saved to the output folder, shown per the media policy."""
     kind = media_type.split("/", 1)[0]
     stem = model.rsplit("/", 1)[-1]
-    saved = state.outputs.save(data, stem=stem, extension=extension_for(media_type))
+    saved = outputs.save(data, stem=stem, extension=extension_for(media_type))
     if kind in ("image", "audio"):
-        blocks = await media_blocks(saved, data, "image" if kind == "image" else "audio", state.settings)
+        blocks = await media_blocks(saved, data, "image" if kind == "image" else "audio", settings)
     else:
         blocks = [TextContent(type="text", text=f"{model} answered with {media_type}. {_saved_line(saved)}"),
                   resource_link(saved)]  # fmt: skip
-    return cap_result(blocks, state.settings)
-
-
-def human_size(size: int) -> str:
-    """`812 KB`, `3.4 MB`: sizes as people read them."""
-    return _human(size)
+    return cap_result(blocks, settings)
 
 
 async def _image_preview(data: bytes, cap: int) -> tuple[ImageContent | None, str]:

@@ -57,7 +57,7 @@ def model_param() -> Any:
 
 
 def state_of(ctx: AppContext) -> AppState:
-    """The lifespan state: settings, the Workers AI client, the output store."""
+    """The lifespan state: settings, the Workers AI account, the output store."""
     return ctx.request_context.lifespan_context
 
 

@@ -12,13 +12,13 @@ from mcp.server import MCPServer
 from mcp.types import CallToolResult, ContentBlock, TextContent
 from pydantic import BaseModel, Field
 
+from ..account.model_input import ModelWire, Param, encode_media, fill, wire_for
 from ..client import BinaryResult, JsonResult, RunResult
 from ..client.errors import InvalidRequestError, ResponseDecodeError
 from ..jsonvalues import as_dict, dicts
 from ..media.blocks import cap_result, media_blocks
 from ..media.inputs import resolve_media
 from ..media.outputs import extension_for, resource_link
-from ..media.wire import ModelWire, Param, encode_media, fill, wire_for
 from ..state import AppState
 from ._common import WRITES_OUTPUT, AppContext, add_inference_tool, model_param, state_of, tool_errors
 from .call_info import CallInfo, call_of
@@ -113,17 +113,17 @@ async def transcribe_audio(
     """Transcribe speech in an audio file to text with timed segments (Whisper large v3 turbo by default)."""
     state = state_of(ctx)
     chosen = model or state.settings.transcribe_model
-    media = await resolve_media(audio, "audio", settings=state.settings, http=state.client.http)
-    wire = await wire_for(state.client, chosen, ASR_KNOWN, names=_ASR_NAMES, media_field="audio")
+    media = await resolve_media(audio, "audio", settings=state.settings, http=state.ai.http)
+    wire = await wire_for(state.ai, chosen, ASR_KNOWN, names=_ASR_NAMES, media_field="audio")
     values: dict[str, Any] = {"language": language, "vad_filter": vad_filter}
     if task != "transcribe" or "task" in wire.params:
         values["task"] = task
     extra = fill(chosen, wire.params, values, hint=f", or use {WHISPER_TURBO}")
     if wire.body and not extra:
-        result = await state.client.run(chosen, body=media.data, content_type=media.media_type)
+        result = await state.ai.run(chosen, body=media.data, content_type=media.media_type)
     elif wire.json_form is not None:
         inputs = {wire.media_field: encode_media(wire.json_form, media.data), **extra}
-        result = await state.client.run(chosen, inputs)
+        result = await state.ai.run(chosen, inputs)
     else:
         raise InvalidRequestError(f"{chosen} takes no audio this tool can send; call get_model_schema to check.")
     data = _transcript(result, chosen, include_vtt=include_vtt)
@@ -152,13 +152,13 @@ async def text_to_speech(
     """Speak a text aloud: saves an MP3 in the output folder and returns it as audio (MeloTTS by default)."""
     state = state_of(ctx)
     chosen = model or state.settings.speech_model
-    wire = await wire_for(state.client, chosen, TTS_KNOWN, names=_TTS_NAMES)
+    wire = await wire_for(state.ai, chosen, TTS_KNOWN, names=_TTS_NAMES)
     if "text" not in wire.params:
         raise InvalidRequestError(f"{chosen} takes no text to speak; is it a text-to-speech model?")
     values: dict[str, Any] = {"text": text, "voice": voice}
     if lang != "en" or "lang" in wire.params:
         values["lang"] = lang
-    result = await state.client.run(chosen, fill(chosen, wire.params, values, hint=", or choose another model"))
+    result = await state.ai.run(chosen, fill(chosen, wire.params, values, hint=", or choose another model"))
     data, media_type = _speech(result, chosen)
     saved = state.outputs.save(data, stem=f"speech-{text[:30]}", extension=extension_for(media_type))
     blocks = await media_blocks(saved, data, "audio", state.settings)

@@ -9,15 +9,17 @@ from mcp.server import MCPServer
 from mcp.types import CallToolResult, ContentBlock, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field
 
-from ..batch_store import BatchRecord, BatchState, BatchStore, utc_now
+from ..account.batch_store import BatchRecord, BatchState, BatchStore, utc_now
+from ..account.model_input import without_batch_branch
+from ..account.models import ModelInfo
+from ..account.schema_check import input_problem
 from ..client import InvalidRequestError, ResponseDecodeError, WorkersAIError, check_model_id
 from ..jsonvalues import as_dict, dicts
 from ..media.outputs import SavedFile
 from ..media.vectors import inline_limit, json_size, resource_link, save_json
-from ..schema_check import input_problem
 from ..state import AppState
 from ._common import WRITES_OUTPUT, AppContext, add_inference_tool, state_of, tool_errors
-from .batch_results import BatchItem, batch_items, single_request_schema
+from .batch_results import BatchItem, batch_items
 from .call_info import CallInfo
 
 MAX_PAYLOAD_BYTES = 10_000_000  # "Ensure that the total payload is under 10 MB" (Workers AI batch docs)
@@ -91,23 +93,23 @@ async def submit_batch(
     """Queue many inputs for one batch-capable model and return a job id at once; poll it with get_batch."""
     state = state_of(ctx)
     check_model_id(model)
-    info = await state.client.model_info(model)
+    info = await state.ai.model_info(model)
     if info is None:
         raise InvalidRequestError(f"{model} is not in the Workers AI catalog; list_models shows the models there are.")
-    if not _accepts_batches(info):
+    if not info.batch:
         raise InvalidRequestError(
             f"{model} does not accept batches (its catalog entry has no async_queue property), so nothing was "
             f"sent. {await _batch_models_hint(state, info)}"
         )
-    schema = await state.client.model_schema(model)
-    _check_items(model, single_request_schema(as_dict(schema.get("input"))), inputs)
+    schema = await state.ai.model_schema(model)
+    _check_items(model, without_batch_branch(as_dict(schema.get("input"))), inputs)
     size = len(json.dumps({"requests": inputs}, ensure_ascii=False, separators=(",", ":")).encode())
     if size > MAX_PAYLOAD_BYTES:
         raise InvalidRequestError(
             f"The batch is {size / 1_000_000:.1f} MB; Workers AI takes at most 10 MB per batch, so nothing was "
             "sent. Split the inputs into smaller batches."
         )
-    queued = await state.client.queue_batch(model, inputs)
+    queued = await state.ai.queue_batch(model, inputs)
     data = as_dict(queued.data)
     job_id = data.get("request_id")
     if not isinstance(job_id, str) or not job_id:
@@ -139,7 +141,7 @@ async def get_batch(job_id: JobId, ctx: AppContext) -> Annotated[CallToolResult,
         document = _read_results(state, record.results_file)
         if document is not None:
             return _done(state, record, document)
-    polled = await state.client.poll_batch(record.model, job_id)
+    polled = await state.ai.poll_batch(record.model, job_id)
     data = as_dict(polled.data)
     now = utc_now()
     if "responses" not in data:
@@ -176,23 +178,18 @@ async def list_batches(
 # ---- helpers -------------------------------------------------------------------------------------
 
 
-def _accepts_batches(info: dict[str, Any]) -> bool:
-    props = dicts(info.get("properties"))
-    return any(p.get("property_id") == "async_queue" and str(p.get("value")).lower() == "true" for p in props)
-
-
-async def _batch_models_hint(state: AppState, info: dict[str, Any]) -> str:
-    task = as_dict(info.get("task")).get("name")
-    if not isinstance(task, str) or not task:
+async def _batch_models_hint(state: AppState, info: ModelInfo) -> str:
+    if not info.task:
         return "Choose a model whose catalog entry lists async_queue (list_models shows properties)."
     try:
-        page = await state.client.search_models(task=task, per_page=100)
+        page = await state.ai.search_models(task=info.task, per_page=100)
     except WorkersAIError:
         page = None
-    names = [str(m.get("name")) for m in page.models if _accepts_batches(m)][:3] if page else []
+    infos = [ModelInfo.from_row(row) for row in page.models] if page else []
+    names = [other.name for other in infos if other.batch][:3]
     if names:
-        return f"{task} models that do: {', '.join(names)}."
-    return f"No {task} model in the catalog accepts batches; call the model once per input instead."
+        return f"{info.task} models that do: {', '.join(names)}."
+    return f"No {info.task} model in the catalog accepts batches; call the model once per input instead."
 
 
 def _check_items(model: str, schema: dict[str, Any], inputs: list[dict[str, Any]]) -> None:

@@ -8,13 +8,12 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from ..jsonvalues import as_dict, as_list, dicts
+from ..jsonvalues import as_dict, as_list
 from ..media.outputs import OutputStore, extension_for
 from ..media.sniff import sniff
 
 # Strings at least this long are checked for base64-encoded images or audio.
 _MEDIA_MIN_CHARS = 1_024
-_BATCH_KEYS = ("requests",)
 
 
 class BatchItem(BaseModel):
@@ -25,17 +24,6 @@ class BatchItem(BaseModel):
     external_reference: str | None = None
     result: Any = Field(default=None, description="The model's answer; saved media appear as {file, uri, media_type}.")
     error: str | None = None
-
-
-def single_request_schema(input_schema: dict[str, Any]) -> dict[str, Any]:
-    """The model's input schema without its batch (`requests`) branch: what one batch item must match."""
-    out = dict(input_schema)
-    for keyword in ("oneOf", "anyOf"):
-        branches = dicts(input_schema.get(keyword))
-        if branches:
-            kept = [b for b in branches if not any(k in as_dict(b.get("properties")) for k in _BATCH_KEYS)]
-            out[keyword] = kept or branches
-    return out
 
 
 def batch_items(outputs: OutputStore, job_id: str, responses: list[dict[str, Any]]) -> list[BatchItem]:

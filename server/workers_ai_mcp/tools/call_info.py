@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from ..account.metering import CallMeta
 from ..client import ResponseMeta
 
 
@@ -31,12 +32,13 @@ class CallInfo(BaseModel):
 
     @classmethod
     def from_meta(cls, meta: ResponseMeta) -> CallInfo:
-        """The call info a client result carries."""
+        """The call info a result carries (usage and cost when the call was metered)."""
+        metered = meta if isinstance(meta, CallMeta) else CallMeta()
         return cls(
-            usage=meta.usage,
-            usage_estimated=meta.usage_estimated,
-            cost_usd=None if meta.cost_usd is None else round(meta.cost_usd, 8),
-            price_known=meta.price_known,
+            usage=metered.usage,
+            usage_estimated=metered.usage_estimated,
+            cost_usd=None if metered.cost_usd is None else round(metered.cost_usd, 8),
+            price_known=metered.price_known,
             gateway_cache_status=meta.gateway_cache_status,
             gateway_log_id=meta.gateway_log_id,
         )

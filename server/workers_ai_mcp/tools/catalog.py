@@ -9,45 +9,15 @@ from mcp.server import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError
 from pydantic import BaseModel, Field
 
+from ..account.defaults import DEFAULTS
+from ..account.models import NUMBER_PROPERTIES, TASKS, ModelInfo
 from ..client import WorkersAIError
-from ..jsonvalues import as_dict, dicts
+from ..jsonvalues import as_dict
 from ..settings import Settings
 from ..state import AppState
 from ._common import CATALOG, AppContext, state_of, tool_errors
 
-KNOWN_TASKS = (
-    "Text Generation",
-    "Text Embeddings",
-    "Text Classification",
-    "Translation",
-    "Summarization",
-    "Image Classification",
-    "Object Detection",
-    "Image-to-Text",
-    "Automatic Speech Recognition",
-    "Text-to-Image",
-    "Text-to-Speech",
-    "Voice Activity Detection",
-)
-# Settings field of each default model -> the tool that uses it.
-DEFAULT_MODEL_TOOLS = {
-    "chat_model": "chat",
-    "complete_model": "complete",
-    "respond_model": "respond",
-    "embed_model": "embed",
-    "rank_model": "rank_documents",
-    "translate_model": "translate",
-    "summarize_model": "summarize",
-    "classify_text_model": "classify_text",
-    "classify_image_model": "classify_image",
-    "detect_model": "detect_objects",
-    "describe_image_model": "describe_image",
-    "transcribe_model": "transcribe_audio",
-    "image_model": "generate_image",
-    "speech_model": "text_to_speech",
-}
-NUMERIC_PROPERTIES = ("context_window", "max_input_tokens", "max_output_tokens", "output_dimensions")
-FLAG_PROPERTIES = ("beta", "async_queue", "function_calling", "vision")
+SHOWN_FLAGS = frozenset({"beta", "async_queue", "function_calling", "reasoning", "vision"})
 DESCRIPTION_CHARS = 160
 RESOURCE_PAGES = 3
 RESOURCE_PER_PAGE = 100
@@ -88,9 +58,7 @@ async def list_models(
     search: Annotated[
         str | None, Field(max_length=100, description="Words to find in model names and descriptions.")
     ] = None,
-    task: Annotated[
-        str | None, Field(max_length=60, description=f"Task name, one of: {', '.join(KNOWN_TASKS)}.")
-    ] = None,
+    task: Annotated[str | None, Field(max_length=60, description=f"Task name, one of: {', '.join(TASKS)}.")] = None,
     author: Annotated[
         str | None, Field(max_length=60, description="Model author, e.g. meta, baai, openai, black-forest-labs.")
     ] = None,
@@ -100,7 +68,7 @@ async def list_models(
 ) -> ModelList:
     """Search the Workers AI model catalog by task, author or words; one page of compact rows."""
     state = state_of(ctx)
-    result = await state.client.search_models(
+    result = await state.ai.search_models(
         search=search or None,
         task=_task_name(task),
         author=author or None,
@@ -117,7 +85,7 @@ async def list_models(
         count=result.count,
         total_count=result.total_count,
         default_for={row.name: defaults[row.name] for row in rows if row.name in defaults},
-        warnings=[notice.message for notice in state.client.deprecations],
+        warnings=[notice.message for notice in state.ai.deprecations],
     )
 
 
@@ -127,55 +95,33 @@ async def get_model_schema(
     ctx: AppContext,
 ) -> ModelSchema:
     """A Workers AI model's input and output JSON Schemas: what run_model accepts and returns for it."""
-    schema = await state_of(ctx).client.model_schema(model)
+    schema = await state_of(ctx).ai.model_schema(model)
     return ModelSchema(model=model, input=as_dict(schema.get("input")), output=as_dict(schema.get("output")))
 
 
-def compact_row(model: dict[str, Any]) -> ModelRow:
+def compact_row(row: dict[str, Any]) -> ModelRow:
     """A catalog row cut down to what helps choose a model."""
-    properties: dict[str, PropertyValue] = {}
-    for prop in dicts(model.get("properties")):
-        key, value = str(prop.get("property_id", "")), prop.get("value")
-        if key in NUMERIC_PROPERTIES and isinstance(value, str | int):
-            properties[key] = int(value) if str(value).isdigit() else str(value)
-        elif key in FLAG_PROPERTIES and value in ("true", True):
-            properties[key] = True
-        elif key == "planned_deprecation_date" and isinstance(value, str):
-            properties[key] = value
-        elif key == "price":
-            text = _price_text(value)
-            if text:
-                properties[key] = text
-    description = " ".join(str(model.get("description") or "").split())
+    info = ModelInfo.from_row(row)
+    properties: dict[str, PropertyValue] = {key: info.numbers[key] for key in NUMBER_PROPERTIES if key in info.numbers}
+    properties |= dict.fromkeys(sorted(info.flags & SHOWN_FLAGS), True)
+    if info.deprecation is not None:
+        properties["planned_deprecation_date"] = info.deprecation.isoformat()
+    if price := info.price_text():
+        properties["price"] = price
+    description = info.description
     if len(description) > DESCRIPTION_CHARS:
         description = description[: DESCRIPTION_CHARS - 1].rstrip() + "…"
-    task = as_dict(model.get("task")).get("name")
-    return ModelRow(
-        name=str(model.get("name", "")),
-        task=task if isinstance(task, str) else None,
-        description=description,
-        properties=properties,
-    )
+    return ModelRow(name=info.name, task=info.task, description=description, properties=properties)
 
 
 def defaults_by_model(settings: Settings) -> dict[str, list[str]]:
     """Model id -> the tools (among those enabled) that use it by default."""
     enabled = set(settings.tools) if settings.tools else None
     found: dict[str, list[str]] = {}
-    for field, tool in DEFAULT_MODEL_TOOLS.items():
-        if enabled is None or tool in enabled:
-            found.setdefault(str(getattr(settings, field)), []).append(tool)
+    for default in DEFAULTS:
+        if enabled is None or default.tool in enabled:
+            found.setdefault(str(getattr(settings, default.field)), []).append(default.tool)
     return found
-
-
-def _price_text(value: Any) -> str:
-    parts: list[str] = []
-    for item in dicts(value):
-        price, unit = item.get("price"), item.get("unit")
-        if isinstance(price, int | float) and isinstance(unit, str):
-            symbol = "$" if item.get("currency", "USD") == "USD" else f"{item.get('currency')} "
-            parts.append(f"{symbol}{price:g} {unit}")
-    return "; ".join(parts)
 
 
 def _task_name(task: str | None) -> str | None:
@@ -183,11 +129,11 @@ def _task_name(task: str | None) -> str | None:
     if not task or not task.strip():
         return None
     wanted = "".join(ch for ch in task.lower() if ch.isalnum())
-    return next((name for name in KNOWN_TASKS if "".join(ch for ch in name.lower() if ch.isalnum()) == wanted), task)
+    return next((name for name in TASKS if "".join(ch for ch in name.lower() if ch.isalnum()) == wanted), task)
 
 
 async def _catalog_json(ctx: AppContext, page: int | None) -> str:
-    client = state_of(ctx).client
+    client = state_of(ctx).ai
     numbers = [max(page, 1)] if page is not None else list(range(1, RESOURCE_PAGES + 1))
     rows: list[dict[str, Any]] = []
     total: int | None = None
@@ -236,7 +182,7 @@ def register(server: MCPServer[AppState]) -> None:
     )
     async def read_model_schema(model: str, ctx: AppContext) -> str:
         try:
-            schema = await state_of(ctx).client.model_schema(model)
+            schema = await state_of(ctx).ai.model_schema(model)
         except WorkersAIError as exc:
             raise ResourceError(str(exc)) from None
         return json.dumps({"model": model, **schema}, ensure_ascii=False)

@@ -83,7 +83,7 @@ async def embed(
     inputs: dict[str, Any] = {"text": texts}
     if pooling is not None:
         inputs["pooling"] = pooling
-    result = await state.client.run(chosen, inputs)
+    result = await state.ai.run(chosen, inputs)
     vectors = _vectors(chosen, result, len(texts))
     data = as_dict(result.data) if isinstance(result, JsonResult) else {}
     used_pooling = data.get("pooling") if isinstance(data.get("pooling"), str) else pooling
@@ -128,7 +128,7 @@ async def rank_documents(
     inputs: dict[str, Any] = {"query": query, "contexts": [{"text": text} for text in documents]}
     if top_k is not None:
         inputs["top_k"] = top_k
-    result = await state.client.run(chosen, inputs)
+    result = await state.ai.run(chosen, inputs)
     rows = dicts(as_dict(result.data).get("response")) if isinstance(result, JsonResult) else []
     ranked: list[RankedDocument] = []
     for row in rows:

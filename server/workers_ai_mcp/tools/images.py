@@ -15,13 +15,13 @@ from mcp.server import MCPServer
 from mcp.types import ContentBlock, TextContent
 from pydantic import Field
 
+from ..account.model_input import ModelWire, Param, fill, wire_for
 from ..client import BinaryResult, RunResult
 from ..client.errors import ResponseDecodeError
 from ..jsonvalues import as_dict
 from ..media.blocks import cap_result, media_blocks
 from ..media.outputs import extension_for
 from ..media.previews import PreviewError, image_size, sniff_image_type
-from ..media.wire import ModelWire, Param, fill, wire_for
 from ..state import AppState
 from ._common import WRITES_OUTPUT, AppContext, add_inference_tool, model_param, state_of, tool_errors
 from .call_info import CallInfo
@@ -89,7 +89,7 @@ async def generate_image(
     """Generate an image from a text prompt (FLUX.1 schnell by default); saves a PNG and returns a preview."""
     state = state_of(ctx)
     chosen = model or state.settings.image_model
-    wire = await wire_for(state.client, chosen, KNOWN, names=_NAMES)
+    wire = await wire_for(state.ai, chosen, KNOWN, names=_NAMES)
     values = {
         "prompt": prompt,
         "negative_prompt": negative_prompt,
@@ -101,7 +101,7 @@ async def generate_image(
     }
     inputs = fill(chosen, wire.params, values, hint=f", or use a model that takes it, such as {SDXL}")
     started = time.monotonic()
-    result = await _with_heartbeat(ctx, lambda: state.client.run(chosen, inputs))
+    result = await _with_heartbeat(ctx, lambda: state.ai.run(chosen, inputs))
     data = _image_bytes(result, chosen)
     media_type = sniff_image_type(data)
     try:

@@ -47,7 +47,7 @@ async def translate(
     """Translate text between languages with a Workers AI translation model (m2m100 by default, 100 languages)."""
     state = state_of(ctx)
     chosen = model or state.settings.translate_model
-    result = await state.client.run(chosen, {"text": text, "source_lang": source_lang, "target_lang": target_lang})
+    result = await state.ai.run(chosen, {"text": text, "source_lang": source_lang, "target_lang": target_lang})
     data = as_dict(result.data) if isinstance(result, JsonResult) else {}
     translated = data.get("translated_text")
     if not isinstance(translated, str):
@@ -99,7 +99,7 @@ async def summarize(
     inputs: dict[str, object] = {"input_text": text}
     if max_length is not None:
         inputs["max_length"] = max_length
-    result = await state.client.run(chosen, inputs)
+    result = await state.ai.run(chosen, inputs)
     summary = as_dict(result.data).get("summary") if isinstance(result, JsonResult) else None
     if not isinstance(summary, str):
         raise ResponseDecodeError(f"{chosen} answered without a summary; is it a summarization model?")
@@ -115,7 +115,7 @@ async def classify_text(
     """Classify a text with a Workers AI text classifier; the default (DistilBERT SST-2) scores sentiment."""
     state = state_of(ctx)
     chosen = model or state.settings.classify_text_model
-    result = await state.client.run(chosen, {"text": text})
+    result = await state.ai.run(chosen, {"text": text})
     items = dicts(result.data) if isinstance(result, JsonResult) else []
     labels = [
         Label(label=item["label"], score=float(item["score"]))

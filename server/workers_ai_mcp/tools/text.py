@@ -126,7 +126,7 @@ async def chat(
         inputs["response_format"] = {"type": "json_schema", "json_schema": json_schema}
     elif progress_token(ctx) is not None:  # JSON mode does not stream
         progress = StreamProgress(ctx, total=max_tokens)
-        streamed = await state.client.stream_run(chosen, inputs, progress.on_event, cache_ttl=cache_ttl)
+        streamed = await state.ai.stream_run(chosen, inputs, progress.on_event, cache_ttl=cache_ttl)
         usage = usage_of(streamed.usage)
         await progress.finish(usage)
         return ChatResult(
@@ -137,7 +137,7 @@ async def chat(
             tool_calls=[as_dict(call) for call in streamed.tool_calls] or None,
             call=call_of(streamed.meta),
         )
-    result = await state.client.run(chosen, inputs, cache_ttl=cache_ttl)
+    result = await state.ai.run(chosen, inputs, cache_ttl=cache_ttl)
     answer = read_answer(_json_data(result, chosen), chosen, want_json=json_schema is not None)
     return ChatResult(
         text=answer.text,
@@ -165,12 +165,12 @@ async def complete(
     if temperature is not None:
         options["temperature"] = temperature
     try:
-        result = await state.client.completions({"model": chosen, "prompt": prompt, **options})
+        result = await state.ai.v1("completions", {"model": chosen, "prompt": prompt, **options})
     except NotFoundError as exc:
         if exc.code == NO_SUCH_MODEL:
             raise
         # Cloudflare does not document /v1/completions; where it is missing, run the model raw.
-        fallback = await state.client.run(chosen, {"prompt": prompt, "raw": True, **options})
+        fallback = await state.ai.run(chosen, {"prompt": prompt, "raw": True, **options})
         answer = read_answer(_json_data(fallback, chosen), chosen)
         meta = fallback.meta
     else:
@@ -199,7 +199,7 @@ async def respond(
         body["instructions"] = instructions
     if max_output_tokens is not None:
         body["max_output_tokens"] = max_output_tokens
-    result = await state.client.responses(body)
+    result = await state.ai.v1("responses", body)
     data = as_dict(result.data)
     if not isinstance(data.get("output"), list) and not isinstance(data.get("output_text"), str):
         raise ResponseDecodeError(f"{chosen} gave no Responses API output; use a gpt-oss model or the chat tool.")

@@ -8,7 +8,7 @@ from mcp.server import MCPServer
 from mcp.types import ToolAnnotations
 from pydantic import BaseModel, Field
 
-from ..ledger import ModelUsage
+from ..account.ledger import ModelUsage
 from ..state import AppState
 from ._common import AppContext, state_of
 
@@ -65,7 +65,7 @@ class UsageReport(BaseModel):
 
 def report(state: AppState) -> UsageReport:
     """The usage report of `state`'s ledger."""
-    spending = state.spending
+    spending = state.ai.spending
     ledger = spending.ledger
     budget = spending.guard.max_cost_usd
     left = None if budget is None else round(max(0.0, budget - ledger.spent - ledger.held), 8)

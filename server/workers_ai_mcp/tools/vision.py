@@ -9,6 +9,7 @@ from mcp.server import MCPServer
 from mcp.types import CallToolResult, ContentBlock, TextContent
 from pydantic import BaseModel, Field
 
+from ..account.model_input import ModelWire, Param, encode_media, fill, wire_for
 from ..client import JsonResult, RunResult
 from ..client.errors import InvalidRequestError, ResponseDecodeError
 from ..jsonvalues import as_dict, dicts
@@ -16,7 +17,6 @@ from ..media.annotate import Box, draw_boxes
 from ..media.blocks import cap_result, media_blocks
 from ..media.inputs import MediaInput, resolve_media
 from ..media.previews import PreviewError, image_size, make_preview
-from ..media.wire import ModelWire, Param, encode_media, fill, wire_for
 from ..state import AppState
 from ._common import WRITES_OUTPUT, AppContext, add_inference_tool, model_param, state_of, tool_errors
 from .call_info import call_of
@@ -110,9 +110,7 @@ async def classify_image(
     state = state_of(ctx)
     chosen = model or state.settings.classify_image_model
     media = await _resolve(state, image)
-    result = await _send(
-        state, chosen, media, await wire_for(state.client, chosen, KNOWN, names={}, media_field="image")
-    )
+    result = await _send(state, chosen, media, await wire_for(state.ai, chosen, KNOWN, names={}, media_field="image"))
     items = _answer_list(result, chosen, "labels")
     labels = [Label(label=str(i["label"]), score=round(float(i["score"]), 4)) for i in items if _scored(i)]
     labels.sort(key=lambda item: -item.score)
@@ -134,9 +132,7 @@ async def detect_objects(
         width, height = await anyio.to_thread.run_sync(image_size, media.data)
     except PreviewError:
         raise InvalidRequestError("The image could not be read to draw boxes on it; send a PNG or JPEG.") from None
-    result = await _send(
-        state, chosen, media, await wire_for(state.client, chosen, KNOWN, names={}, media_field="image")
-    )
+    result = await _send(state, chosen, media, await wire_for(state.ai, chosen, KNOWN, names={}, media_field="image"))
     found: list[DetectedObject] = []
     for item in _answer_list(result, chosen, "detections"):
         box = as_dict(item.get("box"))
@@ -183,7 +179,7 @@ async def describe_image(
     state = state_of(ctx)
     chosen = model or state.settings.describe_image_model
     media = await _resolve(state, image)
-    wire = await wire_for(state.client, chosen, DESCRIBE_KNOWN, names=_DESCRIBE_NAMES, media_field="image")
+    wire = await wire_for(state.ai, chosen, DESCRIBE_KNOWN, names=_DESCRIBE_NAMES, media_field="image")
     asked = {"prompt": prompt, "max_tokens": max_tokens}
     defaults = {"prompt": DEFAULT_PROMPT, "max_tokens": DEFAULT_MAX_TOKENS}
     # A model that declares no prompt still runs with the defaults; only a choice it cannot take is refused.
@@ -204,7 +200,7 @@ async def describe_image(
 
 
 async def _resolve(state: AppState, value: str) -> MediaInput:
-    return await resolve_media(value, "image", settings=state.settings, http=state.client.http)
+    return await resolve_media(value, "image", settings=state.settings, http=state.ai.http)
 
 
 async def _send(
@@ -218,7 +214,7 @@ async def _send(
 ) -> RunResult:
     """The image as the raw body where the model takes one (and nothing else must go along), else JSON."""
     if wire.body and not extra and (prefer_body or wire.json_form is None):
-        return await state.client.run(model, body=media.data, content_type=media.media_type)
+        return await state.ai.run(model, body=media.data, content_type=media.media_type)
     if wire.json_form is None:
         raise InvalidRequestError(
             f"{model} takes no image input this tool can send; call get_model_schema to see what it accepts."
@@ -226,7 +222,7 @@ async def _send(
     data = media.data
     if wire.json_form == "array":
         data = await anyio.to_thread.run_sync(_compact, data)
-    return await state.client.run(model, {wire.media_field: encode_media(wire.json_form, data), **(extra or {})})
+    return await state.ai.run(model, {wire.media_field: encode_media(wire.json_form, data), **(extra or {})})
 
 
 def _compact(data: bytes) -> bytes:

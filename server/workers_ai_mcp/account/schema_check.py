@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
-from .jsonvalues import as_dict
+from ..jsonvalues import as_dict
 
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError

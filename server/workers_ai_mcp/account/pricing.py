@@ -14,7 +14,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .jsonvalues import as_dict, as_list, dicts
+from ..jsonvalues import as_dict, as_list, dicts
+from .model_input import schema_default, schema_has
+from .models import ModelInfo
 
 PROMPT_TOKENS = "prompt_tokens"
 COMPLETION_TOKENS = "completion_tokens"
@@ -53,27 +55,22 @@ class Pricing:
     unknown_units: tuple[str, ...] = ()
 
     @classmethod
-    def of(cls, model_info: Mapping[str, Any] | None) -> Pricing | None:
-        """The pricing of a catalog row, or None when it lists no USD price."""
-        entries = _price_entries(model_info)
-        if not entries:
+    def of(cls, info: ModelInfo | None) -> Pricing | None:
+        """The pricing of a catalog model, or None when it lists no price."""
+        if info is None or not (info.prices or info.unpriced_units):
             return None
         rates: dict[str, float] = {}
-        unknown: list[str] = []
-        for entry in entries:
-            unit = " ".join(str(entry.get("unit", "")).lower().split())
-            price = entry.get("price")
+        unknown: list[str] = list(info.unpriced_units)
+        for entry in info.prices:
+            unit = " ".join(entry.unit.lower().split())
             if "websocket" in unit:
                 continue  # another transport, not what REST calls are billed by
-            if str(entry.get("currency", "USD")).upper() != "USD" or not isinstance(price, int | float):
-                unknown.append(unit)
-                continue
             known = next(((m, per) for pattern, m, per in _UNITS if pattern.match(unit)), None)
-            if known is None:
+            if entry.currency.upper() != "USD" or known is None:
                 unknown.append(unit)
                 continue
             measure, per = known
-            rates[measure] = rates.get(measure, 0.0) + float(price) / per
+            rates[measure] = rates.get(measure, 0.0) + entry.price / per
         if not rates and not unknown:
             return None
         return cls(rates, tuple(unknown))
@@ -100,7 +97,7 @@ class Pricing:
 
 
 def estimate_before(
-    model_info: Mapping[str, Any] | None,
+    model_info: ModelInfo | None,
     inputs: Mapping[str, Any] | None,
     *,
     schema: Mapping[str, Any] | None = None,
@@ -124,21 +121,13 @@ def estimate_before(
     return pricing.cost(usage)
 
 
-def cost_after(model_info: Mapping[str, Any] | None, usage: Mapping[str, float] | None) -> float | None:
-    """USD for a finished call's measured `usage`, or None when the model has no known price."""
-    pricing = Pricing.of(model_info)
-    if pricing is None or usage is None:
-        return None
-    return pricing.cost(usage)
-
-
 def request_units(inputs: Mapping[str, Any], schema: Mapping[str, Any] | None = None) -> dict[str, float]:
     """What a request asks for, measured before sending: tokens of its text, steps, tiles, characters."""
     text_chars = sum(len(s) for s in _strings(inputs))
     spoken = inputs.get("text") if isinstance(inputs.get("text"), str) else inputs.get("prompt")
     steps = inputs.get("steps", inputs.get("num_steps"))
     if not isinstance(steps, int):
-        steps = _schema_default(schema, "steps", "num_steps") or DEFAULT_STEPS
+        steps = schema_default(schema, "steps", "num_steps") or DEFAULT_STEPS
     width, height = (_positive_int(inputs.get(side)) or DEFAULT_SIDE for side in ("width", "height"))
     return {
         PROMPT_TOKENS: float(math.ceil(text_chars / CHARS_PER_TOKEN)),
@@ -216,22 +205,15 @@ def audio_seconds(output: Any) -> float | None:
     return max(numbers) if numbers else None
 
 
-def _price_entries(model_info: Mapping[str, Any] | None) -> list[dict[str, Any]]:
-    for prop in dicts(as_dict(model_info).get("properties")):
-        if prop.get("property_id") == "price":
-            return dicts(prop.get("value"))
-    return []
-
-
 def _output_token_limit(inputs: Mapping[str, Any], schema: Mapping[str, Any] | None, prompt: float) -> float:
     for key in _OUTPUT_TOKEN_KEYS:
         value = inputs.get(key)
         if isinstance(value, int) and value > 0:
             return float(value)
-    default = _schema_default(schema, *_OUTPUT_TOKEN_KEYS)
+    default = schema_default(schema, *_OUTPUT_TOKEN_KEYS)
     if default:
         return float(default)
-    if schema is not None and not _schema_has(schema, *_OUTPUT_TOKEN_KEYS):
+    if schema is not None and not schema_has(schema, *_OUTPUT_TOKEN_KEYS):
         return max(float(DEFAULT_MAX_TOKENS), prompt)  # translation, summaries: about as long as the input
     return float(DEFAULT_MAX_TOKENS)
 
@@ -251,24 +233,3 @@ def _strings(value: Any, key: str = "") -> Iterator[str]:
             yield from _strings(item, str(name))
         for item in as_list(value):
             yield from _strings(item)
-
-
-def _schema_properties(schema: Mapping[str, Any] | None) -> Iterator[dict[str, Any]]:
-    node = as_dict(schema)
-    yield as_dict(node.get("properties"))
-    for keyword in ("oneOf", "anyOf", "allOf"):
-        for branch in dicts(node.get(keyword)):
-            yield from _schema_properties(branch)
-
-
-def _schema_has(schema: Mapping[str, Any] | None, *names: str) -> bool:
-    return any(name in props for props in _schema_properties(schema) for name in names)
-
-
-def _schema_default(schema: Mapping[str, Any] | None, *names: str) -> int | None:
-    for props in _schema_properties(schema):
-        for name in names:
-            default = as_dict(props.get(name)).get("default")
-            if isinstance(default, int) and not isinstance(default, bool) and default > 0:
-                return default
-    return None

@@ -1,7 +1,9 @@
-"""How a model wants its input: a raw binary body or JSON, and which optional parameters it declares.
+"""How a model wants its input, read from its input JSON Schema: the one place that walks those schemas.
 
-Tools keep a small table for their default models (no extra round trip) and read any other
-model's input schema (`client.model_schema`, cached by the client) to decide the same things.
+Branches (`oneOf`/`anyOf`, read as alternatives), the properties any branch declares, defaults,
+the wire form (raw binary body or JSON, media as byte arrays or base64), and the optional
+parameters a tool may fill. Tools keep a small table for their default models (no extra round
+trip) and read any other model's schema (cached by the catalog) to decide the same things.
 """
 
 from __future__ import annotations
@@ -9,9 +11,8 @@ from __future__ import annotations
 import base64
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
-from ..client import WorkersAIClient
 from ..client.errors import InvalidRequestError
 from ..jsonvalues import as_dict, as_list, dicts
 
@@ -39,8 +40,14 @@ class ModelWire:
     media_field: str = ""
 
 
+class SchemaSource(Protocol):
+    """Where model schemas come from (the catalog, cached)."""
+
+    async def model_schema(self, model: str) -> dict[str, Any]: ...
+
+
 async def wire_for(
-    client: WorkersAIClient,
+    client: SchemaSource,
     model: str,
     known: Mapping[str, ModelWire],
     *,
@@ -61,13 +68,49 @@ async def wire_for(
 
 
 def branches(schema: object) -> list[dict[str, Any]]:
-    """The alternatives of a schema (`oneOf`/`anyOf` arms merged with their parent), or the schema."""
+    """The alternatives of a schema (`oneOf`/`anyOf` arms merged with their parent, nested arms and
+    `allOf` parts flattened), or the schema itself."""
     node = as_dict(schema)
+    for part in dicts(node.get("allOf")):
+        node = {**{k: v for k, v in node.items() if k != "allOf"}, **part, **_merged_properties(node, part)}
     arms = dicts(node.get("oneOf")) + dicts(node.get("anyOf"))
     if not arms:
         return [node]
     parent = {key: value for key, value in node.items() if key not in ("oneOf", "anyOf")}
-    return [{**parent, **arm} for arm in arms]
+    return [flat for arm in arms for flat in branches({**parent, **arm, **_merged_properties(parent, arm)})]
+
+
+def _merged_properties(parent: dict[str, Any], arm: dict[str, Any]) -> dict[str, Any]:
+    if "properties" not in parent or "properties" not in arm:
+        return {}
+    return {"properties": {**as_dict(parent.get("properties")), **as_dict(arm.get("properties"))}}
+
+
+def schema_has(schema: object, *names: str) -> bool:
+    """Whether any branch of the schema declares one of `names`."""
+    props = properties(schema)
+    return any(name in props for name in names)
+
+
+def schema_default(schema: object, *names: str) -> int | None:
+    """The first positive integer default of `names` in the schema, or None."""
+    props = properties(schema)
+    for name in names:
+        default = as_dict(props.get(name)).get("default")
+        if isinstance(default, int) and not isinstance(default, bool) and default > 0:
+            return default
+    return None
+
+
+def without_batch_branch(schema: Mapping[str, Any]) -> dict[str, Any]:
+    """The input schema without its batch (`requests`) branch: what one batch item must match."""
+    out = dict(schema)
+    for keyword in ("oneOf", "anyOf"):
+        arms = dicts(schema.get(keyword))
+        if arms:
+            kept = [arm for arm in arms if "requests" not in as_dict(arm.get("properties"))]
+            out[keyword] = kept or arms
+    return out
 
 
 def accepts_binary_body(schema: object) -> bool:

@@ -12,8 +12,8 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from .client.errors import InvalidRequestError
-from .spending import COMPLETION_TOKENS, PROMPT_TOKENS
+from ..client.errors import InvalidRequestError
+from .pricing import COMPLETION_TOKENS, PROMPT_TOKENS
 
 BUDGET_SETTING = "WORKERS_AI_MCP_MAX_COST_USD"
 CALL_CAP_SETTING = "WORKERS_AI_MCP_MAX_CALL_COST_USD"

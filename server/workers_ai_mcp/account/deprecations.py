@@ -1,6 +1,6 @@
 """Default models that Cloudflare has deprecated (or will within 30 days), found on the first catalog read.
 
-Nothing is fetched at start. The first time the client reads the catalog, `CatalogWatch.sweep`
+Nothing is fetched at start. The first time the catalog is read, `CatalogWatch.sweep`
 reads every page of it once (deprecated models included); each configured default model whose
 `planned_deprecation_date` has passed or is near, or that the catalog no longer lists, gets a
 warning on stderr and a `DeprecationNotice` naming a replacement of the same task.
@@ -14,14 +14,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from .client import ModelPage, WorkersAIError
-from .jsonvalues import as_dict, dicts
-from .settings import Settings
+from ..client import ModelPage, WorkersAIError
+from ..settings import Settings
+from .defaults import DEFAULTS
+from .models import ModelInfo
 
 logger = logging.getLogger(__name__)
 
 WARN_DAYS = 30
-_MODEL_SUFFIX = "_model"
 
 Search = Callable[..., Awaitable[ModelPage]]
 
@@ -52,67 +52,39 @@ class DeprecationNotice:
 
 def default_models(settings: Settings) -> dict[str, str]:
     """Environment variable name → configured default model, for every task."""
-    defaults: dict[str, str] = {}
-    for name, info in Settings.model_fields.items():
-        value = getattr(settings, name)
-        if name.endswith(_MODEL_SUFFIX) and isinstance(value, str):
-            alias = info.validation_alias
-            defaults[alias if isinstance(alias, str) else name.upper()] = value
-    return defaults
+    return {default.env: str(getattr(settings, default.field)) for default in DEFAULTS}
 
 
-def deprecation_date(row: dict[str, Any]) -> date | None:
-    for prop in dicts(row.get("properties")):
-        if prop.get("property_id") == "planned_deprecation_date":
-            try:
-                return date.fromisoformat(str(prop.get("value"))[:10])
-            except ValueError:
-                return None
-    return None
-
-
-def find_notices(
-    settings: Settings, rows: list[dict[str, Any]], today: date, *, complete: bool
-) -> list[DeprecationNotice]:
-    """Notices for the defaults in `rows`; models missing from `rows` count only if `complete`."""
-    by_name = {str(row.get("name")): row for row in rows}
+def find_notices(settings: Settings, infos: list[ModelInfo], today: date, *, complete: bool) -> list[DeprecationNotice]:
+    """Notices for the defaults in `infos`; models missing from `infos` count only if `complete`."""
+    by_name = {info.name: info for info in infos}
     horizon = today + timedelta(days=WARN_DAYS)
     notices: list[DeprecationNotice] = []
     for setting, model in default_models(settings).items():
-        row = by_name.get(model)
-        if row is None:
+        info = by_name.get(model)
+        if info is None:
             if complete:
                 notices.append(DeprecationNotice(setting, model, None, None, True, None))
             continue
-        when = deprecation_date(row)
+        when = info.deprecation
         if when is None or when > horizon:
             continue
-        task = str(as_dict(row.get("task")).get("name") or "") or None
-        replacement = _replacement(row, rows, horizon)
-        notices.append(DeprecationNotice(setting, model, task, when.isoformat(), when <= today, replacement))
+        replacement = replacement_for(info, infos, horizon)
+        notices.append(DeprecationNotice(setting, model, info.task, when.isoformat(), when <= today, replacement))
     return notices
 
 
-def _replacement(row: dict[str, Any], rows: list[dict[str, Any]], horizon: date) -> str | None:
-    task = as_dict(row.get("task")).get("name")
-    author = _author(str(row.get("name")))
+def replacement_for(info: ModelInfo, infos: list[ModelInfo], horizon: date) -> str | None:
+    """A model of the same task not deprecated by `horizon`: same author first, then not beta, then newest."""
 
-    def healthy(other: dict[str, Any]) -> bool:
-        when = deprecation_date(other)
-        same_task = as_dict(other.get("task")).get("name") == task
-        return same_task and other.get("name") != row.get("name") and (when is None or when > horizon)
+    def healthy(other: ModelInfo) -> bool:
+        return other.task == info.task and other.name != info.name and not other.deprecated_by(horizon)
 
-    def rank(other: dict[str, Any]) -> tuple[bool, bool, str]:
-        beta = any(p.get("property_id") == "beta" and p.get("value") == "true" for p in dicts(other.get("properties")))
-        return (_author(str(other.get("name"))) == author, not beta, str(other.get("created_at") or ""))
+    def rank(other: ModelInfo) -> tuple[bool, bool, str]:
+        return (other.author == info.author, not other.beta, other.created_at)
 
-    candidates = [other for other in rows if healthy(other)]
-    return str(max(candidates, key=rank).get("name")) if candidates else None
-
-
-def _author(model: str) -> str:
-    parts = model.split("/")
-    return parts[1] if len(parts) > 2 else ""
+    candidates = [other for other in infos if healthy(other)]
+    return max(candidates, key=rank).name if candidates else None
 
 
 def _utc_today() -> date:
@@ -143,8 +115,8 @@ class CatalogWatch:
     def pending(self) -> bool:
         return not self.done and self._attempts_left > 0
 
-    async def sweep(self, search: Search) -> list[dict[str, Any]]:
-        """Every catalog row (for the client's cache), warning about defaults; [] if the read failed."""
+    async def sweep(self, search: Search) -> list[ModelInfo]:
+        """Every catalog model (for the catalog's cache), warning about defaults; [] if the read failed."""
         if not self.pending:
             return []
         self._attempts_left -= 1
@@ -168,7 +140,8 @@ class CatalogWatch:
             logger.info("Could not read the catalog to check default models (%s)", type(exc).__name__)
             return []
         self.done = True
-        self.notices = find_notices(self.settings, rows, self._today(), complete=complete)
+        infos = [ModelInfo.from_row(row) for row in rows]
+        self.notices = find_notices(self.settings, infos, self._today(), complete=complete)
         for notice in self.notices:
             logger.warning("%s", notice.message)
-        return rows
+        return infos

@@ -1,10 +1,10 @@
-"""`Spending`: the client's collaborator that prices, guards and records every model call.
+"""`Spending`: prices, guards and records every model call that `WorkersAI` makes.
 
-The client hands each call to `metered(...)`: with a budget configured, the call's price and
-schema are looked up first and the estimate is checked (and held) before anything is sent;
-after the answer, its usage is measured, priced, recorded in the ledger and written on the
-result's `ResponseMeta`. Price look-ups use the client's cached catalog rows; a failed look-up
-means "price unknown", never a failed call. Tools need not know any of this.
+Each call goes through `metered(...)`: with a budget configured, the call's price and schema
+are looked up first and the estimate is checked (and held) before anything is sent; after the
+answer, its usage is measured, priced, recorded in the ledger and written on the result as a
+`CallMeta`. Price look-ups use the catalog's cached model info; a failed look-up means "price
+unknown", never a failed call. Tools need not know any of this.
 """
 
 from __future__ import annotations
@@ -13,13 +13,15 @@ import dataclasses
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
-from .client import BinaryResult, JsonResult, StreamResult, WorkersAIError
-from .jsonvalues import as_dict, dicts
+from ..client import BinaryResult, JsonResult, ResponseMeta, StreamResult, WorkersAIError
+from ..jsonvalues import as_dict, dicts
+from ..settings import Settings
 from .ledger import SpendingGuard, UsageLedger
-from .settings import Settings
-from .spending import PROMPT_TOKENS, REQUESTS, STEPS, TILES, Pricing, estimate_before, measure_after, request_units
+from .models import ModelInfo
+from .pricing import PROMPT_TOKENS, REQUESTS, STEPS, TILES, Pricing, estimate_before, measure_after, request_units
 
 logger = logging.getLogger(__name__)
 
@@ -30,10 +32,20 @@ LOOKUP_RETRY_AFTER = 300.0
 Result = TypeVar("Result", bound=JsonResult | BinaryResult | StreamResult)
 
 
-class Catalog(Protocol):
-    """What metering needs from the client: cached catalog rows and schemas."""
+@dataclass(frozen=True)
+class CallMeta(ResponseMeta):
+    """The response's facts plus what the call used and cost."""
 
-    async def model_info(self, model: str) -> dict[str, Any] | None: ...
+    usage: dict[str, float] | None = None  # tokens, or the unit the model is priced in
+    cost_usd: float | None = None  # estimated from the catalog price; None when unknown
+    price_known: bool = False
+    usage_estimated: bool = False  # tokens counted as characters / 4 because the API reported none
+
+
+class Catalog(Protocol):
+    """What metering needs from the catalog: cached model info and schemas."""
+
+    async def model_info(self, model: str) -> ModelInfo | None: ...
 
     async def model_schema(self, model: str) -> dict[str, Any]: ...
 
@@ -149,7 +161,7 @@ class Spending:
         self.ledger.record(model, usage, cost, cached=cached)
         return _labelled(result, usage, cost, priced=pricing is not None and pricing.known, estimated=estimated)
 
-    async def _info(self, catalog: Catalog, model: str) -> dict[str, Any] | None:
+    async def _info(self, catalog: Catalog, model: str) -> ModelInfo | None:
         if self._lookup_failed.get(model, 0.0) > time.monotonic():
             return None
         try:
@@ -169,5 +181,6 @@ class Spending:
 def _labelled(
     result: Result, usage: dict[str, float] | None, cost: float | None, *, priced: bool, estimated: bool
 ) -> Result:
-    meta = dataclasses.replace(result.meta, usage=usage, cost_usd=cost, price_known=priced, usage_estimated=estimated)
+    facts = {f.name: getattr(result.meta, f.name) for f in dataclasses.fields(ResponseMeta)}
+    meta = CallMeta(**facts, usage=usage, cost_usd=cost, price_known=priced, usage_estimated=estimated)
     return dataclasses.replace(result, meta=meta)

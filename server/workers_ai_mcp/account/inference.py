@@ -1,0 +1,120 @@
+"""`WorkersAI`: the one object tools call for inference and catalog look-ups.
+
+Every model call goes guard → client → settle: `Spending` checks the budget before anything is
+sent and prices the answer after; the client sends. Catalog look-ups go through the `Catalog`'s
+caches. Tools never reach the HTTP client directly (media URL fetching borrows its pool).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeVar
+
+import httpx2
+
+from ..client import BinaryResult, JsonResult, ModelPage, RunResult, StreamResult, WorkersAIClient, check_model_id
+from ..client.sender import OnEvent
+from ..settings import Settings
+from .catalog import Catalog
+from .deprecations import CatalogWatch, DeprecationNotice
+from .metering import Spending
+from .models import ModelInfo
+
+_Result = TypeVar("_Result", bound=JsonResult | BinaryResult | StreamResult)
+
+
+class WorkersAI:
+    """Inference (metered) and the catalog, over one Workers AI client."""
+
+    def __init__(self, settings: Settings, client: WorkersAIClient, *, spending: Spending | None = None) -> None:
+        self.settings = settings
+        self.client = client
+        self.catalog = Catalog(settings, client, watch=CatalogWatch(settings))
+        self.spending = spending or Spending.from_settings(settings)
+
+    @property
+    def http(self) -> httpx2.AsyncClient:
+        """The one pooled HTTP client, for fetching media URLs."""
+        return self.client.http
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    # ---- inference ----------------------------------------------------------------------------
+
+    async def run(
+        self,
+        model: str,
+        inputs: Mapping[str, Any] | None = None,
+        *,
+        body: bytes | None = None,
+        content_type: str | None = None,
+        cache_ttl: int | None = None,
+    ) -> RunResult:
+        """`ai/run/{model}` with JSON `inputs`, or a raw `body` of `content_type`."""
+        check_model_id(model)
+
+        async def send() -> RunResult:
+            return await self.client.run(model, inputs, body=body, content_type=content_type, cache_ttl=cache_ttl)
+
+        return await self._metered(model, inputs if body is None else None, send)
+
+    async def stream_run(
+        self, model: str, inputs: Mapping[str, Any], on_event: OnEvent, *, cache_ttl: int | None = None
+    ) -> StreamResult:
+        """`ai/run/{model}` with `stream: true`; `on_event` sees each chunk as it arrives."""
+        check_model_id(model)
+
+        async def send() -> StreamResult:
+            return await self.client.stream_run(model, inputs, on_event, cache_ttl=cache_ttl)
+
+        return await self._metered(model, inputs, send)
+
+    async def v1(self, name: str, body: Mapping[str, Any], *, cache_ttl: int | None = None) -> JsonResult:
+        """An OpenAI-compatible endpoint `/ai/v1/{name}`; `body["model"]` names the model."""
+        check_model_id(str(body.get("model", "")))
+
+        async def send() -> JsonResult:
+            return await self.client.v1(name, body, cache_ttl=cache_ttl)
+
+        return await self._metered(str(body.get("model", "")), body, send)
+
+    async def queue_batch(self, model: str, requests: list[dict[str, Any]]) -> JsonResult:
+        """Queue an async batch; its estimate stays held against the budget until its results are priced."""
+
+        async def send() -> JsonResult:
+            return await self.client.queue_batch(model, requests)
+
+        return await self.spending.submit_batch(self.catalog, model, requests, send)
+
+    async def poll_batch(self, model: str, request_id: str) -> JsonResult:
+        """Poll an async batch; the answer that carries its results is priced and recorded once."""
+
+        async def send() -> JsonResult:
+            return await self.client.poll_batch(model, request_id)
+
+        return await self.spending.poll_batch(self.catalog, model, request_id, send)
+
+    # ---- catalog ------------------------------------------------------------------------------
+
+    async def search_models(self, **filters: Any) -> ModelPage:
+        """One page of the catalog (see `Catalog.search`)."""
+        return await self.catalog.search(**filters)
+
+    async def model_schema(self, model: str) -> dict[str, Any]:
+        return await self.catalog.model_schema(model)
+
+    async def model_info(self, model: str) -> ModelInfo | None:
+        return await self.catalog.model_info(model)
+
+    @property
+    def deprecations(self) -> list[DeprecationNotice]:
+        return self.catalog.deprecations
+
+    async def verify_token(self) -> dict[str, Any]:
+        return await self.client.verify_token()
+
+    async def _metered(
+        self, model: str, inputs: Mapping[str, Any] | None, send: Callable[[], Awaitable[_Result]]
+    ) -> _Result:
+        return await self.spending.metered(self.catalog, model, inputs, send)
