@@ -16,7 +16,7 @@ from .media.outputs import OutputStore
 from .settings import Settings, SettingsError
 from .state import AppState
 from .tools import audio, batch, catalog, embeddings, generic, images, language, outputs, text, usage, vision
-from .tools.schemas import compact_tools
+from .tools.registry import Registry
 
 TOOL_MODULES = (text, language, embeddings, generic, catalog, vision, images, audio, batch, usage, outputs)
 
@@ -48,6 +48,14 @@ def create_server(settings: Settings, *, transport: httpx2.AsyncBaseTransport | 
         finally:
             await ai.aclose()
 
+    registry = Registry(settings.tools)
+    for module in TOOL_MODULES:
+        module.register(registry)
+    if unknown := registry.unknown():
+        raise SettingsError(
+            f"WORKERS_AI_MCP_TOOLS (--tools) names unknown tools: {', '.join(unknown)}. "
+            f"Available: {', '.join(sorted(registry.names))}."
+        )
     server = MCPServer[AppState](
         "workers-ai-mcp",
         title="Cloudflare Workers AI",
@@ -56,11 +64,9 @@ def create_server(settings: Settings, *, transport: httpx2.AsyncBaseTransport | 
         website_url="https://developers.cloudflare.com/workers-ai/",
         lifespan=lifespan,
         log_level=settings.log_level,
+        tools=registry.tools,
     )
-    for module in TOOL_MODULES:
-        module.register(server)
-    keep_only(server, settings.tools)
-    compact_tools(server)
+    registry.install(server)
     return server
 
 
@@ -89,18 +95,3 @@ def emulated(settings: Settings) -> tuple[Settings, Callable[[], dict[str, httpx
         }
     )
     return effective, mounts
-
-
-def keep_only(server: MCPServer[AppState], names: list[str] | None) -> None:
-    """Remove every tool not named in `names` (the `--tools` option); unknown names are an error."""
-    if not names:
-        return
-    available = {tool.name for tool in server._tool_manager.list_tools()}  # pyright: ignore[reportPrivateUsage]
-    unknown = sorted(set(names) - available)
-    if unknown:
-        raise SettingsError(
-            f"WORKERS_AI_MCP_TOOLS (--tools) names unknown tools: {', '.join(unknown)}. "
-            f"Available: {', '.join(sorted(available))}."
-        )
-    for name in available - set(names):
-        server.remove_tool(name)

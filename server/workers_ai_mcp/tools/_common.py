@@ -7,7 +7,6 @@ import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any, ParamSpec, TypeVar
 
-from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
@@ -15,6 +14,7 @@ from pydantic import Field
 
 from ..client import WorkersAIError
 from ..state import AppState
+from .registry import Registry
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -34,7 +34,7 @@ COST_NOTE = "Billed to the Cloudflare account."
 
 
 def add_inference_tool(
-    server: MCPServer[AppState],
+    server: Registry,
     fn: Callable[..., Awaitable[Any]],
     *,
     title: str,

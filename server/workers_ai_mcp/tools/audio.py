@@ -8,7 +8,6 @@ import json
 import re
 from typing import Annotated, Any, Literal
 
-from mcp.server import MCPServer
 from mcp.types import CallToolResult, ContentBlock, TextContent
 from pydantic import BaseModel, Field
 
@@ -22,6 +21,7 @@ from ..media.outputs import extension_for, resource_link
 from ..state import AppState
 from ._common import WRITES_OUTPUT, AppContext, add_inference_tool, model_param, state_of, tool_errors
 from .call_info import CallInfo, call_of
+from .registry import Registry
 
 WHISPER_TURBO = "@cf/openai/whisper-large-v3-turbo"
 _RAW_AUDIO = ModelWire(body=True, json_form="array", media_field="audio")
@@ -294,7 +294,7 @@ def _to_vtt(segments: list[Segment]) -> str:
     return "WEBVTT\n\n" + "\n\n".join(cues) + "\n"
 
 
-def register(server: MCPServer[AppState]) -> None:
+def register(server: Registry) -> None:
     """Add the audio tools to `server`."""
     add_inference_tool(server, transcribe_audio, title="Transcribe audio", annotations=WRITES_OUTPUT)
     add_inference_tool(server, text_to_speech, title="Text to speech", annotations=WRITES_OUTPUT)

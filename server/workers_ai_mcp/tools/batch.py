@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from mcp.server import MCPServer
 from mcp.types import CallToolResult, ContentBlock, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field
 
@@ -21,6 +20,7 @@ from ..state import AppState
 from ._common import WRITES_OUTPUT, AppContext, add_inference_tool, state_of, tool_errors
 from .batch_results import BatchItem, batch_items
 from .call_info import CallInfo
+from .registry import Registry
 
 MAX_PAYLOAD_BYTES = 10_000_000  # "Ensure that the total payload is under 10 MB" (Workers AI batch docs)
 MAX_ITEMS = 10_000
@@ -260,7 +260,7 @@ def _result(status: BatchStatus, extra: list[ContentBlock] | None = None) -> Cal
     return CallToolResult(content=[text, *(extra or [])], structured_content=structured)
 
 
-def register(server: MCPServer[AppState]) -> None:
+def register(server: Registry) -> None:
     """Add the batch tools to `server`."""
     add_inference_tool(server, submit_batch, title="Submit a batch job", annotations=WRITES_OUTPUT)
     server.add_tool(get_batch, title="Get a batch job", annotations=POLLS)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from mcp.server import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError
 from pydantic import BaseModel, Field
 
@@ -14,8 +13,8 @@ from ..account.models import NUMBER_PROPERTIES, TASKS, ModelInfo
 from ..client import WorkersAIError
 from ..jsonvalues import as_dict
 from ..settings import Settings
-from ..state import AppState
 from ._common import CATALOG, AppContext, state_of, tool_errors
+from .registry import Registry
 
 SHOWN_FLAGS = frozenset({"beta", "async_queue", "function_calling", "reasoning", "vision"})
 DESCRIPTION_CHARS = 160
@@ -151,7 +150,7 @@ async def _catalog_json(ctx: AppContext, page: int | None) -> str:
     return json.dumps({"models": rows, "note": note}, ensure_ascii=False, separators=(",", ":"))
 
 
-def register(server: MCPServer[AppState]) -> None:
+def register(server: Registry) -> None:
     """Add the catalog tools and resources to `server`."""
     server.add_tool(list_models, title="List models", annotations=CATALOG.model_copy(update={"title": "List models"}))
     server.add_tool(

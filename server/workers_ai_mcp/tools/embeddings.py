@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from mcp.server import MCPServer
 from mcp.types import CallToolResult, ContentBlock, TextContent
 from pydantic import BaseModel, Field
 
@@ -20,9 +19,9 @@ from ..media.vectors import (
     save_json,
     short_model_name,
 )
-from ..state import AppState
 from ._common import WRITES_OUTPUT, AppContext, add_inference_tool, model_param, state_of, tool_errors
 from .call_info import call_of
+from .registry import Registry
 
 MAX_TEXTS = 100
 MAX_TEXT_CHARS = 8_192
@@ -163,7 +162,7 @@ def _snippet(text: str) -> str:
     return text if len(text) <= SNIPPET_CHARS else text[: SNIPPET_CHARS - 1].rstrip() + "…"
 
 
-def register(server: MCPServer[AppState]) -> None:
+def register(server: Registry) -> None:
     """Add the embedding and ranking tools to `server`."""
     # embed may write a vectors file into the output folder.
     add_inference_tool(server, embed, title="Embed texts", annotations=WRITES_OUTPUT)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from mcp.server import MCPServer
 from mcp.types import CallToolResult, TextContent
 from pydantic import Field
 
@@ -17,6 +16,7 @@ from ..media.vectors import inline_limit, resource_link, save_json, short_model_
 from ..state import AppState
 from ._common import WRITES_OUTPUT, AppContext, add_inference_tool, state_of, tool_errors
 from .call_info import CallInfo, call_of
+from .registry import Registry
 
 
 @tool_errors
@@ -61,6 +61,6 @@ def json_answer(state: AppState, model: str, result: JsonResult) -> CallToolResu
     return CallToolResult(content=[TextContent(type="text", text=note), resource_link(saved, f"Answer of {model}")])
 
 
-def register(server: MCPServer[AppState]) -> None:
+def register(server: Registry) -> None:
     """Add run_model to `server`."""
     add_inference_tool(server, run_model, title="Run any model", annotations=WRITES_OUTPUT, structured_output=False)

@@ -11,7 +11,6 @@ from typing import Annotated, Any, TypeVar
 
 import anyio
 import anyio.to_thread
-from mcp.server import MCPServer
 from mcp.types import ContentBlock, TextContent
 from pydantic import Field
 
@@ -22,9 +21,9 @@ from ..jsonvalues import as_dict
 from ..media.blocks import cap_result, media_blocks
 from ..media.outputs import extension_for
 from ..media.previews import PreviewError, image_size, sniff_image_type
-from ..state import AppState
 from ._common import WRITES_OUTPUT, AppContext, add_inference_tool, model_param, state_of, tool_errors
 from .call_info import CallInfo
+from .registry import Registry
 
 logger = logging.getLogger(__name__)
 
@@ -165,6 +164,6 @@ def _image_bytes(result: RunResult, model: str) -> bytes:
         raise ResponseDecodeError(f"{model} answered with an image that is not valid base64.") from None
 
 
-def register(server: MCPServer[AppState]) -> None:
+def register(server: Registry) -> None:
     """Add generate_image to `server`."""
     add_inference_tool(server, generate_image, title="Generate an image", annotations=WRITES_OUTPUT)

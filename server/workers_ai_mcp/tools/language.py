@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from mcp.server import MCPServer
 from pydantic import BaseModel, Field
 
 from ..client import JsonResult
 from ..client.errors import ResponseDecodeError
 from ..jsonvalues import as_dict, dicts
-from ..state import AppState
 from ._common import AppContext, add_inference_tool, model_param, state_of, tool_errors
 from .call_info import call_of
 from .chat_support import COMPACT
+from .registry import Registry
 
 LanguageCode = Annotated[
     str,
@@ -128,7 +127,7 @@ async def classify_text(
     return TextLabels(labels=labels, model=chosen, call=call_of(result.meta))
 
 
-def register(server: MCPServer[AppState]) -> None:
+def register(server: Registry) -> None:
     """Add the language tools to `server`."""
     add_inference_tool(server, translate, title="Translate text")
     add_inference_tool(server, summarize, title="Summarize text")

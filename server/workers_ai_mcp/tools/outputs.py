@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from mcp.server import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError
 
 from ..client import WorkersAIError
-from ..state import AppState
 from ._common import AppContext, state_of
+from .registry import Registry
 
 
-def register(server: MCPServer[AppState]) -> None:
+def register(server: Registry) -> None:
     """Add the outputs resource template to `server`."""
 
     @server.resource(

@@ -11,10 +11,8 @@ from __future__ import annotations
 import inspect
 from typing import Any, cast
 
-from mcp.server import MCPServer
+from mcp.server.mcpserver.tools import Tool
 from mcp.types import ToolAnnotations
-
-from ..state import AppState
 
 # Keys whose values map names to schemas (a property may itself be called "title").
 _NAMED = frozenset({"properties", "$defs", "definitions", "patternProperties"})
@@ -100,13 +98,12 @@ def compact_annotations(annotations: ToolAnnotations, title: str | None) -> Tool
     return ToolAnnotations(**hints)
 
 
-def compact_tools(server: MCPServer[AppState]) -> None:
-    """Compact every registered tool's published schemas in place."""
-    # The SDK offers no public hook for the published schema; the tool manager holds it.
-    for tool in server._tool_manager.list_tools():  # pyright: ignore[reportPrivateUsage]
-        tool.description = " ".join(inspect.cleandoc(tool.description or "").split())
-        if tool.annotations is not None:
-            tool.annotations = compact_annotations(tool.annotations, tool.title)
-        tool.parameters = compact_input(tool.parameters)
-        if tool.fn_metadata.output_schema is not None:
-            tool.fn_metadata.output_schema = compact_output(tool.fn_metadata.output_schema)
+def compact_tool(tool: Tool) -> Tool:
+    """The tool with its published description, annotations and schemas compacted (in place)."""
+    tool.description = " ".join(inspect.cleandoc(tool.description or "").split())
+    if tool.annotations is not None:
+        tool.annotations = compact_annotations(tool.annotations, tool.title)
+    tool.parameters = compact_input(tool.parameters)
+    if tool.fn_metadata.output_schema is not None:
+        tool.fn_metadata.output_schema = compact_output(tool.fn_metadata.output_schema)
+    return tool

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from mcp.server import MCPServer
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..client import JsonResult, NotFoundError
 from ..client.errors import InvalidRequestError, ResponseDecodeError
 from ..jsonvalues import as_dict
-from ..state import AppState
 from ._common import AppContext, add_inference_tool, model_param, state_of, tool_errors
 from .call_info import call_of
 from .chat_support import (
@@ -26,6 +24,7 @@ from .chat_support import (
     usage_field,
     usage_of,
 )
+from .registry import Registry
 
 # Message and prompt lengths follow the Llama 3.1 schema (131072 characters).
 MAX_TEXT = 131_072
@@ -219,7 +218,7 @@ def _json_data(result: object, model: str) -> Any:
     return result.data
 
 
-def register(server: MCPServer[AppState]) -> None:
+def register(server: Registry) -> None:
     """Add the text generation tools to `server`."""
     add_inference_tool(server, chat, title="Chat with a model")
     add_inference_tool(server, complete, title="Complete text")

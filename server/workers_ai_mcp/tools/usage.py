@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from mcp.server import MCPServer
 from mcp.types import ToolAnnotations
 from pydantic import BaseModel, Field
 
 from ..account.ledger import ModelUsage
 from ..state import AppState
 from ._common import AppContext, state_of
+from .registry import Registry
 
 LOCAL_READ = ToolAnnotations(
     title="Usage and estimated cost",
@@ -85,7 +85,7 @@ async def usage(ctx: AppContext) -> UsageReport:
     return report(state_of(ctx))
 
 
-def register(server: MCPServer[AppState]) -> None:
+def register(server: Registry) -> None:
     """Add the usage tool and the `workers-ai://usage` resource to `server`."""
     server.add_tool(usage, title="Usage and estimated cost", annotations=LOCAL_READ)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Any, cast
 
 import anyio.to_thread
-from mcp.server import MCPServer
 from mcp.types import CallToolResult, ContentBlock, TextContent
 from pydantic import BaseModel, Field
 
@@ -20,6 +19,7 @@ from ..media.previews import PreviewError, image_size, make_preview
 from ..state import AppState
 from ._common import WRITES_OUTPUT, AppContext, add_inference_tool, model_param, state_of, tool_errors
 from .call_info import call_of
+from .registry import Registry
 
 LLAVA = "@cf/llava-hf/llava-1.5-7b-hf"
 _IMAGE_WIRE = ModelWire(body=True, json_form="array", media_field="image")
@@ -261,7 +261,7 @@ def _detection_summary(data: DetectionResult, min_score: float) -> str:
     return f"{head}: {listed}{more}."
 
 
-def register(server: MCPServer[AppState]) -> None:
+def register(server: Registry) -> None:
     """Add the vision tools to `server`."""
     add_inference_tool(server, classify_image, title="Classify an image")
     add_inference_tool(server, detect_objects, title="Detect objects in an image", annotations=WRITES_OUTPUT)
