@@ -1,0 +1,150 @@
+"""The package's import graph: no circles, and every arrow points down the layers the README draws."""
+
+from __future__ import annotations
+
+import ast
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "server" / "workers_ai_mcp"
+ROOT = "workers_ai_mcp"
+
+# Lower numbers are lower layers; a module may import its own layer or any lower one.
+LAYERS: tuple[tuple[str, int], ...] = (
+    ("workers_ai_mcp.account.defaults", 0),  # the default-model table, read by settings
+    ("workers_ai_mcp.jsonvalues", 0),
+    ("workers_ai_mcp.redact", 0),
+    ("workers_ai_mcp.settings", 0),
+    ("workers_ai_mcp.client", 1),
+    ("workers_ai_mcp.media", 2),
+    ("workers_ai_mcp.account", 2),
+    ("workers_ai_mcp.state", 3),
+    ("workers_ai_mcp.tools", 4),
+    ("workers_ai_mcp.samples", 4),
+    ("workers_ai_mcp.emulator", 5),
+    ("workers_ai_mcp", 6),  # app, transports, HTTP, CLI, selftest: the wiring on top
+)
+# Packages side by side in one layer that must not know each other.
+APART = (("workers_ai_mcp.media", "workers_ai_mcp.account"),)
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def layer_of(module: str) -> int:
+    if module == ROOT:
+        return 0  # the package's __init__: its version only
+    for prefix, layer in LAYERS:
+        if module == prefix or module.startswith(prefix + "."):
+            return layer
+    raise AssertionError(f"{module} has no layer")
+
+
+def _type_checking_only(node: ast.If) -> bool:
+    return isinstance(node.test, ast.Name | ast.Attribute) and "TYPE_CHECKING" in ast.unparse(node.test)
+
+
+@cache
+def imports() -> dict[str, set[str]]:
+    """Module -> the package modules it imports (at any depth, except under TYPE_CHECKING)."""
+    modules = {module_name(path): path for path in PACKAGE.rglob("*.py")}
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+        found: set[str] = set()
+        skipped = {id(n) for node in ast.walk(ast.parse(path.read_text())) if isinstance(node, ast.If)
+                   and _type_checking_only(node) for n in ast.walk(node)}  # fmt: skip
+        for node in ast.walk(ast.parse(path.read_text())):
+            if id(node) in skipped:
+                continue
+            targets: list[str] = []
+            if isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    anchor = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                    base = ".".join([*anchor, base] if base else anchor)
+                targets = [f"{base}.{alias.name}" for alias in node.names] + [base]
+            elif isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            for target in targets:
+                while target and target not in modules:
+                    target = target.rsplit(".", 1)[0] if "." in target else ""
+                if target and target.startswith(ROOT) and target != name:
+                    found.add(target)
+        graph[name] = found
+    return graph
+
+
+def test_the_import_graph_is_read() -> None:
+    graph = imports()
+    assert "workers_ai_mcp.account.inference" in graph["workers_ai_mcp.state"]
+    assert "workers_ai_mcp.client" in graph["workers_ai_mcp.account.catalog"]
+
+
+def test_no_module_imports_a_higher_layer() -> None:
+    upward = [
+        f"{source} -> {target}"
+        for source, targets in imports().items()
+        for target in targets
+        if layer_of(target) > layer_of(source) and not source.endswith("__init__")
+    ]
+    assert upward == []
+
+
+@pytest.mark.parametrize(("one", "other"), APART)
+def test_side_by_side_packages_do_not_import_each_other(one: str, other: str) -> None:
+    crossing = [
+        f"{source} -> {target}"
+        for source, targets in imports().items()
+        for target in targets
+        for a, b in ((one, other), (other, one))
+        if source.startswith(a + ".") and (target == b or target.startswith(b + "."))
+        and not target.endswith(".defaults")
+    ]  # fmt: skip
+    assert crossing == []
+
+
+def test_the_import_graph_has_no_circle() -> None:
+    graph = imports()
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    path: list[str] = []
+    circles: list[str] = []
+
+    def visit(module: str) -> None:
+        state[module] = 1
+        path.append(module)
+        for target in sorted(graph.get(module, ())):
+            if state.get(target) == 1:
+                circles.append(" -> ".join([*path[path.index(target) :], target]))
+            elif target not in state:
+                visit(target)
+        path.pop()
+        state[module] = 2
+
+    for module in sorted(graph):
+        if module not in state:
+            visit(module)
+    # A package's __init__ re-exporting its own modules is not a circle of meaning.
+    real = [
+        c for c in circles if not all(part.startswith(c.split(" -> ")[0].rsplit(".", 1)[0]) for part in c.split(" -> "))
+    ]
+    assert real == []
+
+
+def in_emulator(module: str) -> bool:
+    return module == "workers_ai_mcp.emulator" or module.startswith("workers_ai_mcp.emulator.")
+
+
+def test_server_code_reaches_the_emulator_only_to_mount_or_serve_it() -> None:
+    users = sorted(
+        source
+        for source, targets in imports().items()
+        if not in_emulator(source) and any(in_emulator(target) for target in targets)
+    )
+    assert users == ["workers_ai_mcp.app", "workers_ai_mcp.emulator_cli"]
