@@ -35,16 +35,15 @@ def compact_size(value: object) -> int:
 
 def tool_modules() -> dict[str, str]:
     """Tool name → the short name of the module whose `register` adds it."""
-    from mcp.server import MCPServer
-
     from workers_ai_mcp.app import TOOL_MODULES
+    from workers_ai_mcp.tools.registry import Registry
 
     owner: dict[str, str] = {}
     for module in TOOL_MODULES:
-        probe = MCPServer[Any]("probe")
+        probe = Registry()
         module.register(probe)
-        for tool in probe._tool_manager.list_tools():  # pyright: ignore[reportPrivateUsage]
-            owner[tool.name] = module.__name__.rsplit(".", 1)[-1]
+        for name in probe.names:
+            owner[name] = module.__name__.rsplit(".", 1)[-1]
     return owner
 
 
