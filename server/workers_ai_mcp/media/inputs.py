@@ -163,21 +163,23 @@ def _decode_data_uri(text: str, limit: int) -> tuple[str | None, bytes]:
         compact = _WHITESPACE.sub("", payload)
         if "%" in compact:
             # Base64 of `limit` bytes is about 4/3 as long; a little room for escaped whitespace.
-            unescaped = _percent_decode(compact, limit // 3 * 4 + 1024, "The data URI")
+            unescaped = _percent_decode(compact, limit // 3 * 4 + 1024, "The data URI", reported=limit)
             compact = _WHITESPACE.sub("", unescaped.decode("ascii", "replace"))
         return declared, _decode_base64(compact, limit, "The data URI")
     return declared, _percent_decode(payload, limit, "The data URI")
 
 
-def _percent_decode(text: str, limit: int, subject: str) -> bytes:
+def _percent_decode(text: str, limit: int, subject: str, *, reported: int | None = None) -> bytes:
     """`text` with its %XX escapes decoded, refused as soon as it would exceed `limit` bytes.
 
     Each valid escape shortens the text by two, so the text's length less twice its `%` count
     bounds the result from below: hopeless inputs are refused before any decoding. Otherwise the
-    text is decoded a step at a time, runs of escapes in one C call each.
+    text is decoded a step at a time, runs of escapes in one C call each. A refusal names the
+    `reported` cap (the media cap when `limit` bounds base64 text rather than bytes).
     """
+    too_large = _too_large(subject, reported or limit)
     if len(text) - 2 * text.count("%") > limit:
-        raise _too_large(subject, limit)
+        raise too_large
     out = bytearray()
     start = 0
     while start < len(text):
@@ -188,7 +190,7 @@ def _percent_decode(text: str, limit: int, subject: str) -> bytes:
         for index, piece in enumerate(_ESCAPE_RUNS.split(step)):
             out += binascii.unhexlify(piece.replace(b"%", b"")) if index % 2 else piece
         if len(out) > limit:
-            raise _too_large(subject, limit)
+            raise too_large
         start = end
     return bytes(out)
 
