@@ -49,7 +49,9 @@ async def test_generated_files_are_listed_newest_first_with_their_real_types_and
     (mp3_link,) = links_of(speech)
     folder = outputs_of(settings)
     os.utime(folder / png_link.name, (1_000_000, 1_000_000))  # the image is the older of the two
-    listed = [r for r in (await mcp_client.list_resources()).resources if str(r.uri).startswith("workers-ai://outputs/")]
+    listed = [
+        r for r in (await mcp_client.list_resources()).resources if str(r.uri).startswith("workers-ai://outputs/")
+    ]
     assert [str(r.uri) for r in listed] == [str(mp3_link.uri), str(png_link.uri)]
     assert [(r.mime_type, r.size) for r in listed] == [
         ("audio/mpeg", (folder / mp3_link.name).stat().st_size),
