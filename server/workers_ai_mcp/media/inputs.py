@@ -11,9 +11,9 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
-from urllib.parse import unquote_to_bytes
+from typing import Literal, TypeVar
 
 import anyio
 import httpx2
@@ -43,6 +43,13 @@ _WHITESPACE = re.compile(r"\s+")
 # Shorter strings of base64 characters could also be a path ("photos/cat"): they count as
 # base64 only when they decode to a known media format.
 _SURELY_BASE64_CHARS = 1024
+# Data longer than this is decoded on a worker thread, so the event loop keeps serving other requests.
+OFF_LOOP_CHARS = 256 * 1024
+# Percent-decoding works through the text this many bytes at a time and stops once past the cap.
+_PERCENT_STEP = 256 * 1024
+_ESCAPE_RUNS = re.compile(rb"((?:%[0-9A-Fa-f]{2})+)")
+
+T = TypeVar("T")
 
 
 class MediaInputError(InvalidRequestError):
@@ -77,9 +84,9 @@ async def resolve_media(value: str, kind: MediaKind, *, settings: Settings, http
             fetched = await fetch_url(text, settings=settings, http=http)
             data, source = fetched.data, f"URL {describe_url(text)}"
         elif text[:5].lower() == "data:":
-            declared, data = _decode_data_uri(text, limit)
+            declared, data = await _decode(_decode_data_uri, text, limit)
             source = "data URI"
-        elif (decoded := _as_base64(text, limit)) is not None:
+        elif (decoded := await _decode(_as_base64, text, limit)) is not None:
             data, source = decoded, "base64"
         else:
             local = await anyio.to_thread.run_sync(read_local_file, text, settings)
@@ -102,6 +109,13 @@ def describe_source(value: str) -> str:
     if len(text) > 60 and _BASE64.fullmatch(_WHITESPACE.sub("", text)):
         return f"base64 data ({len(text)} characters)"
     return f"file {_clip(text, 60)}"
+
+
+async def _decode(decoder: Callable[[str, int], T], text: str, limit: int) -> T:
+    """`decoder(text, limit)`, on a worker thread when the text is long."""
+    if len(text) > OFF_LOOP_CHARS:
+        return await anyio.to_thread.run_sync(decoder, text, limit)
+    return decoder(text, limit)
 
 
 def _as_base64(text: str, limit: int) -> bytes | None:
@@ -148,14 +162,37 @@ def _decode_data_uri(text: str, limit: int) -> tuple[str | None, bytes]:
     if params[-1] == "base64":
         compact = _WHITESPACE.sub("", payload)
         if "%" in compact:
-            compact = unquote_to_bytes(compact).decode("ascii", "replace")
+            # Base64 of `limit` bytes is about 4/3 as long; a little room for escaped whitespace.
+            unescaped = _percent_decode(compact, limit // 3 * 4 + 1024, "The data URI", reported=limit)
+            compact = _WHITESPACE.sub("", unescaped.decode("ascii", "replace"))
         return declared, _decode_base64(compact, limit, "The data URI")
-    if len(payload) > 3 * limit:
-        raise _too_large("The data URI", limit)
-    data = unquote_to_bytes(payload)
-    if len(data) > limit:
-        raise _too_large("The data URI", limit)
-    return declared, data
+    return declared, _percent_decode(payload, limit, "The data URI")
+
+
+def _percent_decode(text: str, limit: int, subject: str, *, reported: int | None = None) -> bytes:
+    """`text` with its %XX escapes decoded, refused as soon as it would exceed `limit` bytes.
+
+    Each valid escape shortens the text by two, so the text's length less twice its `%` count
+    bounds the result from below: hopeless inputs are refused before any decoding. Otherwise the
+    text is decoded a step at a time, runs of escapes in one C call each. A refusal names the
+    `reported` cap (the media cap when `limit` bounds base64 text rather than bytes).
+    """
+    too_large = _too_large(subject, reported or limit)
+    if len(text) - 2 * text.count("%") > limit:
+        raise too_large
+    out = bytearray()
+    start = 0
+    while start < len(text):
+        end = min(start + _PERCENT_STEP, len(text))
+        if end < len(text) and (cut := text.rfind("%", end - 2, end)) > start:
+            end = cut  # never split an escape between two steps
+        step = text[start:end].encode("utf-8", "replace")
+        for index, piece in enumerate(_ESCAPE_RUNS.split(step)):
+            out += binascii.unhexlify(piece.replace(b"%", b"")) if index % 2 else piece
+        if len(out) > limit:
+            raise too_large
+        start = end
+    return bytes(out)
 
 
 def _family(media_type: str) -> str | None:

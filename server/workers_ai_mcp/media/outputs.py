@@ -1,10 +1,18 @@
-"""The output folder: generated files written whole, named uniquely, read back by name."""
+"""The output folder: generated files written whole, named uniquely, read back and listed by name.
+
+Reading back obeys the same sandbox as media inputs: a plain, visible file name directly in the
+output folder, of a type this server writes (image, audio, JSON, text), a regular file opened
+without following any symlink, no larger than the media cap. Anything else is "not found".
+"""
 
 from __future__ import annotations
 
+import errno
+import heapq
 import mimetypes
 import os
 import re
+import stat
 import tempfile
 import time
 import uuid
@@ -14,9 +22,26 @@ from pathlib import Path
 from mcp.types import ResourceLink
 
 from ..client.errors import InvalidRequestError
+from .paths import PathRefused, open_below, read_open_file
 
 OUTPUT_URI_PREFIX = "workers-ai://outputs/"
+DEFAULT_READ_LIMIT = 25 * 1024 * 1024
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,200}")
+# The kinds of file the tools write, and so the only kinds served back.
+SERVED_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".webp": "image/webp",
+    ".gif": "image/gif",
+    ".mp3": "audio/mpeg",
+    ".wav": "audio/wav",
+    ".ogg": "audio/ogg",
+    ".flac": "audio/flac",
+    ".json": "application/json",
+    ".txt": "text/plain",
+    ".vtt": "text/vtt",
+}
 _EXTRA_TYPES = {".mp3": "audio/mpeg", ".vtt": "text/vtt", ".json": "application/json", ".webp": "image/webp"}
 _EXTENSIONS = {
     "image/png": "png",
@@ -67,14 +92,61 @@ class OutputStore:
             raise
         return SavedFile(path=path, name=name, media_type=media_type_of(name), size=len(data))
 
-    def read(self, name: str) -> tuple[bytes, str]:
-        """Bytes and media type of an output file; refuses names that are not plain file names."""
-        if not _NAME.fullmatch(name) or ".." in name:
-            raise InvalidRequestError(f"'{name[:80]}' is not the name of a generated file.")
-        path = self.folder / name
-        if not path.is_file():
-            raise InvalidRequestError(f"There is no generated file named '{name}' in the output folder.")
-        return path.read_bytes(), media_type_of(name)
+    def read(self, name: str, *, limit: int = DEFAULT_READ_LIMIT) -> tuple[bytes, str]:
+        """Bytes and media type of an output file; `OutputNotFound` for anything the sandbox refuses."""
+        media_type = served_type(name)
+        shown = repr(name[:80])
+        if media_type is None:
+            raise OutputNotFound(
+                f"{shown} is not the name of a generated file (a visible image, audio, JSON or text file)."
+            )
+        try:
+            fd = open_below(self.folder.resolve(), [name])
+        except FileNotFoundError:
+            raise OutputNotFound(f"There is no generated file named {shown} in the output folder.") from None
+        except OSError as exc:
+            reason = "it is a symbolic link" if exc.errno in SYMLINK_ERRORS else (exc.strerror or "it cannot be opened")
+            raise OutputNotFound(f"The output {shown} is not served ({reason}).") from None
+        try:
+            return read_open_file(fd, f"output {shown}", limit), media_type
+        except PathRefused as exc:
+            raise OutputNotFound(str(exc)) from None
+
+    def newest(self, count: int, *, limit: int = DEFAULT_READ_LIMIT) -> list[SavedFile]:
+        """The `count` newest files `read` would serve, newest first (one directory scan, no reads)."""
+        found: list[tuple[float, SavedFile]] = []
+        try:
+            entries = os.scandir(self.folder)
+        except OSError:
+            return []
+        with entries:
+            for entry in entries:
+                media_type = served_type(entry.name)
+                if media_type is None:
+                    continue
+                try:
+                    info = entry.stat(follow_symlinks=False)
+                except OSError:
+                    continue
+                if stat.S_ISREG(info.st_mode) and info.st_size <= limit:
+                    saved = SavedFile(Path(entry.path), entry.name, media_type, info.st_size)
+                    found.append((info.st_mtime, saved))
+        return [saved for _, saved in heapq.nlargest(count, found, key=lambda pair: (pair[0], pair[1].name))]
+
+
+class OutputNotFound(InvalidRequestError):
+    """The name does not lead to a file the output store serves; the message says why."""
+
+
+# What opening a symlink with O_NOFOLLOW raises (ELOOP; EMLINK on FreeBSD).
+SYMLINK_ERRORS = frozenset({errno.ELOOP, errno.EMLINK})
+
+
+def served_type(name: str) -> str | None:
+    """The MIME type of an output the store serves by this name, None when it serves none."""
+    if not _NAME.fullmatch(name) or ".." in name:
+        return None
+    return SERVED_TYPES.get(Path(name).suffix.lower())
 
 
 def media_type_of(name: str) -> str:

@@ -28,6 +28,7 @@ class Registry:
         self.names: list[str] = []  # every tool offered, built or not
         self.tools: list[Tool] = []
         self._resources: list[tuple[str, dict[str, Any], Callable[..., Any]]] = []
+        self._on_install: list[Callable[[MCPServer[Any]], None]] = []
 
     def add_tool(
         self,
@@ -63,11 +64,17 @@ class Registry:
 
         return record
 
+    def on_install(self, step: Callable[[MCPServer[Any]], None]) -> None:
+        """Run `step` on the server once it is made (e.g. to add middleware)."""
+        self._on_install.append(step)
+
     def unknown(self) -> list[str]:
         """Names given to `--tools` that no module offers."""
         return sorted((self.only or set()) - set(self.names))
 
     def install(self, server: MCPServer[Any]) -> None:
-        """Add the recorded resources to `server`."""
+        """Add the recorded resources to `server`, then run the install steps."""
         for uri, options, fn in self._resources:
             server.resource(uri, **options)(fn)
+        for step in self._on_install:
+            step(server)
