@@ -16,7 +16,7 @@ import signal
 import threading
 from collections.abc import Generator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from .http_guard import install_log_limits
 
@@ -133,7 +133,7 @@ def guarded_h11(limits: ConnectionLimits) -> type[asyncio.Protocol]:
 
         def _headers_too_slow(self) -> None:
             self._header_timer = None
-            cycle: RequestResponseCycle | None = self.cycle  # None until the first request
+            cycle = cast("RequestResponseCycle | None", self.cycle)  # uvicorn types it; None before a request
             if cycle is not None and not cycle.response_complete:
                 return  # a request is being served; its body and answer have their own clocks
             logger.warning(_TOO_SLOW, limits.header_timeout)
