@@ -34,9 +34,12 @@ async def test_the_shared_lifespan_is_entered_once_and_restored() -> None:
     server = MCPServer("probe")
     lowlevel = sdk_private.lowlevel_server(server)
     own = lowlevel.lifespan
-    async with sdk_private.lifespan_shared_by_connections(server):
-        async with lowlevel.lifespan(lowlevel) as first, lowlevel.lifespan(lowlevel) as second:
-            assert first is second
+    async with (
+        sdk_private.lifespan_shared_by_connections(server),
+        lowlevel.lifespan(lowlevel) as first,
+        lowlevel.lifespan(lowlevel) as second,
+    ):
+        assert first is second
     assert lowlevel.lifespan is own
 
 
