@@ -1,28 +1,30 @@
 """The Starlette app behind `--transport sse|streamable-http`.
 
-It is the SDK's own app (Host/Origin checks on) plus a bearer-token check, a `/health` route
-that reveals nothing secret, and — for SSE — a lifespan that opens the Workers AI client once
-per process instead of once per connection.
+It is the SDK's own app (Host/Origin checks on, body limit, session cap and idle expiry from our
+settings) behind our gate (`http_guard`: Host/Origin, bearer token, body size and time), a
+`/health` route that reveals nothing secret, and — for SSE — a lifespan that opens the Workers AI
+client once per process instead of once per connection.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import json
 import logging
-from collections.abc import AsyncGenerator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
+import math
 from typing import Literal
 
 from mcp.server import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import __version__
-from .http_auth import BearerAuthMiddleware
-from .settings import Settings
+from .http_guard import RefusalLog, RequestGate, install_log_limits
+from .sdk_private import lifespan_shared_by_connections
+from .settings import MEBIBYTE, Settings
 from .state import AppState
 
 logger = logging.getLogger(__name__)
@@ -54,14 +56,14 @@ def inbound_token(settings: Settings) -> str:
 
 
 def transport_security(settings: Settings, host: str) -> TransportSecuritySettings:
-    """Host/Origin allow-lists: loopback, the bind address when it is not loopback, and the configured extras.
+    """Host/Origin allow-lists: loopback, the bind address (`127.0.0.5` too), and the configured extras.
 
     A configured host without a port (`mcp.example.com`) also allows it with any port.
     """
     hosts: list[str] = list(LOOPBACK_HOSTS)
     origins: list[str] = list(LOOPBACK_ORIGINS)
     extra_hosts = list(settings.allowed_hosts)
-    if not is_loopback(host):
+    if host:
         name = f"[{host}]" if ":" in host and not host.startswith("[") else host
         extra_hosts.append(name)
         origins += [f"{scheme}://{name}{port}" for scheme in ("http", "https") for port in ("", ":*")]
@@ -75,6 +77,14 @@ def transport_security(settings: Settings, host: str) -> TransportSecuritySettin
         allowed_hosts=list(dict.fromkeys(hosts)),
         allowed_origins=list(dict.fromkeys(origins)),
     )
+
+
+def message_limit(settings: Settings) -> int:
+    """The largest HTTP request body (and stdio line) accepted: by default room for the largest media
+    input (WORKERS_AI_MCP_MAX_INPUT_BYTES) as base64, plus 1 MiB for the rest of the message."""
+    if settings.http_max_body_bytes is not None:
+        return settings.http_max_body_bytes
+    return 4 * math.ceil(settings.max_input_bytes / 3) + MEBIBYTE
 
 
 def _has_port(host: str) -> bool:
@@ -93,6 +103,8 @@ def create_http_app(
 ) -> Starlette:
     """The ASGI app for one HTTP transport; run its lifespan (uvicorn does) before serving requests."""
     security = transport_security(settings, host)
+    limit = message_limit(settings)
+    server.custom_route(HEALTH_PATH, methods=["GET"])(_health)
     if transport == "streamable-http":
         # Its lifespan runs the session manager, which enters our server lifespan once.
         app = server.streamable_http_app(
@@ -101,15 +113,33 @@ def create_http_app(
             stateless_http=stateless,
             transport_security=security,
             host=host,
+            max_request_body_size=limit,
+            max_sessions=settings.http_max_sessions,
+            session_idle_timeout=settings.http_session_idle_timeout,
         )
     else:
-        app = server.sse_app(sse_path=SSE_PATH, message_path=MESSAGE_PATH, transport_security=security, host=host)
-        app.router.lifespan_context = _lifespan_once(server)
-    app.router.routes.insert(0, Route(HEALTH_PATH, _health, methods=["GET"]))
+        app = server.sse_app(
+            sse_path=SSE_PATH,
+            message_path=MESSAGE_PATH,
+            transport_security=security,
+            host=host,
+            max_request_body_size=limit,
+        )
+        app.router.lifespan_context = lambda _app: lifespan_shared_by_connections(server)
+    refusals = RefusalLog()
+    install_log_limits("mcp.server.streamable_http_manager", ["Refusing to open a new session"])
+    app.add_middleware(SessionsFullNotice, settings=settings, refusals=refusals)
     token = inbound_token(settings)
-    if token:
-        app.add_middleware(BearerAuthMiddleware, token=token, public_paths=[HEALTH_PATH])
-    else:
+    app.add_middleware(
+        RequestGate,
+        security=security,
+        token=token,
+        public_paths=[HEALTH_PATH],
+        max_body=limit,
+        body_timeout=settings.http_body_timeout,
+        refusals=refusals,
+    )
+    if not token:
         logger.warning(
             "No WORKERS_AI_MCP_AUTH_TOKEN is set: any program on this machine can call the tools (and spend "
             "the account's money); set one to require 'Authorization: Bearer <token>'."
@@ -117,30 +147,53 @@ def create_http_app(
     return app
 
 
-async def _health(_: Request) -> JSONResponse:
+async def _health(_: Request) -> Response:
     return JSONResponse({"status": "ok", "name": "workers-ai-mcp", "version": __version__})
 
 
-def _lifespan_once(server: MCPServer[AppState]) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
-    """A host-app lifespan that enters the server lifespan once and hands its state to every SSE connection.
+class SessionsFullNotice:
+    """Turns the SDK's bare "Too many open sessions" 503 into an answer that says what to do."""
 
-    The SDK's SSE app enters the server lifespan per connection (a new Workers AI client, a new
-    spending tally each time); this swaps in the one shared state while the app runs.
-    """
-    lowlevel = server._lowlevel_server  # pyright: ignore[reportPrivateUsage]
+    def __init__(self, app: ASGIApp, *, settings: Settings, refusals: RefusalLog) -> None:
+        self.app = app
+        self._refusals = refusals
+        self._body = json.dumps(
+            {
+                "jsonrpc": "2.0",
+                "id": None,
+                "error": {
+                    "code": -32603,
+                    "message": f"This server has its {settings.http_max_sessions} sessions open "
+                    f"(WORKERS_AI_MCP_HTTP_MAX_SESSIONS); a session with no request for "
+                    f"{settings.http_session_idle_timeout:g} s closes (WORKERS_AI_MCP_HTTP_SESSION_IDLE_TIMEOUT). "
+                    "Retry later, end sessions you no longer use (DELETE /mcp with their Mcp-Session-Id), "
+                    "or raise the limit.",
+                },
+            }
+        ).encode()
+        self._retry_after = str(max(1, min(60, math.ceil(settings.http_session_idle_timeout)))).encode()
 
-    @asynccontextmanager
-    async def lifespan(_: Starlette) -> AsyncGenerator[None]:
-        own = lowlevel.lifespan
-        async with own(lowlevel) as state:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        opening = scope["type"] == "http" and not any(name.lower() == b"mcp-session-id" for name, _ in scope["headers"])
+        if not opening:
+            await self.app(scope, receive, send)
+            return
+        replaced = False
 
-            def shared(_server: object) -> AbstractAsyncContextManager[AppState]:
-                return nullcontext(state)
+        async def notice(message: Message) -> None:
+            nonlocal replaced
+            if message["type"] == "http.response.start" and message["status"] == 503:
+                replaced = True
+                self._refusals.refused("the session limit is reached", scope)
+                headers = [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(self._body)).encode()),
+                    (b"retry-after", self._retry_after),
+                ]
+                await send({"type": "http.response.start", "status": 503, "headers": headers})
+                await send({"type": "http.response.body", "body": self._body})
+                return
+            if not replaced:
+                await send(message)
 
-            lowlevel.lifespan = shared
-            try:
-                yield
-            finally:
-                lowlevel.lifespan = own
-
-    return lifespan
+        await self.app(scope, receive, notice)

@@ -126,6 +126,25 @@ class Settings(BaseSettings):
     max_cost_usd: float | None = Field(default=None, gt=0, validation_alias="WORKERS_AI_MCP_MAX_COST_USD")
     max_call_cost_usd: float | None = Field(default=None, gt=0, validation_alias="WORKERS_AI_MCP_MAX_CALL_COST_USD")
 
+    # ---- HTTP transports (sse, streamable-http): limits that hold under abuse (docs/reliability.md, "Limits") ----
+    http_max_connections: int = Field(
+        default=200, ge=1, le=100_000, validation_alias="WORKERS_AI_MCP_HTTP_MAX_CONNECTIONS"
+    )
+    http_header_timeout: float = Field(
+        default=10.0, gt=0, le=300, validation_alias="WORKERS_AI_MCP_HTTP_HEADER_TIMEOUT"
+    )
+    http_body_timeout: float = Field(default=60.0, gt=0, le=3600, validation_alias="WORKERS_AI_MCP_HTTP_BODY_TIMEOUT")
+    http_keep_alive_timeout: int = Field(
+        default=5, ge=1, le=300, validation_alias="WORKERS_AI_MCP_HTTP_KEEP_ALIVE_TIMEOUT"
+    )
+    http_max_body_bytes: int | None = Field(
+        default=None, ge=65_536, validation_alias="WORKERS_AI_MCP_HTTP_MAX_BODY_BYTES"
+    )
+    http_max_sessions: int = Field(default=100, ge=1, le=100_000, validation_alias="WORKERS_AI_MCP_HTTP_MAX_SESSIONS")
+    http_session_idle_timeout: float = Field(
+        default=600.0, gt=0, le=86_400, validation_alias="WORKERS_AI_MCP_HTTP_SESSION_IDLE_TIMEOUT"
+    )
+
     @model_validator(mode="before")
     @classmethod
     def _drop_unsubstituted_templates(cls, data: Any) -> Any:

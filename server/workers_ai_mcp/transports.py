@@ -1,45 +1,38 @@
 """Serving the MCP server: stdio (default), legacy SSE, streamable HTTP.
 
 stdio ends on stdin EOF, SIGINT or SIGTERM: in-flight tool calls are cancelled and the Workers AI
-client is closed before the process exits. The HTTP transports run uvicorn under our control
-(no access log, logs through our redacting stderr handler, a short grace period on shutdown)
-and refuse a non-loopback address unless an inbound bearer token is configured.
+client is closed before the process exits; every stdin line that is not a JSON-RPC message gets
+a JSON-RPC error. The HTTP transports run uvicorn under our control (`http_serve`: no access log,
+logs through our redacting stderr handler, connection and header-time limits, a short grace period
+on shutdown) and refuse a non-loopback address unless an inbound bearer token is configured.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
-import io
+import functools
 import logging
-import os
 import signal
-import stat
 import sys
-import threading
-from collections.abc import Generator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import anyio
 from mcp.server import MCPServer
 
+from .http_serve import SHUTDOWN_GRACE, ConnectionLimits, http_server
+from .sdk_private import serve_streams
 from .settings import Settings, SettingsError
 from .state import AppState
+from .stdio_lines import DEFAULT_MAX_LINE, CheckedLines, StdinLines
 
-if TYPE_CHECKING:
-    import uvicorn
-    from starlette.types import ASGIApp
+__all__ = ["SHUTDOWN_GRACE", "StdinLines", "http_server", "run_transport", "serve_stdio"]
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
-# Seconds uvicorn lets open requests finish after a signal before cancelling them.
-SHUTDOWN_GRACE = 3
 # Shortest inbound token accepted on an address other machines can reach.
 MIN_PUBLIC_TOKEN = 16
-_CHUNK = 65536
 
 
 def add_transport_arguments(parser: argparse.ArgumentParser) -> None:
@@ -81,10 +74,11 @@ def transport_overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 def run_transport(server: MCPServer[AppState], settings: Settings, args: argparse.Namespace) -> int:
     """Serve until the client goes away or a signal arrives; returns the process exit code."""
+    from .http_app import create_http_app, message_limit
+
     if args.transport == "stdio":
-        return anyio.run(serve_stdio, server)
+        return anyio.run(functools.partial(serve_stdio, server, message_limit(settings)))
     check_bind(settings, args.host, args.port)
-    from .http_app import create_http_app
 
     app = create_http_app(
         server,
@@ -96,7 +90,12 @@ def run_transport(server: MCPServer[AppState], settings: Settings, args: argpars
     )
     path = "/mcp" if args.transport == "streamable-http" else "/sse"
     logger.info("MCP over %s: the endpoint is %s on the address uvicorn reports", args.transport, path)
-    http = http_server(app, host=args.host, port=args.port, log_level=settings.log_level)
+    limits = ConnectionLimits(
+        max_connections=settings.http_max_connections,
+        header_timeout=settings.http_header_timeout,
+        keep_alive_timeout=settings.http_keep_alive_timeout,
+    )
+    http = http_server(app, host=args.host, port=args.port, log_level=settings.log_level, limits=limits)
     anyio.run(http.serve)
     return 0
 
@@ -123,70 +122,25 @@ def check_bind(settings: Settings, host: str, port: int) -> None:
         )
 
 
-# ---- HTTP ------------------------------------------------------------------------------------
-
-
-def http_server(app: ASGIApp, *, host: str, port: int, log_level: str) -> uvicorn.Server:
-    """A uvicorn server for `app`: no access log, our logging, exit code left to us."""
-    import uvicorn
-
-    class Server(uvicorn.Server):
-        @contextlib.contextmanager
-        def capture_signals(self) -> Generator[None]:
-            # uvicorn re-raises the captured signal after its graceful shutdown, which would
-            # kill the process by SIGTERM instead of letting it exit with status 0.
-            if threading.current_thread() is not threading.main_thread():
-                yield
-                return
-            from uvicorn.server import HANDLED_SIGNALS
-
-            originals = {sig: signal.signal(sig, self.handle_exit) for sig in HANDLED_SIGNALS}
-            try:
-                yield
-            finally:
-                for sig, handler in originals.items():
-                    signal.signal(sig, handler)
-
-    errors = logging.getLogger("uvicorn.error")
-    if not any(isinstance(existing, _DropCancelledRequests) for existing in errors.filters):
-        errors.addFilter(_DropCancelledRequests())
-    config = uvicorn.Config(
-        app,
-        host=host,
-        port=port,
-        lifespan="on",
-        log_config=None,  # no handlers of uvicorn's own (its access log would write to stdout)
-        log_level=log_level.lower(),
-        access_log=False,
-        server_header=False,
-        timeout_graceful_shutdown=SHUTDOWN_GRACE,
-    )
-    return Server(config)
-
-
-class _DropCancelledRequests(logging.Filter):
-    """uvicorn logs a full traceback for each request it cancels when the grace period ends; its own
-    "Cancel N running task(s)" line already says so, once."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not (record.exc_info and isinstance(record.exc_info[1], asyncio.CancelledError))
-
-
 # ---- stdio -----------------------------------------------------------------------------------
 
 
-async def serve_stdio(server: MCPServer[AppState]) -> int:
-    """Serve one client over stdin/stdout until stdin closes, SIGINT or SIGTERM."""
+async def serve_stdio(server: MCPServer[AppState], max_line: int = DEFAULT_MAX_LINE) -> int:
+    """Serve one client over stdin/stdout until stdin closes, SIGINT or SIGTERM.
+
+    Every line that is not a JSON-RPC message gets a JSON-RPC error (see `stdio_lines`).
+    """
     if sys.platform == "win32":
         await server.run_stdio_async()
         return 0
     from mcp.server.stdio import stdio_server
 
-    lowlevel = server._lowlevel_server  # pyright: ignore[reportPrivateUsage]
+    lines = CheckedLines(StdinLines(sys.stdin.fileno(), max_line=max_line))
     async with anyio.create_task_group() as group:
         group.start_soon(_cancel_on_signal, group.cancel_scope)
-        async with stdio_server(stdin=StdinLines(sys.stdin.fileno())) as (read, write):
-            await lowlevel.run(read, write, lowlevel.create_initialization_options())
+        async with stdio_server(stdin=lines) as (read, write):
+            lines.answer_through(write)
+            await serve_streams(server, read, write)
         group.cancel_scope.cancel()
     return 0
 
@@ -197,54 +151,3 @@ async def _cancel_on_signal(scope: anyio.CancelScope) -> None:
             logger.info("Received %s; shutting down", signal.Signals(signum).name)
             scope.cancel()
             return
-
-
-class StdinLines(anyio.AsyncFile[str]):
-    """Lines of a file descriptor, read so that cancellation interrupts a wait for input.
-
-    The SDK reads stdin in a worker thread that cannot be cancelled, so a signal could not end
-    the server while the client keeps stdin open; pipes and terminals are polled instead.
-    """
-
-    def __init__(self, fd: int) -> None:
-        super().__init__(io.StringIO())
-        self._fd = fd
-        self._buffer = bytearray()
-        self._eof = False
-        self._poll = not _is_regular_file(fd)
-
-    async def readline(self) -> str:
-        searched = 0  # a long line (a base64 image) arrives in many chunks; scan each byte once
-        while (newline := self._buffer.find(b"\n", searched)) < 0 and not self._eof:
-            searched = len(self._buffer)
-            chunk = await self._read_chunk()
-            self._buffer += chunk
-            self._eof = not chunk
-        end = newline + 1 if newline >= 0 else len(self._buffer)
-        line = bytes(self._buffer[:end])
-        del self._buffer[:end]
-        return line.decode("utf-8", "replace")
-
-    async def _read_chunk(self) -> bytes:
-        while True:
-            if self._poll:
-                try:
-                    await anyio.wait_readable(self._fd)
-                except OSError:  # e.g. /dev/null, which cannot be polled but never blocks
-                    self._poll = False
-                    continue
-            try:
-                if self._poll:
-                    return os.read(self._fd, _CHUNK)
-                return await anyio.to_thread.run_sync(os.read, self._fd, _CHUNK)
-            except BlockingIOError:
-                continue
-            except OSError:
-                return b""
-
-
-def _is_regular_file(fd: int) -> bool:
-    try:
-        return stat.S_ISREG(os.fstat(fd).st_mode)
-    except OSError:
-        return False

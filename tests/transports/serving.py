@@ -21,13 +21,16 @@ from mcp.shared.message import SessionMessage
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from workers_ai_mcp.emulator import EmulatorState
+from workers_ai_mcp.http_serve import ConnectionLimits
 from workers_ai_mcp.transports import http_server
 
 SERVER_DIR = Path(__file__).resolve().parents[2] / "server"
 
 
 @asynccontextmanager
-async def serving(app: ASGIApp, *, log_level: str = "WARNING") -> AsyncGenerator[str]:
+async def serving(
+    app: ASGIApp, *, log_level: str = "WARNING", limits: ConnectionLimits | None = None
+) -> AsyncGenerator[str]:
     """Serve `app` with our uvicorn setup on an ephemeral 127.0.0.1 port; yields the base URL.
 
     The socket listens before uvicorn starts, so connections made at once wait in the backlog
@@ -38,7 +41,7 @@ async def serving(app: ASGIApp, *, log_level: str = "WARNING") -> AsyncGenerator
         sock.bind(("127.0.0.1", 0))
         sock.listen(64)
         port = sock.getsockname()[1]
-        server = http_server(app, host="127.0.0.1", port=port, log_level=log_level)
+        server = http_server(app, host="127.0.0.1", port=port, log_level=log_level, limits=limits)
         async with anyio.create_task_group() as group:
             group.start_soon(server.serve, [sock])
             try:

@@ -1,0 +1,246 @@
+"""The gate in front of the HTTP transports: Host/Origin, bearer token, request body size and time.
+
+Each refusal is a short answer that says what to do, and one log line per cause per minute at
+most (with a count of the ones not logged); anything taken from the request is escaped before it
+is logged. The SDK's own checks stay on behind the gate with the same allow-lists, but a refused
+request never reaches them, so a bad Host on `/sse` costs no traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+
+import anyio
+from mcp.server.transport_security import TransportSecuritySettings
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .http_auth import bearer_check, send_unauthorized
+
+logger = logging.getLogger(__name__)
+
+LOG_INTERVAL = 60.0
+_SHOWN = 120  # characters of a request value kept in a log line
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+def escape(value: str, limit: int = _SHOWN) -> str:
+    """`value` with every character outside printable ASCII escaped, cut to `limit` characters."""
+    out = "".join(ch if " " <= ch <= "~" and ch != "\\" else ascii(ch)[1:-1] for ch in value[:limit])
+    return out + ("..." if len(value) > limit else "")
+
+
+@dataclass
+class _Cause:
+    logged_at: float
+    unlogged: int = 0
+
+
+class RefusalLog:
+    """Logs a refusal at WARNING the first time its cause is seen in each interval; counts the rest."""
+
+    def __init__(self, interval: float = LOG_INTERVAL, clock: Callable[[], float] = time.monotonic) -> None:
+        self._interval = interval
+        self._clock = clock
+        self._causes: dict[str, _Cause] = {}
+
+    def refused(self, cause: str, scope: Scope, detail: str = "") -> None:
+        now = self._clock()
+        seen = self._causes.get(cause)
+        if seen is not None and now - seen.logged_at < self._interval:
+            seen.unlogged += 1
+            return
+        unlogged = seen.unlogged if seen else 0
+        self._causes[cause] = _Cause(logged_at=now)
+        client = scope.get("client")
+        logger.warning(
+            "Refused %s %s from %s: %s%s%s",
+            escape(str(scope.get("method", "?")), 16),
+            escape(route_path(scope)),
+            escape(str(client[0])) if client else "an unknown client",
+            cause,
+            f" ({escape(detail)})" if detail else "",
+            f"; {unlogged} more refused for this cause since it was last logged" if unlogged else "",
+        )
+
+
+class OncePerInterval(logging.Filter):
+    """Lets a record whose message starts with one of `prefixes` through once per interval per prefix.
+
+    For libraries that log every refused request (uvicorn's "Exceeded concurrency limit.", the SDK's
+    "Refusing to open a new session").
+    """
+
+    def __init__(
+        self, prefixes: Collection[str], interval: float = LOG_INTERVAL, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        super().__init__()
+        self.prefixes = tuple(prefixes)
+        self._interval = interval
+        self._clock = clock
+        self._last: dict[str, float] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = str(record.msg)
+        prefix = next((p for p in self.prefixes if message.startswith(p)), None)
+        if prefix is None:
+            return True
+        now = self._clock()
+        if now - self._last.get(prefix, -self._interval) < self._interval:
+            return False
+        self._last[prefix] = now
+        return True
+
+
+def install_log_limits(logger_name: str, prefixes: Collection[str]) -> None:
+    """Add a `OncePerInterval` filter for `prefixes` to the named logger, once."""
+    target = logging.getLogger(logger_name)
+    if not any(isinstance(f, OncePerInterval) and f.prefixes == tuple(prefixes) for f in target.filters):
+        target.addFilter(OncePerInterval(prefixes))
+
+
+def route_path(scope: Scope) -> str:
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    return path[len(root) :] if root and path.startswith(root) else path
+
+
+def _allowed(value: str, allowed: Collection[str]) -> bool:
+    """The SDK's matching: exact, or `base:*` for `base:<any port>`."""
+    return value in allowed or any(entry.endswith(":*") and value.startswith(entry[:-1]) for entry in allowed)
+
+
+class RequestGate:
+    """Pure ASGI middleware; wraps the whole HTTP app."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        security: TransportSecuritySettings,
+        token: str,
+        public_paths: Collection[str],
+        max_body: int,
+        body_timeout: float,
+        refusals: RefusalLog,
+    ) -> None:
+        self.app = app
+        self._hosts = security.allowed_hosts
+        self._origins = security.allowed_origins
+        self._token = token.encode()
+        self._public = frozenset(public_paths)
+        self._max_body = max_body
+        self._body_timeout = body_timeout
+        self._refusals = refusals
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":  # nothing here speaks it
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {name.lower(): value.decode("latin-1") for name, value in scope["headers"]}
+        host, origin = headers.get(b"host", ""), headers.get(b"origin")
+        if not _allowed(host, self._hosts):
+            self._refusals.refused("a Host header not in the allow-list", scope, host)
+            await _plain(send, 421, "This Host is not served here; add it to WORKERS_AI_MCP_ALLOWED_HOSTS to allow it.")
+            return
+        if origin and not _allowed(origin, self._origins):
+            self._refusals.refused("an Origin not in the allow-list", scope, origin)
+            await _plain(send, 403, "This Origin is not allowed; add it to WORKERS_AI_MCP_ALLOWED_ORIGINS to allow it.")
+            return
+        if self._token and route_path(scope) not in self._public:
+            verdict = bearer_check(scope, self._token)
+            if verdict != "ok":
+                self._refusals.refused(f"{verdict} bearer token", scope)
+                await send_unauthorized(send, wrong=verdict == "a wrong")
+                return
+        if scope.get("method") in _BODY_METHODS:
+            await self._with_body(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+    async def _with_body(self, scope: Scope, receive: Receive, send: Send) -> None:
+        declared = _content_length(scope)
+        if declared is not None and declared > self._max_body:
+            await self._too_large(scope, send)
+            return
+        body = bytearray()
+        tail: list[Message] = []
+        with anyio.move_on_after(self._body_timeout) as deadline:
+            while True:
+                message = await receive()
+                if message["type"] != "http.request":
+                    tail.append(message)
+                    break
+                body += message.get("body", b"")
+                if len(body) > self._max_body:
+                    await self._too_large(scope, send)
+                    return
+                if not message.get("more_body", False):
+                    break
+        if deadline.cancelled_caught:
+            self._refusals.refused("a request body sent too slowly", scope)
+            await _plain(
+                send,
+                408,
+                f"The request body did not arrive within {self._body_timeout:g} s "
+                "(WORKERS_AI_MCP_HTTP_BODY_TIMEOUT); send it again.",
+            )
+            return
+        queued: list[Message] = [{"type": "http.request", "body": bytes(body), "more_body": False}, *tail]
+
+        async def replay() -> Message:
+            return queued.pop(0) if queued else await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _too_large(self, scope: Scope, send: Send) -> None:
+        self._refusals.refused("a request body over the limit", scope)
+        await _json(
+            send,
+            413,
+            {
+                "jsonrpc": "2.0",
+                "id": None,
+                "error": {
+                    "code": -32600,
+                    "message": f"The request body is over {self._max_body} bytes "
+                    "(WORKERS_AI_MCP_HTTP_MAX_BODY_BYTES): pass large media as a file path or URL "
+                    "instead of inline base64, or raise the limit.",
+                },
+            },
+        )
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope["headers"]:
+        if name.lower() == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+async def _plain(send: Send, status: int, text: str) -> None:
+    await _respond(send, status, b"text/plain; charset=utf-8", text.encode())
+
+
+async def _json(send: Send, status: int, body: object) -> None:
+    await _respond(send, status, b"application/json", json.dumps(body).encode())
+
+
+async def _respond(send: Send, status: int, content_type: bytes, body: bytes) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,178 @@
+"""Reading MCP messages from stdin: one bounded line at a time, and an answer for every line that is not one.
+
+The SDK's stdio transport drops a line it cannot read as a JSON-RPC message without a word, so a
+client that sent it waits forever. `CheckedLines` answers such a line itself, as the HTTP transport
+does: -32700 for a line that is not JSON (bad UTF-8, a lone surrogate, nesting deeper than the parser
+allows), -32600 for JSON that is not one JSON-RPC message (a batch array, a missing `method`) or a
+line over the size limit. Blank lines are skipped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import stat
+from typing import Any, cast
+
+import anyio
+import mcp.types as types
+from mcp.shared.message import SessionMessage
+from pydantic import ValidationError
+
+_CHUNK = 65536
+# The limit when none is given: 25 MiB of media as base64, plus room for the rest of the message.
+DEFAULT_MAX_LINE = 36 * 1024 * 1024
+
+
+class StdinLines(anyio.AsyncFile[str]):
+    """Lines of a file descriptor, read so that cancellation interrupts a wait for input.
+
+    The SDK reads stdin in a worker thread that cannot be cancelled, so a signal could not end
+    the server while the client keeps stdin open; pipes and terminals are polled instead.
+    A line longer than `max_line` bytes is skipped as it arrives (never held whole).
+    """
+
+    def __init__(self, fd: int, *, max_line: int = DEFAULT_MAX_LINE) -> None:
+        super().__init__(io.StringIO())
+        self._fd = fd
+        self._max_line = max_line
+        self._buffer = bytearray()
+        self._eof = False
+        self._poll = not _is_regular_file(fd)
+
+    @property
+    def max_line(self) -> int:
+        return self._max_line
+
+    async def readline(self) -> str:
+        while (line := await self.read_line()) is None:
+            pass
+        return line.decode("utf-8", "replace")
+
+    async def read_line(self) -> bytes | None:
+        """The next line with its newline, b"" at the end of input, or None for a line over the limit."""
+        searched = 0  # a long line (a base64 image) arrives in many chunks; scan each byte once
+        oversized = False
+        while (newline := self._buffer.find(b"\n", searched)) < 0 and not self._eof:
+            if len(self._buffer) > self._max_line:
+                oversized = True
+                self._buffer.clear()
+            searched = len(self._buffer)
+            chunk = await self._read_chunk()
+            self._buffer += chunk
+            self._eof = not chunk
+        end = newline + 1 if newline >= 0 else len(self._buffer)
+        if end > self._max_line + 1:
+            oversized = True
+        line = bytes(self._buffer[:end])
+        del self._buffer[:end]
+        return None if oversized else line
+
+    async def _read_chunk(self) -> bytes:
+        while True:
+            if self._poll:
+                try:
+                    await anyio.wait_readable(self._fd)
+                except OSError:  # e.g. /dev/null, which cannot be polled but never blocks
+                    self._poll = False
+                    continue
+            try:
+                if self._poll:
+                    return os.read(self._fd, _CHUNK)
+                return await anyio.to_thread.run_sync(os.read, self._fd, _CHUNK)
+            except BlockingIOError:
+                continue
+            except OSError:
+                return b""
+
+
+class CheckedLines(anyio.AsyncFile[str]):
+    """The lines of `source` that are JSON-RPC messages; every other line is answered with an error.
+
+    Call `answer_through(write)` with the transport's write stream once it exists; until then a bad
+    line waits for it.
+    """
+
+    def __init__(self, source: StdinLines) -> None:
+        super().__init__(io.StringIO())
+        self._source = source
+        self._write: Any = None
+        self._ready = anyio.Event()
+
+    def answer_through(self, write: Any) -> None:
+        self._write = write
+        self._ready.set()
+
+    async def readline(self) -> str:
+        while True:
+            raw = await self._source.read_line()
+            if raw == b"":
+                return ""
+            if raw is None:
+                refusal = _error(
+                    None,
+                    types.INVALID_REQUEST,
+                    f"Invalid Request: the message is over {self._source.max_line} bytes "
+                    "(WORKERS_AI_MCP_HTTP_MAX_BODY_BYTES); pass large media as a file path or URL instead.",
+                )
+            elif not raw.strip():
+                continue
+            else:
+                text, refusal = check_line(raw)
+                if refusal is None:
+                    return text
+            await self._answer(refusal)
+
+    async def _answer(self, refusal: types.JSONRPCError) -> None:
+        await self._ready.wait()
+        with contextlib.suppress(anyio.ClosedResourceError, anyio.BrokenResourceError):
+            await self._write.send(SessionMessage(refusal))
+
+
+def check_line(raw: bytes) -> tuple[str, types.JSONRPCError | None]:
+    """The line as text, and the error to answer when it is not one JSON-RPC message."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return "", _error(None, types.PARSE_ERROR, f"Parse error: the line is not UTF-8 (byte {exc.start}).")
+    try:
+        types.jsonrpc_message_adapter.validate_json(text, by_name=False)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False, include_input=False)
+        invalid_json = next((error for error in errors if error["type"] == "json_invalid"), None)
+        if invalid_json is not None:
+            return text, _error(None, types.PARSE_ERROR, f"Parse error: {invalid_json['msg']}.")
+        return text, _invalid_request(text)
+    return text, None
+
+
+def _invalid_request(text: str) -> types.JSONRPCError:
+    value: object = json.loads(text)  # the SDK's parser read it, so it is JSON of bounded depth
+    if isinstance(value, list):
+        return _error(
+            None,
+            types.INVALID_REQUEST,
+            "Invalid Request: JSON-RPC batches (arrays) are not supported; send one message per line.",
+        )
+    request_id: object = cast(dict[str, object], value).get("id") if isinstance(value, dict) else None
+    if isinstance(request_id, bool) or not isinstance(request_id, int | str):
+        request_id = None
+    return _error(
+        request_id,
+        types.INVALID_REQUEST,
+        "Invalid Request: not a JSON-RPC 2.0 request, notification or response "
+        '(one object with "jsonrpc": "2.0" and a "method", "result" or "error").',
+    )
+
+
+def _error(request_id: int | str | None, code: int, message: str) -> types.JSONRPCError:
+    return types.JSONRPCError(jsonrpc="2.0", id=request_id, error=types.ErrorData(code=code, message=message))
+
+
+def _is_regular_file(fd: int) -> bool:
+    try:
+        return stat.S_ISREG(os.fstat(fd).st_mode)
+    except OSError:
+        return False
