@@ -15,7 +15,7 @@ from mcp.types import CallToolResult, TextContent
 
 from conftest import make_settings
 from workers_ai_mcp.app import create_server
-from workers_ai_mcp.emulator import EmulatorState, create_emulator_app
+from workers_ai_mcp.emulator import EMULATOR_TOKEN, EmulatorState, create_emulator_app
 
 Answer = Callable[[httpx2.Request, int], httpx2.Response]
 SAFETY_STOP = 48 * 1024 * 1024  # an endless body ends here, so that a client without caps fails, not the machine
@@ -62,10 +62,10 @@ class Upstream:
     """Answers model calls (`/ai/run/`, `/ai/v1/`, the gateway's `/workers-ai/`) with `answer(request, n)`,
     n counting from 1; forwards the rest to an emulator."""
 
-    def __init__(self, answer: Answer) -> None:
+    def __init__(self, answer: Answer, *, token: str = EMULATOR_TOKEN) -> None:
         self.answer = answer
         self.calls: list[httpx2.Request] = []
-        self._emulator = httpx2.ASGITransport(app=create_emulator_app(EmulatorState()))
+        self._emulator = httpx2.ASGITransport(app=create_emulator_app(EmulatorState(), token=token))
 
     def transport(self) -> httpx2.MockTransport:
         async def handler(request: httpx2.Request) -> httpx2.Response:
