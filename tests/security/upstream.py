@@ -17,7 +17,7 @@ from conftest import make_settings
 from workers_ai_mcp.app import create_server
 from workers_ai_mcp.emulator import EMULATOR_TOKEN, EmulatorState, create_emulator_app
 
-Answer = Callable[[httpx2.Request, int], httpx2.Response]
+Answer = Callable[[httpx2.Request, int], httpx2.Response | None]
 SAFETY_STOP = 48 * 1024 * 1024  # an endless body ends here, so that a client without caps fails, not the machine
 
 
@@ -60,7 +60,7 @@ class GzipBomb:
 
 class Upstream:
     """Answers model calls (`/ai/run/`, `/ai/v1/`, the gateway's `/workers-ai/`) with `answer(request, n)`,
-    n counting from 1; forwards the rest to an emulator."""
+    n counting from 1; forwards the rest, and model calls `answer` returns None for, to an emulator."""
 
     def __init__(self, answer: Answer, *, token: str = EMULATOR_TOKEN) -> None:
         self.answer = answer
@@ -72,7 +72,9 @@ class Upstream:
             path = request.url.path
             if "/ai/run/" in path or "/ai/v1/" in path or "/workers-ai/" in path:
                 self.calls.append(request)
-                return self.answer(request, len(self.calls))
+                answer = self.answer(request, len(self.calls))
+                if answer is not None:
+                    return answer
             return await self._emulator.handle_async_request(request)
 
         return httpx2.MockTransport(handler)
