@@ -33,11 +33,10 @@ from .errors import (
 from .reading import answer_cap, capped_chunks, media_type, read_capped, read_prefix, stream_cap
 from .results import BinaryResult, JsonResult, ResponseMeta, StreamResult
 from .retry import parse_retry_after, retry_delay, should_retry
-from .streaming import Gatherer, OnEvent, decode_events, event_from_json, sse_lines
+from .streaming import LINE_SETTING, Gatherer, OnEvent, decode_events, event_from_json, gather_sse, sse_lines
 
 logger = logging.getLogger(__name__)
 
-_LINE_SETTING = "WORKERS_AI_MCP_MAX_STREAM_LINE_BYTES"
 _RETRYABLE_TRANSPORT = (
     httpx2.ConnectError,
     httpx2.ConnectTimeout,
@@ -137,7 +136,11 @@ class Sender:
                 if not content or content.isspace():
                     raise empty_answer_error(response.status_code, model)
                 kind = media_type(response, "application/json")
-                gathered = await self._gather_sse(content) if kind == "text/event-stream" else None
+                gathered = (
+                    await gather_sse(content, self.redact, max_line=self.settings.max_stream_line_bytes)
+                    if kind == "text/event-stream"
+                    else None
+                )
         except (TimeoutError, httpx2.TimeoutException):
             raise self._timeout() from None
         meta = ResponseMeta.from_response(response, budget.used, redact=self.redact)
@@ -211,22 +214,7 @@ class Sender:
         return await gatherer.finish()
 
     def _lines(self, chunks: AsyncIterator[bytes]) -> AsyncIterator[str]:
-        return sse_lines(chunks, max_line=self.settings.max_stream_line_bytes, setting=_LINE_SETTING)
-
-    async def _gather_sse(self, content: bytes) -> dict[str, Any]:
-        async def whole() -> AsyncIterator[bytes]:
-            yield content
-
-        gatherer = Gatherer(self.redact)
-        async for event in decode_events(self._lines(whole())):
-            await gatherer.add(event)
-        result = await gatherer.finish()
-        gathered: dict[str, Any] = {"response": result.text}
-        if result.usage:
-            gathered["usage"] = result.usage
-        if result.tool_calls:
-            gathered["tool_calls"] = result.tool_calls
-        return gathered
+        return sse_lines(chunks, max_line=self.settings.max_stream_line_bytes, setting=LINE_SETTING)
 
     async def _send(
         self,

@@ -21,6 +21,7 @@ from .errors import ResponseDecodeError, too_large_error
 from .results import StreamResult
 
 _NEWLINE = re.compile(rb"\r\n|\r|\n")
+LINE_SETTING = "WORKERS_AI_MCP_MAX_STREAM_LINE_BYTES"
 
 
 @dataclass(frozen=True)
@@ -183,3 +184,21 @@ def event_from_json(content: bytes) -> StreamEvent:
     if not isinstance(data, dict):
         raise ResponseDecodeError("Workers AI sent an unexpected answer to a streamed request.")
     return decode_chunk(cast(dict[str, Any], data))
+
+
+async def gather_sse(content: bytes, redact: Redactor, *, max_line: int) -> dict[str, Any]:
+    """A whole event stream already read (an answer to a call that did not ask for one), gathered, redacted."""
+
+    async def whole() -> AsyncIterator[bytes]:
+        yield content
+
+    gatherer = Gatherer(redact)
+    async for event in decode_events(sse_lines(whole(), max_line=max_line, setting=LINE_SETTING)):
+        await gatherer.add(event)
+    result = await gatherer.finish()
+    gathered: dict[str, Any] = {"response": result.text}
+    if result.usage:
+        gathered["usage"] = result.usage
+    if result.tool_calls:
+        gathered["tool_calls"] = result.tool_calls
+    return gathered
