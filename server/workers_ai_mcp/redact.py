@@ -1,10 +1,11 @@
-"""Scrub secrets from any text that may leave the process: errors, logs, tool results."""
+"""Scrub secrets from any text that may leave the process: errors, logs, tool results, streamed text."""
 
 from __future__ import annotations
 
 import base64
 import logging
 from collections.abc import Iterable
+from typing import Any, cast
 from urllib.parse import quote
 
 REDACTED = "[redacted]"
@@ -35,6 +36,51 @@ class Redactor:
             if form in text:
                 text = text.replace(form, REDACTED)
         return text
+
+    @property
+    def longest(self) -> int:
+        """Length of the longest form a secret can take (0 when there is no secret)."""
+        return len(self._forms[0]) if self._forms else 0
+
+    def json(self, value: Any) -> Any:
+        """A decoded JSON value with every string in it (keys included) redacted; numbers untouched."""
+        if not self._forms:
+            return value
+        if isinstance(value, str):
+            return self(value)
+        if isinstance(value, dict):
+            return {self(str(k)): self.json(v) for k, v in cast(dict[Any, Any], value).items()}
+        if isinstance(value, list):
+            return [self.json(item) for item in cast(list[Any], value)]
+        return value
+
+    def stream(self) -> StreamRedactor:
+        """An incremental redactor for text that arrives in pieces (a secret may span two)."""
+        return StreamRedactor(self)
+
+
+class StreamRedactor:
+    """Redacts text fed piece by piece, holding back just enough to catch a secret split across pieces."""
+
+    def __init__(self, redact: Redactor) -> None:
+        self._redact = redact
+        self._pending = ""
+
+    def feed(self, text: str) -> str:
+        """The part of everything fed so far that is safe to pass on now, redacted."""
+        hold = self._redact.longest - 1
+        if hold <= 0:
+            return text
+        self._pending = self._redact(self._pending + text)
+        if len(self._pending) <= hold:
+            return ""
+        ready, self._pending = self._pending[:-hold], self._pending[-hold:]
+        return ready
+
+    def flush(self) -> str:
+        """What is still held back, redacted (at the end of the text)."""
+        rest, self._pending = self._redact(self._pending), ""
+        return rest
 
 
 class RedactingFilter(logging.Filter):

@@ -145,6 +145,19 @@ class Settings(BaseSettings):
         default=600.0, gt=0, le=86_400, validation_alias="WORKERS_AI_MCP_HTTP_SESSION_IDLE_TIMEOUT"
     )
 
+    # Read caps on Workers AI answers, enforced while reading (docs/reliability.md, "Read caps")
+    max_answer_bytes: int = Field(default=40 * MEBIBYTE, ge=1024, validation_alias="WORKERS_AI_MCP_MAX_ANSWER_BYTES")
+    max_media_answer_bytes: int | None = Field(
+        default=None, ge=1024, validation_alias="WORKERS_AI_MCP_MAX_MEDIA_ANSWER_BYTES"
+    )  # None: the media cap, WORKERS_AI_MCP_MAX_INPUT_BYTES
+    max_error_body_bytes: int = Field(
+        default=16 * 1024, ge=1024, le=MEBIBYTE, validation_alias="WORKERS_AI_MCP_MAX_ERROR_BODY_BYTES"
+    )
+    max_stream_line_bytes: int = Field(
+        default=MEBIBYTE, ge=1024, validation_alias="WORKERS_AI_MCP_MAX_STREAM_LINE_BYTES"
+    )
+    max_stream_bytes: int = Field(default=64 * MEBIBYTE, ge=1024, validation_alias="WORKERS_AI_MCP_MAX_STREAM_BYTES")
+
     @model_validator(mode="before")
     @classmethod
     def _drop_unsubstituted_templates(cls, data: Any) -> Any:

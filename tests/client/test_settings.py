@@ -84,3 +84,19 @@ def test_empty_values_count_as_unset(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.gateway_id is None
     assert settings.output_dir == (Path.home() / "workers-ai-mcp").resolve()
     assert settings.chat_model == "@cf/meta/llama-3.3-70b-instruct-fp8-fast"
+
+
+def test_the_read_caps_come_from_the_environment_and_refuse_nonsense(monkeypatch: pytest.MonkeyPatch) -> None:
+    defaults = load_settings()
+    assert defaults.max_media_answer_bytes is None  # the media cap (max_input_bytes) applies
+    assert defaults.max_error_body_bytes == 16 * 1024
+    monkeypatch.setenv("WORKERS_AI_MCP_MAX_ANSWER_BYTES", "2097152")
+    monkeypatch.setenv("WORKERS_AI_MCP_MAX_MEDIA_ANSWER_BYTES", "1048576")
+    monkeypatch.setenv("WORKERS_AI_MCP_MAX_STREAM_LINE_BYTES", "65536")
+    monkeypatch.setenv("WORKERS_AI_MCP_MAX_STREAM_BYTES", "8388608")
+    settings = load_settings()
+    assert (settings.max_answer_bytes, settings.max_media_answer_bytes) == (2_097_152, 1_048_576)
+    assert (settings.max_stream_line_bytes, settings.max_stream_bytes) == (65_536, 8_388_608)
+    monkeypatch.setenv("WORKERS_AI_MCP_MAX_ERROR_BODY_BYTES", "10")
+    with pytest.raises(SettingsError, match="WORKERS_AI_MCP_MAX_ERROR_BODY_BYTES is invalid"):
+        load_settings()

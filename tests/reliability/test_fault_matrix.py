@@ -1,4 +1,5 @@
-"""Every scripted emulator fault against a JSON tool, a streamed chat, two binary answers and a media upload.
+"""Every scripted emulator fault against a JSON tool, a streamed chat, two binary answers and a media upload,
+then hostile answers (endless bodies, a gzip bomb, an empty answer, a redirect) against the same tools.
 
 Each case opens a real MCP session, makes a clean call (the expected answer: the emulator is
 deterministic), injects the fault, makes the same call, and checks that it ends within its deadline
@@ -26,6 +27,7 @@ from starlette.applications import Starlette
 
 from conftest import make_settings
 from media_tools_fixtures import small_png
+from security.upstream import Endless, GzipBomb, Upstream, session
 from workers_ai_mcp.app import create_server
 from workers_ai_mcp.emulator import EmulatorState, Fault, create_emulator_app
 from workers_ai_mcp.settings import Settings
@@ -256,3 +258,82 @@ async def test_over_a_loopback_socket_resets_hangs_and_cut_streams_follow_the_sa
         async with Client(create_server(settings), mode="legacy", raise_exceptions=True) as client:
             causes = SOCKET_CAUSES.get((tool, fault))
             await _check_fault(client, settings, emulator_state, tool, fault, injected, causes)
+
+
+KIB = 1024
+HOSTILE_CAP = 256 * KIB
+HOSTILE: dict[str, tuple[Callable[[], httpx2.Response], tuple[str, ...], int]] = {
+    # name: (the answer, what the error must name, upstream attempts)
+    "endless-json": (
+        lambda: httpx2.Response(200, headers={"content-type": "application/json"}, content=Endless(b" " * 16 * KIB)),
+        ("WORKERS_AI_MCP_MAX_ANSWER_BYTES",),
+        1,
+    ),
+    "endless-sse-line": (
+        lambda: httpx2.Response(200, headers={"content-type": "text/event-stream"}, content=Endless(b"x" * 16 * KIB)),
+        ("WORKERS_AI_MCP_MAX_STREAM_LINE_BYTES",),
+        1,
+    ),
+    "endless-binary": (
+        lambda: httpx2.Response(200, headers={"content-type": "image/png"}, content=Endless(b"\0" * 16 * KIB)),
+        ("WORKERS_AI_MCP_MAX_MEDIA_ANSWER_BYTES",),
+        1,
+    ),
+    "gzip-bomb": (
+        lambda: httpx2.Response(
+            200, headers={"content-type": "application/json", "content-encoding": "gzip"}, content=GzipBomb()
+        ),
+        ("WORKERS_AI_MCP_MAX_ANSWER_BYTES",),
+        1,
+    ),
+    "endless-500-body": (
+        lambda: httpx2.Response(500, headers={"content-type": "text/html"}, content=Endless(b"<p>x</p>" * 2 * KIB)),
+        ("server-side error", "HTTP 500", "Gave up after 3 attempts"),
+        MAX_ATTEMPTS,
+    ),
+    "empty-200": (lambda: httpx2.Response(200, headers={"content-type": "application/json"}), ("empty answer",), 1),
+    "redirect-302": (
+        lambda: httpx2.Response(302, headers={"location": "https://elsewhere.example/"}),
+        ("redirect (HTTP 302 to https://elsewhere.example/)", "not followed"),
+        1,
+    ),
+}
+HOSTILE_TOOLS = {"translate": TOOLS["translate"], "chat": TOOLS["chat"], "generate_image": TOOLS["generate_image"]}
+
+
+def _hostile_cases() -> list[Any]:
+    cases: list[Any] = []
+    for name in HOSTILE:
+        for tool in HOSTILE_TOOLS:
+            if name == "endless-sse-line" and tool != "chat":
+                continue  # only a streamed call reads an event stream line by line
+            if name == "endless-binary" and tool == "chat":
+                continue  # a streamed call reads any answer that is not a stream as JSON (that cap is above)
+            cases.append(pytest.param(tool, name, id=f"{tool}-{name}"))
+    return cases
+
+
+@pytest.mark.parametrize(("tool", "hostile"), _hostile_cases())
+async def test_a_hostile_answer_ends_in_a_named_error_within_the_caps_and_the_session_serves_on(
+    tmp_path: Path, tool: str, hostile: str
+) -> None:
+    make, causes, attempts = HOSTILE[hostile]
+    armed = True
+    upstream = Upstream(lambda request, n: make() if armed else None)
+    arguments = HOSTILE_TOOLS[tool].arguments(tmp_path)
+    caps = {
+        "max_answer_bytes": HOSTILE_CAP,
+        "max_stream_line_bytes": HOSTILE_CAP,
+        "max_media_answer_bytes": HOSTILE_CAP,
+    }
+    async with session(upstream, tmp_path, timeout=TIMEOUT, **caps) as client:
+        faulty = await _call(client, tool, arguments, TIMEOUT + 5)
+        text = text_of(faulty.result)
+        assert faulty.result.is_error, text
+        for cause in causes:
+            assert cause in text
+        assert len(upstream.calls) == attempts
+        armed = False
+        after = await _call(client, tool, arguments, TIMEOUT + 5)
+        assert not after.result.is_error, text_of(after.result)
+    assert_whole_files(tmp_path / "outputs")

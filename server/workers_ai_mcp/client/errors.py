@@ -5,9 +5,11 @@
     ├── InvalidRequestError             we refused the request before sending (bad model id, size)
     ├── APIConnectionError              no HTTP answer: refused, reset, DNS
     │   └── APITimeoutError             the per-call deadline or a socket timeout passed
-    ├── ResponseDecodeError             an answer we could not read (malformed JSON, cut stream)
+    ├── ResponseDecodeError             an answer we could not read (malformed JSON, cut stream, empty)
+    │   └── AnswerTooLargeError         an answer over one of the read caps; reading stopped there
     └── APIStatusError                  Cloudflare answered with an error status
-        ├── AuthenticationError         401, or code 10000
+        ├── RedirectError               3xx: redirects are never followed
+        ├── AuthenticationError         401, or code 10000 (2009: the AI Gateway token)
         ├── PermissionDeniedError       403 (licence not accepted, model not allowed)
         ├── NotFoundError               404, or code 5007 (no such model)
         ├── BadRequestError             other 4xx (5006 bad input, 413 too large)
@@ -16,7 +18,9 @@
 
 Every message is one or two sentences an assistant can act on. Messages never carry the
 request URL (it holds the account id), headers, or the API token: `redact` scrubs any text
-that came back from Cloudflare before it is put in an exception.
+that came back from Cloudflare (body, request id, redirect target) before it is put in an exception.
+Error bodies are read in Cloudflare's envelope (`errors[]`), AI Gateway's (`error[]`), OpenAI's
+(`error.message`) and RFC 7807's (`title`, `detail`) shapes, or as plain text.
 """
 
 from __future__ import annotations
@@ -24,13 +28,15 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from ..jsonvalues import as_dict, dicts
 
 Redact = Callable[[str], str]
 
 _MAX_UPSTREAM_TEXT = 400
+_MAX_HEADER_TEXT = 200
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 class WorkersAIError(Exception):
@@ -64,6 +70,15 @@ class ResponseDecodeError(WorkersAIError):
     """Workers AI answered, but the answer could not be read."""
 
 
+class AnswerTooLargeError(ResponseDecodeError):
+    """An answer went over a read cap; reading stopped at the cap."""
+
+    def __init__(self, message: str, *, limit: int, setting: str) -> None:
+        super().__init__(message)
+        self.limit = limit
+        self.setting = setting
+
+
 class APIStatusError(WorkersAIError):
     """Cloudflare answered with an error status."""
 
@@ -83,6 +98,10 @@ class APIStatusError(WorkersAIError):
         self.upstream_message = upstream_message
         self.request_id = request_id
         self.retry_after = retry_after
+
+
+class RedirectError(APIStatusError):
+    """A 3xx answer; the client never follows redirects (they could carry the token elsewhere)."""
 
 
 class AuthenticationError(APIStatusError):
@@ -110,22 +129,50 @@ class ServerError(APIStatusError):
 
 
 def parse_error_body(body: bytes) -> tuple[int | None, str]:
-    """Cloudflare's first `errors[]` code and message, or the text of a non-JSON body (not shortened)."""
+    """The first error code and message of an error body in any known shape, or its text (not shortened)."""
     try:
         data: Any = json.loads(body)
     except ValueError:
         text = re.sub(r"<[^>]+>", " ", body.decode("utf-8", "replace"))
         return None, " ".join(text.split())
     envelope = as_dict(data)
-    errors = dicts(envelope.get("errors"))
-    if errors:
-        code = errors[0].get("code")
-        message = str(errors[0].get("message", ""))
-        return (code if isinstance(code, int) else None), message
+    for key in ("errors", "error"):  # Cloudflare's envelope; AI Gateway's singular list
+        errors = dicts(envelope.get(key))
+        if errors:
+            return _code(errors[0].get("code")), _text(errors[0].get("message"))
     error = envelope.get("error")
     if isinstance(error, str):  # OpenAI-style bodies
         return None, error
-    return None, str(as_dict(error).get("message", ""))
+    if isinstance(error, dict):
+        found = cast(dict[str, Any], error)
+        return _code(found.get("code")), _text(found.get("message"))
+    title, detail = _text(envelope.get("title")), _text(envelope.get("detail"))  # RFC 7807 problem details
+    if title or detail:
+        return None, ": ".join(part for part in (title, detail) if part)
+    if isinstance(data, str):
+        return None, data
+    return None, _text(envelope.get("message"))
+
+
+def _code(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return None
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def header_text(value: str | None, redact: Redact) -> str | None:
+    """A response header value fit to quote: redacted, control characters dropped, shortened."""
+    if not value:
+        return None
+    return _CONTROL.sub("", redact(value))[:_MAX_HEADER_TEXT] or None
 
 
 def status_error(
@@ -136,11 +183,20 @@ def status_error(
     request_id: str | None,
     retry_after: float | None,
     redact: Redact,
+    url_setting: tuple[str, str] | None = None,
 ) -> APIStatusError:
-    """Map an error answer to the matching exception with an actionable message."""
+    """Map an error answer to the matching exception with an actionable message.
+
+    `url_setting` names the URL setting the request was built from, with its value, when it is not
+    the default: a 404 then says to check it.
+    """
     code, upstream = parse_error_body(body)
-    upstream = redact(upstream)[:_MAX_UPSTREAM_TEXT]  # redact first: a cut could split a secret
+    upstream = _CONTROL.sub(" ", redact(upstream))[:_MAX_UPSTREAM_TEXT]  # redact first: a cut could split a secret
+    request_id = header_text(request_id, redact)
     cls, advice = _classify(status, code, upstream, model)
+    if status == 404 and code != 5007 and url_setting is not None:
+        name, value = url_setting
+        advice += f" {name} is set to {header_text(value, redact)}: check that it is right."
     parts = [advice]
     if upstream and upstream not in advice:
         parts.append(f"Cloudflare said: {upstream}")
@@ -157,8 +213,51 @@ def status_error(
     )
 
 
+def redirect_error(
+    status: int, location: str | None, *, url_setting: str, request_id: str | None, redact: Redact
+) -> RedirectError:
+    """A 3xx: say where it pointed (redacted) and that it is not followed."""
+    target = header_text(location, redact)
+    where = f" to {target}" if target else ""
+    request_id = header_text(request_id, redact)
+    message = f"Workers AI answered with a redirect (HTTP {status}{where}), which is not followed; check {url_setting}."
+    message += f" (request id {request_id})" if request_id else ""
+    return RedirectError(message, status=status, request_id=request_id)
+
+
+def empty_answer_error(status: int, model: str | None) -> ResponseDecodeError:
+    """An empty success answer: the model produced nothing, so a retry would only cost again."""
+    subject = f"the model {model}" if model else "Cloudflare"
+    return ResponseDecodeError(
+        f"Workers AI returned an empty answer (HTTP {status}) from {subject}; retrying will not help: "
+        "change the input (or the model) and call again."
+    )
+
+
+def too_large_error(what: str, limit: int, setting: str) -> AnswerTooLargeError:
+    """An answer over a read cap, naming the cap and its setting."""
+    return AnswerTooLargeError(
+        f"Workers AI sent {what} larger than {_human(limit)}, the cap set by {setting}; reading stopped "
+        f"there. Ask for less (fewer max_tokens, a smaller image, fewer inputs) or raise {setting}.",
+        limit=limit,
+        setting=setting,
+    )
+
+
+def _human(size: int) -> str:
+    for unit, factor in (("MiB", 1024 * 1024), ("KiB", 1024)):
+        if size >= factor and size % factor == 0:
+            return f"{size // factor} {unit}"
+    return f"{size:,} bytes"
+
+
 def _classify(status: int, code: int | None, upstream: str, model: str | None) -> tuple[type[APIStatusError], str]:
     subject = f"the model {model}" if model else "this model"
+    if code == 2009:
+        return AuthenticationError, (
+            "AI Gateway refused the gateway token: check CLOUDFLARE_AI_GATEWAY_TOKEN (an AI Gateway token "
+            "with 'Run' permission for this authenticated gateway); CLOUDFLARE_API_TOKEN is not the one at fault."
+        )
     if code == 10000 or status == 401:
         return AuthenticationError, (
             "Cloudflare refused the API token. Check that CLOUDFLARE_API_TOKEN is current and has the "

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx2
+
+from .errors import header_text
 
 
 @dataclass(frozen=True)
@@ -19,15 +22,31 @@ class ResponseMeta:
     attempts: int = 1
 
     @classmethod
-    def from_response(cls, response: httpx2.Response, attempts: int) -> ResponseMeta:
+    def from_response(
+        cls, response: httpx2.Response, attempts: int, *, redact: Callable[[str], str] = str
+    ) -> ResponseMeta:
+        """The headers worth keeping, redacted and shortened: they may be quoted to the assistant."""
         headers = response.headers
         return cls(
             status=response.status_code,
-            request_id=headers.get("cf-ai-req-id") or headers.get("cf-ray"),
-            gateway_cache_status=headers.get("cf-aig-cache-status"),
-            gateway_log_id=headers.get("cf-aig-log-id"),
+            request_id=header_text(headers.get("cf-ai-req-id") or headers.get("cf-ray"), redact),
+            gateway_cache_status=header_text(headers.get("cf-aig-cache-status"), redact),
+            gateway_log_id=header_text(headers.get("cf-aig-log-id"), redact),
             attempts=attempts,
         )
+
+
+@dataclass
+class StreamResult:
+    """Everything a stream carried, gathered (its text already redacted)."""
+
+    text: str = ""
+    reasoning: str = ""
+    usage: dict[str, Any] | None = None
+    finish_reason: str | None = None
+    tool_calls: list[Any] = field(default_factory=list[Any])
+    meta: ResponseMeta = field(default_factory=ResponseMeta)
+    delivered: bool = False
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,9 @@
 """Sending to Workers AI: one pooled HTTP client, retries, the per-call deadline, decoding answers.
 
 The endpoints and URLs live in `client.py`; this module only knows how to get an answer back, or
-an error that says why not.
+an error that says why not. One call makes at most `max_retries + 1` requests, whatever fails
+(connections, error statuses, streams that break and start again). Every read is capped
+(`reading.py`), and every string of an answer is redacted before it leaves (`redact.py`).
 """
 
 from __future__ import annotations
@@ -9,8 +11,8 @@ from __future__ import annotations
 import json
 import logging
 import random
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, cast
 
 import anyio
@@ -18,15 +20,22 @@ import httpx2
 
 from .. import __version__
 from ..redact import Redactor
-from ..settings import Settings
-from .errors import APIConnectionError, APIStatusError, APITimeoutError, ResponseDecodeError, status_error
-from .results import BinaryResult, JsonResult, ResponseMeta
+from ..settings import DEFAULT_BASE_URL, DEFAULT_GATEWAY_URL, Settings
+from .errors import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    ResponseDecodeError,
+    empty_answer_error,
+    redirect_error,
+    status_error,
+)
+from .reading import answer_cap, capped_chunks, media_type, read_capped, read_prefix, stream_cap
+from .results import BinaryResult, JsonResult, ResponseMeta, StreamResult
 from .retry import parse_retry_after, retry_delay, should_retry
-from .streaming import StreamEvent, decode_chunk, decode_events
+from .streaming import LINE_SETTING, Gatherer, OnEvent, decode_events, event_from_json, gather_sse, sse_lines
 
 logger = logging.getLogger(__name__)
-
-OnEvent = Callable[[StreamEvent], Awaitable[None]]
 
 _RETRYABLE_TRANSPORT = (
     httpx2.ConnectError,
@@ -40,16 +49,15 @@ _RETRYABLE_TRANSPORT = (
 
 
 @dataclass
-class StreamResult:
-    """Everything a stream carried, gathered."""
+class _Budget:
+    """The requests one call may still make: `max_retries + 1` in all, stream restarts included."""
 
-    text: str = ""
-    reasoning: str = ""
-    usage: dict[str, Any] | None = None
-    finish_reason: str | None = None
-    tool_calls: list[Any] = field(default_factory=list[Any])
-    meta: ResponseMeta = field(default_factory=ResponseMeta)
-    delivered: bool = False
+    limit: int
+    used: int = 0
+
+    @property
+    def left(self) -> bool:
+        return self.used < self.limit
 
 
 def create_http_client(
@@ -68,7 +76,8 @@ def create_http_client(
         mounts=dict(mounts) if mounts else None,
         timeout=httpx2.Timeout(settings.timeout, connect=settings.connect_timeout),
         limits=httpx2.Limits(max_connections=100, max_keepalive_connections=100, keepalive_expiry=30),
-        headers={"user-agent": f"workers-ai-mcp/{__version__}"},
+        # Only what `reading.py` inflates in bounded pieces.
+        headers={"user-agent": f"workers-ai-mcp/{__version__}", "accept-encoding": "gzip, deflate"},
         follow_redirects=False,
     )
 
@@ -123,71 +132,89 @@ class Sender:
         """Send with retries inside the per-call deadline; decode the answer by content type."""
         try:
             with anyio.fail_after(self.settings.timeout):
-                response, attempts = await self._send(method, url, model=model, read=True, **kwargs)
-                content = response.content
-        except TimeoutError:
+                response, content, budget = await self._send(method, url, model=model, read=True, **kwargs)
+                if not content or content.isspace():
+                    raise empty_answer_error(response.status_code, model)
+                kind = media_type(response, "application/json")
+                gathered = (
+                    await gather_sse(content, self.redact, max_line=self.settings.max_stream_line_bytes)
+                    if kind == "text/event-stream"
+                    else None
+                )
+        except (TimeoutError, httpx2.TimeoutException):
             raise self._timeout() from None
-        meta = ResponseMeta.from_response(response, attempts)
-        media_type = response.headers.get("content-type", "application/json").split(";")[0].strip().lower()
-        if media_type == "text/event-stream":
-            return JsonResult(await _gather_sse(content), meta)
-        if media_type.endswith("json") or media_type.startswith("text/"):
-            try:
-                data: Any = json.loads(content)
-            except ValueError:
-                raise ResponseDecodeError("Workers AI sent an answer that is not valid JSON; try again.") from None
-            if raw:
-                return JsonResult(data, meta)
-            if envelope and isinstance(data, dict) and "success" in data:
-                envelope_data = cast(dict[str, Any], data)
-                if envelope_data.get("success") is False:
-                    raise status_error(
-                        response.status_code if response.status_code >= 400 else 400,
-                        content,
-                        model=model,
-                        request_id=meta.request_id,
-                        retry_after=None,
-                        redact=self.redact,
-                    )
-                return JsonResult(envelope_data.get("result"), meta)
-            return JsonResult(data, meta)
-        return BinaryResult(content, media_type, meta)
+        meta = ResponseMeta.from_response(response, budget.used, redact=self.redact)
+        if gathered is not None:
+            return JsonResult(gathered, meta)
+        if not (kind.endswith("json") or kind.startswith("text/")):
+            return BinaryResult(content, kind, meta)  # media bytes are not text: nothing to redact
+        try:
+            data: Any = json.loads(content)
+        except ValueError:
+            raise ResponseDecodeError("Workers AI sent an answer that is not valid JSON; try again.") from None
+        if envelope and not raw and isinstance(data, dict) and cast(dict[str, Any], data).get("success") is False:
+            raise status_error(
+                response.status_code if response.status_code >= 400 else 400,
+                content,
+                model=model,
+                request_id=meta.request_id,
+                retry_after=None,
+                redact=self.redact,
+                url_setting=self._custom_url(url),
+            )
+        data = self.redact.json(data)
+        if not raw and envelope and isinstance(data, dict) and "success" in data:
+            return JsonResult(cast(dict[str, Any], data).get("result"), meta)
+        return JsonResult(data, meta)
 
     async def stream(
         self, url: str, body: Mapping[str, Any], *, model: str, headers: dict[str, str], on_event: OnEvent
     ) -> StreamResult:
+        """POST for an event stream; `on_event` sees each (redacted) event as it arrives.
+
+        A stream that breaks before anything reached `on_event` starts again, within the call's one budget.
+        """
+        budget = _Budget(self.settings.max_retries + 1)
         try:
             with anyio.fail_after(self.settings.timeout):
-                restarts = 0
                 while True:
-                    result = StreamResult()
-                    response, attempts = await self._send("POST", url, model=model, json=dict(body), headers=headers)
+                    response, _, _ = await self._send(
+                        "POST", url, model=model, json=dict(body), headers=headers, budget=budget
+                    )
+                    gatherer = Gatherer(self.redact, on_event)
                     try:
-                        result.meta = ResponseMeta.from_response(response, attempts + restarts)
-                        await self._read_stream(response, result, on_event)
+                        result = await self._read_stream(response, gatherer, model)
+                        result.meta = ResponseMeta.from_response(response, budget.used, redact=self.redact)
                         return result
                     except _RETRYABLE_TRANSPORT as exc:
                         # Nothing reached the caller yet: starting again loses nothing.
-                        if result.delivered or restarts >= self.settings.max_retries:
+                        if gatherer.result.delivered or not budget.left:
                             raise APIConnectionError(
-                                f"The Workers AI stream broke ({type(exc).__name__}); try again."
+                                f"The Workers AI stream broke ({type(exc).__name__}) after {budget.used} "
+                                f"attempt{'s' if budget.used > 1 else ''}; try again."
                             ) from None
                         logger.info("Workers AI stream broke before its first event (%s); retrying", type(exc).__name__)
-                        await self._backoff(restarts, None)
-                        restarts += 1
+                        await self._backoff(budget.used - 1, None)
                     finally:
                         await response.aclose()
-        except TimeoutError:
+        except (TimeoutError, httpx2.TimeoutException):
             raise self._timeout() from None
 
-    async def _read_stream(self, response: httpx2.Response, result: StreamResult, on_event: OnEvent) -> None:
-        media_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
-        if media_type != "text/event-stream":
+    async def _read_stream(self, response: httpx2.Response, gatherer: Gatherer, model: str) -> StreamResult:
+        kind = media_type(response)
+        if kind != "text/event-stream":
             # Some models ignore `stream` and answer with JSON.
-            await _absorb(result, _event_from_json(await response.aread()), on_event)
-            return
-        async for event in decode_events(response.aiter_lines()):
-            await _absorb(result, event, on_event)
+            content = await read_capped(response, answer_cap(self.settings, "application/json"))
+            if not content or content.isspace():
+                raise empty_answer_error(response.status_code, model)
+            await gatherer.add(event_from_json(content))
+            return await gatherer.finish()
+        async for event in decode_events(self._lines(capped_chunks(response, stream_cap(self.settings)))):
+            await gatherer.add(event)
+        return await gatherer.finish()
+
+    def _lines(self, chunks: AsyncIterator[bytes]) -> AsyncIterator[str]:
+        return sse_lines(chunks, max_line=self.settings.max_stream_line_bytes, setting=LINE_SETTING)
 
     async def _send(
         self,
@@ -197,72 +224,98 @@ class Sender:
         model: str | None,
         headers: dict[str, str] | None = None,
         read: bool = False,
+        budget: _Budget | None = None,
         **kwargs: Any,
-    ) -> tuple[httpx2.Response, int]:
-        """Send until a success or a final failure.
+    ) -> tuple[httpx2.Response, bytes, _Budget]:
+        """Send until a success or a final failure, spending from `budget` (a fresh one per call by default).
 
-        With `read`, the body is read here too, so that a connection lost mid-answer is retried like
-        one lost before it; otherwise the caller reads (a stream) and closes the open response.
+        With `read`, the body is read here too (within its cap), so that a connection lost mid-answer
+        is retried like one lost before it; otherwise the caller reads (a stream) and closes the response.
         """
+        budget = budget or _Budget(self.settings.max_retries + 1)
         all_headers = {**self._auth_headers(), **(headers or {})}
-        attempt = 0
         while True:
+            budget.used += 1
             request = self.http.build_request(method, url, headers=all_headers, **kwargs)
             try:
                 response = await self.http.send(request, stream=True)
             except httpx2.TimeoutException as exc:
-                if isinstance(exc, httpx2.ConnectTimeout | httpx2.PoolTimeout) and attempt < self.settings.max_retries:
-                    await self._backoff(attempt, None)
-                    attempt += 1
+                if isinstance(exc, httpx2.ConnectTimeout | httpx2.PoolTimeout) and budget.left:
+                    await self._backoff(budget.used - 1, None)
                     continue
                 raise self._timeout() from None
             except _RETRYABLE_TRANSPORT as exc:
-                if attempt < self.settings.max_retries:
+                if budget.left:
                     logger.info("Workers AI connection failed (%s); retrying", type(exc).__name__)
-                    await self._backoff(attempt, None)
-                    attempt += 1
+                    await self._backoff(budget.used - 1, None)
                     continue
                 raise APIConnectionError(
-                    f"Could not reach Workers AI ({type(exc).__name__}) after {attempt + 1} attempts; "
+                    f"Could not reach Workers AI ({type(exc).__name__}) after {budget.used} attempts; "
                     "check the network and WORKERS_AI_BASE_URL, then try again."
                 ) from None
-            if response.status_code < 400:
+            status = response.status_code
+            if 300 <= status < 400:
+                await response.aclose()
+                raise redirect_error(
+                    status,
+                    response.headers.get("location"),
+                    url_setting=self._url_setting_name(url),
+                    request_id=response.headers.get("cf-ai-req-id"),
+                    redact=self.redact,
+                )
+            if status < 400:
                 if not read:
-                    return response, attempt + 1
+                    return response, b"", budget
                 try:
-                    await response.aread()
-                    return response, attempt + 1
+                    content = await read_capped(response, answer_cap(self.settings, media_type(response)))
+                    return response, content, budget
                 except _RETRYABLE_TRANSPORT as exc:
-                    if attempt >= self.settings.max_retries:
+                    if not budget.left:
                         raise APIConnectionError(
                             f"The connection to Workers AI broke mid-answer ({type(exc).__name__}) "
-                            f"after {attempt + 1} attempts; try again."
+                            f"after {budget.used} attempts; try again."
                         ) from None
                     logger.info("Workers AI connection broke mid-answer (%s); retrying", type(exc).__name__)
-                    await self._backoff(attempt, None)
-                    attempt += 1
+                    await self._backoff(budget.used - 1, None)
                     continue
                 finally:
                     await response.aclose()
-            content = await response.aread()
-            await response.aclose()
+            try:
+                content = await read_prefix(response, self.settings.max_error_body_bytes)
+            except _RETRYABLE_TRANSPORT:
+                content = b""  # the status alone still says what happened
+            finally:
+                await response.aclose()
             retry_after = parse_retry_after(response.headers)
             error = status_error(
-                response.status_code,
+                status,
                 content,
                 model=model,
                 request_id=response.headers.get("cf-ai-req-id"),
                 retry_after=retry_after,
                 redact=self.redact,
+                url_setting=self._custom_url(url),
             )
-            if should_retry(response.status_code) and _retry_may_help(error) and attempt < self.settings.max_retries:
-                logger.info("Workers AI answered HTTP %s; retrying", response.status_code)
-                await self._backoff(attempt, retry_after)
-                attempt += 1
+            if should_retry(status) and _retry_may_help(error) and budget.left:
+                logger.info("Workers AI answered HTTP %s; retrying", status)
+                await self._backoff(budget.used - 1, retry_after)
                 continue
-            if attempt:
-                error.message += f" Gave up after {attempt + 1} attempts."
+            if budget.used > 1:
+                error.message += f" Gave up after {budget.used} attempts."
             raise error
+
+    def _url_setting_name(self, url: str) -> str:
+        gateway = self.settings.gateway_id and url.startswith(self.settings.gateway_url)
+        return "CLOUDFLARE_AI_GATEWAY_URL" if gateway else "WORKERS_AI_BASE_URL"
+
+    def _custom_url(self, url: str) -> tuple[str, str] | None:
+        """The URL setting `url` was built from, with its value, if it is not the default."""
+        name = self._url_setting_name(url)
+        if name == "CLOUDFLARE_AI_GATEWAY_URL":
+            value, default = self.settings.gateway_url, DEFAULT_GATEWAY_URL
+        else:
+            value, default = self.settings.base_url, DEFAULT_BASE_URL
+        return (name, value) if value != default and url.startswith(value) else None
 
     async def _backoff(self, attempt: int, retry_after: float | None) -> None:
         await self._sleep(retry_delay(attempt, retry_after, self._jitter()))
@@ -279,43 +332,4 @@ def _retry_may_help(error: APIStatusError) -> bool:
     return error.code != 3036
 
 
-async def _absorb(result: StreamResult, event: StreamEvent, on_event: OnEvent) -> None:
-    result.delivered = True
-    result.text += event.text
-    result.reasoning += event.reasoning
-    result.usage = event.usage or result.usage
-    result.finish_reason = event.finish_reason or result.finish_reason
-    result.tool_calls.extend(event.tool_calls)
-    await on_event(event)
-
-
-def _event_from_json(content: bytes) -> StreamEvent:
-    try:
-        data: Any = json.loads(content)
-    except ValueError:
-        raise ResponseDecodeError("Workers AI sent an answer that is not valid JSON; try again.") from None
-    if isinstance(data, dict) and "result" in data and "success" in data:
-        data = cast(dict[str, Any], data)["result"]
-    if not isinstance(data, dict):
-        raise ResponseDecodeError("Workers AI sent an unexpected answer to a streamed request.")
-    return decode_chunk(cast(dict[str, Any], data))
-
-
-async def _gather_sse(content: bytes) -> dict[str, Any]:
-    async def lines():
-        for line in content.decode("utf-8", "replace").splitlines():
-            yield line
-
-    result = StreamResult()
-
-    async def ignore(_: StreamEvent) -> None:
-        return None
-
-    async for event in decode_events(lines()):
-        await _absorb(result, event, ignore)
-    gathered: dict[str, Any] = {"response": result.text}
-    if result.usage:
-        gathered["usage"] = result.usage
-    if result.tool_calls:
-        gathered["tool_calls"] = result.tool_calls
-    return gathered
+__all__ = ["OnEvent", "Sender", "StreamResult", "create_http_client"]

@@ -3,18 +3,25 @@
 Two chunk formats reach us: the native `/ai/run` one (`{"response": "...", "p": "<padding>"}`,
 a late chunk with `usage`, tool calls) and the OpenAI one (`choices[0].delta.content`), which
 `/ai/v1/chat/completions` and newer models on `/ai/run` use. Both end with `data: [DONE]`; a
-stream that ends without it was cut off and is an error, not a short answer.
+stream that ends without it was cut off and is an error, not a short answer. Lines are split
+from the bytes as they come, and a line longer than its cap stops the reading.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+import re
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
 from ..jsonvalues import as_dict, as_list, dicts
-from .errors import ResponseDecodeError
+from ..redact import Redactor
+from .errors import ResponseDecodeError, too_large_error
+from .results import StreamResult
+
+_NEWLINE = re.compile(rb"\r\n|\r|\n")
+LINE_SETTING = "WORKERS_AI_MCP_MAX_STREAM_LINE_BYTES"
 
 
 @dataclass(frozen=True)
@@ -26,6 +33,32 @@ class StreamEvent:
     finish_reason: str | None = None
     tool_calls: list[Any] = field(default_factory=list[Any])
     reasoning: str = ""
+
+
+async def sse_lines(chunks: AsyncIterable[bytes], *, max_line: int, setting: str) -> AsyncIterator[str]:
+    """The lines of an event stream (`\\n`, `\\r\\n` or `\\r` ended); a line over `max_line` bytes is an error."""
+    pending = bytearray()
+    after_cr = False
+    async for chunk in chunks:
+        if after_cr and chunk.startswith(b"\n"):
+            chunk = chunk[1:]  # the second half of a CRLF split between chunks
+        after_cr = chunk.endswith(b"\r")
+        pieces = _NEWLINE.split(chunk)
+        for piece in pieces[:-1]:
+            pending += piece
+            yield _line(pending, max_line, setting)
+            pending.clear()
+        pending += pieces[-1]
+        if len(pending) > max_line:
+            raise too_large_error("an event-stream line", max_line, setting)
+    if pending:
+        yield _line(pending, max_line, setting)
+
+
+def _line(raw: bytearray, max_line: int, setting: str) -> str:
+    if len(raw) > max_line:
+        raise too_large_error("an event-stream line", max_line, setting)
+    return raw.decode("utf-8", "replace")
 
 
 async def sse_data(lines: AsyncIterator[str]) -> AsyncIterator[str]:
@@ -88,3 +121,84 @@ def decode_chunk(chunk: dict[str, Any]) -> StreamEvent:
 
 def _as_text(value: object) -> str:
     return value if isinstance(value, str) else ""
+
+
+OnEvent = Callable[[StreamEvent], Awaitable[None]]
+
+
+async def _ignore(_: StreamEvent) -> None:
+    return None
+
+
+class Gatherer:
+    """Gathers stream events into a `StreamResult`, redacting every string before the caller sees it.
+
+    Text and reasoning go through incremental redactors, which hold back a secret's length at most
+    (so a token split across chunks is still caught); `finish` passes on what was held back.
+    """
+
+    def __init__(self, redact: Redactor, on_event: OnEvent = _ignore) -> None:
+        self.result = StreamResult()
+        self._redact = redact
+        self._on_event = on_event
+        self._text = redact.stream()
+        self._reasoning = redact.stream()
+
+    async def add(self, event: StreamEvent) -> None:
+        redact = self._redact
+        await self._deliver(
+            StreamEvent(
+                text=self._text.feed(event.text),
+                usage=redact.json(event.usage),
+                finish_reason=redact(event.finish_reason) if event.finish_reason else None,
+                tool_calls=redact.json(event.tool_calls),
+                reasoning=self._reasoning.feed(event.reasoning),
+            )
+        )
+
+    async def finish(self) -> StreamResult:
+        text, reasoning = self._text.flush(), self._reasoning.flush()
+        if text or reasoning:
+            await self._deliver(StreamEvent(text=text, reasoning=reasoning))
+        return self.result
+
+    async def _deliver(self, event: StreamEvent) -> None:
+        result = self.result
+        result.delivered = True
+        result.text += event.text
+        result.reasoning += event.reasoning
+        result.usage = event.usage or result.usage
+        result.finish_reason = event.finish_reason or result.finish_reason
+        result.tool_calls.extend(event.tool_calls)
+        await self._on_event(event)
+
+
+def event_from_json(content: bytes) -> StreamEvent:
+    """The one event of a JSON answer to a streamed request (some models ignore `stream`)."""
+    try:
+        data: Any = json.loads(content)
+    except ValueError:
+        raise ResponseDecodeError("Workers AI sent an answer that is not valid JSON; try again.") from None
+    if isinstance(data, dict) and "result" in data and "success" in data:
+        data = cast(dict[str, Any], data)["result"]
+    if not isinstance(data, dict):
+        raise ResponseDecodeError("Workers AI sent an unexpected answer to a streamed request.")
+    return decode_chunk(cast(dict[str, Any], data))
+
+
+async def gather_sse(content: bytes, redact: Redactor, *, max_line: int) -> dict[str, Any]:
+    """A whole event stream already read (an answer to a call that did not ask for one), gathered, redacted."""
+
+    async def whole() -> AsyncIterator[bytes]:
+        yield content
+
+    gatherer = Gatherer(redact)
+    async for event in decode_events(sse_lines(whole(), max_line=max_line, setting=LINE_SETTING)):
+        await gatherer.add(event)
+    result = await gatherer.finish()
+    gathered: dict[str, Any] = {"response": result.text}
+    if result.usage:
+        gathered["usage"] = result.usage
+    if result.tool_calls:
+        gathered["tool_calls"] = result.tool_calls
+    return gathered
