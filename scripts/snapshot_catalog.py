@@ -147,10 +147,10 @@ def main(argv: list[str] | None = None) -> int:
     text = build_snapshot(args.folder)
     if args.check:
         stale = not OUTPUT.exists() or OUTPUT.read_text(encoding="utf-8") != text
-        print(f"{OUTPUT.relative_to(REPO)} is {'stale' if stale else 'up to date'}", file=sys.stderr)
+        sys.stderr.write(f"{OUTPUT.relative_to(REPO)} is {'stale' if stale else 'up to date'}\n")
         return 1 if stale else 0
     OUTPUT.write_text(text, encoding="utf-8")
-    print(f"wrote {OUTPUT.relative_to(REPO)} ({len(text):,} characters)", file=sys.stderr)
+    sys.stderr.write(f"wrote {OUTPUT.relative_to(REPO)} ({len(text):,} characters)\n")
     return 0
 
 
