@@ -85,6 +85,8 @@ def answer(spec: ModelSpec, inp: ModelInput, ids: Ids) -> Any:
     """The model's result (JSON-able, fitted to its output schema), or a Binary for raw-media answers."""
     payload = inp.payload
     candidates = _language(spec, payload, ids)
+    if spec.task.name == "Text Generation" and not spec.openai_chat and as_obj(payload.get("response_format")):
+        return candidates[0]  # JSON Mode: `response` is an object although the published schema says string
     if not candidates:
         result = media_answer(spec, inp)
         if isinstance(result, Binary):

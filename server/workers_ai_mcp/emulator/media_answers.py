@@ -84,7 +84,10 @@ def _audio_answer(spec: ModelSpec, inp: ModelInput) -> list[Any]:
         return [perceive_audio.end_of_turn(audio)]
     language, task = str(payload.get("language", "en")), str(payload.get("task", "transcribe"))
     turbo = perceive_audio.whisper_turbo(audio, language=language, task=task, prefix=str(payload.get("prefix", "")))
-    return [perceive_audio.whisper(audio), turbo, perceive_audio.nova(audio)]
+    fields = spec.output_fields
+    if "results" in fields:
+        return [perceive_audio.nova(audio)]
+    return [turbo, perceive_audio.whisper(audio)] if "transcription_info" in fields else [perceive_audio.whisper(audio)]
 
 
 def media_answer(spec: ModelSpec, inp: ModelInput) -> Binary | list[Any]:

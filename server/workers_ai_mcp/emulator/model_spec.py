@@ -97,6 +97,10 @@ class ModelSpec:
         return walk.top_fields(self.input_schema) if self.input_schema is not None else {}
 
     @functools.cached_property
+    def output_fields(self) -> dict[str, JsonObj]:
+        return walk.top_fields(self.output_schema) if self.output_schema is not None else {}
+
+    @functools.cached_property
     def output_types(self) -> frozenset[str]:
         return walk.content_types(self.output_schema)
 
@@ -119,7 +123,7 @@ class ModelSpec:
     @functools.cached_property
     def openai_chat(self) -> bool:
         """Answers OpenAI `chat.completion` objects (its output schema declares `choices`)."""
-        return self.output_schema is not None and "choices" in walk.top_fields(self.output_schema)
+        return "choices" in self.output_fields
 
     @property
     def responses_api(self) -> bool:

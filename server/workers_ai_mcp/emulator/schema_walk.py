@@ -10,15 +10,30 @@ from .envelope import JsonObj, as_list, as_obj
 COMBINATORS = ("oneOf", "anyOf", "allOf")
 
 
+def _branch(schema: Any) -> Any:
+    """A `oneOf` branch that declares one property and requires none (the async `requests` input and
+    `request_id` output branches) would match any object; it is read as requiring that property, as
+    the real API does (`required properties at '/' are 'requests'`)."""
+    props = as_obj(schema.get("properties")) if isinstance(schema, dict) else None
+    if isinstance(schema, dict) and props is not None and len(props) == 1 and "required" not in schema:
+        return {**relaxed(schema), "required": list(props)}
+    return relaxed(schema)
+
+
 def relaxed(schema: Any) -> Any:
     """The schema with every `oneOf` read as `anyOf`.
 
-    Cloudflare's schemas put overlapping branches side by side under `oneOf` (an async-batch input
-    branch and an "Async response" output branch without `required`); the real API accepts and sends
-    values that match several of them, so they are checked as `anyOf`.
+    Cloudflare's schemas put overlapping branches side by side under `oneOf`; the real API accepts and
+    sends values that match several of them, so they are checked as `anyOf` (see `_branch` too).
     """
     if isinstance(schema, dict):
-        return {("anyOf" if k == "oneOf" else k): relaxed(v) for k, v in schema.items()}
+        out: JsonObj = {}
+        for key, value in schema.items():
+            if key == "oneOf" and isinstance(value, list):
+                out["anyOf"] = [_branch(v) for v in value]
+            else:
+                out[key] = relaxed(value)
+        return out
     if isinstance(schema, list):
         return [relaxed(v) for v in schema]
     return schema
