@@ -66,8 +66,12 @@ async def test_deprecated_models_are_hidden_unless_included(client: httpx2.Async
     assert DEPRECATED not in {r["name"] for r in default["result"]}
     assert DEPRECATED in {r["name"] for r in included["result"]}
     hidden = {r["name"] for r in included["result"]} - {r["name"] for r in default["result"]}
-    assert hidden == {"@cf/qwen/qwen1.5-7b-chat-awq", "@cf/moonshotai/kimi-k2.5", "@cf/meta/llama-2-7b-chat-int8",
-                      "@hf/mistral/mistral-7b-instruct-v0.2"}  # each past its planned_deprecation_date
+    assert hidden == {
+        "@cf/qwen/qwen1.5-7b-chat-awq",
+        "@cf/moonshotai/kimi-k2.5",
+        "@cf/meta/llama-2-7b-chat-int8",
+        "@hf/mistral/mistral-7b-instruct-v0.2",
+    }  # each past its planned_deprecation_date
 
 
 async def test_search_pages_with_v4_result_info(client: httpx2.AsyncClient) -> None:

@@ -19,8 +19,8 @@ _NUMERIC_FIELDS = ("width", "height", "steps", "num_steps", "seed", "guidance")
 
 def _image_url(part: JsonObj) -> str:
     value = part.get("image_url")
-    if isinstance(value, dict):
-        value = as_obj(value).get("url") if as_obj(value) else None
+    if (obj := as_obj(value)) is not None:
+        value = obj.get("url")
     return value if isinstance(value, str) else str(part.get("url", ""))
 
 

@@ -28,7 +28,7 @@ def conform(schema: JsonObj | None, candidates: list[Any], echo: str = "") -> An
 
 
 def _json_branches(schema: JsonObj) -> list[JsonObj]:
-    branches = [b for key in ("anyOf", "oneOf") for b in (as_list(schema.get(key)) or []) if isinstance(b, dict)]
+    branches = [b for key in ("anyOf", "oneOf") for v in (as_list(schema.get(key)) or []) if (b := as_obj(v))]
     usable = [b for b in branches if not is_binary_branch(b) and b.get("contentType") in (None, "application/json")]
     return usable or branches
 

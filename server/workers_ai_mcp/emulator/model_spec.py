@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from . import schema_walk as walk
-from .envelope import JsonObj, as_obj
+from .envelope import JsonObj, as_list, as_obj
 
 _ID_NAMESPACE = uuid.UUID("0c8f3e36-0a57-4d55-8e7f-6a1f2b0d5c21")
 _DEFAULT_DIMENSIONS = 768  # embedding models whose catalog entry has no `output_dimensions`
@@ -170,7 +170,7 @@ def from_snapshot(row: JsonObj) -> ModelSpec:
         task=Task(str(task.get("id", "")), str(task.get("name", ""))),
         created_at=row.get("created_at") if isinstance(row.get("created_at"), str) else None,
         tags=tuple(str(t) for t in row.get("tags") or ()),
-        properties=tuple(p for p in row.get("properties") or () if isinstance(p, dict)),
+        properties=tuple(obj for p in as_list(row.get("properties")) or [] if (obj := as_obj(p)) is not None),
         input_schema=as_obj(row.get("input")),
         output_schema=as_obj(row.get("output")),
         deprecated_flag=deprecated if isinstance(deprecated, bool) else None,

@@ -12,7 +12,7 @@ import json
 from importlib import resources
 from typing import Any
 
-from .envelope import JsonObj
+from .envelope import JsonObj, as_list, as_obj
 from .model_spec import ModelSpec, from_snapshot
 
 SNAPSHOT = "catalog_snapshot.json"
@@ -20,22 +20,23 @@ SNAPSHOT = "catalog_snapshot.json"
 
 def _resolve(value: Any, shared: dict[str, Any], done: dict[str, Any]) -> Any:
     """Replace `{"$shared": key}` by the shared sub-schema (one object per key, reused)."""
-    if isinstance(value, dict):
-        key = value.get("$shared")
-        if isinstance(key, str) and len(value) == 1:
+    if (obj := as_obj(value)) is not None:
+        key = obj.get("$shared")
+        if isinstance(key, str) and len(obj) == 1:
             if key not in done:
                 done[key] = _resolve(shared[key], shared, done)
             return done[key]
-        return {k: _resolve(v, shared, done) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_resolve(v, shared, done) for v in value]
+        return {k: _resolve(v, shared, done) for k, v in obj.items()}
+    if (items := as_list(value)) is not None:
+        return [_resolve(v, shared, done) for v in items]
     return value
 
 
 def load_snapshot() -> JsonObj:
-    text = resources.files(__package__).joinpath(SNAPSHOT).read_text(encoding="utf-8")
-    data = json.loads(text)
-    shared, done = data["shared"], {}
+    text = resources.files("workers_ai_mcp.emulator").joinpath(SNAPSHOT).read_text(encoding="utf-8")
+    data: JsonObj = json.loads(text)
+    shared: dict[str, Any] = data["shared"]
+    done: dict[str, Any] = {}
     for row in data["models"]:
         row["input"] = _resolve(row["input"], shared, done)
         row["output"] = _resolve(row["output"], shared, done)

@@ -14,9 +14,10 @@ def _branch(schema: Any) -> Any:
     """A `oneOf` branch that declares one property and requires none (the async `requests` input and
     `request_id` output branches) would match any object; it is read as requiring that property, as
     the real API does (`required properties at '/' are 'requests'`)."""
-    props = as_obj(schema.get("properties")) if isinstance(schema, dict) else None
-    if isinstance(schema, dict) and props is not None and len(props) == 1 and "required" not in schema:
-        return {**relaxed(schema), "required": list(props)}
+    obj = as_obj(schema)
+    props = as_obj(obj.get("properties")) if obj is not None else None
+    if obj is not None and props is not None and len(props) == 1 and "required" not in obj:
+        return {**relaxed(obj), "required": list(props)}
     return relaxed(schema)
 
 
@@ -26,16 +27,16 @@ def relaxed(schema: Any) -> Any:
     Cloudflare's schemas put overlapping branches side by side under `oneOf`; the real API accepts and
     sends values that match several of them, so they are checked as `anyOf` (see `_branch` too).
     """
-    if isinstance(schema, dict):
+    if (obj := as_obj(schema)) is not None:
         out: JsonObj = {}
-        for key, value in schema.items():
-            if key == "oneOf" and isinstance(value, list):
-                out["anyOf"] = [_branch(v) for v in value]
+        for key, value in obj.items():
+            if key == "oneOf" and (items := as_list(value)) is not None:
+                out["anyOf"] = [_branch(v) for v in items]
             else:
                 out[key] = relaxed(value)
         return out
-    if isinstance(schema, list):
-        return [relaxed(v) for v in schema]
+    if (items := as_list(schema)) is not None:
+        return [relaxed(v) for v in items]
     return schema
 
 
@@ -61,31 +62,31 @@ def top_fields(schema: JsonObj) -> dict[str, JsonObj]:
 def content_types(schema: Any) -> frozenset[str]:
     """Every `contentType` string value anywhere in the schema."""
     found: set[str] = set()
-    stack = [schema]
+    stack: list[Any] = [schema]
     while stack:
         node = stack.pop()
-        if isinstance(node, dict):
-            if isinstance(ct := node.get("contentType"), str):
+        if (obj := as_obj(node)) is not None:
+            if isinstance(ct := obj.get("contentType"), str):
                 found.add(ct)
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
+            stack.extend(obj.values())
+        elif (items := as_list(node)) is not None:
+            stack.extend(items)
     return frozenset(found)
 
 
 def mentions(schema: Any, word: str) -> bool:
     """Whether `word` occurs as a key or string value anywhere in the schema (e.g. `image_url`)."""
-    stack = [schema]
+    stack: list[Any] = [schema]
     while stack:
         node = stack.pop()
         if node == word:
             return True
-        if isinstance(node, dict):
-            if word in node:
+        if (obj := as_obj(node)) is not None:
+            if word in obj:
                 return True
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
+            stack.extend(obj.values())
+        elif (items := as_list(node)) is not None:
+            stack.extend(items)
     return False
 
 
