@@ -11,7 +11,7 @@ from emulator_support import AI, LLAMA, app, client, state  # noqa: F401
 
 from workers_ai_mcp.emulator import EmulatorState
 
-DEPRECATED = "@hf/thebloke/deepseek-coder-6.7b-base-awq"
+DEPRECATED = "@cf/qwen/qwen1.5-7b-chat-awq"  # planned_deprecation_date 2025-10-01
 
 
 async def search(client: httpx2.AsyncClient, **params: Any) -> dict[str, Any]:
@@ -41,15 +41,13 @@ async def test_search_rows_have_the_models_search_shape(client: httpx2.AsyncClie
 
 async def test_search_filters_by_task_author_source_and_text(client: httpx2.AsyncClient) -> None:
     embeddings = await search(client, task="Text Embeddings")
-    assert {r["name"] for r in embeddings["result"]} == {
-        "@cf/baai/bge-base-en-v1.5",
-        "@cf/baai/bge-small-en-v1.5",
-        "@cf/baai/bge-large-en-v1.5",
-    }
+    names = {r["name"] for r in embeddings["result"]}
+    assert {"@cf/baai/bge-base-en-v1.5", "@cf/baai/bge-small-en-v1.5", "@cf/google/embeddinggemma-300m"} <= names
+    assert all(r["task"]["name"] == "Text Embeddings" for r in embeddings["result"]) and len(names) == 8
     meta = await search(client, author="meta", per_page=100)
     assert meta["result"] and all(r["name"].split("/")[1] == "meta" for r in meta["result"])
-    hf = await search(client, source=2, include_deprecated="true")
-    assert [r["name"] for r in hf["result"]] == [DEPRECATED]
+    hf = await search(client, source=2, include_deprecated="true", per_page=100)
+    assert hf["result"] and all(r["name"].startswith("@hf/") for r in hf["result"])
     whisper = await search(client, search="WHISPER")
     assert all("whisper" in r["name"] for r in whisper["result"]) and len(whisper["result"]) == 3
 
@@ -67,14 +65,20 @@ async def test_deprecated_models_are_hidden_unless_included(client: httpx2.Async
     included = await search(client, per_page=100, include_deprecated="true")
     assert DEPRECATED not in {r["name"] for r in default["result"]}
     assert DEPRECATED in {r["name"] for r in included["result"]}
-    assert included["result_info"]["total_count"] == default["result_info"]["total_count"] + 1
+    hidden = {r["name"] for r in included["result"]} - {r["name"] for r in default["result"]}
+    assert hidden == {
+        "@cf/qwen/qwen1.5-7b-chat-awq",
+        "@cf/moonshotai/kimi-k2.5",
+        "@cf/meta/llama-2-7b-chat-int8",
+        "@hf/mistral/mistral-7b-instruct-v0.2",
+    }  # each past its planned_deprecation_date
 
 
 async def test_search_pages_with_v4_result_info(client: httpx2.AsyncClient) -> None:
     total = (await search(client, per_page=100))["result_info"]["total_count"]
-    pages = [await search(client, page=page, per_page=10) for page in (1, 2, 3, 4)]
-    assert [p["result_info"]["count"] for p in pages] == [10, 10, total - 20, 0]
-    assert pages[0]["result_info"] == {"page": 1, "per_page": 10, "count": 10, "total_count": total}
+    pages = [await search(client, page=page, per_page=40) for page in (1, 2, 3, 4)]
+    assert [p["result_info"]["count"] for p in pages] == [40, 40, total - 80, 0]
+    assert pages[0]["result_info"] == {"page": 1, "per_page": 40, "count": 40, "total_count": total}
     names = [r["name"] for p in pages for r in p["result"]]
     assert len(names) == len(set(names)) == total
     default = await search(client)

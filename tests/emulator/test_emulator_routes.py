@@ -110,7 +110,7 @@ async def test_invalid_input_gets_400_5006_naming_the_field(client: httpx2.Async
 async def test_empty_body_names_each_accepted_form(client: httpx2.AsyncClient) -> None:
     response = await client.post(f"{AI}/run/{LLAMA}", json={})
     message = response.json()["errors"][0]["message"]
-    assert "oneOf at '/' not met, 0 matches" in message
+    assert "Of at '/' not met, 0 matches" in message  # Cloudflare's oneOf, read as anyOf
     assert "'prompt'" in message and "'messages'" in message
 
 
@@ -127,7 +127,9 @@ async def test_model_schema_route_returns_input_and_output(client: httpx2.AsyncC
     assert response.status_code == 200
     result = response.json()["result"]
     assert set(result) == {"input", "output"}
-    assert {b.get("title") for b in result["input"]["oneOf"]} == {"Prompt", "Messages", "Async Batch"}
+    required = [b.get("required") for b in result["input"]["oneOf"]]
+    assert ["prompt"] in required and ["messages"] in required
+    assert "title" not in json.dumps(result) and "description" not in json.dumps(result["output"])  # no prose
 
 
 async def test_model_schema_route_rejects_unknown_and_missing_model(client: httpx2.AsyncClient) -> None:
@@ -217,3 +219,38 @@ async def test_same_input_gives_the_same_answer(client: httpx2.AsyncClient) -> N
     other_seed = (await client.post(f"{AI}/run/{LLAMA}", json={**body, "seed": 8})).json()
     assert first == second
     assert first["result"]["response"] != other_seed["result"]["response"]
+
+
+IMAGE_PART = {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}}
+
+
+async def test_image_parts_only_for_models_that_take_images(client: httpx2.AsyncClient) -> None:
+    messages = [{"role": "user", "content": [{"type": "text", "text": "What is this?"}, IMAGE_PART]}]
+    for model in ("@cf/moonshotai/kimi-k2.6", "@cf/meta/llama-4-scout-17b-16e-instruct"):
+        accepted = await client.post(f"{AI}/run/{model}", json={"messages": messages})
+        assert accepted.status_code == 200, accepted.text[:300]
+    refused = await client.post(f"{AI}/run/@cf/zai-org/glm-5.2", json={"messages": messages})
+    assert refused.status_code == 400 and "does not take images" in refused.json()["errors"][0]["message"]
+    http_url = [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "https://x.test/a.png"}}]}]
+    refused = await client.post(f"{AI}/run/@cf/moonshotai/kimi-k2.6", json={"messages": http_url})
+    assert refused.status_code == 400 and "data: URIs" in refused.json()["errors"][0]["message"]
+
+
+async def test_reasoning_effort_only_where_the_model_takes_it(client: httpx2.AsyncClient) -> None:
+    body = {"messages": [{"role": "user", "content": "Hi"}], "reasoning_effort": "low"}
+    accepted = await client.post(f"{AI}/run/@cf/zai-org/glm-4.7-flash", json=body)
+    assert accepted.status_code == 200, accepted.text[:300]
+    assert accepted.json()["result"]["choices"][0]["message"]["reasoning_content"]
+    refused = await client.post(f"{AI}/run/@cf/meta/llama-3.1-8b-instruct-fp8", json=body)
+    assert refused.status_code == 400 and "'reasoning_effort'" in refused.json()["errors"][0]["message"]
+    chat = {"model": "@cf/zai-org/glm-4.7-flash", **body, "reasoning_effort": "extreme"}
+    wrong = await client.post(f"{AI}/v1/chat/completions", json=chat)
+    assert wrong.status_code == 400 and wrong.json()["errors"][0]["code"] == 5006
+
+
+async def test_flux_2_takes_multipart_only(client: httpx2.AsyncClient) -> None:
+    url = f"{AI}/run/@cf/black-forest-labs/flux-2-klein-4b"
+    answer = await client.post(url, files={"prompt": (None, "a lighthouse"), "width": (None, "128")})
+    assert answer.status_code == 200 and answer.json()["result"]["image"]
+    no_prompt = await client.post(url, files={"width": (None, "128")})
+    assert no_prompt.status_code == 400 and "'prompt'" in no_prompt.json()["errors"][0]["message"]

@@ -53,9 +53,20 @@ def openai_chunks(text: str) -> list[dict[str, Any]]:
     return [json.loads(p) for p in payloads[:-1]]
 
 
-async def test_gpt_oss_streams_openai_chunks_on_ai_run(client: httpx2.AsyncClient) -> None:
+async def test_gpt_oss_answers_stream_true_on_ai_run_with_one_json_body(client: httpx2.AsyncClient) -> None:
     body = {"messages": [{"role": "user", "content": "Hi"}], "stream": True, "max_tokens": 4}
     response = await client.post(f"{AI}/run/@cf/openai/gpt-oss-120b", json=body)
+    assert response.headers["content-type"].startswith("application/json")
+    completion = response.json()["result"]
+    assert completion["object"] == "chat.completion"
+    message = completion["choices"][0]["message"]
+    assert message["content"] == "[emulator] You said: Hi" and message["reasoning_content"]
+    assert completion["usage"]["completion_tokens"] == 4
+
+
+async def test_kimi_streams_openai_chunks_on_ai_run_with_reasoning(client: httpx2.AsyncClient) -> None:
+    body = {"messages": [{"role": "user", "content": "Hi"}], "stream": True, "max_tokens": 4}
+    response = await client.post(f"{AI}/run/@cf/moonshotai/kimi-k2.6", json=body)
     chunks = openai_chunks(response.text)
     assert all(c["object"] == "chat.completion.chunk" for c in chunks)
     deltas = [c["choices"][0]["delta"] for c in chunks if c["choices"]]
@@ -108,10 +119,10 @@ async def test_batch_is_queued_then_running_then_done(client: httpx2.AsyncClient
     assert again == done
 
 
-async def test_batch_works_for_embeddings_and_translation(client: httpx2.AsyncClient) -> None:
+async def test_batch_works_for_embedding_models(client: httpx2.AsyncClient) -> None:
     for model, item in (
         ("@cf/baai/bge-base-en-v1.5", {"text": "a"}),
-        ("@cf/meta/m2m100-1.2b", {"text": "a", "target_lang": "es"}),
+        ("@cf/baai/bge-large-en-v1.5", {"text": ["a", "b"]}),
     ):
         url = f"{AI}/run/{model}"
         ticket = (await client.post(url, params={"queueRequest": "true"}, json={"requests": [item]})).json()

@@ -22,7 +22,7 @@ LLAMA_FP8 = "@cf/meta/llama-3.1-8b-instruct-fp8"
 BGE_BASE = "@cf/baai/bge-base-en-v1.5"
 M2M = "@cf/meta/m2m100-1.2b"
 BART = "@cf/facebook/bart-large-cnn"
-DEPRECATED = "@hf/thebloke/deepseek-coder-6.7b-base-awq"
+DEPRECATED = "@cf/qwen/qwen1.5-7b-chat-awq"  # planned_deprecation_date 2025-10-01 in the published catalog
 
 
 @asynccontextmanager

@@ -117,7 +117,7 @@ async def test_a_model_without_async_queue_is_refused_with_models_that_take_batc
         refused = await client.call_tool("submit_batch", {"model": LLAMA_FP8, "inputs": [{"prompt": "hi"}]})
         unknown = await client.call_tool("submit_batch", {"model": "@cf/nobody/nothing", "inputs": [{"prompt": "hi"}]})
     assert refused.is_error and "does not accept batches" in text_of(refused)
-    assert LLAMA_33 in text_of(refused)  # a Text Generation model that does
+    assert "@cf/openai/gpt-oss-120b" in text_of(refused)  # a Text Generation model that does
     assert unknown.is_error and "not in the Workers AI catalog" in text_of(unknown)
     assert model_calls(emulator_state) == []
 

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from .dispatch import Ids, answer
+from .dispatch import answer
 from .envelope import JsonObj, as_list, as_obj, bad_input
+from .forms import ModelInput
 from .model_spec import ModelSpec
+from .results import Ids
 from .state import BatchJob, EmulatorState
 
 
@@ -31,7 +33,7 @@ def enqueue(state: EmulatorState, spec: ModelSpec, payload: JsonObj, created: in
         raise bad_input("required properties at '/' are 'requests'")
     request_id = state.new_id()
     results = [
-        answer(spec, {k: v for k, v in r.items() if k != "external_reference"}, Ids(request_id, created))
+        answer(spec, ModelInput({k: v for k, v in r.items() if k != "external_reference"}), Ids(request_id, created))
         for r in requests
     ]
     responses = [

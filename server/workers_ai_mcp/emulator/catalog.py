@@ -9,7 +9,7 @@ from starlette.responses import JSONResponse, Response
 
 from .envelope import CloudflareError, no_such_model, ok, success
 from .model_spec import ModelSpec
-from .registry import MODELS, find
+from .registry import find, models
 
 DEFAULT_PER_PAGE = 20
 MAX_PER_PAGE = 1000
@@ -49,7 +49,7 @@ def _matches(spec: ModelSpec, request: Request) -> bool:
 async def search_models(request: Request) -> Response:
     page = _int_param(request, "page", 1, 1, 1_000_000)
     per_page = _int_param(request, "per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
-    found = [spec for spec in MODELS.values() if _matches(spec, request)]
+    found = [spec for spec in models().values() if _matches(spec, request)]
     rows = [spec.search_row() for spec in found[(page - 1) * per_page : page * per_page]]
     info = {"page": page, "per_page": per_page, "count": len(rows), "total_count": len(found)}
     return JSONResponse({**success(rows), "result_info": info})
@@ -62,6 +62,8 @@ async def model_schema(request: Request) -> Response:
     spec = find(name)
     if spec is None:
         raise no_such_model(name)
+    if spec.input_schema is None or spec.output_schema is None:
+        raise CloudflareError(404, 5007, f"No schema is published for model {name}", result={})
     return ok({"input": spec.input_schema, "output": spec.output_schema})
 
 

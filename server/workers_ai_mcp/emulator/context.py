@@ -8,8 +8,8 @@ from typing import cast
 
 from starlette.requests import Request
 
-from .dispatch import Ids
 from .envelope import JsonObj, as_obj, bad_input
+from .results import Ids
 from .state import EmulatorState
 from .validation import json_type_name
 

@@ -1,62 +1,33 @@
-"""One validated model input → that model's answer, by the kind of model."""
+"""One validated model input → that model's answer, chosen by its task, then fitted to its output schema."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-from dataclasses import dataclass
 from typing import Any
 
 from . import generate_text as text
-from . import perceive_audio, perceive_image
-from .envelope import JsonObj, as_list, as_obj, bad_input, invalid_data
-from .generate_media import png_image, speech_for
+from .conform import conform
+from .envelope import JsonObj, as_list, as_obj
+from .forms import ModelInput
 from .generate_vectors import embed_many, rerank
+from .media_answers import media_answer
 from .model_spec import ModelSpec
 from .openai_format import chat_completion, response_object
-
-
-@dataclass(frozen=True)
-class Binary:
-    """An answer sent as raw bytes with its own content type (no envelope)."""
-
-    data: bytes
-    media_type: str
-
-
-@dataclass(frozen=True)
-class Ids:
-    """Per-request identifiers that OpenAI-shaped answers carry."""
-
-    ident: str
-    created: int
-
-
-def _bytes_field(payload: JsonObj | bytes, name: str) -> bytes:
-    """Raw body bytes, a `[0..255]` integer list, or a base64 string, from `payload[name]`."""
-    if isinstance(payload, bytes):
-        return payload
-    value = payload.get(name)
-    if isinstance(value, str):
-        try:
-            return base64.b64decode(value.split(",", 1)[-1] if value.startswith("data:") else value, validate=True)
-        except (binascii.Error, ValueError):
-            raise invalid_data("string") from None
-    numbers = as_list(value)
-    if numbers is None:
-        raise bad_input(f"required properties at '/' are '{name}'")
-    try:
-        return bytes(int(n) for n in numbers)
-    except (TypeError, ValueError):
-        raise bad_input(f"'{name}' must hold integers between 0 and 255 at '/{name}'") from None
+from .results import Binary, Ids
 
 
 def _text_list(value: Any) -> list[str]:
     items = as_list(value)
-    return [str(v) for v in items] if items is not None else [str(value)]
+    if items is not None:
+        return [str(v) for v in items] or [""]
+    return [str(value)] if value is not None else [""]
 
 
-def text_generation(spec: ModelSpec, payload: JsonObj) -> JsonObj:
+def _int(value: Any, default: int) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else default
+
+
+def classic_text(spec: ModelSpec, payload: JsonObj) -> JsonObj:
+    """`{response, usage}`; with JSON Mode, `response` is an object."""
     completion = text.complete(spec.name, payload)
     if as_obj(payload.get("response_format")) is not None:
         response = text.json_mode_object(spec.name, payload)
@@ -67,63 +38,59 @@ def text_generation(spec: ModelSpec, payload: JsonObj) -> JsonObj:
     return {"response": completion.text, "usage": completion.usage()}
 
 
-def answer(spec: ModelSpec, payload: JsonObj | bytes, ids: Ids) -> Any:
-    """The model's result (JSON-able), or a Binary for raw-media answers."""
-    kind = spec.kind
-    obj: JsonObj = payload if isinstance(payload, dict) else {}
-    if kind == "text-generation":
-        return text_generation(spec, obj)
-    if kind == "openai-chat":
-        if "input" in obj:
-            completion = text.complete(spec.name, obj, limit_key="max_output_tokens", default_limit=512)
-            return response_object(spec.name, completion, ident=ids.ident, created=ids.created, request=obj)
-        completion = text.complete(spec.name, obj)
-        return chat_completion(spec.name, completion, ident=ids.ident, created=ids.created, reasoning=True)
-    if kind == "embeddings":
-        return embed_many(_text_list(obj["text"]), spec.dimensions, str(obj.get("pooling", "mean")))
-    if kind == "reranker":
-        contexts = [str((as_obj(c) or {}).get("text", "")) for c in as_list(obj["contexts"]) or []]
-        top_k = obj.get("top_k")
-        return {"response": rerank(str(obj["query"]), contexts, top_k if isinstance(top_k, int) else None)}
-    if kind == "translation":
-        source = str(obj.get("source_lang", "en"))
-        return {"translated_text": text.translate(str(obj["text"]), source, str(obj["target_lang"]))}
-    if kind == "summarization":
-        return {"summary": text.summarize(str(obj["input_text"]), int(obj.get("max_length", 1024)))}
-    if kind == "text-classification":
-        return text.sentiment(str(obj["text"]))
-    return _media_answer(spec, payload, obj)
+def chat_answer(spec: ModelSpec, payload: JsonObj, ids: Ids) -> JsonObj:
+    """An OpenAI `chat.completion` (JSON Mode content is a JSON string), reasoning where the model reasons."""
+    limit = payload.get("max_completion_tokens", payload.get("max_tokens", 256))
+    completion = text.complete(spec.name, {**payload, "max_tokens": limit})
+    body = chat_completion(spec.name, completion, ident=ids.ident, created=ids.created, reasoning=spec.reasoning)
+    response_format = as_obj(payload.get("response_format")) or {}
+    if response_format.get("type") in ("json_object", "json_schema"):
+        body["choices"][0]["message"]["content"] = text.dumps_compact(text.json_mode_object(spec.name, payload))
+    return body
 
 
-def _media_answer(spec: ModelSpec, payload: JsonObj | bytes, obj: JsonObj) -> Any:
-    kind = spec.kind
-    if kind == "image-classification":
-        return perceive_image.classify(perceive_image.decode(_bytes_field(payload, "image")))
-    if kind == "object-detection":
-        return perceive_image.detect(perceive_image.decode(_bytes_field(payload, "image")))
-    if kind == "image-to-text":
-        image = perceive_image.decode(_bytes_field(payload, "image"))
-        limit = obj.get("max_tokens", 512)
-        prompt = str(obj.get("prompt", ""))
-        return {"description": perceive_image.describe(image, prompt, limit if isinstance(limit, int) else 512)}
-    if kind == "asr-whisper":
-        return perceive_audio.whisper(_bytes_field(payload, "audio"))
-    if kind == "asr-whisper-turbo":
-        audio = _bytes_field(payload, "audio")
-        language, task = str(obj.get("language", "en")), str(obj.get("task", "transcribe"))
-        return perceive_audio.whisper_turbo(audio, language=language, task=task, prefix=str(obj.get("prefix", "")))
-    if kind in ("asr-nova", "vad"):
-        if isinstance(payload, dict) and not isinstance(payload.get("audio"), str):
-            raise bad_input("over REST send the audio bytes as the request body (or base64 in 'audio') at '/audio'")
-        audio = _bytes_field(payload, "audio")
-        return perceive_audio.nova(audio) if kind == "asr-nova" else perceive_audio.end_of_turn(audio)
-    if kind == "text-to-image-png":
-        width, height, seed = int(obj.get("width", 1024)), int(obj.get("height", 1024)), int(obj.get("seed", 0))
-        return Binary(png_image(str(obj["prompt"]), width, height, seed), "image/png")
-    if kind == "text-to-image-json":
-        return {"image": base64.b64encode(png_image(str(obj["prompt"]), 1024, 1024)).decode()}
-    if kind == "tts-mp3":
-        return Binary(speech_for(str(obj["text"])), "audio/mpeg")
-    if kind == "tts-json":
-        return {"audio": base64.b64encode(speech_for(str(obj["prompt"]))).decode()}
-    raise AssertionError(f"no answer for model kind {kind}")
+def _text_generation(spec: ModelSpec, payload: JsonObj, ids: Ids) -> list[Any]:
+    if spec.responses_api and "input" in payload:
+        completion = text.complete(spec.name, payload, limit_key="max_output_tokens", default_limit=512)
+        return [response_object(spec.name, completion, ident=ids.ident, created=ids.created, request=payload)]
+    if spec.openai_chat or spec.responses_api:
+        return [chat_answer(spec, payload, ids)]
+    return [classic_text(spec, payload)]
+
+
+def _language(spec: ModelSpec, payload: JsonObj, ids: Ids) -> list[Any]:
+    task = spec.task.name
+    if task == "Text Generation":
+        return _text_generation(spec, payload, ids)
+    if task == "Text Embeddings":
+        texts = _text_list(payload.get("text", payload.get("input", payload.get("query"))))
+        return [embed_many(texts, spec.dimensions, str(payload.get("pooling", "mean")))]
+    if task == "Text Classification":
+        if "query" in payload or "contexts" in payload:
+            contexts = [str((as_obj(c) or {}).get("text", c)) for c in as_list(payload.get("contexts")) or []]
+            ranked = rerank(str(payload.get("query", "")), contexts, _int(payload.get("top_k"), 0) or None)
+            return [{"response": ranked}]
+        return [text.sentiment(" ".join(_text_list(payload.get("text"))))]
+    if task == "Translation":
+        source, target = str(payload.get("source_lang", "en")), str(payload.get("target_lang", ""))
+        translated = [text.translate(t, source, target) for t in _text_list(payload.get("text"))]
+        return [{"translated_text": translated[0]}, {"translations": translated}]
+    if task == "Summarization":
+        summary = text.summarize(str(payload.get("input_text", "")), _int(payload.get("max_length"), 1024))
+        return [{"summary": summary}]
+    return []
+
+
+def answer(spec: ModelSpec, inp: ModelInput, ids: Ids) -> Any:
+    """The model's result (JSON-able, fitted to its output schema), or a Binary for raw-media answers."""
+    payload = inp.payload
+    candidates = _language(spec, payload, ids)
+    if spec.task.name == "Text Generation" and not spec.openai_chat and as_obj(payload.get("response_format")):
+        return candidates[0]  # JSON Mode: `response` is an object although the published schema says string
+    if not candidates:
+        result = media_answer(spec, inp)
+        if isinstance(result, Binary):
+            return result
+        candidates = result
+    _, echo = text.conversation(payload)
+    return conform(spec.relaxed_output, candidates, echo)

@@ -1,92 +1,52 @@
-"""What describes one emulated model: its task, kind of answer, properties and schemas."""
+"""One emulated model, read from the catalog snapshot: identity, task, properties, schemas, wire forms."""
 
 from __future__ import annotations
 
+import functools
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, Literal
+from typing import Any
 
-JsonObj = dict[str, Any]
-Kind = Literal[
-    "text-generation",
-    "openai-chat",
-    "embeddings",
-    "reranker",
-    "translation",
-    "summarization",
-    "text-classification",
-    "image-classification",
-    "object-detection",
-    "image-to-text",
-    "asr-whisper",
-    "asr-whisper-turbo",
-    "asr-nova",
-    "vad",
-    "text-to-image-png",
-    "text-to-image-json",
-    "tts-mp3",
-    "tts-json",
-]
-BINARY_INPUT_KINDS: frozenset[Kind] = frozenset(
-    {"image-classification", "object-detection", "image-to-text", "asr-whisper", "asr-nova"}
-)
+from . import schema_walk as walk
+from .envelope import JsonObj, as_list, as_obj
+
 _ID_NAMESPACE = uuid.UUID("0c8f3e36-0a57-4d55-8e7f-6a1f2b0d5c21")
+_DEFAULT_DIMENSIONS = 768  # embedding models whose catalog entry has no `output_dimensions`
 
 
 @dataclass(frozen=True)
 class Task:
     id: str
     name: str
-    description: str
 
     def as_json(self) -> JsonObj:
-        return {"id": self.id, "name": self.name, "description": self.description}
+        return {"id": self.id, "name": self.name, "description": f"{self.name} (emulated task)"}
 
 
-# Task ids are Cloudflare's (reference §6); descriptions are ours.
-TEXT_GENERATION = Task(
-    "c329a1f9-323d-4e91-b2aa-582dd4188d34", "Text Generation", "Generates text from a prompt or chat."
-)
-TEXT_EMBEDDINGS = Task("0137cdcf-162a-4108-94f2-1ca59e8c65ee", "Text Embeddings", "Turns text into vectors.")
-TRANSLATION = Task("f57d07cb-9087-487a-bbbf-bc3e17fecc4b", "Translation", "Translates text between languages.")
-SUMMARIZATION = Task("6f4e65d8-da0f-40d2-9aa4-db582a5a04fd", "Summarization", "Shortens a document.")
-IMAGE_CLASSIFICATION = Task("00cd182b-bf30-4fc4-8481-84a3ab349657", "Image Classification", "Labels an image.")
-OBJECT_DETECTION = Task("9c178979-90d9-49d8-9e2c-0f1cf01815d4", "Object Detection", "Finds labelled boxes.")
-SPEECH_RECOGNITION = Task(
-    "dfce1c48-2a81-462e-a7fd-de97ce985207", "Automatic Speech Recognition", "Transcribes speech to text."
-)
-TEXT_TO_IMAGE = Task("3d6e1f35-341b-4915-a6c8-9a7142a9033a", "Text-to-Image", "Generates an image from text.")
-TEXT_CLASSIFICATION = Task("19606750-23ed-4371-aab2-c20349b53a60", "Text Classification", "Labels or ranks text.")
-IMAGE_TO_TEXT = Task("882a91d1-c331-4eec-bdad-834c919942a8", "Image-to-Text", "Describes an image in words.")
-TEXT_TO_SPEECH = Task("b52660a1-9a95-4ab2-8b1d-f232be34604a", "Text-to-Speech", "Speaks text aloud.")
-VOICE_ACTIVITY = Task("ccb1ca5a-043d-41a7-8a3b-61017b2796fd", "Voice Activity Detection", "Detects end of turn.")
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ModelSpec:
+    """A catalog model. `input_schema`/`output_schema` are None for the few models that publish none."""
+
     name: str
-    kind: Kind
+    file: str
+    model_id: str | None
+    source: int
     task: Task
-    summary: str
-    created_at: str
-    input_schema: JsonObj
-    output_schema: JsonObj
-    properties: tuple[JsonObj, ...] = ()
-    dimensions: int = 0
-    tags: tuple[str, ...] = field(default=())
+    created_at: str | None
+    tags: tuple[str, ...]
+    properties: tuple[JsonObj, ...]
+    input_schema: JsonObj | None
+    output_schema: JsonObj | None
+    deprecated_flag: bool | None = None
 
     @property
     def id(self) -> str:
-        return str(uuid.uuid5(_ID_NAMESPACE, self.name))
+        return self.model_id or str(uuid.uuid5(_ID_NAMESPACE, self.name))
 
     @property
     def description(self) -> str:
-        return f"{self.summary} (emulated: a local test double, not the real model)"
-
-    @property
-    def source(self) -> int:
-        return 2 if self.name.startswith("@hf/") else 1
+        return f"{self.task.name} model (emulated: a local test double, not the real model)"
 
     @property
     def author(self) -> str:
@@ -94,34 +54,124 @@ class ModelSpec:
         return parts[1] if len(parts) > 2 else ""
 
     def prop(self, property_id: str) -> Any:
-        return next((p["value"] for p in self.properties if p["property_id"] == property_id), None)
+        return next((p.get("value") for p in self.properties if p.get("property_id") == property_id), None)
+
+    def flag(self, property_id: str) -> bool:
+        return str(self.prop(property_id)).lower() == "true"
 
     @property
     def async_queue(self) -> bool:
-        return self.prop("async_queue") == "true"
-
-    @property
-    def binary_input(self) -> bool:
-        return self.kind in BINARY_INPUT_KINDS
+        return self.flag("async_queue")
 
     @property
     def experimental(self) -> bool:
-        return self.prop("beta") == "true"
+        return self.flag("beta")
+
+    @property
+    def reasoning(self) -> bool:
+        return self.flag("reasoning")
+
+    @property
+    def dimensions(self) -> int:
+        value = self.prop("output_dimensions")
+        return int(value) if isinstance(value, str) and value.isdigit() else _DEFAULT_DIMENSIONS
 
     def deprecated(self, today: date | None = None) -> bool:
+        """Past its `planned_deprecation_date` (what `models/search` hides unless `include_deprecated`)."""
         when = self.prop("planned_deprecation_date")
         if not isinstance(when, str):
             return False
         return date.fromisoformat(when) < (today or datetime.now(UTC).date())
 
+    # Wire forms and shapes, all read from the published schemas.
+    @functools.cached_property
+    def relaxed_input(self) -> JsonObj:
+        return walk.relaxed(self.input_schema) if self.input_schema is not None else {"type": "object"}
+
+    @functools.cached_property
+    def relaxed_output(self) -> JsonObj | None:
+        return walk.relaxed(self.output_schema) if self.output_schema is not None else None
+
+    @functools.cached_property
+    def input_fields(self) -> dict[str, JsonObj]:
+        return walk.top_fields(self.input_schema) if self.input_schema is not None else {}
+
+    @functools.cached_property
+    def output_fields(self) -> dict[str, JsonObj]:
+        return walk.top_fields(self.output_schema) if self.output_schema is not None else {}
+
+    @functools.cached_property
+    def output_types(self) -> frozenset[str]:
+        return walk.content_types(self.output_schema)
+
+    @property
+    def binary_input(self) -> bool:
+        """Takes a raw request body (image or audio bytes), per a `format: binary` root branch."""
+        return self.input_schema is not None and walk.takes_binary_body(self.input_schema)
+
+    @property
+    def multipart(self) -> bool:
+        """Takes `multipart/form-data` (the schema's `multipart {body, contentType}` object)."""
+        return "multipart" in self.input_fields
+
+    @functools.cached_property
+    def audio_stream(self) -> bool:
+        """`audio: {body, contentType}`: over REST the audio comes as raw bytes with an audio Content-Type."""
+        audio = self.input_fields.get("audio")
+        return audio is not None and walk.body_and_type(audio)
+
+    @functools.cached_property
+    def openai_chat(self) -> bool:
+        """Answers OpenAI `chat.completion` objects (its output schema declares `choices`)."""
+        return "choices" in self.output_fields
+
+    @property
+    def responses_api(self) -> bool:
+        """Takes the OpenAI Responses form (`input`) as well as chat messages: the gpt-oss family."""
+        return self.task.name == "Text Generation" and "input" in self.input_fields
+
+    @property
+    def streams_on_run(self) -> bool:
+        """`stream: true` on /ai/run gets SSE; otherwise one JSON body (see README, "The emulator")."""
+        if self.task.name != "Text Generation" or self.responses_api:
+            return False  # gpt-oss on /ai/run ignores `stream` and answers JSON (reference §3)
+        return "text/event-stream" in self.output_types or not self.output_types
+
+    @functools.cached_property
+    def takes_image_parts(self) -> bool:
+        """Image parts in `messages`: where the catalog says `vision`, or a model's own (non-OpenAI) schema has them."""
+        if self.flag("vision"):
+            return True
+        return not self.openai_chat and self.input_schema is not None and walk.mentions(self.input_schema, "image_url")
+
     def search_row(self) -> JsonObj:
-        return {
+        row: JsonObj = {
             "id": self.id,
             "source": self.source,
             "name": self.name,
             "description": self.description,
             "task": self.task.as_json(),
-            "created_at": self.created_at,
             "tags": list(self.tags),
             "properties": [dict(p) for p in self.properties],
         }
+        if self.created_at is not None:
+            row["created_at"] = self.created_at
+        return row
+
+
+def from_snapshot(row: JsonObj) -> ModelSpec:
+    task = as_obj(row.get("task")) or {}
+    deprecated = row.get("deprecated")
+    return ModelSpec(
+        name=str(row["name"]),
+        file=str(row.get("file", "")),
+        model_id=row.get("id") if isinstance(row.get("id"), str) else None,
+        source=int(row.get("source") or 1),
+        task=Task(str(task.get("id", "")), str(task.get("name", ""))),
+        created_at=row.get("created_at") if isinstance(row.get("created_at"), str) else None,
+        tags=tuple(str(t) for t in row.get("tags") or ()),
+        properties=tuple(obj for p in as_list(row.get("properties")) or [] if (obj := as_obj(p)) is not None),
+        input_schema=as_obj(row.get("input")),
+        output_schema=as_obj(row.get("output")),
+        deprecated_flag=deprecated if isinstance(deprecated, bool) else None,
+    )

@@ -6,13 +6,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from . import generate_text as text
+from .checks import check
 from .context import emulator_state, new_ids, parse_json_object
-from .envelope import JsonObj, as_obj, bad_input, no_such_model
+from .dispatch import chat_answer
+from .envelope import JsonObj, bad_input, no_such_model
 from .generate_vectors import embed
-from .model_spec import Kind, ModelSpec
+from .model_spec import ModelSpec
 from .openai_format import (
     chat_chunks,
-    chat_completion,
     embedding_list,
     response_object,
     text_completion,
@@ -75,37 +76,40 @@ RESPONSES: JsonObj = {
     },
     "required": ["model", "input"],
 }
-_TEXT_KINDS: frozenset[Kind] = frozenset({"text-generation", "openai-chat"})
 
 
-async def _body(request: Request, schema: JsonObj, kinds: frozenset[Kind]) -> tuple[JsonObj, ModelSpec]:
+async def _body(request: Request, schema: JsonObj, task: str) -> tuple[JsonObj, ModelSpec]:
     payload = parse_json_object(await request.body())
     validate(schema, payload)
     name = str(payload["model"])
     spec = find(name)
-    if spec is None or spec.kind not in kinds:
+    if spec is None or spec.task.name != task:
         raise no_such_model(name)
     return payload, spec
 
 
+def _model_input(spec: ModelSpec, payload: JsonObj) -> JsonObj:
+    """The body without `model` (and the route's own `options`), checked against the model's published input."""
+    model_input = {k: v for k, v in payload.items() if k not in ("model", "options")}
+    validate(spec.relaxed_input, model_input)
+    check(spec, model_input)
+    return model_input
+
+
 async def chat_completions(request: Request) -> Response:
-    payload, spec = await _body(request, CHAT, _TEXT_KINDS)
+    payload, spec = await _body(request, CHAT, "Text Generation")
+    model_input = _model_input(spec, payload)
     ids = new_ids(emulator_state(request))
-    limit = payload.get("max_completion_tokens", payload.get("max_tokens", 256))
-    completion = text.complete(spec.name, {**payload, "max_tokens": limit})
-    reasoning = spec.kind == "openai-chat"
     if payload.get("stream") is True:
-        chunks = chat_chunks(spec.name, completion, ident=ids.ident, created=ids.created, reasoning=reasoning)
+        limit = payload.get("max_completion_tokens", payload.get("max_tokens", 256))
+        completion = text.complete(spec.name, {**model_input, "max_tokens": limit})
+        chunks = chat_chunks(spec.name, completion, ident=ids.ident, created=ids.created, reasoning=spec.reasoning)
         return sse_response(events_of(chunks), emulator_state(request).token_delay)
-    body = chat_completion(spec.name, completion, ident=ids.ident, created=ids.created, reasoning=reasoning)
-    response_format = as_obj(payload.get("response_format")) or {}
-    if response_format.get("type") in ("json_object", "json_schema"):
-        body["choices"][0]["message"]["content"] = text.dumps_compact(text.json_mode_object(spec.name, payload))
-    return JSONResponse(body)
+    return JSONResponse(chat_answer(spec, model_input, ids))
 
 
 async def completions(request: Request) -> Response:
-    payload, spec = await _body(request, COMPLETIONS, _TEXT_KINDS)
+    payload, spec = await _body(request, COMPLETIONS, "Text Generation")
     ids = new_ids(emulator_state(request))
     prompt = payload["prompt"]
     completion = text.complete(spec.name, {**payload, "prompt": prompt if isinstance(prompt, str) else prompt[0]})
@@ -116,7 +120,7 @@ async def completions(request: Request) -> Response:
 
 
 async def embeddings(request: Request) -> Response:
-    payload, spec = await _body(request, EMBEDDINGS, frozenset({"embeddings"}))
+    payload, spec = await _body(request, EMBEDDINGS, "Text Embeddings")
     raw = payload["input"]
     texts = [raw] if isinstance(raw, str) else [str(t) for t in raw]
     vectors = [embed(t, spec.dimensions) for t in texts]
@@ -131,10 +135,11 @@ async def responses(request: Request) -> Response:
     spec = find(name)
     if spec is None:
         raise no_such_model(name)
-    if spec.kind != "openai-chat":
+    if not spec.responses_api:
         raise bad_input(f"model {name} does not support the Responses API (only gpt-oss models do) at '/model'")
     if payload.get("stream") is True:
         raise bad_input("the Responses API does not stream on Workers AI at '/stream'")
+    _model_input(spec, payload)
     ids = new_ids(emulator_state(request))
     completion = text.complete(spec.name, payload, limit_key="max_output_tokens", default_limit=512)
     return JSONResponse(response_object(spec.name, completion, ident=ids.ident, created=ids.created, request=payload))

@@ -1,4 +1,4 @@
-"""`POST .../ai/run/{model}`: body parsing, validation, batch, streaming, and the answer's form."""
+"""`POST .../ai/run/{model}`: body in the model's wire form, validation, batch, streaming, the answer's form."""
 
 from __future__ import annotations
 
@@ -6,33 +6,25 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from . import batch
-from .context import emulator_state, new_ids, parse_json_object
-from .dispatch import Binary, Ids, answer
-from .envelope import CloudflareError, JsonObj, bad_input, no_such_model, ok
+from .checks import check
+from .context import emulator_state, new_ids
+from .dispatch import answer, chat_answer
+from .envelope import JsonObj, bad_input, no_such_model, ok
+from .forms import ModelInput, read_input
 from .generate_text import complete
 from .model_spec import ModelSpec
 from .openai_format import chat_chunks
 from .registry import find
+from .results import Binary, Ids
 from .streaming import events_of, sse_response, workers_ai_events
 from .validation import validate
 
 
-def parse_body(spec: ModelSpec, body: bytes, content_type: str) -> JsonObj | bytes:
-    """JSON object, or raw bytes for models that take a binary body and were not sent JSON."""
-    if spec.binary_input and "json" not in content_type.lower():
-        if not body.lstrip().startswith(b"{"):
-            return body
-        try:  # JSON sent without a JSON content type (curl -d does this)
-            return parse_json_object(body)
-        except CloudflareError:
-            return body
-    return parse_json_object(body)
-
-
 def _stream(spec: ModelSpec, payload: JsonObj, ids: Ids, delay: float) -> Response:
-    if spec.kind == "openai-chat":
-        completion = complete(spec.name, payload)
-        chunks = chat_chunks(spec.name, completion, ident=ids.ident, created=ids.created, reasoning=True)
+    if spec.openai_chat:
+        limit = payload.get("max_completion_tokens", payload.get("max_tokens", 256))
+        completion = complete(spec.name, {**payload, "max_tokens": limit})
+        chunks = chat_chunks(spec.name, completion, ident=ids.ident, created=ids.created, reasoning=spec.reasoning)
         return sse_response(events_of(chunks), delay)
     if payload.get("response_format") is not None:
         raise bad_input("JSON Mode does not support streaming at '/stream'")
@@ -45,25 +37,37 @@ def respond(result: object) -> Response:
     return ok(result)
 
 
+def check_input(spec: ModelSpec, inp: ModelInput) -> None:
+    """400/5006 unless the input fits the published schema (oneOf read as anyOf) and the model's own rules."""
+    if inp.form != "binary":  # a raw body is the schema's `format: binary` branch
+        validate(spec.relaxed_input, inp.payload)
+        check(spec, inp.payload)
+
+
 async def run_model(request: Request) -> Response:
     state = emulator_state(request)
     name = str(request.path_params["model"])
     spec = find(name)
     if spec is None:
         raise no_such_model(name)
-    payload = parse_body(spec, await request.body(), request.headers.get("content-type", ""))
+    inp = await read_input(spec, request)
+    payload = inp.payload
     ids = new_ids(state)
-    if isinstance(payload, dict):
+    if inp.form == "json":
         request_id = payload.get("request_id")
         if isinstance(request_id, str) and len(payload) == 1:
             return ok(batch.poll(state, request_id))
         queued = request.query_params.get("queueRequest", "").lower() == "true"
         if (queued or "requests" in payload) and not spec.async_queue:
             raise bad_input(f"model {spec.name} does not take async batch requests (queueRequest)")
-        validate(spec.input_schema, payload)
+        check_input(spec, inp)
         if queued or "requests" in payload:
             return ok(batch.enqueue(state, spec, payload, ids.created))
-        streams = spec.kind == "text-generation" or (spec.kind == "openai-chat" and "input" not in payload)
-        if payload.get("stream") is True and streams:
-            return _stream(spec, payload, ids, state.token_delay)
-    return respond(answer(spec, payload, ids))
+        if payload.get("stream") is True and spec.task.name == "Text Generation":
+            if spec.streams_on_run:
+                return _stream(spec, payload, ids, state.token_delay)
+            if spec.responses_api and "input" not in payload:
+                return ok(chat_answer(spec, payload, ids))  # gpt-oss: one JSON body, not SSE (see README)
+    else:
+        check_input(spec, inp)
+    return respond(answer(spec, inp, ids))

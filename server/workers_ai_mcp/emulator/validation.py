@@ -50,13 +50,17 @@ def describe(error: ValidationError) -> str:
     return f"{error.message} at '{where}'"
 
 
-# Schemas are long-lived module constants; the stored schema guards against a reused id().
+# Schemas are mostly long-lived (the catalog's); the stored schema guards against a reused id(), and the
+# cache is emptied when it grows past a bound (answers built from a schema check short-lived sub-schemas).
 _compiled: dict[int, tuple[JsonObj, Draft202012Validator]] = {}
+_MAX_COMPILED = 4096
 
 
 def _validator(schema: JsonObj) -> Draft202012Validator:
     cached = _compiled.get(id(schema))
     if cached is None or cached[0] is not schema:
+        if len(_compiled) >= _MAX_COMPILED:
+            _compiled.clear()
         cached = (schema, Draft202012Validator(schema))
         _compiled[id(schema)] = cached
     return cached[1]
@@ -83,3 +87,8 @@ def validate(schema: JsonObj, instance: Any) -> None:
     error = first_error(schema, instance)
     if error is not None:
         raise bad_input(describe(error))
+
+
+def fits(schema: JsonObj, instance: Any) -> bool:
+    """Whether `instance` fits `schema` (already relaxed where it should be)."""
+    return first_error(schema, instance) is None
