@@ -26,11 +26,12 @@ from typing import Any
 import anyio
 import httpx2
 from mcp import Client
-from mcp.types import CallToolResult, ImageContent, ResourceLink, TextContent
+from mcp.types import CallToolResult, ImageContent, ResourceLink
 from PIL import Image
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from conftest import EMULATOR_URL, SHARED_MODELS
+from results_support import text_of as text_of
 from workers_ai_mcp.app import create_server
 from workers_ai_mcp.settings import Settings
 
@@ -86,10 +87,6 @@ def assert_valid(instance: object, schema: dict[str, Any]) -> None:
     import jsonschema
 
     jsonschema.validate(instance, schema)
-
-
-def text_of(result: CallToolResult) -> str:
-    return "\n".join(block.text for block in result.content if isinstance(block, TextContent))
 
 
 def images_of(result: CallToolResult) -> list[ImageContent]:

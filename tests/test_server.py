@@ -6,15 +6,10 @@ from pathlib import Path
 
 import pytest
 from mcp import Client
-from mcp.types import TextContent
 
+from results_support import text_of
 from workers_ai_mcp.app import create_server
 from workers_ai_mcp.settings import Settings, SettingsError
-
-
-def text_of(result: object) -> str:
-    content = getattr(result, "content", [])
-    return " ".join(block.text for block in content if isinstance(block, TextContent))
 
 
 async def test_the_tools_option_exposes_only_the_named_tools(tmp_path: Path) -> None:

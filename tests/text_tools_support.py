@@ -15,9 +15,10 @@ import httpx2
 import pytest
 from mcp import Client
 from mcp.shared.dispatcher import ProgressFnT
-from mcp.types import CallToolResult, TextContent
+from mcp.types import CallToolResult
 from starlette.applications import Starlette
 
+from results_support import text_of as text_of
 from workers_ai_mcp.app import create_server
 from workers_ai_mcp.settings import Settings
 
@@ -95,10 +96,6 @@ def call(settings: Settings, emulator_app: Starlette, wire: Wire) -> Call:
                 return await client.call_tool(name, arguments, progress_callback=progress)
 
     return call_tool
-
-
-def text_of(result: CallToolResult) -> str:
-    return " ".join(block.text for block in result.content if isinstance(block, TextContent))
 
 
 def structured(result: CallToolResult) -> dict[str, Any]:

@@ -2,36 +2,23 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import anyio
 import httpx2
 import pytest
-import uvicorn
 from emulator_support import AI, AUTH, LLAMA
 
+from loopback_support import serving as serve_app
 from workers_ai_mcp.emulator import EmulatorState, Fault, create_emulator_app
 
 
 @asynccontextmanager
 async def serving(state: EmulatorState) -> AsyncIterator[str]:
-    """uvicorn on 127.0.0.1 and a free port, in this event loop; yields the base URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # asyncio sets TCP_NODELAY only then
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(create_emulator_app(state), log_config=None, lifespan="off", timeout_graceful_shutdown=5)
-    config.load()
-    server = uvicorn.Server(config)
-    server.lifespan = config.lifespan_class(config)
-    with anyio.fail_after(10):
-        await server.startup(sockets=[sock])
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        with anyio.fail_after(10):
-            await server.shutdown(sockets=[sock])
+    """The emulator on 127.0.0.1 and a free port, in this event loop; yields the base URL."""
+    async with serve_app(create_emulator_app(state)) as base:
+        yield base
 
 
 async def test_loopback_requests_share_one_counted_connection() -> None:

@@ -9,9 +9,10 @@ from typing import Any, cast
 
 import httpx2
 from mcp import Client
-from mcp.types import CallToolResult, TextContent
+from mcp.types import CallToolResult
 from starlette.applications import Starlette
 
+from results_support import text_of as text_of
 from workers_ai_mcp.app import create_server
 from workers_ai_mcp.emulator import EmulatorState, RecordedRequest
 from workers_ai_mcp.settings import Settings
@@ -48,10 +49,6 @@ def data_of(result: CallToolResult) -> dict[str, Any]:
     structured = result.structured_content
     assert isinstance(structured, dict)
     return cast(dict[str, Any], structured)
-
-
-def text_of(result: CallToolResult) -> str:
-    return "\n".join(block.text for block in result.content if isinstance(block, TextContent))
 
 
 def json_text(result: CallToolResult) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from starlette.applications import Starlette
 
 from conftest import make_settings
 from workers_ai_mcp.account.inference import WorkersAI
+from workers_ai_mcp.account.metering import CallMeta
 from workers_ai_mcp.client import WorkersAIClient, create_http_client
 from workers_ai_mcp.emulator import EmulatorState
 from workers_ai_mcp.settings import Settings
@@ -32,13 +33,13 @@ def gateway_settings(tmp_path: Path, emulator_state: EmulatorState) -> Settings:
 
 
 @pytest.fixture
-async def gateway_client(gateway_settings: Settings, emulator_app: Starlette) -> AsyncIterator[WorkersAIClient]:
+async def gateway_client(gateway_settings: Settings, emulator_app: Starlette) -> AsyncIterator[WorkersAI]:
     async with create_http_client(gateway_settings, httpx2.ASGITransport(app=emulator_app)) as http:
         yield WorkersAI(gateway_settings, WorkersAIClient(gateway_settings, http))
 
 
 async def test_a_repeated_call_is_answered_from_the_gateway_cache_and_costs_nothing(
-    gateway_client: WorkersAIClient, emulator_state: EmulatorState
+    gateway_client: WorkersAI, emulator_state: EmulatorState
 ) -> None:
     inputs = {"text": "good morning", "target_lang": "fr"}
     first = await gateway_client.run(M2M, inputs)
@@ -46,6 +47,7 @@ async def test_a_repeated_call_is_answered_from_the_gateway_cache_and_costs_noth
     assert (first.meta.gateway_cache_status, second.meta.gateway_cache_status) == ("MISS", "HIT")
     assert first.meta.gateway_log_id and second.meta.gateway_log_id
     assert first.meta.gateway_log_id != second.meta.gateway_log_id
+    assert isinstance(first.meta, CallMeta) and isinstance(second.meta, CallMeta)
     assert first.meta.cost_usd and first.meta.cost_usd > 0 and second.meta.cost_usd == 0
     info = CallInfo.from_meta(second.meta)
     assert info.gateway_cache_status == "HIT" and info.gateway_log_id == second.meta.gateway_log_id
@@ -57,7 +59,7 @@ async def test_a_repeated_call_is_answered_from_the_gateway_cache_and_costs_noth
 
 
 async def test_a_per_call_cache_ttl_overrides_the_configured_one(
-    gateway_client: WorkersAIClient, emulator_state: EmulatorState
+    gateway_client: WorkersAI, emulator_state: EmulatorState
 ) -> None:
     await gateway_client.run(M2M, {"text": "hi", "target_lang": "de"}, cache_ttl=60)
     await gateway_client.v1(

@@ -6,18 +6,15 @@ import io
 import json
 from pathlib import Path
 
-from mcp.types import CallToolResult, TextContent
 from PIL import Image
+
+from results_support import text_of as text_of
 
 # Bitrates (kbit/s) of MPEG-1 and MPEG-2/2.5 Layer III, by the header's 4-bit index.
 _MPEG1_L3_KBPS = (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320)
 _MPEG2_L3_KBPS = (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160)
 _PNG_END = b"IEND\xaeB`\x82"
 _SAMPLE_RATES = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 12000, 8000)}
-
-
-def text_of(result: CallToolResult) -> str:
-    return "\n".join(block.text for block in result.content if isinstance(block, TextContent))
 
 
 def mp3_frame_count(data: bytes) -> int:

@@ -2,39 +2,13 @@
 
 from __future__ import annotations
 
-import socket
 import threading
-from collections.abc import AsyncGenerator, Generator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import Generator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import anyio
-from starlette.types import ASGIApp
-
-from workers_ai_mcp.transports import http_server
-
-
-@asynccontextmanager
-async def serving(app: ASGIApp) -> AsyncGenerator[str]:
-    """Serve `app` on an ephemeral 127.0.0.1 port (in this event loop); yields the base URL.
-
-    The socket listens before uvicorn starts, so early connections wait in the backlog. It is
-    closed however the body ends, so a failing test leaves no socket behind.
-    """
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # asyncio sets TCP_NODELAY only then
-    try:
-        sock.bind(("127.0.0.1", 0))
-        sock.listen(128)
-        server = http_server(app, host="127.0.0.1", port=sock.getsockname()[1], log_level="ERROR")
-        async with anyio.create_task_group() as group:
-            group.start_soon(server.serve, [sock])
-            try:
-                yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-            finally:
-                server.should_exit = True
-    finally:
-        sock.close()
+from loopback_support import serving as serving
 
 
 @dataclass

@@ -11,9 +11,9 @@ from typing import Any
 
 import httpx2
 from mcp import Client
-from mcp.types import CallToolResult, TextContent
 
 from conftest import make_settings
+from results_support import text_of as text_of
 from workers_ai_mcp.app import create_server
 from workers_ai_mcp.emulator import EMULATOR_TOKEN, EmulatorState, create_emulator_app
 
@@ -95,10 +95,6 @@ async def session(upstream: Upstream, tmp_path: Path, **overrides: Any) -> Async
     server = create_server(settings, transport=upstream.transport())
     async with Client(server, mode="legacy", raise_exceptions=True) as client:
         yield client
-
-
-def text_of(result: CallToolResult) -> str:
-    return " ".join(block.text for block in result.content if isinstance(block, TextContent))
 
 
 def sse(*events: str, done: bool = True) -> bytes:
