@@ -251,50 +251,65 @@ def _human(size: int) -> str:
     return f"{size:,} bytes"
 
 
+_GATEWAY_TOKEN = (
+    "AI Gateway refused the gateway token: check CLOUDFLARE_AI_GATEWAY_TOKEN (an AI Gateway token "
+    "with 'Run' permission for this authenticated gateway); CLOUDFLARE_API_TOKEN is not the one at fault."
+)
+_API_TOKEN = (
+    "Cloudflare refused the API token. Check that CLOUDFLARE_API_TOKEN is current and has the "
+    "'Workers AI' Read permission, and that CLOUDFLARE_ACCOUNT_ID is the account the token belongs to."
+)
+_ROUTE = "Cloudflare could not route the request; check CLOUDFLARE_ACCOUNT_ID."
+_TOO_LARGE = "The request is too large for Workers AI; send a smaller input."
+# Cloudflare error code -> (exception, sentence); {subject} is "the model X", {model} its id.
+_BY_CODE: dict[int, tuple[type[APIStatusError], str]] = {
+    2009: (AuthenticationError, _GATEWAY_TOKEN),
+    10000: (AuthenticationError, _API_TOKEN),
+    5007: (NotFoundError, "Workers AI has no model named {model}; call list_models to find one."),
+    5006: (
+        BadRequestError,
+        "Workers AI rejected the input for {subject}; call get_model_schema to see what it accepts.",
+    ),
+    5016: (
+        PermissionDeniedError,
+        'The licence of {subject} must be accepted once before use: run it with the input {{"prompt": "agree"}} '
+        "and try again.",
+    ),
+    5018: (PermissionDeniedError, "This Cloudflare account is not allowed to use {subject}."),
+    3041: (PermissionDeniedError, "This Cloudflare account is not allowed to use {subject}."),
+    3036: (
+        RateLimitError,
+        "The account's daily free Workers AI allocation is used up; it resets at 00:00 UTC, "
+        "or upgrade to the Workers Paid plan.",
+    ),
+    3040: (RateLimitError, "Workers AI is out of capacity for this model right now; try again shortly."),
+    7003: (NotFoundError, _ROUTE),
+    3006: (BadRequestError, _TOO_LARGE),
+}
+# HTTP status -> (exception, sentence), when the code says nothing more precise.
+_BY_STATUS: dict[int, tuple[type[APIStatusError], str]] = {
+    401: (AuthenticationError, _API_TOKEN),
+    429: (RateLimitError, "Workers AI rate limit reached; wait a little before the next call."),
+    413: (BadRequestError, _TOO_LARGE),
+    403: (
+        PermissionDeniedError,
+        "Cloudflare denied access; the token needs the 'Workers AI' Read permission for this account.",
+    ),
+    404: (NotFoundError, "Cloudflare found no such route or model ({model})."),
+}
+
+
 def _classify(status: int, code: int | None, upstream: str, model: str | None) -> tuple[type[APIStatusError], str]:
+    if code == 10000 or code not in _BY_CODE and status == 401:
+        code = 10000
+    if code is None and status == 404 and "route" in upstream.lower():
+        code = 7003
+    found = _BY_CODE.get(code) if code is not None else None
+    found = found or _BY_STATUS.get(status)
+    if found is None:
+        found = (ServerError, "Workers AI failed to answer (a server-side error at Cloudflare) for {subject}.")
+        if status < 500:
+            found = (BadRequestError, "Workers AI rejected the request for {subject}.")
+    cls, template = found
     subject = f"the model {model}" if model else "this model"
-    if code == 2009:
-        return AuthenticationError, (
-            "AI Gateway refused the gateway token: check CLOUDFLARE_AI_GATEWAY_TOKEN (an AI Gateway token "
-            "with 'Run' permission for this authenticated gateway); CLOUDFLARE_API_TOKEN is not the one at fault."
-        )
-    if code == 10000 or status == 401:
-        return AuthenticationError, (
-            "Cloudflare refused the API token. Check that CLOUDFLARE_API_TOKEN is current and has the "
-            "'Workers AI' Read permission, and that CLOUDFLARE_ACCOUNT_ID is the account the token belongs to."
-        )
-    if code == 5007:
-        return NotFoundError, f"Workers AI has no model named {model or '(unknown)'}; call list_models to find one."
-    if code == 5006:
-        return BadRequestError, (
-            f"Workers AI rejected the input for {subject}; call get_model_schema to see what it accepts."
-        )
-    if code == 5016:
-        return PermissionDeniedError, (
-            f"The licence of {subject} must be accepted once before use: run it with the input "
-            '{"prompt": "agree"} and try again.'
-        )
-    if code in (5018, 3041):
-        return PermissionDeniedError, f"This Cloudflare account is not allowed to use {subject}."
-    if code == 3036:
-        return RateLimitError, (
-            "The account's daily free Workers AI allocation is used up; it resets at 00:00 UTC, "
-            "or upgrade to the Workers Paid plan."
-        )
-    if code == 3040:
-        return RateLimitError, "Workers AI is out of capacity for this model right now; try again shortly."
-    if code == 7003 or (status == 404 and code is None and "route" in upstream.lower()):
-        return NotFoundError, "Cloudflare could not route the request; check CLOUDFLARE_ACCOUNT_ID."
-    if status == 429:
-        return RateLimitError, "Workers AI rate limit reached; wait a little before the next call."
-    if status == 413 or code == 3006:
-        return BadRequestError, "The request is too large for Workers AI; send a smaller input."
-    if status == 403:
-        return PermissionDeniedError, (
-            "Cloudflare denied access; the token needs the 'Workers AI' Read permission for this account."
-        )
-    if status == 404:
-        return NotFoundError, f"Cloudflare found no such route or model ({model or 'no model'})."
-    if status >= 500:
-        return ServerError, f"Workers AI failed to answer (a server-side error at Cloudflare) for {subject}."
-    return BadRequestError, f"Workers AI rejected the request for {subject}."
+    return cls, template.format(subject=subject, model=model or ("(unknown)" if code == 5007 else "no model"))
