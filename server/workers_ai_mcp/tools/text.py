@@ -5,19 +5,25 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from mcp.server import MCPServer
+from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..client import JsonResult, NotFoundError
+from ..account.defaults import BY_FIELD
+from ..client import JsonResult, NotFoundError, RunResult, StreamEvent
 from ..client.errors import InvalidRequestError, ResponseDecodeError
 from ..jsonvalues import as_dict
 from ..state import AppState
 from ._common import AppContext, add_inference_tool, model_param, state_of, tool_errors
 from .call_info import call_of
+from .chat_request import build_request
 from .chat_support import (
     COMPACT,
+    Answer,
     StreamProgress,
     Usage,
+    bounded,
     check_json_schema,
+    nothing_returned,
     progress_token,
     read_answer,
     responses_reasoning,
@@ -49,6 +55,7 @@ class ChatResult(BaseModel):
     finish_reason: str | None = None
     json_value: dict[str, Any] | list[Any] | None = Field(default=None, alias="json", description="Parsed JSON.")
     tool_calls: list[dict[str, Any]] | None = None
+    reasoning: str | None = Field(default=None, description="The model's reasoning, cut; not in the text block.")
     call: dict[str, Any] | None = None
 
 
@@ -85,6 +92,10 @@ async def chat(
         list[ChatMessage] | None, Field(min_length=1, max_length=500, description="The conversation, oldest first.")
     ] = None,
     system: Annotated[str | None, Field(max_length=MAX_TEXT, description="System message put first.")] = None,
+    images: Annotated[
+        list[str] | None,
+        Field(min_length=1, max_length=8, description="Images for the last user message (path, URL, data URI)."),
+    ] = None,
     max_tokens: MaxTokens = 1024,
     temperature: Temperature = None,
     top_p: Annotated[float | None, Field(ge=0.001, le=1, description="Nucleus sampling.")] = None,
@@ -96,10 +107,13 @@ async def chat(
     json_schema: Annotated[
         dict[str, Any] | None, Field(description="JSON Schema the answer must follow; the result's json holds it.")
     ] = None,
+    reasoning_effort: Annotated[
+        Literal["low", "medium", "high"] | None, Field(description="For reasoning models that take it.")
+    ] = None,
+    show_reasoning: Annotated[bool, Field(description="Put `reasoning` in the text block too.")] = False,
     cache_ttl: Annotated[int | None, Field(ge=0, le=2_592_000, description="AI Gateway cache seconds.")] = None,
     model: Annotated[str | None, model_param()] = None,
-) -> ChatResult:
-    """Chat with a Workers AI text-generation model (Llama 3.3 70B by default). Give `prompt` or `messages`."""
+) -> Annotated[CallToolResult, ChatResult]:
     if (prompt is None) == (messages is None):
         raise InvalidRequestError("Give either prompt (one user message) or messages (a conversation), not both.")
     if json_schema is not None:
@@ -111,7 +125,6 @@ async def chat(
         turns += [message.model_dump() for message in messages]
     else:
         turns.append({"role": "user", "content": prompt})
-    inputs: dict[str, Any] = {"messages": turns, "max_tokens": max_tokens}
     sampling = {
         "temperature": temperature,
         "top_p": top_p,
@@ -121,33 +134,64 @@ async def chat(
         "frequency_penalty": frequency_penalty,
         "presence_penalty": presence_penalty,
     }
-    inputs |= {name: value for name, value in sampling.items() if value is not None}
-    if json_schema is not None:
-        inputs["response_format"] = {"type": "json_schema", "json_schema": json_schema}
-    elif progress_token(ctx) is not None:  # JSON mode does not stream
-        progress = StreamProgress(ctx, total=max_tokens)
-        streamed = await state.ai.stream_run(chosen, inputs, progress.on_event, cache_ttl=cache_ttl)
-        usage = usage_of(streamed.usage)
-        await progress.finish(usage)
-        return ChatResult(
-            text=streamed.text,
-            model=chosen,
-            usage=usage,
+    request = await build_request(
+        state,
+        chosen,
+        turns,
+        max_tokens=max_tokens,
+        sampling=sampling,
+        images=images or (),
+        json_schema=json_schema,
+        effort=reasoning_effort,
+    )
+    shape, body = request.shape, request.body
+    progress = StreamProgress(ctx, total=max_tokens) if progress_token(ctx) is not None else None
+    if progress is not None and shape.streams and json_schema is None:  # JSON mode does not stream
+        if shape.route == "v1":
+            streamed = await state.ai.stream_v1("chat/completions", body, progress.on_event, cache_ttl=cache_ttl)
+        else:
+            streamed = await state.ai.stream_run(chosen, body, progress.on_event, cache_ttl=cache_ttl)
+        answer = Answer(
+            streamed.text,
+            usage=usage_of(streamed.usage),
             finish_reason=streamed.finish_reason,
-            tool_calls=[as_dict(call) for call in streamed.tool_calls] or None,
-            call=call_of(streamed.meta),
+            tool_calls=[as_dict(call) for call in streamed.tool_calls],
+            reasoning=streamed.reasoning,
         )
-    result = await state.ai.run(chosen, inputs, cache_ttl=cache_ttl)
-    answer = read_answer(_json_data(result, chosen), chosen, want_json=json_schema is not None)
-    return ChatResult(
+        meta = streamed.meta
+    else:
+        if shape.route == "v1":
+            result: JsonResult | RunResult = await state.ai.v1("chat/completions", body, cache_ttl=cache_ttl)
+        else:
+            result = await state.ai.run(chosen, body, cache_ttl=cache_ttl)
+        answer = read_answer(_json_data(result, chosen), chosen, want_json=json_schema is not None)
+        meta = result.meta
+        if progress is not None:  # answered once: one notification with the whole text
+            await progress.on_event(StreamEvent(answer.text))
+    if not answer.text.strip() and not answer.tool_calls:
+        raise nothing_returned(chosen, answer.reasoning)
+    if progress is not None:
+        await progress.finish(answer.usage)
+    found = ChatResult(
         text=answer.text,
         model=chosen,
         usage=answer.usage,
         finish_reason=answer.finish_reason,
         json=answer.json,
         tool_calls=answer.tool_calls or None,
-        call=call_of(result.meta),
+        reasoning=bounded(answer.reasoning),
+        call=call_of(meta),
     )
+    text = found.model_dump_json(exclude=None if show_reasoning else {"reasoning"})
+    return CallToolResult(
+        content=[TextContent(type="text", text=text)], structured_content=found.model_dump(mode="json")
+    )
+
+
+chat.__doc__ = (
+    f"Chat with a Workers AI text-generation model ({BY_FIELD['chat_model'].model} by default); "
+    "give `prompt` or `messages`, optionally images (vision models)."
+)
 
 
 @tool_errors
