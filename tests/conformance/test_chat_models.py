@@ -193,3 +193,39 @@ async def test_every_answer_form_the_output_schema_allows_becomes_text(tmp_path:
                 assert data.get("reasoning") in (REASONING, None)
                 assert REASONING not in text_of(result)
     assert upstream.problems == []
+
+
+def _row(name: str) -> dict[str, Any]:
+    return next(row for row in ROWS if row["name"] == name)
+
+
+async def test_kimi_streams_on_v1_chat_completions_with_progress_and_reasoning_apart(tmp_path: Path) -> None:
+    row = _row("@cf/moonshotai/kimi-k2.6")
+    upstream = Upstream(row, lambda path, body: sse(openai_chunks(row["name"], usage=True)))
+    async with session(tmp_path, upstream) as client:
+        result, updates = await _progress_call(
+            client, {"prompt": "Otters?", "model": row["name"], "reasoning_effort": "low"}
+        )
+    data = structured(result)
+    path, body = upstream.bodies[-1]
+    assert path.endswith("/ai/v1/chat/completions")
+    assert body["stream"] is True and body["model"] == row["name"] and body["reasoning_effort"] == "low"
+    assert data["text"] == TEXT and updates and updates[-1] == TEXT
+    assert data["reasoning"] == REASONING and REASONING not in text_of(result)
+    assert upstream.problems == []
+
+
+async def test_llama_4_scout_chats_about_an_image_from_a_file_path(tmp_path: Path) -> None:
+    row = _row("@cf/meta/llama-4-scout-17b-16e-instruct")
+    upstream = Upstream(row, lambda path, body: reply(path, {"response": TEXT}))
+    async with session(tmp_path, upstream) as client:
+        result = await client.call_tool(
+            "chat", {"prompt": "What is in this picture?", "model": row["name"], "images": [str(_png(tmp_path))]}
+        )
+    assert structured(result)["text"] == TEXT
+    path, body = upstream.bodies[-1]
+    assert path.endswith(f"/ai/run/{row['name']}")
+    parts = body["messages"][-1]["content"]
+    assert parts[0] == {"type": "text", "text": "What is in this picture?"}
+    assert parts[1]["image_url"]["url"].startswith("data:image/png;base64,")
+    assert upstream.problems == []

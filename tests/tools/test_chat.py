@@ -327,3 +327,84 @@ def schema_errors(schema: dict[str, Any], body: dict[str, Any]) -> list[str]:
 def model_calls(state: EmulatorState) -> list[str]:
     """Paths of the requests that ran a model (the client's own catalog look-ups for pricing left out)."""
     return [request.path for request in state.requests if "/ai/models/" not in request.path]
+
+
+@pytest.mark.parametrize("progress", [False, True], ids=["plain", "streamed"])
+async def test_an_answer_with_no_text_is_an_error_naming_the_model(call: Call, wire: Wire, progress: bool) -> None:
+    def empty(request: httpx2.Request) -> httpx2.Response | None:
+        if "/ai/run/" not in request.url.path:
+            return None
+        return httpx2.Response(200, json={"result": {}, "success": True, "errors": [], "messages": []})
+
+    wire.intercept = empty
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        return None
+
+    result = await call("chat", {"prompt": "hi"}, legacy=True, progress=on_progress if progress else None)
+    assert result.is_error
+    assert f"{LLAMA_33} returned nothing" in text_of(result)
+
+
+async def test_a_responses_body_in_reply_to_stream_true_becomes_the_answer(call: Call, wire: Wire) -> None:
+    answer = {
+        "object": "response",
+        "output": [
+            {"type": "reasoning", "content": [{"type": "reasoning_text", "text": "Think of otters."}]},
+            {"type": "message", "content": [{"type": "output_text", "text": "Otters hold hands."}]},
+        ],
+        "usage": {"input_tokens": 3, "output_tokens": 4, "output_tokens_details": {"reasoning_tokens": 2}},
+    }
+
+    def whole(request: httpx2.Request) -> httpx2.Response | None:
+        if "/ai/run/" not in request.url.path:
+            return None
+        return httpx2.Response(200, json={"result": answer, "success": True, "errors": [], "messages": []})
+
+    wire.intercept = whole
+    updates: list[str] = []
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        updates.append(message or "")
+
+    result = await call("chat", {"prompt": "hi", "model": GPT_OSS}, legacy=True, progress=on_progress)
+    data = structured(result)
+    assert wire.bodies()[0]["stream"] is True
+    assert data["text"] == "Otters hold hands." and updates[-1] == "Otters hold hands."
+    assert data["reasoning"] == "Think of otters."
+    assert "Think of otters." not in text_of(result)  # kept out of the text block by default
+    assert data["usage"]["reasoning_tokens"] == 2
+
+
+async def test_reasoning_effort_reaches_gpt_oss_and_the_reasoning_comes_apart(call: Call, wire: Wire) -> None:
+    result = await call("chat", {"prompt": "Why is the sky blue?", "model": GPT_OSS, "reasoning_effort": "low"})
+    data = structured(result)
+    body = wire.bodies()[0]
+    assert body["reasoning"] == {"effort": "low"}
+    assert body["input"] == [{"role": "user", "content": "Why is the sky blue?"}]
+    assert data["text"] and data["reasoning"]
+    assert data["reasoning"] not in text_of(result)
+    shown = await call("chat", {"prompt": "Why?", "model": GPT_OSS, "reasoning_effort": "high", "show_reasoning": True})
+    assert json.loads(text_of(shown))["reasoning"] == structured(shown)["reasoning"]
+
+
+async def test_reasoning_effort_is_refused_for_a_model_that_does_not_take_it(
+    call: Call, emulator_state: EmulatorState
+) -> None:
+    result = await call("chat", {"prompt": "hi", "reasoning_effort": "high"})
+    assert result.is_error
+    assert f"{LLAMA_33} does not take reasoning_effort" in text_of(result)
+    assert model_calls(emulator_state) == []
+
+
+async def test_images_are_refused_for_a_model_that_cannot_see(
+    call: Call, emulator_state: EmulatorState, tmp_path: Path
+) -> None:
+    from PIL import Image
+
+    path = tmp_path / "otter.png"
+    Image.new("RGB", (4, 4)).save(path)
+    result = await call("chat", {"prompt": "What is this?", "images": [str(path)]})
+    assert result.is_error
+    assert f"{LLAMA_33} cannot see images" in text_of(result)
+    assert model_calls(emulator_state) == []

@@ -40,7 +40,9 @@ def nothing_returned(model: str, reasoning: str = "") -> ResponseDecodeError:
     """The error for an answer with no text at all (never an empty success)."""
     if reasoning:
         return ResponseDecodeError(f"{model} returned nothing but reasoning, no answer; raise max_tokens or try again.")
-    return ResponseDecodeError(f"{model} returned nothing: its answer had no text; try again or another model.")
+    return ResponseDecodeError(
+        f"{model} returned nothing: its answer had no text; try again, or check it is a text-generation model."
+    )
 
 
 def bounded(text: str, limit: int = REASONING_CHARS) -> str | None:
@@ -110,7 +112,7 @@ def read_answer(data: object, model: str, *, want_json: bool = False) -> Answer:
     elif isinstance(body.get("output"), list) or isinstance(body.get("output_text"), str):
         answer = Answer(responses_text(body), reasoning=responses_reasoning(body) or "")
     else:
-        raise ResponseDecodeError(f"{model} answered without any text; is it a text-generation model?")
+        raise nothing_returned(model)
     answer.usage = usage_of(body.get("usage"))
     if want_json and answer.json is None:
         answer.json = _parse_json(answer.text)

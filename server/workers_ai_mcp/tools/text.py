@@ -9,7 +9,7 @@ from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..account.defaults import BY_FIELD
-from ..client import JsonResult, NotFoundError, RunResult, StreamEvent
+from ..client import APIStatusError, JsonResult, RunResult, StreamEvent
 from ..client.errors import InvalidRequestError, ResponseDecodeError
 from ..jsonvalues import as_dict
 from ..state import AppState
@@ -37,6 +37,8 @@ from .chat_support import (
 MAX_TEXT = 131_072
 # Cloudflare code for "no such model": that must surface, not trigger the /ai/run fallback of `complete`.
 NO_SUCH_MODEL = 5007
+# Cloudflare's codes for "no such route" (7000) and "method not allowed" (7003): `complete` then runs the model.
+NO_ROUTE = (7000, 7003)
 
 
 class ChatMessage(BaseModel):
@@ -202,7 +204,7 @@ async def complete(
     temperature: Temperature = None,
     model: Annotated[str | None, model_param()] = None,
 ) -> Completion:
-    """Continue a raw prompt with no chat template (text completion, Llama 3.1 8B by default)."""
+    """Continue a raw prompt with no chat template (Llama 3.1 8B by default); suits base and older models."""
     state = state_of(ctx)
     chosen = model or state.settings.complete_model
     options: dict[str, Any] = {"max_tokens": max_tokens}
@@ -210,8 +212,8 @@ async def complete(
         options["temperature"] = temperature
     try:
         result = await state.ai.v1("completions", {"model": chosen, "prompt": prompt, **options})
-    except NotFoundError as exc:
-        if exc.code == NO_SUCH_MODEL:
+    except APIStatusError as exc:
+        if exc.code == NO_SUCH_MODEL or not (exc.status in (404, 405) or exc.code in NO_ROUTE):
             raise
         # Cloudflare does not document /v1/completions; where it is missing, run the model raw.
         fallback = await state.ai.run(chosen, {"prompt": prompt, "raw": True, **options})
