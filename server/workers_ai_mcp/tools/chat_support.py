@@ -33,7 +33,7 @@ Usage = dict[str, int]
 
 def usage_field() -> Any:
     """`Field` of an optional `usage` result member."""
-    return Field(default=None, description="prompt_tokens, completion_tokens, total_tokens[, reasoning_tokens]")
+    return Field(default=None, description="prompt_tokens, completion_tokens, total_tokens")
 
 
 def nothing_returned(model: str, reasoning: str = "") -> ResponseDecodeError:

@@ -57,7 +57,7 @@ class ChatResult(BaseModel):
     finish_reason: str | None = None
     json_value: dict[str, Any] | list[Any] | None = Field(default=None, alias="json", description="Parsed JSON.")
     tool_calls: list[dict[str, Any]] | None = None
-    reasoning: str | None = Field(default=None, description="The model's reasoning, cut; not in the text block.")
+    reasoning: str | None = None
     call: dict[str, Any] | None = None
 
 
@@ -81,38 +81,33 @@ class RespondResult(BaseModel):
 
 
 MaxTokens = Annotated[int, Field(ge=1, le=8192, description="Most tokens to generate.")]
-Temperature = Annotated[float | None, Field(ge=0, le=5, description="Randomness, 0-5 (model default 0.6).")]
+Temperature = Annotated[float | None, Field(ge=0, le=5, description="Randomness, 0-5.")]
 
 
 @tool_errors
 async def chat(
     ctx: AppContext,
-    prompt: Annotated[
-        str | None, Field(min_length=1, max_length=MAX_TEXT, description="A single user message.")
-    ] = None,
+    prompt: Annotated[str | None, Field(min_length=1, max_length=MAX_TEXT, description="One user message.")] = None,
     messages: Annotated[
         list[ChatMessage] | None, Field(min_length=1, max_length=500, description="The conversation, oldest first.")
     ] = None,
-    system: Annotated[str | None, Field(max_length=MAX_TEXT, description="System message put first.")] = None,
+    system: Annotated[str | None, Field(max_length=MAX_TEXT, description="System message.")] = None,
     images: Annotated[
         list[str] | None,
-        Field(min_length=1, max_length=8, description="Images for the last user message (path, URL, data URI)."),
+        Field(max_length=8, description="Image paths, URLs or data URIs."),
     ] = None,
     max_tokens: MaxTokens = 1024,
     temperature: Temperature = None,
     top_p: Annotated[float | None, Field(ge=0.001, le=1, description="Nucleus sampling.")] = None,
     top_k: Annotated[int | None, Field(ge=1, le=50, description="Top-k sampling.")] = None,
-    seed: Annotated[int | None, Field(ge=1, le=9_999_999_999, description="For repeatable output.")] = None,
+    seed: Annotated[int | None, Field(ge=1, le=9_999_999_999, description="Repeatable output.")] = None,
     repetition_penalty: Annotated[float | None, Field(ge=0, le=2, description="Penalize repeats.")] = None,
     frequency_penalty: Annotated[float | None, Field(ge=0, le=2, description="Penalize frequent tokens.")] = None,
     presence_penalty: Annotated[float | None, Field(ge=0, le=2, description="Penalize used tokens.")] = None,
-    json_schema: Annotated[
-        dict[str, Any] | None, Field(description="JSON Schema the answer must follow; the result's json holds it.")
-    ] = None,
+    json_schema: Annotated[dict[str, Any] | None, Field(description="JSON Schema for the answer (see json).")] = None,
     reasoning_effort: Annotated[
-        Literal["low", "medium", "high"] | None, Field(description="For reasoning models that take it.")
+        Literal["low", "medium", "high"] | None, Field(description="Reasoning models only.")
     ] = None,
-    show_reasoning: Annotated[bool, Field(description="Put `reasoning` in the text block too.")] = False,
     cache_ttl: Annotated[int | None, Field(ge=0, le=2_592_000, description="AI Gateway cache seconds.")] = None,
     model: Annotated[str | None, model_param()] = None,
 ) -> Annotated[CallToolResult, ChatResult]:
@@ -184,15 +179,14 @@ async def chat(
         reasoning=bounded(answer.reasoning),
         call=call_of(meta),
     )
-    text = found.model_dump_json(exclude=None if show_reasoning else {"reasoning"})
+    text = found.model_dump_json(exclude={"reasoning"})  # in structured content only: it can be long
     return CallToolResult(
         content=[TextContent(type="text", text=text)], structured_content=found.model_dump(mode="json")
     )
 
 
 chat.__doc__ = (
-    f"Chat with a Workers AI text-generation model ({BY_FIELD['chat_model'].model} by default); "
-    "give `prompt` or `messages`, optionally images (vision models)."
+    f"Chat with a text-generation model ({BY_FIELD['chat_model'].model} by default). Give `prompt` or `messages`."
 )
 
 
@@ -204,7 +198,7 @@ async def complete(
     temperature: Temperature = None,
     model: Annotated[str | None, model_param()] = None,
 ) -> Completion:
-    """Continue a raw prompt with no chat template (Llama 3.1 8B by default); suits base and older models."""
+    """Continue a raw prompt, no chat template (Llama 3.1 8B by default); for base and older models."""
     state = state_of(ctx)
     chosen = model or state.settings.complete_model
     options: dict[str, Any] = {"max_tokens": max_tokens}
@@ -237,7 +231,7 @@ async def respond(
     ] = None,
     model: Annotated[str | None, model_param()] = None,
 ) -> RespondResult:
-    """Ask a reasoning model through the OpenAI Responses API (gpt-oss-120b by default); gives text and reasoning."""
+    """Ask a reasoning model via the Responses API (gpt-oss-120b by default): text and reasoning."""
     state = state_of(ctx)
     chosen = model or state.settings.respond_model
     body: dict[str, Any] = {"model": chosen, "input": input}
