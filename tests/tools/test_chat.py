@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any, cast
 
@@ -15,10 +16,11 @@ from pydantic import SecretStr
 from starlette.applications import Starlette
 
 from conftest import SHARED_MODELS, make_settings
-from text_tools_support import Call, Wire, structured, text_of
+from text_tools_support import Call, Wire, connect, structured, text_of
 from workers_ai_mcp.app import create_server
 from workers_ai_mcp.client.streaming import sse_data
 from workers_ai_mcp.emulator import EmulatorState, Fault
+from workers_ai_mcp.settings import Settings
 
 LLAMA_33 = "@cf/meta/llama-3.3-70b-instruct-fp8-fast"
 GPT_OSS = "@cf/openai/gpt-oss-120b"
@@ -135,7 +137,7 @@ async def test_json_schema_asks_for_json_mode_and_returns_the_object(call: Call,
     body = wire.bodies()[0]
     assert body["response_format"] == {"type": "json_schema", "json_schema": schema}
     assert "stream" not in body  # JSON mode does not stream, progress token or not
-    assert updates == []
+    assert updates and updates == sorted(set(updates))  # answered once, still reported as progress
 
 
 async def test_with_a_progress_token_the_answer_streams_as_growing_progress_notifications(
@@ -183,14 +185,14 @@ async def test_gpt_oss_streams_openai_chunks_into_the_same_progress(call: Call, 
 
 
 async def test_a_stream_cut_off_mid_answer_is_an_error_not_a_short_answer(
-    call: Call, emulator_state: EmulatorState
+    warm: Warm, emulator_state: EmulatorState
 ) -> None:
-    emulator_state.inject(Fault.TRUNCATED_SSE)
-
     async def on_progress(progress: float, total: float | None, message: str | None) -> None:
         return None
 
-    result = await call("chat", {"prompt": "hi"}, legacy=True, progress=on_progress)
+    async with warm() as client:
+        emulator_state.inject(Fault.TRUNCATED_SSE)
+        result = await client.call_tool("chat", {"prompt": "hi"}, progress_callback=on_progress)
     assert result.is_error
     assert "ended before it was complete" in text_of(result)
 
@@ -205,7 +207,7 @@ async def test_an_unknown_model_points_to_list_models(call: Call, emulator_state
     result = await call("chat", {"prompt": "hi", "model": "@cf/nobody/no-such-model"})
     assert result.is_error
     assert "list_models" in text_of(result)
-    assert len(model_calls(emulator_state)) == 1
+    assert model_calls(emulator_state) == []  # its schema look-up already says it does not exist
 
 
 async def test_a_refused_token_names_cloudflare_api_token(tmp_path: Path, emulator_app: Starlette) -> None:
@@ -217,21 +219,41 @@ async def test_a_refused_token_names_cloudflare_api_token(tmp_path: Path, emulat
     assert "not-the-token" not in text_of(result)
 
 
-async def test_capacity_errors_are_retried_then_reported(call: Call, emulator_state: EmulatorState) -> None:
-    emulator_state.inject(Fault.RATE_LIMIT_3040, Fault.RATE_LIMIT_3040, Fault.RATE_LIMIT_3040)
-    result = await call("chat", {"prompt": "hi"})
+async def test_capacity_errors_are_retried_then_reported(warm: Warm, emulator_state: EmulatorState) -> None:
+    async with warm() as client:
+        emulator_state.inject(Fault.RATE_LIMIT_3040, Fault.RATE_LIMIT_3040, Fault.RATE_LIMIT_3040)
+        result = await client.call_tool("chat", {"prompt": "hi"})
     assert result.is_error
     assert "capacity" in text_of(result) and "3 attempts" in text_of(result)
     assert len(model_calls(emulator_state)) == 3
 
 
 async def test_one_unavailable_answer_is_retried_and_the_call_succeeds(
-    call: Call, emulator_state: EmulatorState
+    warm: Warm, emulator_state: EmulatorState
 ) -> None:
-    emulator_state.inject(Fault.UNAVAILABLE_503)
-    data = structured(await call("chat", {"prompt": "hi"}))
+    async with warm() as client:
+        emulator_state.inject(Fault.UNAVAILABLE_503)
+        data = structured(await client.call_tool("chat", {"prompt": "hi"}))
     assert data["text"].startswith("[emulator]")
     assert len(model_calls(emulator_state)) == 2
+
+
+Warm = Callable[[], AbstractAsyncContextManager[Client]]
+
+
+@pytest.fixture
+def warm(settings: Settings, emulator_app: Starlette, emulator_state: EmulatorState) -> Warm:
+    """A session whose first chat (reading the default model's schema and catalog entry) is done and forgotten."""
+
+    @asynccontextmanager
+    async def session() -> AsyncIterator[Client]:
+        async with connect(settings, emulator_app, legacy=True) as client:
+            structured(await client.call_tool("chat", {"prompt": "warm up"}))
+            emulator_state.requests.clear()
+            with anyio.fail_after(10):
+                yield client
+
+    return session
 
 
 async def test_a_hanging_model_ends_at_the_deadline(
@@ -305,3 +327,82 @@ def schema_errors(schema: dict[str, Any], body: dict[str, Any]) -> list[str]:
 def model_calls(state: EmulatorState) -> list[str]:
     """Paths of the requests that ran a model (the client's own catalog look-ups for pricing left out)."""
     return [request.path for request in state.requests if "/ai/models/" not in request.path]
+
+
+@pytest.mark.parametrize("progress", [False, True], ids=["plain", "streamed"])
+async def test_an_answer_with_no_text_is_an_error_naming_the_model(call: Call, wire: Wire, progress: bool) -> None:
+    def empty(request: httpx2.Request) -> httpx2.Response | None:
+        if "/ai/run/" not in request.url.path:
+            return None
+        return httpx2.Response(200, json={"result": {}, "success": True, "errors": [], "messages": []})
+
+    wire.intercept = empty
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        return None
+
+    result = await call("chat", {"prompt": "hi"}, legacy=True, progress=on_progress if progress else None)
+    assert result.is_error
+    assert f"{LLAMA_33} returned nothing" in text_of(result)
+
+
+async def test_a_responses_body_in_reply_to_stream_true_becomes_the_answer(call: Call, wire: Wire) -> None:
+    answer = {
+        "object": "response",
+        "output": [
+            {"type": "reasoning", "content": [{"type": "reasoning_text", "text": "Think of otters."}]},
+            {"type": "message", "content": [{"type": "output_text", "text": "Otters hold hands."}]},
+        ],
+        "usage": {"input_tokens": 3, "output_tokens": 4, "output_tokens_details": {"reasoning_tokens": 2}},
+    }
+
+    def whole(request: httpx2.Request) -> httpx2.Response | None:
+        if "/ai/run/" not in request.url.path:
+            return None
+        return httpx2.Response(200, json={"result": answer, "success": True, "errors": [], "messages": []})
+
+    wire.intercept = whole
+    updates: list[str] = []
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        updates.append(message or "")
+
+    result = await call("chat", {"prompt": "hi", "model": GPT_OSS}, legacy=True, progress=on_progress)
+    data = structured(result)
+    assert wire.bodies()[0]["stream"] is True
+    assert data["text"] == "Otters hold hands." and updates[-1] == "Otters hold hands."
+    assert data["reasoning"] == "Think of otters."
+    assert "Think of otters." not in text_of(result)  # kept out of the text block by default
+    assert data["usage"]["reasoning_tokens"] == 2
+
+
+async def test_reasoning_effort_reaches_gpt_oss_and_the_reasoning_comes_apart(call: Call, wire: Wire) -> None:
+    result = await call("chat", {"prompt": "Why is the sky blue?", "model": GPT_OSS, "reasoning_effort": "low"})
+    data = structured(result)
+    body = wire.bodies()[0]
+    assert body["reasoning"] == {"effort": "low"}
+    assert body["input"] == [{"role": "user", "content": "Why is the sky blue?"}]
+    assert data["text"] and data["reasoning"]
+    assert data["reasoning"] not in text_of(result)
+
+
+async def test_reasoning_effort_is_refused_for_a_model_that_does_not_take_it(
+    call: Call, emulator_state: EmulatorState
+) -> None:
+    result = await call("chat", {"prompt": "hi", "reasoning_effort": "high"})
+    assert result.is_error
+    assert f"{LLAMA_33} does not take reasoning_effort" in text_of(result)
+    assert model_calls(emulator_state) == []
+
+
+async def test_images_are_refused_for_a_model_that_cannot_see(
+    call: Call, emulator_state: EmulatorState, tmp_path: Path
+) -> None:
+    from PIL import Image
+
+    path = tmp_path / "otter.png"
+    Image.new("RGB", (4, 4)).save(path)
+    result = await call("chat", {"prompt": "What is this?", "images": [str(path)]})
+    assert result.is_error
+    assert f"{LLAMA_33} cannot see images" in text_of(result)
+    assert model_calls(emulator_state) == []

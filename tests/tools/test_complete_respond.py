@@ -21,10 +21,10 @@ GPT_OSS = "@cf/openai/gpt-oss-120b"
 API = "/client/v4/accounts/test-account/ai"
 
 
-def cloudflare_404(code: int | None) -> httpx2.Response:
+def cloudflare_404(code: int | None, status: int = 404) -> httpx2.Response:
     errors = [{"code": code, "message": "No route for that URI"}] if code else []
     body = {"result": None, "success": False, "errors": errors, "messages": []}
-    return httpx2.Response(404, json=body)
+    return httpx2.Response(status, json=body)
 
 
 async def test_complete_posts_an_openai_text_completion(call: Call, wire: Wire) -> None:
@@ -37,12 +37,14 @@ async def test_complete_posts_an_openai_text_completion(call: Call, wire: Wire) 
     assert wire.bodies() == [{"model": LLAMA_31, "prompt": "Once upon a time", "max_tokens": 256, "temperature": 0.3}]
 
 
-@pytest.mark.parametrize("code", [7000, None])
+@pytest.mark.parametrize(
+    ("status", "code"), [(404, 7000), (404, None), (405, None), (405, 7003), (400, 7000), (400, 7003)]
+)
 async def test_complete_falls_back_to_a_raw_run_where_v1_completions_is_missing(
-    call: Call, wire: Wire, code: int | None
+    call: Call, wire: Wire, status: int, code: int | None
 ) -> None:
     def missing_completions(request: httpx2.Request) -> httpx2.Response | None:
-        return cloudflare_404(code) if request.url.path.endswith("/v1/completions") else None
+        return cloudflare_404(code, status) if request.url.path.endswith("/v1/completions") else None
 
     wire.intercept = missing_completions
     data = structured(await call("complete", {"prompt": "The otter said", "max_tokens": 30}))
@@ -50,6 +52,13 @@ async def test_complete_falls_back_to_a_raw_run_where_v1_completions_is_missing(
     assert data["usage"]["prompt_tokens"] == 3
     assert wire.paths() == [f"{API}/v1/completions", f"{API}/run/{LLAMA_31}"]
     assert wire.bodies()[1] == {"prompt": "The otter said", "raw": True, "max_tokens": 30}
+
+
+async def test_complete_does_not_fall_back_on_other_refusals(call: Call, wire: Wire) -> None:
+    wire.intercept = lambda request: cloudflare_404(5006, 400) if request.url.path.endswith("/v1/completions") else None
+    result = await call("complete", {"prompt": "hi"})
+    assert result.is_error
+    assert wire.paths() == [f"{API}/v1/completions"]
 
 
 async def test_complete_does_not_fall_back_for_an_unknown_model(call: Call, wire: Wire) -> None:

@@ -79,6 +79,17 @@ class WorkersAI:
 
         return await self._metered(str(body.get("model", "")), body, send)
 
+    async def stream_v1(
+        self, name: str, body: Mapping[str, Any], on_event: OnEvent, *, cache_ttl: int | None = None
+    ) -> StreamResult:
+        """`/ai/v1/{name}` with `stream: true`; `on_event` sees each chunk as it arrives."""
+        model = check_model_id(str(body.get("model", "")))
+
+        async def send() -> StreamResult:
+            return await self.client.stream_v1(name, body, on_event, cache_ttl=cache_ttl)
+
+        return await self._metered(model, body, send)
+
     async def queue_batch(self, model: str, requests: list[dict[str, Any]]) -> JsonResult:
         """Queue an async batch; its estimate stays held against the budget until its results are priced."""
 

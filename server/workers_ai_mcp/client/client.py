@@ -93,6 +93,15 @@ class WorkersAIClient:
             raise ResponseDecodeError(f"Workers AI answered /v1/{name} with binary data.")
         return result
 
+    async def stream_v1(
+        self, name: str, body: Mapping[str, Any], on_event: OnEvent, *, cache_ttl: int | None = None
+    ) -> StreamResult:
+        """`/ai/v1/{name}` with `stream: true` (OpenAI chunks, or one JSON body); `on_event` sees each chunk."""
+        model = check_model_id(str(body.get("model", "")))
+        headers = self._gateway_headers(cache_ttl)
+        payload = {**body, "stream": True}
+        return await self._sender.stream(self._v1_url(name), payload, model=model, headers=headers, on_event=on_event)
+
     async def search_models(
         self,
         *,

@@ -110,13 +110,29 @@ def decode_chunk(chunk: dict[str, Any]) -> StreamEvent:
             text += _as_text(item.get("text"))  # OpenAI completions chunks
             finish = _as_text(item.get("finish_reason")) or finish
         return StreamEvent(text, usage_dict, finish, calls, reasoning)
+    if isinstance(chunk.get("output"), list) or isinstance(chunk.get("output_text"), str):
+        return _responses_event(chunk, usage_dict)  # a Responses API object, sent whole
     tool_calls = chunk.get("tool_calls")
+    response = chunk.get("response")
     return StreamEvent(
-        text=_as_text(chunk.get("response")),
+        text=json.dumps(response, ensure_ascii=False) if isinstance(response, dict | list) else _as_text(response),
         usage=usage_dict,
         finish_reason=chunk.get("finish_reason") if isinstance(chunk.get("finish_reason"), str) else None,
         tool_calls=cast(list[Any], tool_calls) if isinstance(tool_calls, list) else [],
     )
+
+
+def _responses_event(body: dict[str, Any], usage: dict[str, Any] | None) -> StreamEvent:
+    items = dicts(body.get("output"))
+    parts = [p for item in items for p in dicts(item.get("content")) if p.get("type") == "output_text"]
+    text = _as_text(body.get("output_text")) or "".join(_as_text(p.get("text")) for p in parts)
+    thoughts = [
+        _as_text(p.get("text"))
+        for item in items
+        if item.get("type") == "reasoning"
+        for p in dicts(item.get("content")) + dicts(item.get("summary"))
+    ]
+    return StreamEvent(text, usage, None, [], "\n".join(t for t in thoughts if t))
 
 
 def _as_text(value: object) -> str:

@@ -23,6 +23,8 @@ PROGRESS_TAIL = 200
 # `respond` returns the raw output items, with long strings cut and at most this many items.
 OUTPUT_ITEMS = 20
 OUTPUT_STRING = 1000
+# Reasoning returned beside the answer is cut to this many characters.
+REASONING_CHARS = 4000
 
 
 # Token counts: {prompt_tokens, completion_tokens, total_tokens} (a plain dict keeps tools/list small).
@@ -32,6 +34,22 @@ Usage = dict[str, int]
 def usage_field() -> Any:
     """`Field` of an optional `usage` result member."""
     return Field(default=None, description="prompt_tokens, completion_tokens, total_tokens")
+
+
+def nothing_returned(model: str, reasoning: str = "") -> ResponseDecodeError:
+    """The error for an answer with no text at all (never an empty success)."""
+    if reasoning:
+        return ResponseDecodeError(f"{model} returned nothing but reasoning, no answer; raise max_tokens or try again.")
+    return ResponseDecodeError(
+        f"{model} returned nothing: its answer had no text; try again, or check it is a text-generation model."
+    )
+
+
+def bounded(text: str, limit: int = REASONING_CHARS) -> str | None:
+    """`text` cut to `limit` characters (with a marker), or None when empty."""
+    if not text:
+        return None
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _strip_titles(schema: dict[str, Any]) -> None:
@@ -52,7 +70,10 @@ def usage_of(value: object) -> Usage | None:
     prompt = _int(data.get("prompt_tokens", data.get("input_tokens")))
     completion = _int(data.get("completion_tokens", data.get("output_tokens")))
     total = _int(data.get("total_tokens")) or prompt + completion
-    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": total}
+    usage = {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": total}
+    details = as_dict(data.get("completion_tokens_details")) or as_dict(data.get("output_tokens_details"))
+    reasoning = _int(details.get("reasoning_tokens", data.get("reasoning_tokens")))
+    return usage | {"reasoning_tokens": reasoning} if reasoning else usage
 
 
 @dataclass
@@ -64,6 +85,7 @@ class Answer:
     usage: Usage | None = None
     finish_reason: str | None = None
     tool_calls: list[dict[str, Any]] = field(default_factory=list[dict[str, Any]])
+    reasoning: str = ""
 
 
 def read_answer(data: object, model: str, *, want_json: bool = False) -> Answer:
@@ -78,6 +100,7 @@ def read_answer(data: object, model: str, *, want_json: bool = False) -> Answer:
         text = content if isinstance(content, str) else _parts_text(content) or _str(choice.get("text"))
         answer = Answer(text, finish_reason=_str(choice.get("finish_reason")) or None)
         answer.tool_calls = dicts(message.get("tool_calls"))
+        answer.reasoning = _str(message.get("reasoning_content")) or _str(message.get("reasoning"))
     elif "response" in body:
         response = body["response"]
         if isinstance(response, dict | list):
@@ -87,9 +110,9 @@ def read_answer(data: object, model: str, *, want_json: bool = False) -> Answer:
         answer.tool_calls = dicts(body.get("tool_calls"))
         answer.finish_reason = _str(body.get("finish_reason")) or None
     elif isinstance(body.get("output"), list) or isinstance(body.get("output_text"), str):
-        answer = Answer(responses_text(body))
+        answer = Answer(responses_text(body), reasoning=responses_reasoning(body) or "")
     else:
-        raise ResponseDecodeError(f"{model} answered without any text; is it a text-generation model?")
+        raise nothing_returned(model)
     answer.usage = usage_of(body.get("usage"))
     if want_json and answer.json is None:
         answer.json = _parse_json(answer.text)

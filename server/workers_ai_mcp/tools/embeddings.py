@@ -29,11 +29,11 @@ SNIPPET_CHARS = 200
 
 Texts = Annotated[
     list[Annotated[str, Field(min_length=1, max_length=MAX_TEXT_CHARS)]],
-    Field(min_length=1, max_length=MAX_TEXTS, description="Texts to embed (1-100), each up to 8192 characters."),
+    Field(min_length=1, max_length=MAX_TEXTS, description="Texts to embed (1-100)."),
 ]
 Documents = Annotated[
     list[Annotated[str, Field(min_length=1, max_length=MAX_TEXT_CHARS)]],
-    Field(min_length=1, max_length=MAX_TEXTS, description="Candidate documents (1-100) to score against the query."),
+    Field(min_length=1, max_length=MAX_TEXTS, description="Documents (1-100) to score."),
 ]
 
 
@@ -73,10 +73,10 @@ async def embed(
     model: Annotated[str | None, model_param()] = None,
     pooling: Annotated[
         Literal["mean", "cls"] | None,
-        Field(description="bge pooling; 'cls' suits long inputs but is not comparable with 'mean'."),
+        Field(description="bge pooling; cls and mean vectors do not compare."),
     ] = None,
 ) -> Annotated[CallToolResult, EmbedResult]:
-    """Turn texts into embedding vectors (bge-base, 768 dimensions, by default); large results go to a JSON file."""
+    """Embed texts as vectors (bge-base, 768 dimensions, by default); large results go to a JSON file."""
     state = state_of(ctx)
     chosen = model or state.settings.embed_model
     inputs: dict[str, Any] = {"text": texts}
@@ -121,7 +121,7 @@ async def rank_documents(
     ] = None,
     model: Annotated[str | None, model_param()] = None,
 ) -> RankResult:
-    """Order documents by relevance to a query with a reranker model (bge-reranker-base by default)."""
+    """Order documents by relevance to a query (reranker; bge-reranker-base by default)."""
     state = state_of(ctx)
     chosen = model or state.settings.rank_model
     inputs: dict[str, Any] = {"query": query, "contexts": [{"text": text} for text in documents]}

@@ -4,18 +4,24 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
+from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..client import JsonResult, NotFoundError
+from ..account.defaults import BY_FIELD
+from ..client import APIStatusError, JsonResult, RunResult, StreamEvent
 from ..client.errors import InvalidRequestError, ResponseDecodeError
 from ..jsonvalues import as_dict
 from ._common import AppContext, add_inference_tool, model_param, state_of, tool_errors
 from .call_info import call_of
+from .chat_request import build_request
 from .chat_support import (
     COMPACT,
+    Answer,
     StreamProgress,
     Usage,
+    bounded,
     check_json_schema,
+    nothing_returned,
     progress_token,
     read_answer,
     responses_reasoning,
@@ -30,6 +36,8 @@ from .registry import Registry
 MAX_TEXT = 131_072
 # Cloudflare code for "no such model": that must surface, not trigger the /ai/run fallback of `complete`.
 NO_SUCH_MODEL = 5007
+# Cloudflare's codes for "no such route" (7000) and "method not allowed" (7003): `complete` then runs the model.
+NO_ROUTE = (7000, 7003)
 
 
 class ChatMessage(BaseModel):
@@ -48,6 +56,7 @@ class ChatResult(BaseModel):
     finish_reason: str | None = None
     json_value: dict[str, Any] | list[Any] | None = Field(default=None, alias="json", description="Parsed JSON.")
     tool_calls: list[dict[str, Any]] | None = None
+    reasoning: str | None = None
     call: dict[str, Any] | None = None
 
 
@@ -71,34 +80,36 @@ class RespondResult(BaseModel):
 
 
 MaxTokens = Annotated[int, Field(ge=1, le=8192, description="Most tokens to generate.")]
-Temperature = Annotated[float | None, Field(ge=0, le=5, description="Randomness, 0-5 (model default 0.6).")]
+Temperature = Annotated[float | None, Field(ge=0, le=5, description="Randomness, 0-5.")]
 
 
 @tool_errors
 async def chat(
     ctx: AppContext,
-    prompt: Annotated[
-        str | None, Field(min_length=1, max_length=MAX_TEXT, description="A single user message.")
-    ] = None,
+    prompt: Annotated[str | None, Field(min_length=1, max_length=MAX_TEXT, description="One user message.")] = None,
     messages: Annotated[
         list[ChatMessage] | None, Field(min_length=1, max_length=500, description="The conversation, oldest first.")
     ] = None,
-    system: Annotated[str | None, Field(max_length=MAX_TEXT, description="System message put first.")] = None,
+    system: Annotated[str | None, Field(max_length=MAX_TEXT, description="System message.")] = None,
+    images: Annotated[
+        list[str] | None,
+        Field(max_length=8, description="Image paths, URLs or data URIs."),
+    ] = None,
     max_tokens: MaxTokens = 1024,
     temperature: Temperature = None,
     top_p: Annotated[float | None, Field(ge=0.001, le=1, description="Nucleus sampling.")] = None,
     top_k: Annotated[int | None, Field(ge=1, le=50, description="Top-k sampling.")] = None,
-    seed: Annotated[int | None, Field(ge=1, le=9_999_999_999, description="For repeatable output.")] = None,
+    seed: Annotated[int | None, Field(ge=1, le=9_999_999_999, description="Repeatable output.")] = None,
     repetition_penalty: Annotated[float | None, Field(ge=0, le=2, description="Penalize repeats.")] = None,
     frequency_penalty: Annotated[float | None, Field(ge=0, le=2, description="Penalize frequent tokens.")] = None,
     presence_penalty: Annotated[float | None, Field(ge=0, le=2, description="Penalize used tokens.")] = None,
-    json_schema: Annotated[
-        dict[str, Any] | None, Field(description="JSON Schema the answer must follow; the result's json holds it.")
+    json_schema: Annotated[dict[str, Any] | None, Field(description="JSON Schema for the answer (see json).")] = None,
+    reasoning_effort: Annotated[
+        Literal["low", "medium", "high"] | None, Field(description="Reasoning models only.")
     ] = None,
     cache_ttl: Annotated[int | None, Field(ge=0, le=2_592_000, description="AI Gateway cache seconds.")] = None,
     model: Annotated[str | None, model_param()] = None,
-) -> ChatResult:
-    """Chat with a Workers AI text-generation model (Llama 3.3 70B by default). Give `prompt` or `messages`."""
+) -> Annotated[CallToolResult, ChatResult]:
     if (prompt is None) == (messages is None):
         raise InvalidRequestError("Give either prompt (one user message) or messages (a conversation), not both.")
     if json_schema is not None:
@@ -110,7 +121,6 @@ async def chat(
         turns += [message.model_dump() for message in messages]
     else:
         turns.append({"role": "user", "content": prompt})
-    inputs: dict[str, Any] = {"messages": turns, "max_tokens": max_tokens}
     sampling = {
         "temperature": temperature,
         "top_p": top_p,
@@ -120,33 +130,63 @@ async def chat(
         "frequency_penalty": frequency_penalty,
         "presence_penalty": presence_penalty,
     }
-    inputs |= {name: value for name, value in sampling.items() if value is not None}
-    if json_schema is not None:
-        inputs["response_format"] = {"type": "json_schema", "json_schema": json_schema}
-    elif progress_token(ctx) is not None:  # JSON mode does not stream
-        progress = StreamProgress(ctx, total=max_tokens)
-        streamed = await state.ai.stream_run(chosen, inputs, progress.on_event, cache_ttl=cache_ttl)
-        usage = usage_of(streamed.usage)
-        await progress.finish(usage)
-        return ChatResult(
-            text=streamed.text,
-            model=chosen,
-            usage=usage,
+    request = await build_request(
+        state,
+        chosen,
+        turns,
+        max_tokens=max_tokens,
+        sampling=sampling,
+        images=images or (),
+        json_schema=json_schema,
+        effort=reasoning_effort,
+    )
+    shape, body = request.shape, request.body
+    progress = StreamProgress(ctx, total=max_tokens) if progress_token(ctx) is not None else None
+    if progress is not None and shape.streams and json_schema is None:  # JSON mode does not stream
+        if shape.route == "v1":
+            streamed = await state.ai.stream_v1("chat/completions", body, progress.on_event, cache_ttl=cache_ttl)
+        else:
+            streamed = await state.ai.stream_run(chosen, body, progress.on_event, cache_ttl=cache_ttl)
+        answer = Answer(
+            streamed.text,
+            usage=usage_of(streamed.usage),
             finish_reason=streamed.finish_reason,
-            tool_calls=[as_dict(call) for call in streamed.tool_calls] or None,
-            call=call_of(streamed.meta),
+            tool_calls=[as_dict(call) for call in streamed.tool_calls],
+            reasoning=streamed.reasoning,
         )
-    result = await state.ai.run(chosen, inputs, cache_ttl=cache_ttl)
-    answer = read_answer(_json_data(result, chosen), chosen, want_json=json_schema is not None)
-    return ChatResult(
+        meta = streamed.meta
+    else:
+        if shape.route == "v1":
+            result: JsonResult | RunResult = await state.ai.v1("chat/completions", body, cache_ttl=cache_ttl)
+        else:
+            result = await state.ai.run(chosen, body, cache_ttl=cache_ttl)
+        answer = read_answer(_json_data(result, chosen), chosen, want_json=json_schema is not None)
+        meta = result.meta
+        if progress is not None:  # answered once: one notification with the whole text
+            await progress.on_event(StreamEvent(answer.text))
+    if not answer.text.strip() and not answer.tool_calls:
+        raise nothing_returned(chosen, answer.reasoning)
+    if progress is not None:
+        await progress.finish(answer.usage)
+    found = ChatResult(
         text=answer.text,
         model=chosen,
         usage=answer.usage,
         finish_reason=answer.finish_reason,
         json=answer.json,
         tool_calls=answer.tool_calls or None,
-        call=call_of(result.meta),
+        reasoning=bounded(answer.reasoning),
+        call=call_of(meta),
     )
+    text = found.model_dump_json(exclude={"reasoning"})  # in structured content only: it can be long
+    return CallToolResult(
+        content=[TextContent(type="text", text=text)], structured_content=found.model_dump(mode="json")
+    )
+
+
+chat.__doc__ = (
+    f"Chat with a text-generation model ({BY_FIELD['chat_model'].model} by default). Give `prompt` or `messages`."
+)
 
 
 @tool_errors
@@ -157,7 +197,7 @@ async def complete(
     temperature: Temperature = None,
     model: Annotated[str | None, model_param()] = None,
 ) -> Completion:
-    """Continue a raw prompt with no chat template (text completion, Llama 3.1 8B by default)."""
+    """Continue a raw prompt, no chat template (Llama 3.1 8B by default); for base and older models."""
     state = state_of(ctx)
     chosen = model or state.settings.complete_model
     options: dict[str, Any] = {"max_tokens": max_tokens}
@@ -165,8 +205,8 @@ async def complete(
         options["temperature"] = temperature
     try:
         result = await state.ai.v1("completions", {"model": chosen, "prompt": prompt, **options})
-    except NotFoundError as exc:
-        if exc.code == NO_SUCH_MODEL:
+    except APIStatusError as exc:
+        if exc.code == NO_SUCH_MODEL or not (exc.status in (404, 405) or exc.code in NO_ROUTE):
             raise
         # Cloudflare does not document /v1/completions; where it is missing, run the model raw.
         fallback = await state.ai.run(chosen, {"prompt": prompt, "raw": True, **options})
@@ -190,7 +230,7 @@ async def respond(
     ] = None,
     model: Annotated[str | None, model_param()] = None,
 ) -> RespondResult:
-    """Ask a reasoning model through the OpenAI Responses API (gpt-oss-120b by default); gives text and reasoning."""
+    """Ask a reasoning model via the Responses API (gpt-oss-120b by default): text and reasoning."""
     state = state_of(ctx)
     chosen = model or state.settings.respond_model
     body: dict[str, Any] = {"model": chosen, "input": input}

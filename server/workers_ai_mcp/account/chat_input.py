@@ -1,0 +1,234 @@
+"""How a text-generation model wants a conversation, read from its input schema and catalog entry.
+
+`chat_shape` decides, per model and never from a list of names: the route (`/ai/run`, or
+`/ai/v1/chat/completions` where the schema is OpenAI's Chat Completions request, with a `model`
+member), the body form (`messages`, `prompt`, or the Responses `input` where only that branch takes
+a reasoning effort), the token limit's name, whether `stream` is declared, the JSON mode field,
+how images travel (OpenAI `image_url` parts with a data URI, or the model's own `image` field), and
+the reasoning efforts it takes. `chat_body` builds the body from those facts.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from ..client.errors import InvalidRequestError
+from ..jsonvalues import as_dict, as_list
+from .model_input import JsonMediaForm, branches, encode_media
+from .models import ModelInfo
+
+Route = Literal["run", "v1"]
+Form = Literal["messages", "prompt", "responses"]
+ImageForm = Literal["parts", "field"]
+SAMPLING = ("temperature", "top_p", "top_k", "seed", "repetition_penalty", "frequency_penalty", "presence_penalty")
+_SEES_IMAGES = re.compile(r"\b(image|images|vision|visual|multimodal)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Image:
+    """One image of the conversation: its bytes and media type."""
+
+    data: bytes
+    media_type: str
+
+    def data_uri(self) -> str:
+        return f"data:{self.media_type};base64,{base64.b64encode(self.data).decode('ascii')}"
+
+
+@dataclass(frozen=True)
+class ChatShape:
+    """What one model takes for a conversation."""
+
+    model: str
+    route: Route
+    form: Form
+    names: frozenset[str]
+    limit_field: str | None
+    streams: bool
+    json_field: str | None
+    image: ImageForm | None
+    image_json: JsonMediaForm | None
+    effort_field: str | None
+    efforts: tuple[str, ...]
+    roles: tuple[str, ...]
+
+
+def chat_shape(model: str, schema: object, info: ModelInfo | None, *, effort: bool = False) -> ChatShape:
+    """The shape of `model`'s conversation input; `effort` asks for the form that takes a reasoning effort."""
+    arms = branches(schema)
+    messages = next((arm for arm in arms if "messages" in as_dict(arm.get("properties"))), None)
+    prompt = next((arm for arm in arms if "prompt" in as_dict(arm.get("properties"))), None)
+    responses = next((arm for arm in arms if _effort_object(arm) and "input" in as_dict(arm.get("properties"))), None)
+    chosen, form = (messages, "messages") if messages is not None else (prompt, "prompt")
+    if effort and responses is not None and (chosen is None or not _effort_names(chosen)):
+        chosen, form = responses, "responses"
+    if chosen is None:
+        raise InvalidRequestError(
+            f"{model} takes no conversation (its input schema has no messages or prompt); use run_model for it."
+        )
+    props = as_dict(chosen.get("properties"))
+    names = frozenset(props)
+    effort_field, efforts = _effort_names(chosen) or ((None, ()) if form != "responses" else _responses_effort(chosen))
+    image, image_json = _image_form(props, info)
+    return ChatShape(
+        model=model,
+        route="v1" if form == "messages" and "model" in names else "run",
+        form=form,  # pyright: ignore[reportArgumentType]
+        names=names,
+        limit_field=next((n for n in ("max_completion_tokens", "max_tokens") if n in names), None),
+        streams="stream" in names or ("model" in names and form == "messages"),
+        json_field=next((n for n in ("response_format", "guided_json") if n in names), None),
+        image=image,
+        image_json=image_json,
+        effort_field=effort_field,
+        efforts=efforts,
+        roles=_roles(props),
+    )
+
+
+def chat_body(
+    shape: ChatShape,
+    turns: Sequence[Mapping[str, Any]],
+    *,
+    max_tokens: int,
+    sampling: Mapping[str, object],
+    images: Sequence[Image] = (),
+    json_schema: dict[str, Any] | None = None,
+    effort: str | None = None,
+    normalize: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """The request body for `shape`; refuses (with a sentence) what the model does not take."""
+    model = shape.model
+    for turn in turns:
+        if shape.roles and turn["role"] not in shape.roles:
+            raise InvalidRequestError(f"{model} takes only {', '.join(shape.roles)} messages, not {turn['role']}.")
+    body: dict[str, Any] = {"model": model} if shape.route == "v1" else {}
+    if shape.form == "prompt":
+        body["prompt"] = "\n\n".join(f"{t['role']}: {t['content']}" if len(turns) > 1 else t["content"] for t in turns)
+    elif shape.form == "responses":
+        body["input"] = [dict(turn) for turn in turns]
+    else:
+        body["messages"] = [dict(turn) for turn in turns]
+    if images:
+        _attach(shape, body, images)
+    if shape.limit_field and shape.form != "responses":
+        body[shape.limit_field] = max_tokens
+    for key, value in sampling.items():
+        if value is None:
+            continue
+        if key not in shape.names:
+            raise InvalidRequestError(f"{model} does not take `{key}`; leave it out.")
+        body[key] = value
+    if json_schema is not None:
+        body |= _json_mode(shape, json_schema)
+    if effort is not None:
+        body |= _effort(shape, effort, normalize or {})
+    return body
+
+
+def vision_of(info: ModelInfo) -> bool:
+    """Whether the catalog says the model sees images (its flag, or a description that speaks of images)."""
+    return info.vision or bool(_SEES_IMAGES.search(info.description))
+
+
+def _attach(shape: ChatShape, body: dict[str, Any], images: Sequence[Image]) -> None:
+    if shape.image is None:
+        raise InvalidRequestError(f"{shape.model} takes no images.")
+    if shape.image == "field":
+        if len(images) > 1 or shape.image_json is None:
+            raise InvalidRequestError(f"{shape.model} takes one image per conversation.")
+        body["image"] = encode_media(shape.image_json, images[0].data)
+        return
+    turns: list[dict[str, Any]] = body["messages"]
+    last = max((i for i, turn in enumerate(turns) if turn["role"] == "user"), default=None)
+    if last is None:
+        raise InvalidRequestError("Images go with a user message; give a prompt or a user message.")
+    parts: list[dict[str, Any]] = [{"type": "text", "text": turns[last]["content"]}]
+    parts += [{"type": "image_url", "image_url": {"url": image.data_uri()}} for image in images]
+    turns[last] = {**turns[last], "content": parts}
+
+
+def _json_mode(shape: ChatShape, json_schema: dict[str, Any]) -> dict[str, Any]:
+    if shape.json_field == "guided_json":
+        return {"guided_json": json_schema}
+    if shape.json_field != "response_format":
+        raise InvalidRequestError(f"{shape.model} has no JSON mode; leave json_schema out or pick another model.")
+    if shape.route == "v1":  # OpenAI's form: {name, schema}
+        return {"response_format": {"type": "json_schema", "json_schema": {"name": "answer", "schema": json_schema}}}
+    return {"response_format": {"type": "json_schema", "json_schema": json_schema}}
+
+
+def _effort(shape: ChatShape, effort: str, normalize: Mapping[str, str]) -> dict[str, Any]:
+    if shape.effort_field is None:
+        raise InvalidRequestError(f"{shape.model} does not take reasoning_effort; leave it out.")
+    level = effort if effort in shape.efforts or not shape.efforts else normalize.get(effort, "")
+    if shape.efforts and level not in shape.efforts:
+        raise InvalidRequestError(f"reasoning_effort for {shape.model} must be one of {', '.join(shape.efforts)}.")
+    if shape.effort_field == "reasoning":
+        return {"reasoning": {"effort": level}}
+    return {"reasoning_effort": level}
+
+
+def _effort_names(arm: Mapping[str, Any]) -> tuple[str, tuple[str, ...]] | None:
+    prop = as_dict(as_dict(arm.get("properties")).get("reasoning_effort"))
+    return ("reasoning_effort", _enum(prop)) if prop else None
+
+
+def _effort_object(arm: Mapping[str, Any]) -> bool:
+    return "effort" in as_dict(as_dict(as_dict(arm.get("properties")).get("reasoning")).get("properties"))
+
+
+def _responses_effort(arm: Mapping[str, Any]) -> tuple[str | None, tuple[str, ...]]:
+    prop = as_dict(as_dict(as_dict(as_dict(arm.get("properties")).get("reasoning")).get("properties")).get("effort"))
+    return "reasoning", _enum(prop)
+
+
+def _enum(prop: object) -> tuple[str, ...]:
+    return tuple(str(c) for arm in branches(prop) for c in as_list(arm.get("enum")) if c is not None)
+
+
+def _image_form(props: Mapping[str, Any], info: ModelInfo | None) -> tuple[ImageForm | None, JsonMediaForm | None]:
+    if _takes_image_parts(props):
+        return "parts", None
+    field = props.get("image")
+    if field is not None and info is not None and vision_of(info):
+        types = {arm.get("type") for arm in branches(field)}
+        return "field", "array" if "array" in types else "base64"
+    return None, None
+
+
+def _takes_image_parts(props: Mapping[str, Any]) -> bool:
+    for message in branches(as_dict(props.get("messages")).get("items")):
+        role = as_dict(as_dict(message.get("properties")).get("role"))
+        if role.get("enum") and "user" not in as_list(role.get("enum")):
+            continue
+        for content in branches(as_dict(message.get("properties")).get("content")):
+            for part in branches(content.get("items")) if content.get("type") == "array" else []:
+                part_props = as_dict(part.get("properties"))
+                kinds = as_list(as_dict(part_props.get("type")).get("enum"))
+                if "image_url" in part_props and (not kinds or "image_url" in kinds):
+                    return True
+    return False
+
+
+def _roles(props: Mapping[str, Any]) -> tuple[str, ...]:
+    found: list[str] = []
+    for message in branches(as_dict(props.get("messages")).get("items")):
+        enum = as_list(as_dict(as_dict(message.get("properties")).get("role")).get("enum"))
+        if not enum:
+            return ()
+        found += [str(role) for role in enum if str(role) not in found]
+    return tuple(found)
+
+
+def normalizations(info: ModelInfo | None) -> dict[str, str]:
+    """The catalog's `reasoning_effort.normalizes_to` aliases (e.g. medium → high), if any."""
+    meta = as_dict(info.properties.get("reasoning_effort")) if info is not None else {}
+    return {str(k): str(v) for k, v in as_dict(meta.get("normalizes_to")).items() if isinstance(v, str)}
+
+
+__all__ = ["ChatShape", "Image", "chat_body", "chat_shape", "normalizations", "vision_of"]

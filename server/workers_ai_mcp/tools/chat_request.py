@@ -1,0 +1,75 @@
+"""The chat tool's request: the model's shape from the catalog, images resolved, the body checked locally."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from ..account.chat_input import ChatShape, Image, chat_body, chat_shape, normalizations, vision_of
+from ..account.models import ModelInfo
+from ..account.schema_check import input_problem
+from ..client.errors import InvalidRequestError, WorkersAIError
+from ..jsonvalues import as_dict
+from ..media.inputs import resolve_media
+from ..state import AppState
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    shape: ChatShape
+    body: dict[str, Any]
+
+
+async def build_request(
+    state: AppState,
+    model: str,
+    turns: Sequence[Mapping[str, Any]],
+    *,
+    max_tokens: int,
+    sampling: Mapping[str, object],
+    images: Sequence[str] = (),
+    json_schema: dict[str, Any] | None = None,
+    effort: str | None = None,
+) -> ChatRequest:
+    """Read the model's schema and catalog entry, then build and check its body."""
+    schema = as_dict((await state.ai.model_schema(model)).get("input"))
+    info = await state.ai.model_info(model)
+    shape = chat_shape(model, schema, info, effort=effort is not None)
+    if images and shape.image is None:
+        raise InvalidRequestError(await _no_vision(state, model))
+    resolved = [await _image(state, value) for value in images]
+    body = chat_body(
+        shape,
+        turns,
+        max_tokens=max_tokens,
+        sampling=sampling,
+        images=resolved,
+        json_schema=json_schema,
+        effort=effort,
+        normalize=normalizations(info),
+    )
+    problem = input_problem(schema, body) if schema else None
+    if problem is not None:
+        raise InvalidRequestError(f"{model} would refuse this conversation: {problem}")
+    return ChatRequest(shape, body)
+
+
+async def _image(state: AppState, value: str) -> Image:
+    media = await resolve_media(value, "image", settings=state.settings, http=state.ai.http)
+    return Image(media.data, media.media_type)
+
+
+async def _no_vision(state: AppState, model: str) -> str:
+    refusal = f"{model} cannot see images"
+    try:
+        page = await state.ai.search_models(task="Text Generation", per_page=100)
+    except WorkersAIError:
+        page = None
+    today = datetime.now(UTC).date()
+    infos = [ModelInfo.from_row(row) for row in page.models] if page is not None else []
+    seeing = [info.name for info in infos if info.vision and vision_of(info) and not info.deprecated_by(today)]
+    if seeing:
+        return f"{refusal}; pass model={seeing[0]} (a vision model) or leave images out."
+    return f"{refusal}; pick a model whose list_models entry says vision, or leave images out."
