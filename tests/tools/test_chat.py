@@ -406,3 +406,35 @@ async def test_images_are_refused_for_a_model_that_cannot_see(
     assert result.is_error
     assert f"{LLAMA_33} cannot see images" in text_of(result)
     assert model_calls(emulator_state) == []
+
+
+KIMI = "@cf/moonshotai/kimi-k2.6"
+SCOUT = "@cf/meta/llama-4-scout-17b-16e-instruct"
+
+
+async def test_a_kimi_model_streams_openai_chunks_with_progress_and_a_non_empty_answer(call: Call, wire: Wire) -> None:
+    updates: list[str] = []
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        updates.append(message or "")
+
+    result = await call("chat", {"prompt": "Name an otter", "model": KIMI}, legacy=True, progress=on_progress)
+    data = structured(result)
+    assert data["model"] == KIMI and data["text"].strip()
+    assert updates and data["text"].endswith(updates[-1].removeprefix("…"))
+    assert wire.bodies()[0]["stream"] is True
+
+
+async def test_llama_4_scout_chats_about_an_image_given_by_its_file_path(
+    call: Call, wire: Wire, tmp_path: Path
+) -> None:
+    from PIL import Image
+
+    path = tmp_path / "otter.png"
+    Image.new("RGB", (8, 8), "brown").save(path)
+    result = await call("chat", {"prompt": "What colour is this?", "images": [str(path)], "model": SCOUT})
+    data = structured(result)
+    assert data["model"] == SCOUT and data["text"].strip()
+    parts = [part for message in wire.bodies()[0]["messages"] for part in message["content"] if isinstance(part, dict)]
+    images = [part["image_url"]["url"] for part in parts if part.get("type") == "image_url"]
+    assert len(images) == 1 and images[0].startswith("data:image/png;base64,")
