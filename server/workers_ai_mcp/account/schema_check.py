@@ -93,43 +93,46 @@ def _describe_branches(error: ValidationError) -> str:
     return f"{where}: matches none of the allowed forms ({'; or '.join(list(dict.fromkeys(reasons))[:4])})"
 
 
+_RELATIONS = {
+    "minimum": "less than the minimum of",
+    "exclusiveMinimum": "not greater than",
+    "maximum": "greater than the maximum of",
+    "exclusiveMaximum": "not less than",
+}
+
+
+def _required(instance: Any, expected: Any) -> str:
+    present = cast(dict[str, Any], instance) if isinstance(instance, dict) else {}
+    missing = [name for name in cast(list[str], expected) if name not in present]
+    return f"'{missing[0] if missing else expected}' is a required property"
+
+
+def _length(keyword: str, instance: Any, expected: Any) -> str:
+    if keyword == "minLength" and expected == 1:
+        return "must not be empty"
+    bound = "at least" if keyword.startswith("min") else "at most"
+    unit = "characters" if keyword.endswith("Length") else "items"
+    return f"has {len(cast(str | list[Any], instance))} {unit}; it must have {bound} {expected}"
+
+
 def _rule(error: ValidationError) -> str:
     keyword = cast(str, error.validator)
     expected: Any = error.validator_value
     instance: Any = error.instance
-    if keyword == "type":
-        return f"{_show(instance)} is not of type {_quoted_types(expected)}"
-    if keyword == "required":
-        present = cast(dict[str, Any], instance) if isinstance(instance, dict) else {}
-        missing = [name for name in cast(list[str], expected) if name not in present]
-        return f"'{missing[0] if missing else expected}' is a required property"
-    if keyword == "enum":
-        return f"{_show(instance)} is not one of {', '.join(_show(v) for v in cast(list[Any], expected))}"
-    if keyword == "const":
-        return f"{_show(instance)} must be {_show(expected)}"
-    if keyword in ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"):
-        relation = {
-            "minimum": "less than the minimum of",
-            "exclusiveMinimum": "not greater than",
-            "maximum": "greater than the maximum of",
-            "exclusiveMaximum": "not less than",
-        }[keyword]
-        return f"{_show(instance)} is {relation} {expected}"
-    if keyword in ("minLength", "maxLength"):
-        size = len(cast(str, instance))
-        if keyword == "minLength" and expected == 1:
-            return "must not be empty"
-        bound = "at least" if keyword == "minLength" else "at most"
-        return f"has {size} characters; it must have {bound} {expected}"
-    if keyword in ("minItems", "maxItems"):
-        size = len(cast(list[Any], instance))
-        bound = "at least" if keyword == "minItems" else "at most"
-        return f"has {size} items; it must have {bound} {expected}"
-    if keyword == "additionalProperties":
-        return error.message
-    if keyword == "pattern":
-        return f"{_show(instance)} does not match the pattern {expected!r}"
-    return _clip(error.message, 200)
+    if keyword in _RELATIONS:
+        return f"{_show(instance)} is {_RELATIONS[keyword]} {expected}"
+    if keyword in ("minLength", "maxLength", "minItems", "maxItems"):
+        return _length(keyword, instance, expected)
+    rules: dict[str, Callable[[], str]] = {
+        "type": lambda: f"{_show(instance)} is not of type {_quoted_types(expected)}",
+        "required": lambda: _required(instance, expected),
+        "enum": lambda: f"{_show(instance)} is not one of {', '.join(_show(v) for v in cast(list[Any], expected))}",
+        "const": lambda: f"{_show(instance)} must be {_show(expected)}",
+        "additionalProperties": lambda: error.message,
+        "pattern": lambda: f"{_show(instance)} does not match the pattern {expected!r}",
+    }
+    rule = rules.get(keyword)
+    return rule() if rule is not None else _clip(error.message, 200)
 
 
 def _quoted_types(expected: Any) -> str:
