@@ -25,6 +25,7 @@ from .errors import (
     APIConnectionError,
     APIStatusError,
     APITimeoutError,
+    RedirectError,
     ResponseDecodeError,
     empty_answer_error,
     redirect_error,
@@ -238,71 +239,86 @@ class Sender:
             budget.used += 1
             request = self.http.build_request(method, url, headers=all_headers, **kwargs)
             try:
-                response = await self.http.send(request, stream=True)
-            except httpx2.TimeoutException as exc:
-                if isinstance(exc, httpx2.ConnectTimeout | httpx2.PoolTimeout) and budget.left:
-                    await self._backoff(budget.used - 1, None)
-                    continue
-                raise self._timeout() from None
-            except _RETRYABLE_TRANSPORT as exc:
-                if budget.left:
-                    logger.info("Workers AI connection failed (%s); retrying", type(exc).__name__)
-                    await self._backoff(budget.used - 1, None)
-                    continue
-                raise APIConnectionError(
-                    f"Could not reach Workers AI ({type(exc).__name__}) after {budget.used} attempts; "
-                    "check the network and WORKERS_AI_BASE_URL, then try again."
-                ) from None
-            status = response.status_code
-            if 300 <= status < 400:
-                await response.aclose()
-                raise redirect_error(
-                    status,
-                    response.headers.get("location"),
-                    url_setting=self._url_setting_name(url),
-                    request_id=response.headers.get("cf-ai-req-id"),
-                    redact=self.redact,
-                )
-            if status < 400:
+                response = await self._open(request, budget)
+                if response.status_code >= 400:
+                    raise await self._status_error(response, url, model, budget)
+                if 300 <= response.status_code < 400:
+                    await response.aclose()
+                    raise self._redirect(response, url)
                 if not read:
                     return response, b"", budget
-                try:
-                    content = await read_capped(response, answer_cap(self.settings, media_type(response)))
-                    return response, content, budget
-                except _RETRYABLE_TRANSPORT as exc:
-                    if not budget.left:
-                        raise APIConnectionError(
-                            f"The connection to Workers AI broke mid-answer ({type(exc).__name__}) "
-                            f"after {budget.used} attempts; try again."
-                        ) from None
-                    logger.info("Workers AI connection broke mid-answer (%s); retrying", type(exc).__name__)
-                    await self._backoff(budget.used - 1, None)
-                    continue
-                finally:
-                    await response.aclose()
-            try:
-                content = await read_prefix(response, self.settings.max_error_body_bytes)
-            except _RETRYABLE_TRANSPORT:
-                content = b""  # the status alone still says what happened
-            finally:
-                await response.aclose()
-            retry_after = parse_retry_after(response.headers)
-            error = status_error(
-                status,
-                content,
-                model=model,
-                request_id=response.headers.get("cf-ai-req-id"),
-                retry_after=retry_after,
-                redact=self.redact,
-                url_setting=self._custom_url(url),
-            )
-            if should_retry(status) and _retry_may_help(error) and budget.left:
-                logger.info("Workers AI answered HTTP %s; retrying", status)
-                await self._backoff(budget.used - 1, retry_after)
-                continue
-            if budget.used > 1:
-                error.message += f" Gave up after {budget.used} attempts."
-            raise error
+                return response, await self._read_answer(response, budget), budget
+            except _Retry as retry:
+                await self._backoff(budget.used - 1, retry.after)
+
+    async def _open(self, request: httpx2.Request, budget: _Budget) -> httpx2.Response:
+        """The response's head, or `_Retry` for a connection failure the budget can try again."""
+        try:
+            return await self.http.send(request, stream=True)
+        except httpx2.TimeoutException as exc:
+            if isinstance(exc, httpx2.ConnectTimeout | httpx2.PoolTimeout) and budget.left:
+                raise _Retry() from None
+            raise self._timeout() from None
+        except _RETRYABLE_TRANSPORT as exc:
+            if budget.left:
+                logger.info("Workers AI connection failed (%s); retrying", type(exc).__name__)
+                raise _Retry() from None
+            raise APIConnectionError(
+                f"Could not reach Workers AI ({type(exc).__name__}) after {budget.used} attempts; "
+                "check the network and WORKERS_AI_BASE_URL, then try again."
+            ) from None
+
+    async def _read_answer(self, response: httpx2.Response, budget: _Budget) -> bytes:
+        """A successful answer's body within its cap; a connection lost mid-answer is retried like one lost before."""
+        try:
+            return await read_capped(response, answer_cap(self.settings, media_type(response)))
+        except _RETRYABLE_TRANSPORT as exc:
+            if not budget.left:
+                raise APIConnectionError(
+                    f"The connection to Workers AI broke mid-answer ({type(exc).__name__}) "
+                    f"after {budget.used} attempts; try again."
+                ) from None
+            logger.info("Workers AI connection broke mid-answer (%s); retrying", type(exc).__name__)
+            raise _Retry() from None
+        finally:
+            await response.aclose()
+
+    def _redirect(self, response: httpx2.Response, url: str) -> RedirectError:
+        return redirect_error(
+            response.status_code,
+            response.headers.get("location"),
+            url_setting=self._url_setting_name(url),
+            request_id=response.headers.get("cf-ai-req-id"),
+            redact=self.redact,
+        )
+
+    async def _status_error(
+        self, response: httpx2.Response, url: str, model: str | None, budget: _Budget
+    ) -> APIStatusError:
+        """The error an HTTP 4xx/5xx answer means, or `_Retry` when trying again may help and the budget allows."""
+        try:
+            content = await read_prefix(response, self.settings.max_error_body_bytes)
+        except _RETRYABLE_TRANSPORT:
+            content = b""  # the status alone still says what happened
+        finally:
+            await response.aclose()
+        status = response.status_code
+        retry_after = parse_retry_after(response.headers)
+        error = status_error(
+            status,
+            content,
+            model=model,
+            request_id=response.headers.get("cf-ai-req-id"),
+            retry_after=retry_after,
+            redact=self.redact,
+            url_setting=self._custom_url(url),
+        )
+        if should_retry(status) and _retry_may_help(error) and budget.left:
+            logger.info("Workers AI answered HTTP %s; retrying", status)
+            raise _Retry(retry_after)
+        if budget.used > 1:
+            error.message += f" Gave up after {budget.used} attempts."
+        return error
 
     def _url_setting_name(self, url: str) -> str:
         gateway = self.settings.gateway_id and url.startswith(self.settings.gateway_url)
@@ -325,6 +341,14 @@ class Sender:
             f"Workers AI did not finish within {self.settings.timeout:g} s; try a smaller request "
             "(fewer max_tokens, a shorter input) or try again."
         )
+
+
+class _Retry(Exception):
+    """The attempt failed in a way the next attempt may not: back off (`after` seconds if the answer said)."""
+
+    def __init__(self, after: float | None = None) -> None:
+        super().__init__()
+        self.after = after
 
 
 def _retry_may_help(error: APIStatusError) -> bool:
