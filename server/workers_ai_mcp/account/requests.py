@@ -133,6 +133,10 @@ async def request_for_input(model: str, schema: object, value: Mapping[str, Any]
                 raise InvalidRequestError(
                     f"Form field `{name}` of {model} must be text, a number or a media reference, not JSON."
                 )
+        if not text and not files:
+            raise InvalidRequestError(
+                f'{model} takes a multipart form: give its fields, e.g. {{"prompt": "a lighthouse"}}.'
+            )
         return form_request(text, files)
     for name in stream_fields(schema):
         handle_value = value.get(name)
