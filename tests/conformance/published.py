@@ -252,6 +252,8 @@ def run_problem(schema: dict[str, Any], request: httpx2.Request) -> str | None:
     if content_type.startswith("application/json"):
         if query:
             return f"unexpected query parameters {query}"
+        if _is_handle(props.get("multipart")):
+            return "JSON body for a model that takes multipart/form-data only (Cloudflare's FLUX.2 pages)"
         return json_problem(schema, json.loads(request.content))
     if content_type.startswith("multipart/form-data"):
         if not _is_handle(props.get("multipart")):
