@@ -123,9 +123,8 @@ def stream_fields(schema: object) -> tuple[str, ...]:
 def wire_forms(schema: object) -> tuple[str, ...]:
     """Every wire form the input schema allows: `json`, `binary`, `multipart`, `stream`."""
     forms: list[str] = []
-    handles = {MULTIPART, *stream_fields(schema)}
     objects = [arm for arm in branches(schema) if arm.get("type") != "string"]
-    if any(not handles & set(as_list(arm.get("required"))) for arm in objects) and not is_multipart(schema):
+    if not is_multipart(schema) and any(_plain_json(arm) for arm in objects):
         forms.append("json")
     if accepts_binary_body(schema):
         forms.append("binary")
@@ -225,6 +224,12 @@ def fill(model: str, accepted: Mapping[str, Param], values: Mapping[str, object]
         _check(model, key, spec, value)
         inputs[spec.wire] = value
     return inputs
+
+
+def _plain_json(arm: dict[str, Any]) -> bool:
+    """Whether an object branch needs no handle: every required property is plain JSON."""
+    props = as_dict(arm.get("properties"))
+    return not any(is_handle(props.get(name)) for name in as_list(arm.get("required")) if isinstance(name, str))
 
 
 def encode_media(form: JsonMediaForm, data: bytes, media_type: str = "application/octet-stream") -> list[int] | str:
