@@ -86,7 +86,7 @@ def main() -> int:
     text = render(args.catalog)
     if args.check:
         if not DOC.exists() or DOC.read_text() != text:
-            print("docs/models.md is out of date: run uv run python scripts/models_doc.py", file=sys.stderr)
+            sys.stderr.write("docs/models.md is out of date: run uv run python scripts/models_doc.py\n")
             return 1
         return 0
     DOC.write_text(text)

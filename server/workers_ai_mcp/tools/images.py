@@ -104,10 +104,8 @@ async def generate_image(
     images: Annotated[
         list[str] | None,
         Field(
-            min_length=1,
             max_length=MAX_IMAGES,
-            description="Images to start from or combine (https URL, data: URI, base64 or a file path): FLUX.2 "
-            "takes several; img2img models one.",
+            description="To edit: FLUX.2 up to 4, img2img 1.",
         ),
     ] = None,
     model: Annotated[str | None, model_param()] = None,

@@ -24,9 +24,8 @@ LanguageCode = Annotated[
     Field(
         min_length=2,
         max_length=40,
-        pattern=r"^[A-Za-z][A-Za-z0-9 _()-]*$",
-        description="Language as the model takes it: a code such as 'fr' or a name such as 'french' (m2m100), "
-        "or one of the model's codes such as 'hin_Deva' (indictrans2).",
+        pattern=r"^[A-Za-z][\w ()-]*$",
+        description="Per the model: 'fr', 'french', 'hin_Deva'.",
     ),
 ]
 M2M100 = "@cf/meta/m2m100-1.2b"
@@ -58,9 +57,7 @@ async def translate(
     text: Annotated[str, Field(min_length=1, max_length=20_000, description="The text to translate.")],
     target_lang: LanguageCode,
     ctx: AppContext,
-    source_lang: Annotated[
-        LanguageCode, Field(description="Language of `text` (not sent to models that detect it, when 'en').")
-    ] = "en",
+    source_lang: Annotated[LanguageCode, Field(description="Language of `text`.")] = "en",
     model: Annotated[str | None, model_param()] = None,
 ) -> Translation:
     """Translate text between languages with a Workers AI translation model (m2m100 by default, 100 languages)."""
