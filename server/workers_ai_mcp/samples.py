@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, cast
 
+from .account.model_input import branches
 from .jsonvalues import as_dict, as_list
 
 SAMPLE_IMAGE = "sample.png"
@@ -128,9 +129,8 @@ def _fill(name: str, schema: dict[str, Any], defs: dict[str, Any], workdir: Path
         return enum[0]
     if "default" in schema and schema["default"] is not None:
         return schema["default"]
-    for key in ("anyOf", "oneOf"):
-        choices = [as_dict(choice) for choice in as_list(schema.get(key))]
-        usable = [choice for choice in choices if choice.get("type") != "null"]
+    if "anyOf" in schema or "oneOf" in schema:
+        usable = [arm for arm in branches(schema) if _resolve(arm, defs).get("type") != "null"]
         if usable:
             return _fill(name, usable[0], defs, workdir)
     kind = schema.get("type")

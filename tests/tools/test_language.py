@@ -79,7 +79,7 @@ async def test_a_model_of_another_task_gives_a_clear_error(call: Call) -> None:
         pytest.param("summarize", {"text": ARTICLE, "max_length": 1025}, id="summarize-max_length-1025"),
         pytest.param("classify_text", {"text": ""}, id="classify-empty"),
         pytest.param("classify_text", {"text": "x" * 20_001}, id="classify-too-long"),
-        pytest.param("translate", {"text": "hi", "target_lang": "not a language"}, id="translate-bad-language"),
+        pytest.param("translate", {"text": "hi", "target_lang": "fr&de"}, id="translate-bad-language"),
         pytest.param("classify_text", {"text": "hi", "model": "@cf/a/b?x=1"}, id="classify-crafted-model"),
     ],
 )
@@ -105,7 +105,8 @@ async def test_an_unknown_model_points_to_list_models(
     result = await call(tool, {**arguments, "model": "@cf/nobody/no-such-model"})
     assert result.is_error
     assert "list_models" in text_of(result)
-    assert len(model_calls(emulator_state)) == 1
+    # translate reads a model's schema first (to send what it takes): that look-up finds no model.
+    assert len(model_calls(emulator_state)) == (0 if tool == "translate" else 1)
 
 
 @pytest.mark.parametrize(("tool", "arguments"), CALLS)

@@ -19,6 +19,7 @@ from .catalog import Catalog
 from .deprecations import CatalogWatch, DeprecationNotice
 from .metering import Spending
 from .models import ModelInfo
+from .requests import Request
 
 _Result = TypeVar("_Result", bound=JsonResult | BinaryResult | StreamResult)
 
@@ -58,6 +59,25 @@ class WorkersAI:
             return await self.client.run(model, inputs, body=body, content_type=content_type, cache_ttl=cache_ttl)
 
         return await self._metered(model, inputs if body is None else None, send)
+
+    async def send(self, model: str, request: Request, *, cache_ttl: int | None = None) -> RunResult:
+        """`ai/run/{model}` with a `Request` in any wire form (JSON, raw body, multipart, query)."""
+        check_model_id(model)
+        files = {name: (part.filename, part.data, part.content_type) for name, part in request.files.items()}
+
+        async def send() -> RunResult:
+            return await self.client.run(
+                model,
+                request.inputs,
+                body=request.body,
+                content_type=request.content_type,
+                query=request.query or None,
+                form=request.form if request.multipart else None,
+                files=files if request.multipart else None,
+                cache_ttl=cache_ttl,
+            )
+
+        return await self._metered(model, request.priced_inputs, send)
 
     async def stream_run(
         self, model: str, inputs: Mapping[str, Any], on_event: OnEvent, *, cache_ttl: int | None = None

@@ -69,11 +69,24 @@ class WorkersAIClient:
         body: bytes | None = None,
         content_type: str | None = None,
         query: Mapping[str, str] | None = None,
+        form: Mapping[str, str] | None = None,
+        files: Mapping[str, tuple[str, bytes, str]] | None = None,
         cache_ttl: int | None = None,
     ) -> RunResult:
-        """`POST ai/run/{model}` with a JSON body, or raw `body` bytes of `content_type`."""
+        """`POST ai/run/{model}` with a JSON body, raw `body` bytes of `content_type`, or a
+        `multipart/form-data` body when `form` or `files` is given (text fields and `(filename, bytes,
+        content type)` parts); `query` adds query parameters."""
         check_model_id(model)
-        return await self._run(model, inputs, body=body, content_type=content_type, query=query, cache_ttl=cache_ttl)
+        return await self._run(
+            model,
+            inputs,
+            body=body,
+            content_type=content_type,
+            query=query,
+            form=form,
+            files=files,
+            cache_ttl=cache_ttl,
+        )
 
     async def stream_run(
         self, model: str, inputs: Mapping[str, Any], on_event: OnEvent, *, cache_ttl: int | None = None
@@ -221,12 +234,22 @@ class WorkersAIClient:
         body: bytes | None = None,
         content_type: str | None = None,
         query: Mapping[str, str] | None = None,
+        form: Mapping[str, str] | None = None,
+        files: Mapping[str, tuple[str, bytes, str]] | None = None,
         cache_ttl: int | None = None,
         skip_cache: bool = False,
     ) -> RunResult:
         url = self._run_url(model)
-        if body is not None:
-            payload: dict[str, Any] = {"content": body}
+        if form is not None or files is not None:
+            # Every field as a part, so that a form of text fields alone is still multipart/form-data.
+            parts: dict[str, tuple[str | None, bytes] | tuple[str, bytes, str]] = {
+                name: (None, value.encode()) for name, value in (form or {}).items()
+            }
+            parts |= dict(files or {})
+            payload: dict[str, Any] = {"files": parts}
+            headers: dict[str, str] = {}
+        elif body is not None:
+            payload = {"content": body}
             headers = {"content-type": content_type or "application/octet-stream"}
         else:
             payload = {"json": dict(inputs or {})}

@@ -11,7 +11,8 @@ from typing import Annotated, Any, Literal
 from mcp.types import CallToolResult, ContentBlock, TextContent
 from pydantic import BaseModel, Field
 
-from ..account.model_input import ModelWire, Param, encode_media, fill, wire_for
+from ..account.model_input import ModelWire, Param, fill, wire_for
+from ..account.requests import json_request, media_request
 from ..client import BinaryResult, JsonResult, RunResult
 from ..client.errors import InvalidRequestError, ResponseDecodeError
 from ..jsonvalues import as_dict, dicts
@@ -26,11 +27,12 @@ from .registry import Registry
 WHISPER_TURBO = "@cf/openai/whisper-large-v3-turbo"
 _RAW_AUDIO = ModelWire(body=True, json_form="array", media_field="audio")
 # whisper and whisper-tiny-en take the audio itself as the body; whisper-large-v3-turbo only JSON
-# with base64 audio; nova-3 over REST only a raw body with an audio content type.
+# with base64 audio; nova-3 over REST a raw body with an audio content type, its options (such as
+# `language`) as query parameters.
 ASR_KNOWN: dict[str, ModelWire] = {
     "@cf/openai/whisper": _RAW_AUDIO,
     "@cf/openai/whisper-tiny-en": _RAW_AUDIO,
-    "@cf/deepgram/nova-3": ModelWire(body=True),
+    "@cf/deepgram/nova-3": ModelWire(params={"language": Param("language")}, stream=True, media_field="audio"),
     WHISPER_TURBO: ModelWire(
         params={
             "task": Param("task", choices=("transcribe", "translate")),
@@ -46,6 +48,7 @@ AURA_SPEAKERS = (
     *("angus", "asteria", "arcas", "orion", "orpheus", "athena"),
     *("luna", "zeus", "perseus", "helios", "hera", "stella"),
 )
+TTS_DEFAULT = "@cf/myshell-ai/melotts"
 TTS_KNOWN: dict[str, ModelWire] = {
     "@cf/myshell-ai/melotts": ModelWire(params={"text": Param("prompt"), "lang": Param("lang")}),
     "@cf/deepgram/aura-1": ModelWire(params={"text": Param("text"), "voice": Param("speaker", choices=AURA_SPEAKERS)}),
@@ -119,13 +122,12 @@ async def transcribe_audio(
     if task != "transcribe" or "task" in wire.params:
         values["task"] = task
     extra = fill(chosen, wire.params, values, hint=f", or use {WHISPER_TURBO}")
-    if wire.body and not extra:
-        result = await state.ai.run(chosen, body=media.data, content_type=media.media_type)
-    elif wire.json_form is not None:
-        inputs = {wire.media_field: encode_media(wire.json_form, media.data), **extra}
-        result = await state.ai.run(chosen, inputs)
-    else:
-        raise InvalidRequestError(f"{chosen} takes no audio this tool can send; call get_model_schema to check.")
+    if not (wire.body or wire.stream or wire.json_form):
+        raise InvalidRequestError(
+            f"{chosen} takes no audio file this tool can send (streaming-only models need a WebSocket); "
+            f"use {WHISPER_TURBO}, or call get_model_schema to check."
+        )
+    result = await state.ai.send(chosen, media_request(chosen, wire, media.data, media.media_type, extra))
     data = _transcript(result, chosen, include_vtt=include_vtt)
     data.call = call_of(result.meta)
     return _transcription_result(state, data)
@@ -154,11 +156,14 @@ async def text_to_speech(
     chosen = model or state.settings.speech_model
     wire = await wire_for(state.ai, chosen, TTS_KNOWN, names=_TTS_NAMES)
     if "text" not in wire.params:
-        raise InvalidRequestError(f"{chosen} takes no text to speak; is it a text-to-speech model?")
+        raise InvalidRequestError(
+            f"{chosen} takes no `text` or `prompt` to speak; use a text-to-speech model such as {TTS_DEFAULT}."
+        )
     values: dict[str, Any] = {"text": text, "voice": voice}
     if lang != "en" or "lang" in wire.params:
         values["lang"] = lang
-    result = await state.ai.run(chosen, fill(chosen, wire.params, values, hint=", or choose another model"))
+    inputs = fill(chosen, wire.params, values, hint=", or choose another model")
+    result = await state.ai.send(chosen, json_request(inputs))
     data, media_type = _speech(result, chosen)
     saved = state.outputs.save(data, stem=f"speech-{text[:30]}", extension=extension_for(media_type))
     blocks = await media_blocks(saved, data, "audio", state.settings)
@@ -174,7 +179,7 @@ def _speech(result: RunResult, model: str) -> tuple[bytes, str]:
         return result.data, result.media_type
     encoded = as_dict(result.data).get("audio")
     if not isinstance(encoded, str) or not encoded:
-        raise ResponseDecodeError(f"{model} answered without audio; is it a text-to-speech model?")
+        raise ResponseDecodeError(f"{model} answered JSON without an `audio` field, so there is no speech to save.")
     try:
         return base64.b64decode(encoded, validate=True), "audio/mpeg"
     except (binascii.Error, ValueError):
@@ -193,7 +198,9 @@ def _transcript(result: RunResult, model: str, *, include_vtt: bool) -> Transcri
         text = alternatives[0].get("transcript") if alternatives else None
         words = dicts(alternatives[0].get("words")) if alternatives else []
     if not isinstance(text, str):
-        raise ResponseDecodeError(f"{model} answered without a transcript; is it a speech recognition model?")
+        raise ResponseDecodeError(
+            f"{model} answered without a transcript (no `text` and no `results.channels`); try {WHISPER_TURBO}."
+        )
     vtt = data.get("vtt") if isinstance(data.get("vtt"), str) else None
     segments = [
         Segment(start=float(s["start"]), end=float(s["end"]), text=str(s.get("text", "")).strip())

@@ -8,14 +8,13 @@ from typing import Annotated, Any
 from mcp.types import CallToolResult, TextContent
 from pydantic import Field
 
-from ..account.schema_check import input_problem
-from ..client import BinaryResult, InvalidRequestError, JsonResult
-from ..jsonvalues import as_dict
+from ..client import BinaryResult, JsonResult
 from ..media.blocks import binary_media_result
 from ..media.vectors import inline_limit, resource_link, save_json, short_model_name
 from ..state import AppState
 from ._common import WRITES_OUTPUT, AppContext, add_inference_tool, state_of, tool_errors
 from .call_info import CallInfo, call_of
+from .model_requests import run_checked
 from .registry import Registry
 
 
@@ -33,14 +32,7 @@ async def run_model(
 ) -> CallToolResult:
     """Run any Workers AI model with a JSON input, checked against its schema first; media answers are saved."""
     state = state_of(ctx)
-    schema = await state.ai.model_schema(model)
-    problem = input_problem(as_dict(schema.get("input")), input) if schema.get("input") else None
-    if problem:
-        raise InvalidRequestError(
-            f"The input does not fit {model}'s schema, so it was not sent: {problem} "
-            "(get_model_schema shows what the model accepts)."
-        )
-    result = await state.ai.run(model, input)
+    result = await run_checked(state, model, input)
     if isinstance(result, BinaryResult):
         blocks = await binary_media_result(state.outputs, state.settings, model, result.data, result.media_type)
         note = TextContent(type="text", text=CallInfo.from_meta(result.meta).note)

@@ -14,13 +14,16 @@ import anyio.to_thread
 from mcp.types import ContentBlock, TextContent
 from pydantic import Field
 
-from ..account.model_input import ModelWire, Param, fill, wire_for
+from ..account.model_input import ModelWire, Param, encode_media, fill, wire_for
+from ..account.requests import FilePart, Request, form_request, json_request
 from ..client import BinaryResult, RunResult
-from ..client.errors import ResponseDecodeError
+from ..client.errors import InvalidRequestError, ResponseDecodeError
 from ..jsonvalues import as_dict
 from ..media.blocks import cap_result, media_blocks
+from ..media.inputs import resolve_media
 from ..media.outputs import extension_for
 from ..media.previews import PreviewError, image_size, sniff_image_type
+from ..state import AppState
 from ._common import WRITES_OUTPUT, AppContext, add_inference_tool, model_param, state_of, tool_errors
 from .call_info import CallInfo
 from .registry import Registry
@@ -31,6 +34,19 @@ T = TypeVar("T")
 
 FLUX = "@cf/black-forest-labs/flux-1-schnell"
 SDXL = "@cf/stabilityai/stable-diffusion-xl-base-1.0"
+FLUX2_DEV = "@cf/black-forest-labs/flux-2-dev"
+# FLUX.2 takes multipart/form-data, even for a prompt alone; its schema names only the handle, so its
+# fields come from Cloudflare's model pages: prompt, width, height, steps, seed, guidance, and
+# reference images as the files input_image_0, input_image_1, ...
+FORM_FIELDS: dict[str, Param] = {
+    "prompt": Param("prompt"),
+    "width": Param("width"),
+    "height": Param("height"),
+    "steps": Param("steps"),
+    "seed": Param("seed"),
+    "guidance": Param("guidance"),
+}
+MAX_IMAGES = 4
 # What the default models take (from their schemas), so that no schema look-up is needed for them.
 # flux-1-schnell takes a prompt and steps only: its images are always 1024x1024.
 KNOWN: dict[str, ModelWire] = {
@@ -44,6 +60,7 @@ KNOWN: dict[str, ModelWire] = {
             "steps": Param("num_steps", 1, 20),
             "guidance": Param("guidance"),
             "seed": Param("seed"),
+            "images": Param("image_b64"),
         }
     ),
 }
@@ -55,6 +72,7 @@ _NAMES = {
     "steps": ("steps", "num_steps"),
     "guidance": ("guidance",),
     "seed": ("seed",),
+    "images": ("image_b64", "image"),
 }
 # Seconds between progress notifications while the model works.
 HEARTBEAT_SECONDS = 2.0
@@ -83,12 +101,19 @@ async def generate_image(
     guidance: Annotated[
         float | None, Field(ge=0, le=30, description="How closely to follow the prompt (SDXL default 7.5).")
     ] = None,
+    images: Annotated[
+        list[str] | None,
+        Field(
+            max_length=MAX_IMAGES,
+            description="To edit: FLUX.2 up to 4, img2img 1.",
+        ),
+    ] = None,
     model: Annotated[str | None, model_param()] = None,
 ) -> list[ContentBlock]:
     """Generate an image from a text prompt (FLUX.1 schnell by default); saves a PNG and returns a preview."""
     state = state_of(ctx)
     chosen = model or state.settings.image_model
-    wire = await wire_for(state.ai, chosen, KNOWN, names=_NAMES)
+    wire = await wire_for(state.ai, chosen, KNOWN, names=_NAMES, form_fields=FORM_FIELDS)
     values = {
         "prompt": prompt,
         "negative_prompt": negative_prompt,
@@ -99,8 +124,9 @@ async def generate_image(
         "seed": seed,
     }
     inputs = fill(chosen, wire.params, values, hint=f", or use a model that takes it, such as {SDXL}")
+    request = await _request(state, chosen, wire, inputs, images or [])
     started = time.monotonic()
-    result = await _with_heartbeat(ctx, lambda: state.ai.run(chosen, inputs))
+    result = await _with_heartbeat(ctx, lambda: state.ai.send(chosen, request))
     data = _image_bytes(result, chosen)
     media_type = sniff_image_type(data)
     try:
@@ -118,6 +144,23 @@ async def generate_image(
     head += " " + CallInfo.from_meta(result.meta).note
     blocks = [TextContent(type="text", text=head), *await media_blocks(saved, data, "image", state.settings)]
     return cap_result(blocks, state.settings)
+
+
+async def _request(state: AppState, model: str, wire: ModelWire, inputs: dict[str, Any], images: list[str]) -> Request:
+    """The model's wire form: a multipart form (images as `input_image_N` files), or JSON with one image."""
+    media = [await resolve_media(image, "image", settings=state.settings, http=state.ai.http) for image in images]
+    if wire.multipart:
+        files = {f"input_image_{i}": FilePart(f"image{i}", m.data, m.media_type) for i, m in enumerate(media)}
+        return form_request(inputs, files)
+    if not media:
+        return json_request(inputs)
+    field = wire.params.get("images")
+    if field is None:
+        raise InvalidRequestError(f"{model} takes no input image; leave `images` out, or use {FLUX2_DEV}.")
+    if len(media) > 1:
+        raise InvalidRequestError(f"{model} takes one input image; send one, or use {FLUX2_DEV} for several.")
+    form = "base64" if field.wire == "image_b64" else "array"
+    return json_request({**inputs, field.wire: encode_media(form, media[0].data)})
 
 
 async def _with_heartbeat(ctx: AppContext, call: Callable[[], Awaitable[T]]) -> T:

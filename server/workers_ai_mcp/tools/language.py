@@ -6,23 +6,39 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
+from ..account.model_input import ModelWire, Param, fill, wire_for
+from ..account.requests import json_request
 from ..client import JsonResult
-from ..client.errors import ResponseDecodeError
-from ..jsonvalues import as_dict, dicts
+from ..client.errors import InvalidRequestError, ResponseDecodeError
+from ..jsonvalues import as_dict, as_list, dicts
 from ._common import AppContext, add_inference_tool, model_param, state_of, tool_errors
 from .call_info import call_of
 from .chat_support import COMPACT
 from .registry import Registry
 
+# Whatever the model's schema takes: m2m100 takes codes ('fr') and names ('french') alike, indictrans2
+# one of its codes ('hin_Deva'). The model's own schema decides; this only keeps out what no language is.
 LanguageCode = Annotated[
     str,
     Field(
         min_length=2,
-        max_length=16,
-        pattern=r"^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})?$",
-        description="Language code, e.g. 'en', 'fr', 'de', 'ja'.",
+        max_length=40,
+        pattern=r"^[A-Za-z][\w ()-]*$",
+        description="Per the model: 'fr', 'french', 'hin_Deva'.",
     ),
 ]
+M2M100 = "@cf/meta/m2m100-1.2b"
+# m2m100's schema: `text`, `target_lang` (required) and `source_lang` (default 'en'), plain strings.
+TRANSLATE_KNOWN: dict[str, ModelWire] = {
+    M2M100: ModelWire(
+        params={"text": Param("text"), "source_lang": Param("source_lang"), "target_lang": Param("target_lang")}
+    )
+}
+_TRANSLATE_NAMES = {
+    "text": ("text",),
+    "source_lang": ("source_lang", "source_language"),
+    "target_lang": ("target_lang", "target_language"),
+}
 
 
 class Translation(BaseModel):
@@ -46,11 +62,24 @@ async def translate(
     """Translate text between languages with a Workers AI translation model (m2m100 by default, 100 languages)."""
     state = state_of(ctx)
     chosen = model or state.settings.translate_model
-    result = await state.ai.run(chosen, {"text": text, "source_lang": source_lang, "target_lang": target_lang})
+    wire = await wire_for(state.ai, chosen, TRANSLATE_KNOWN, names=_TRANSLATE_NAMES)
+    if "text" not in wire.params or "target_lang" not in wire.params:
+        raise InvalidRequestError(
+            f"{chosen} takes no `text` and target language; use a translation model such as {M2M100}."
+        )
+    values = {"text": text, "target_lang": target_lang}
+    if source_lang != "en" or "source_lang" in wire.params:
+        values["source_lang"] = source_lang
+    inputs = fill(chosen, wire.params, values, hint=f", or use {M2M100}")
+    result = await state.ai.send(chosen, json_request(inputs))
     data = as_dict(result.data) if isinstance(result, JsonResult) else {}
     translated = data.get("translated_text")
     if not isinstance(translated, str):
-        raise ResponseDecodeError(f"{chosen} answered without a translated_text; is it a translation model?")
+        # indictrans2 answers `translations`, one per input text.
+        pieces = [piece for piece in as_list(data.get("translations")) if isinstance(piece, str)]
+        translated = "\n".join(pieces) if pieces else None
+    if translated is None:
+        raise ResponseDecodeError(f"{chosen} answered without a translation (no `translated_text` or `translations`).")
     return Translation(
         translated_text=translated,
         source_lang=source_lang,
@@ -101,7 +130,9 @@ async def summarize(
     result = await state.ai.run(chosen, inputs)
     summary = as_dict(result.data).get("summary") if isinstance(result, JsonResult) else None
     if not isinstance(summary, str):
-        raise ResponseDecodeError(f"{chosen} answered without a summary; is it a summarization model?")
+        raise ResponseDecodeError(
+            f"{chosen} answered without a `summary`; use a summarization model such as the default."
+        )
     return Summary(summary=summary, model=chosen, call=call_of(result.meta))
 
 
@@ -122,7 +153,9 @@ async def classify_text(
         if isinstance(item.get("label"), str) and isinstance(item.get("score"), int | float)
     ]
     if not labels:
-        raise ResponseDecodeError(f"{chosen} answered without labels and scores; is it a text classification model?")
+        raise ResponseDecodeError(
+            f"{chosen} answered without labels and scores; for a reranker use rank_documents instead."
+        )
     labels.sort(key=lambda label: label.score, reverse=True)
     return TextLabels(labels=labels, model=chosen, call=call_of(result.meta))
 

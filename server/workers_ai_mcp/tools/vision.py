@@ -8,7 +8,8 @@ import anyio.to_thread
 from mcp.types import CallToolResult, ContentBlock, TextContent
 from pydantic import BaseModel, Field
 
-from ..account.model_input import ModelWire, Param, encode_media, fill, wire_for
+from ..account.model_input import ModelWire, Param, fill, wire_for
+from ..account.requests import media_request
 from ..client import JsonResult, RunResult
 from ..client.errors import InvalidRequestError, ResponseDecodeError
 from ..jsonvalues import as_dict, dicts
@@ -37,7 +38,13 @@ DESCRIBE_KNOWN: dict[str, ModelWire] = {
         media_field="image",
     )
 }
-_DESCRIBE_NAMES = {"prompt": ("prompt",), "max_tokens": ("max_tokens", "max_new_tokens")}
+# moondream asks its `question` under `task: "query"`.
+_DESCRIBE_NAMES = {
+    "prompt": ("prompt", "question"),
+    "max_tokens": ("max_tokens", "max_new_tokens"),
+    "task": ("task",),
+}
+_ANSWER_FIELDS = ("description", "response", "answer", "caption")
 ARRAY_IMAGE_MAX_SIDE = 768
 _ARRAY_IMAGE_MAX_BYTES = 1_000_000
 DEFAULT_PROMPT = "Describe this image."
@@ -183,7 +190,12 @@ async def describe_image(
     asked = {"prompt": prompt, "max_tokens": max_tokens}
     defaults = {"prompt": DEFAULT_PROMPT, "max_tokens": DEFAULT_MAX_TOKENS}
     # A model that declares no prompt still runs with the defaults; only a choice it cannot take is refused.
-    values = {key: value for key, value in asked.items() if key in wire.params or value != defaults[key]}
+    values: dict[str, object] = {
+        key: value for key, value in asked.items() if key in wire.params or value != defaults[key]
+    }
+    task = wire.params.get("task")
+    if task is not None and "query" in task.choices:
+        values["task"] = "query"
     result = await _send(
         state,
         chosen,
@@ -193,9 +205,11 @@ async def describe_image(
         prefer_body=False,
     )
     data = as_dict(result.data) if isinstance(result, JsonResult) else {}
-    text = data.get("description", data.get("response"))
-    if not isinstance(text, str):
-        raise ResponseDecodeError(f"{chosen} answered without a description; is it an image-to-text model?")
+    text = next((data[key] for key in _ANSWER_FIELDS if isinstance(data.get(key), str)), None)
+    if text is None:
+        raise ResponseDecodeError(
+            f"{chosen} answered without a description (none of {', '.join(_ANSWER_FIELDS)}); try {LLAVA}."
+        )
     return ImageDescription(model=chosen, description=text.strip(), call=call_of(result.meta))
 
 
@@ -212,17 +226,14 @@ async def _send(
     *,
     prefer_body: bool = True,
 ) -> RunResult:
-    """The image as the raw body where the model takes one (and nothing else must go along), else JSON."""
-    if wire.body and not extra and (prefer_body or wire.json_form is None):
-        return await state.ai.run(model, body=media.data, content_type=media.media_type)
-    if wire.json_form is None:
-        raise InvalidRequestError(
-            f"{model} takes no image input this tool can send; call get_model_schema to see what it accepts."
-        )
+    """The image as the raw body where the model takes one (and nothing else must go along), else in
+    the model's other wire form (a byte array is first scaled down: see ARRAY_IMAGE_MAX_SIDE)."""
     data = media.data
-    if wire.json_form == "array":
+    raw = wire.body and not extra and (prefer_body or wire.json_form is None)
+    if not raw and wire.json_form == "array":
         data = await anyio.to_thread.run_sync(_compact, data)
-    return await state.ai.run(model, {wire.media_field: encode_media(wire.json_form, data), **(extra or {})})
+    request = media_request(model, wire, data, media.media_type, extra, prefer_body=prefer_body)
+    return await state.ai.send(model, request)
 
 
 def _compact(data: bytes) -> bytes:
@@ -237,7 +248,7 @@ def _answer_list(result: RunResult, model: str, what: str) -> list[dict[str, Any
     data: object = result.data if isinstance(result, JsonResult) else None
     if isinstance(data, list):
         return dicts(cast(list[Any], data))
-    raise ResponseDecodeError(f"{model} answered without a list of {what}; is it the right kind of model?")
+    raise ResponseDecodeError(f"{model} answered without a list of {what} (it answered {type(data).__name__}).")
 
 
 def _scored(item: dict[str, Any]) -> bool:

@@ -1,0 +1,54 @@
+"""An MCP session on the server whose only upstream is the published catalog (`published.Upstream`)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from mcp import Client
+from mcp.types import CallToolResult, TextContent
+
+from conformance.published import NO_SCHEMA_ANSWER, Answer, Upstream, answers_for, schema_of
+from conftest import make_settings
+from workers_ai_mcp.app import create_server
+
+
+@asynccontextmanager
+async def session(tmp_path: Path, upstream: Upstream) -> AsyncIterator[Client]:
+    server = create_server(make_settings(tmp_path), transport=upstream.transport())
+    async with Client(server, raise_exceptions=True) as client:
+        yield client
+
+
+def text_of(result: CallToolResult) -> str:
+    return "\n".join(block.text for block in result.content if isinstance(block, TextContent))
+
+
+async def call_with_every_answer(
+    client: Client,
+    upstream: Upstream,
+    model: str,
+    tool: str,
+    arguments: dict[str, Any],
+    request_fields: set[str],
+    check: Callable[[CallToolResult, Answer], None],
+) -> int:
+    """Call `tool` once per answer the model's output schema allows; each request must fit its input
+    schema and each answer must give a correct result (`check`). Returns how many answers were tried."""
+    schema = schema_of(model)
+    # No published schema: a JSON answer must still come back.
+    choices = answers_for(schema["output"], request_fields) if schema else [NO_SCHEMA_ANSWER]
+    assert choices, f"{model}: the published output schema allows no answer to this request"
+    for answer in choices:
+        upstream.answer = answer
+        before = len(upstream.runs)
+        result = await client.call_tool(tool, arguments)
+        assert upstream.problems == [], upstream.problems
+        assert len(upstream.runs) > before, f"{tool} sent nothing to {model}: {text_of(result)}"
+        assert not result.is_error, (
+            f"{tool} on {model} answered {answer.content_type} {answer.title!r}: {text_of(result)}"
+        )
+        check(result, answer)
+    return len(choices)
