@@ -175,6 +175,9 @@ def _open_file(path: Path) -> sqlite3.Connection:
     )
     try:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        found = int(conn.execute("PRAGMA user_version").fetchone()[0])  # before anything is written
+        if found > SCHEMA_VERSION:
+            raise StoreTooNewError(f"schema version {found} is newer than this release's {SCHEMA_VERSION}")
         conn.execute("PRAGMA journal_mode = WAL").fetchone()
         conn.execute("PRAGMA synchronous = NORMAL")  # WAL: durable across crashes of the process, not of the OS
         migrate(conn)
