@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, datetime
 from typing import Annotated
 
 from mcp.server import MCPServer
-from mcp.types import ToolAnnotations
+from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field
 
 from ..account.ledger import FREE_DAILY_NEURONS, ModelUsage, day_start, month_start, neurons
@@ -151,10 +152,15 @@ async def usage(
     since: Annotated[
         str | None, Field(max_length=40, description="Also total the calls since this ISO 8601 date or time (UTC).")
     ] = None,
-) -> UsageReport:
-    """Calls, tokens, estimated cost and neurons per model today and this month (all server processes of this
-    user), the budget left in each, and calls of unknown price. Free."""
-    return await report(state_of(ctx), parse_since(since) if since is not None else None)
+) -> CallToolResult:
+    """Calls, tokens, estimated cost and neurons per model today and this month, across this user's server
+    processes; budget left; calls of unknown price. Free."""
+    # Structured content without a published output schema: the report's schema would cost the tool
+    # list about 800 bytes of its budget (DESIGN §10); the resource workers-ai://usage has the same JSON.
+    found = await report(state_of(ctx), parse_since(since) if since is not None else None)
+    structured = found.model_dump(mode="json")
+    text = TextContent(type="text", text=json.dumps(structured, ensure_ascii=False))
+    return CallToolResult(content=[text], structured_content=structured)
 
 
 def register(server: MCPServer[AppState]) -> None:
