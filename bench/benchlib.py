@@ -63,6 +63,7 @@ def clean_env(**extra: str) -> dict[str, str]:
     }
     env["WORKERS_AI_MCP_OUTPUT_DIR"] = str(out_dir() / "generated")
     env["WORKERS_AI_MCP_INPUT_ROOTS"] = str(inputs_dir())
+    env["WORKERS_AI_MCP_STATE_DIR"] = str(out_dir() / "state")
     env.update(extra)
     return env
 

@@ -26,11 +26,13 @@ SHARED_MODELS = Path(__file__).resolve().parents[1].parent / "shared" / "workers
 
 
 @pytest.fixture(autouse=True)
-def clean_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """No test sees the developer's Cloudflare or server settings."""
     for name in list(os.environ):
         if name.startswith(("CLOUDFLARE_", "WORKERS_AI_")):
             monkeypatch.delenv(name)
+    # Servers built from bare Settings(), and subprocesses that inherit the environment, keep state in tmp.
+    monkeypatch.setenv("WORKERS_AI_MCP_STATE_DIR", str(tmp_path_factory.mktemp("state")))
     monkeypatch.chdir(Path(__file__).parent)  # no stray .env is read
     yield
 
@@ -58,6 +60,7 @@ def make_settings(tmp_path: Path, **overrides: object) -> Settings:
         "base_url": f"{EMULATOR_URL}/client/v4",
         "gateway_url": f"{EMULATOR_URL}/v1",
         "output_dir": tmp_path / "outputs",
+        "state_dir": tmp_path / "state",
         "input_roots": [tmp_path],
         "timeout": 10.0,
     }

@@ -95,6 +95,7 @@ def bench_settings(folder: Path, **overrides: Any) -> Settings:
         "base_url": f"{EMULATOR_HOST}/client/v4",
         "gateway_url": f"{EMULATOR_HOST}/v1",
         "output_dir": folder / "outputs",
+        "state_dir": folder / "state",
         "input_roots": [folder],
         "timeout": 30.0,
         "tools": None,

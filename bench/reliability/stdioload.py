@@ -100,6 +100,7 @@ def stdio_ours(emulator_url: str, folder: Path) -> StdioServerParameters:
         WORKERS_AI_BASE_URL=f"{emulator_url}/client/v4",
         WORKERS_AI_MCP_OUTPUT_DIR=str(folder / "outputs"),
         WORKERS_AI_MCP_INPUT_ROOTS=str(folder),
+        WORKERS_AI_MCP_STATE_DIR=str(folder / "state"),
     )
     return StdioServerParameters(command=sys.executable, args=["-m", "workers_ai_mcp"], env=env, cwd=folder)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import sys
 from pathlib import Path
 from typing import Annotated, Any, Literal, cast
 
@@ -123,7 +124,12 @@ class Settings(BaseSettings):
     allowed_origins: StrList = Field(default_factory=list, validation_alias="WORKERS_AI_MCP_ALLOWED_ORIGINS")
 
     # Spending guard
-    max_cost_usd: float | None = Field(default=None, gt=0, validation_alias="WORKERS_AI_MCP_MAX_COST_USD")
+    max_cost_usd: float | None = Field(
+        default=None,
+        gt=0,
+        validation_alias="WORKERS_AI_MCP_MAX_COST_USD",
+        description="Daily budget in USD (UTC day), shared by every server process of the user.",
+    )
     max_call_cost_usd: float | None = Field(default=None, gt=0, validation_alias="WORKERS_AI_MCP_MAX_CALL_COST_USD")
 
     # ---- HTTP transports (sse, streamable-http): limits that hold under abuse (docs/reliability.md, "Limits") ----
@@ -228,6 +234,29 @@ class Settings(BaseSettings):
         if not self.account_id:
             missing.append("CLOUDFLARE_ACCOUNT_ID")
         return missing
+
+    # Local state (usage, budgets, batch jobs) shared by every server process of the user
+    state_dir: Path = Field(default_factory=lambda: default_state_dir(), validation_alias="WORKERS_AI_MCP_STATE_DIR")
+    max_cost_usd_monthly: float | None = Field(
+        default=None, gt=0, validation_alias="WORKERS_AI_MCP_MAX_COST_USD_MONTHLY"
+    )
+    unpriced_call_usd: float = Field(default=0.01, ge=0, le=100, validation_alias="WORKERS_AI_MCP_UNPRICED_CALL_USD")
+
+    @field_validator("state_dir", mode="after")
+    @classmethod
+    def _expand_state_dir(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+
+def default_state_dir() -> Path:
+    """The per-user state folder: $XDG_STATE_HOME (else ~/.local/state) on Linux, the platform's own elsewhere."""
+    home = Path.home()
+    if sys.platform == "win32":
+        return Path(os.environ.get("LOCALAPPDATA") or home / "AppData" / "Local") / "workers-ai-mcp"
+    if sys.platform == "darwin":
+        return home / "Library" / "Application Support" / "workers-ai-mcp"
+    xdg = os.environ.get("XDG_STATE_HOME", "")
+    return (Path(xdg) if os.path.isabs(xdg) else home / ".local" / "state") / "workers-ai-mcp"
 
 
 def load_settings(**overrides: Any) -> Settings:

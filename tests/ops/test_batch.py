@@ -16,10 +16,11 @@ from PIL import Image
 from starlette.applications import Starlette
 
 from conftest import SHARED_MODELS, make_settings
-from workers_ai_mcp.account.batch_store import INDEX_NAME, BatchRecord, BatchStore
+from workers_ai_mcp.account.batch_store import LEGACY_INDEX, MAX_JOBS, BatchRecord, BatchStore
 from workers_ai_mcp.account.model_input import without_batch_branch
 from workers_ai_mcp.account.schema_check import input_problem
-from workers_ai_mcp.emulator import EmulatorState
+from workers_ai_mcp.account.store import StateStore
+from workers_ai_mcp.emulator import EmulatorState, create_emulator_app
 from workers_ai_mcp.media.outputs import OutputStore
 from workers_ai_mcp.settings import Settings
 from workers_ai_mcp.tools.batch_results import batch_items
@@ -74,7 +75,7 @@ async def test_jobs_survive_a_restart_and_finished_results_are_read_back_without
         first = data_of(await client.call_tool("submit_batch", {"model": BGE_BASE, "inputs": [{"text": "one"}]}))
         second = data_of(await client.call_tool("submit_batch", {"model": BGE_BASE, "inputs": [{"text": "two"}]}))
         _, done = await poll_until_done(client, first["job_id"])
-    assert (settings.output_dir / INDEX_NAME).is_file()
+    assert (settings.state_dir / "state.sqlite3").is_file()
     sent = len(model_calls(emulator_state))
     async with connect(settings, emulator_app) as restarted:
         listed = data_of(await restarted.call_tool("list_batches", {}))
@@ -169,7 +170,7 @@ async def test_a_finished_batch_is_priced_once_from_its_reported_usage(
         job = data_of(await client.call_tool("submit_batch", {"model": LLAMA_33, "inputs": inputs}))["job_id"]
         _, done = await poll_until_done(client, job)
         await client.call_tool("get_batch", {"job_id": job})  # read back from the file: not counted again
-        report = data_of(await client.call_tool("usage", {}))
+        report = data_of(await client.call_tool("usage", {}))["today"]
     usage = done["call"]["usage"]
     assert not done["call"]["usage_estimated"]
     assert usage["completion_tokens"] > 0 and usage["prompt_tokens"] > 0
@@ -189,20 +190,79 @@ async def test_a_queued_batch_counts_against_the_budget_until_it_is_priced(
             data_of(await client.call_tool("submit_batch", {"model": LLAMA_33, "inputs": inputs}))
         report = data_of(await client.call_tool("usage", {}))
         refused = await client.call_tool("submit_batch", {"model": LLAMA_33, "inputs": inputs})
-    assert report["total"]["cost_usd"] == 0 and report["budget_left_usd"] < 0.001 - 2 * 150 * 2.25e-6 + 1e-9
+    today = report["today"]
+    assert today["total"]["cost_usd"] == 0 and today["budget_left_usd"] < 0.001 - 2 * 150 * 2.25e-6 + 1e-9
+    assert report["held_usd"] > 2 * 150 * 2.25e-6 - 1e-9
     assert refused.is_error and "WORKERS_AI_MCP_MAX_COST_USD" in text_of(refused)
     assert len(model_calls(emulator_state)) == 2
 
 
-def test_the_index_is_replaced_whole_keeps_the_newest_jobs_and_sets_a_damaged_file_aside(tmp_path: Path) -> None:
-    store = BatchStore(tmp_path)
-    for i in range(3):
-        store.add(BatchRecord(job_id=f"job-{i}", model=M2M, count=1, submitted_at=f"2026-01-0{i + 1}T00:00:00+00:00"))
-    assert [job.job_id for job in store.newest_first()] == ["job-2", "job-1", "job-0"]
-    assert [p.name for p in tmp_path.iterdir()] == [INDEX_NAME]  # no temporary file left behind
-    (tmp_path / INDEX_NAME).write_text("{not json")
-    assert store.newest_first() == []
-    assert any(p.name.startswith(f"{INDEX_NAME}.damaged-") for p in tmp_path.iterdir())
+async def test_a_job_another_emulator_process_held_is_reported_and_marked_lost_without_blaming_the_input(
+    tmp_path: Path,
+) -> None:
+    settings = make_settings(tmp_path, emulator=True)
+    async with connect(settings, create_emulator_app(EmulatorState())) as first:
+        job = data_of(await first.call_tool("submit_batch", {"model": BGE_BASE, "inputs": [{"text": "a"}]}))
+    async with connect(settings, create_emulator_app(EmulatorState())) as later:
+        gone = await later.call_tool("get_batch", {"job_id": job["job_id"]})
+        again = await later.call_tool("get_batch", {"job_id": job["job_id"]})
+        listed = data_of(await later.call_tool("list_batches", {}))
+    assert gone.is_error and "built-in emulator of another server process" in text_of(gone)
+    assert "get_model_schema" not in text_of(gone) and "rejected the input" not in text_of(gone)
+    assert again.is_error and "is lost" in text_of(again)
+    assert [(j["job_id"], j["status"]) for j in listed["jobs"]] == [(job["job_id"], "lost")]
+
+
+async def test_a_job_the_upstream_no_longer_knows_is_marked_lost_and_its_hold_released(
+    tmp_path: Path, emulator_app: Starlette
+) -> None:
+    settings = make_settings(tmp_path, max_cost_usd=0.01)
+    inputs = [{"prompt": "otters", "max_tokens": 150}]
+    async with connect(settings, emulator_app) as client:
+        job = data_of(await client.call_tool("submit_batch", {"model": LLAMA_33, "inputs": inputs}))
+        held = data_of(await client.call_tool("usage", {}))["held_usd"]
+    async with connect(settings, create_emulator_app(EmulatorState())) as forgetful:
+        gone = await forgetful.call_tool("get_batch", {"job_id": job["job_id"]})
+        listed = data_of(await forgetful.call_tool("list_batches", {}))
+        after = data_of(await forgetful.call_tool("usage", {}))
+    assert held > 0
+    assert gone.is_error and "Workers AI no longer knows batch job" in text_of(gone)
+    assert "get_model_schema" not in text_of(gone)
+    assert listed["jobs"][0]["status"] == "lost" and after["held_usd"] == 0
+
+
+async def test_the_old_batches_json_is_imported_once_and_kept_as_a_backup(
+    tmp_path: Path, emulator_app: Starlette
+) -> None:
+    settings = make_settings(tmp_path)
+    settings.output_dir.mkdir(parents=True)
+    old = [
+        {"job_id": f"job-{i}", "model": M2M, "count": 1, "submitted_at": f"2026-01-0{i + 1}T00:00:00+00:00"}
+        for i in range(3)
+    ]
+    legacy = settings.output_dir / LEGACY_INDEX
+    legacy.write_text(json.dumps({"version": 1, "jobs": old}))
+    async with connect(settings, emulator_app) as client:
+        listed = data_of(await client.call_tool("list_batches", {}))
+    async with connect(settings, emulator_app) as restarted:
+        again = data_of(await restarted.call_tool("list_batches", {}))
+    assert [j["job_id"] for j in listed["jobs"]] == ["job-2", "job-1", "job-0"]
+    assert again["jobs"] == listed["jobs"]
+    assert not legacy.exists()
+    assert json.loads((settings.output_dir / f"{LEGACY_INDEX}.migrated").read_text())["jobs"] == old
+
+
+async def test_the_index_keeps_the_newest_jobs(tmp_path: Path) -> None:
+    store = BatchStore(StateStore(tmp_path))
+    for i in range(MAX_JOBS + 2):
+        await store.add(
+            BatchRecord(
+                job_id=f"job-{i}", model=M2M, count=1, submitted_at=f"2026-01-01T00:{i // 60:02}:{i % 60:02}+00:00"
+            )
+        )
+    jobs = await store.newest_first()
+    assert len(jobs) == MAX_JOBS and jobs[0].job_id == f"job-{MAX_JOBS + 1}" and jobs[-1].job_id == "job-2"
+    await store.store.aclose()
 
 
 def test_results_come_back_in_input_order_with_media_saved_and_failures_explained(tmp_path: Path) -> None:

@@ -96,7 +96,7 @@ async def test_through_mcp_cached_answers_show_in_usage_and_batches_are_never_ca
             while done["status"] != "done":
                 done = data_of(await client.call_tool("get_batch", {"job_id": job["job_id"]}))
         report = data_of(await client.call_tool("usage", {}))
-    m2m = next(m for m in report["models"] if m["model"] == M2M)
+    m2m = next(m for m in report["today"]["models"] if m["model"] == M2M)
     assert m2m["calls"] == 2 and m2m["cached_calls"] == 1
     batch_calls = [r for r in model_calls(emulator_state) if BGE_BASE in r.path]
     assert len(batch_calls) == 3  # submission and two polls, none answered from the cache

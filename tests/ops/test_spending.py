@@ -10,15 +10,17 @@ from typing import Any
 
 import httpx2
 import pytest
+from mcp import Client
 from mcp.types import TextResourceContents
 from starlette.applications import Starlette
 
 from conftest import make_settings
 from workers_ai_mcp.account.inference import WorkersAI
-from workers_ai_mcp.account.ledger import BudgetExceededError, SpendingGuard, UsageLedger, usd
+from workers_ai_mcp.account.ledger import usd
 from workers_ai_mcp.account.metering import CallMeta, Spending
 from workers_ai_mcp.account.models import ModelInfo
 from workers_ai_mcp.account.pricing import Pricing, estimate_before, measure_after
+from workers_ai_mcp.app import create_server
 from workers_ai_mcp.client import JsonResult, WorkersAIClient, create_http_client
 from workers_ai_mcp.emulator import EmulatorState
 from workers_ai_mcp.settings import Settings
@@ -172,25 +174,6 @@ def test_cost_is_the_sum_over_priced_units_and_unknown_when_a_unit_was_not_measu
     assert cost(row(("per audio minute", 1.0)), {}) is None
 
 
-def test_the_guard_refuses_what_would_cross_a_cap_and_names_the_setting() -> None:
-    ledger = UsageLedger()
-    guard = SpendingGuard(ledger, max_cost_usd=0.01, max_call_cost_usd=0.004)
-    guard.check("@cf/x/y", 0.003)
-    guard.check("@cf/x/y", None)  # unknown estimate: allowed while under budget
-    with pytest.raises(BudgetExceededError, match="WORKERS_AI_MCP_MAX_CALL_COST_USD"):
-        guard.check("@cf/x/y", 0.005)
-    ledger.record("@cf/x/y", {"prompt_tokens": 10}, 0.004)
-    ledger.hold("job", 0.004)
-    with pytest.raises(
-        BudgetExceededError, match=r"about \$0\.0080 of its \$0\.0100 budget \(WORKERS_AI_MCP_MAX_COST_USD\)"
-    ):
-        guard.check("@cf/x/y", 0.003)
-    ledger.record("@cf/x/y", None, 0.002)
-    with pytest.raises(BudgetExceededError, match="nothing was sent"):
-        guard.check("@cf/x/y", None)
-    assert not SpendingGuard(UsageLedger()).active
-
-
 @pytest.mark.parametrize(("amount", "shown"), [(2.5, "$2.50"), (0.0123456, "$0.0123"), (0.0000528, "$0.000053")])
 def test_dollar_amounts_show_sub_cent_digits(amount: float, shown: str) -> None:
     assert usd(amount) == shown
@@ -243,8 +226,8 @@ async def test_streams_and_openai_chat_are_metered_too(metered: WorkersAI) -> No
     assert streamed.meta.usage["completion_tokens"] == streamed.usage["completion_tokens"]
     chat = await metered.v1("chat/completions", {"model": LLAMA_33, "messages": [{"role": "user", "content": "hi"}]})
     assert chat.meta.usage and chat.meta.usage["prompt_tokens"] == chat.data["usage"]["prompt_tokens"]
-    ledger = metered.spending.ledger if metered.spending else None
-    assert ledger is not None and ledger.totals().calls == 2
+    models = await metered.spending.ledger.totals(0.0)
+    assert [m.calls for m in models] == [2]
 
 
 async def test_prices_are_looked_up_once_after_the_first_call_and_the_bare_client_reads_no_catalog(
@@ -272,24 +255,29 @@ async def test_the_usage_tool_adds_up_calls_tokens_and_cost_per_model(
             data_of(await client.call_tool("chat", {"prompt": p, "max_tokens": 30})) for p in ("otters", "beavers?")
         ]
         data_of(await client.call_tool("embed", {"texts": ["x" * 40]}))
-        report = data_of(await client.call_tool("usage", {}))
+        full = data_of(await client.call_tool("usage", {}))
         resource = await client.read_resource("workers-ai://usage")
+    report = full["today"]
+    assert full["month"]["total"] == report["total"] and full["since"] is None
     by_model = {m["model"]: m for m in report["models"]}
     llama = by_model[LLAMA_33]
     assert llama["calls"] == 2
     assert llama["prompt_tokens"] == sum(c["usage"]["prompt_tokens"] for c in chats)
     assert llama["completion_tokens"] == sum(c["usage"]["completion_tokens"] for c in chats)
     assert llama["cost_usd"] == pytest.approx((llama["prompt_tokens"] * IN + llama["completion_tokens"] * OUT) / 1e6)
-    assert by_model[BGE_BASE] | {"cost_usd": 0} == {
+    assert by_model[BGE_BASE] | {"cost_usd": 0, "neurons": 0} == {
         "model": BGE_BASE, "calls": 1, "prompt_tokens": 10, "completion_tokens": 0, "units": {},
-        "cost_usd": 0, "unpriced_calls": 0, "cached_calls": 0,
+        "cost_usd": 0, "fallback_usd": 0, "neurons": 0, "unpriced_calls": 0, "cached_calls": 0,
     }  # fmt: skip
+    assert report["total"]["neurons"] == pytest.approx(report["total"]["cost_usd"] / 0.011 * 1000, abs=0.01)
+    assert full["free_daily_neurons"] == 10_000
+    assert full["free_neurons_left_today"] == pytest.approx(10_000 - report["total"]["neurons"], abs=0.01)
     assert report["total"]["calls"] == 3
     assert report["total"]["cost_usd"] == pytest.approx(sum(m["cost_usd"] for m in report["models"]), abs=1e-8)
     assert report["budget_usd"] is None and report["budget_left_usd"] is None
     content = resource.contents[0]
     assert isinstance(content, TextResourceContents)
-    assert json.loads(content.text)["total"]["calls"] == 3
+    assert json.loads(content.text)["today"]["total"]["calls"] == 3
 
 
 async def test_the_budget_refuses_the_call_that_would_cross_it_before_sending(
@@ -299,7 +287,7 @@ async def test_the_budget_refuses_the_call_that_would_cross_it_before_sending(
     settings = make_settings(tmp_path, max_cost_usd=budget)
     async with connect(settings, emulator_app) as client:
         first = data_of(await client.call_tool("chat", {"prompt": "otters", "max_tokens": 40}))
-        spent = data_of(await client.call_tool("usage", {}))["total"]["cost_usd"]
+        spent = data_of(await client.call_tool("usage", {}))["today"]["total"]["cost_usd"]
         assert spent == pytest.approx(
             (first["usage"]["prompt_tokens"] * IN + first["usage"]["completion_tokens"] * OUT) / 1e6
         )
@@ -308,9 +296,10 @@ async def test_the_budget_refuses_the_call_that_would_cross_it_before_sending(
         assert max_tokens * OUT / 1e6 < budget
         sent = len(model_calls(emulator_state))
         refused = await client.call_tool("chat", {"prompt": "otters", "max_tokens": max_tokens})
-        report = data_of(await client.call_tool("usage", {}))
+        report = data_of(await client.call_tool("usage", {}))["today"]
     assert refused.is_error
     assert "WORKERS_AI_MCP_MAX_COST_USD" in text_of(refused) and "nothing was sent" in text_of(refused)
+    assert "daily budget" in text_of(refused) and "resets at 00:00 UTC" in text_of(refused)
     assert len(model_calls(emulator_state)) == sent
     assert report["total"]["calls"] == 1 and report["budget_usd"] == budget
     assert report["budget_left_usd"] == pytest.approx(budget - spent)
@@ -329,16 +318,102 @@ async def test_the_per_call_cap_refuses_an_expensive_call_and_lets_a_cheap_one_t
     assert not allowed.is_error and len(model_calls(emulator_state)) == 1
 
 
-async def test_with_a_budget_a_model_without_a_price_is_still_called(
+async def test_with_a_budget_a_model_without_a_price_runs_and_counts_as_the_stated_fallback(
+    tmp_path: Path, emulator_app: Starlette, emulator_state: EmulatorState
+) -> None:
+    settings = make_settings(tmp_path, max_cost_usd=0.025, unpriced_call_usd=0.01)
+    async with connect(settings, emulator_app) as client:
+        first = data_of(await client.call_tool("summarize", {"text": "Otters are playful animals. " * 20}))
+        second = data_of(await client.call_tool("summarize", {"text": "Beavers build dams. " * 20}))
+        report = data_of(await client.call_tool("usage", {}))
+        refused = await client.call_tool("summarize", {"text": "Rivers run to the sea. " * 20})
+    assert first["call"]["counted_usd"] == 0.01 and "cost_usd" not in first["call"]
+    assert "the catalog lists no price for it" in first["call"]["spending_note"]
+    assert "WORKERS_AI_MCP_UNPRICED_CALL_USD" in first["call"]["spending_note"]
+    assert second["call"]["counted_usd"] == 0.01
+    bart = next(m for m in report["today"]["models"] if m["model"] == BART)
+    assert (bart["unpriced_calls"], bart["cost_usd"], bart["fallback_usd"]) == (2, 0, 0.02)
+    assert report["today"]["budget_left_usd"] == pytest.approx(0.005)
+    assert report["unpriced_call_usd"] == 0.01
+    assert refused.is_error and "has no known price (the catalog lists no price for it)" in text_of(refused)
+    assert "counts as $0.0100 (WORKERS_AI_MCP_UNPRICED_CALL_USD)" in text_of(refused)
+    assert len(model_calls(emulator_state)) == 2
+
+
+def catalog_down(emulator_app: Starlette) -> httpx2.MockTransport:
+    """The emulator, except that every catalog read fails with 503."""
+    forward = httpx2.ASGITransport(app=emulator_app)
+
+    async def handler(request: httpx2.Request) -> httpx2.Response:
+        if "/ai/models/" in request.url.path:
+            body = {"success": False, "errors": [{"code": 7000, "message": "Service unavailable"}], "result": None}
+            return httpx2.Response(503, json=body)
+        return await forward.handle_async_request(request)
+
+    return httpx2.MockTransport(handler)
+
+
+async def test_with_the_catalog_down_a_budget_counts_each_call_as_the_fallback_and_says_so(
     tmp_path: Path, emulator_app: Starlette, emulator_state: EmulatorState, caplog: pytest.LogCaptureFixture
 ) -> None:
-    settings = make_settings(tmp_path, max_cost_usd=0.01)
-    async with connect(settings, emulator_app) as client:
+    settings = make_settings(tmp_path, max_cost_usd=0.015, unpriced_call_usd=0.01, max_retries=0)
+    server = create_server(settings, transport=catalog_down(emulator_app))
+    async with Client(server, raise_exceptions=True) as client:
         with caplog.at_level(logging.WARNING):
-            summary = await client.call_tool("summarize", {"text": "Otters are playful animals. " * 20})
+            allowed = data_of(await client.call_tool("chat", {"prompt": "otters", "max_tokens": 20}))
+        refused = await client.call_tool("chat", {"prompt": "otters", "max_tokens": 20})
         report = data_of(await client.call_tool("usage", {}))
-    assert not summary.is_error, text_of(summary)
-    assert report["total"]["unpriced_calls"] == 1 and report["total"]["cost_usd"] == 0
+    assert allowed["call"]["counted_usd"] == 0.01 and not allowed["call"]["price_known"]
+    assert "the catalog could not be read" in allowed["call"]["spending_note"]
+    assert refused.is_error and "has no known price (the catalog could not be read)" in text_of(refused)
+    assert "WORKERS_AI_MCP_MAX_COST_USD" in text_of(refused) and "nothing was sent" in text_of(refused)
+    assert report["today"]["total"]["unpriced_calls"] == 1 and report["today"]["total"]["fallback_usd"] == 0.01
+    assert any("catalog look-up failed" in r.getMessage() for r in caplog.records)
+    assert len([r for r in emulator_state.requests if "/ai/run/" in r.path]) == 1
+
+
+async def test_the_per_call_cap_applies_to_the_fallback_of_an_unpriced_call(
+    tmp_path: Path, emulator_app: Starlette, emulator_state: EmulatorState
+) -> None:
+    settings = make_settings(tmp_path, max_call_cost_usd=0.005, unpriced_call_usd=0.01)
+    async with connect(settings, emulator_app) as client:
+        refused = await client.call_tool("summarize", {"text": "Otters are playful animals. " * 20})
+    assert refused.is_error and "Lower WORKERS_AI_MCP_UNPRICED_CALL_USD" in text_of(refused)
+    assert model_calls(emulator_state) == []
+
+
+async def test_a_monthly_budget_refuses_what_would_cross_it_and_names_its_setting(
+    tmp_path: Path, emulator_app: Starlette, emulator_state: EmulatorState
+) -> None:
+    settings = make_settings(tmp_path, max_cost_usd_monthly=0.015, unpriced_call_usd=0.01)
+    async with connect(settings, emulator_app) as client:
+        data_of(await client.call_tool("summarize", {"text": "Otters are playful animals. " * 20}))
+        refused = await client.call_tool("summarize", {"text": "Otters are playful animals. " * 20})
+        report = data_of(await client.call_tool("usage", {"since": "2000-01-01"}))
+    assert refused.is_error and "WORKERS_AI_MCP_MAX_COST_USD_MONTHLY" in text_of(refused)
+    assert "monthly budget" in text_of(refused) and "on the 1st" in text_of(refused)
+    assert report["month"]["budget_usd"] == 0.015 and report["month"]["budget_left_usd"] == pytest.approx(0.005)
+    assert report["today"]["budget_usd"] is None
+    assert report["since"]["start"] == "2000-01-01T00:00:00+00:00" and report["since"]["total"]["calls"] == 1
+    assert len(model_calls(emulator_state)) == 1
+
+
+async def test_a_restart_keeps_todays_spend_and_usage_since_a_time_reads_it_back(
+    tmp_path: Path, emulator_app: Starlette, emulator_state: EmulatorState
+) -> None:
+    settings = make_settings(tmp_path, max_cost_usd=0.015, unpriced_call_usd=0.01)
+    async with connect(settings, emulator_app) as client:
+        data_of(await client.call_tool("summarize", {"text": "Otters are playful animals. " * 20}))
+    async with connect(settings, emulator_app) as restarted:
+        report = data_of(await restarted.call_tool("usage", {}))
+        refused = await restarted.call_tool("summarize", {"text": "Otters are playful animals. " * 20})
+        future = data_of(await restarted.call_tool("usage", {"since": "2999-01-01T00:00:00Z"}))
+        bad = await restarted.call_tool("usage", {"since": "last tuesday"})
+    assert report["today"]["total"]["calls"] == 1 and report["today"]["budget_left_usd"] == pytest.approx(0.005)
+    assert report["store"] == str(tmp_path / "state" / "state.sqlite3")
+    assert refused.is_error and "every server process of this user" in text_of(refused)
+    assert future["since"]["total"]["calls"] == 0
+    assert bad.is_error and "ISO 8601" in text_of(bad)
     assert len(model_calls(emulator_state)) == 1
 
 

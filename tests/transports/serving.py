@@ -36,6 +36,7 @@ def server_env(tmp_path: Path, **extra: str) -> dict[str, str]:
         "PYTHONPATH": str(SERVER_DIR),
         "WORKERS_AI_MCP_OUTPUT_DIR": str(tmp_path / "outputs"),
         "WORKERS_AI_MCP_INPUT_ROOTS": str(tmp_path),
+        "WORKERS_AI_MCP_STATE_DIR": str(tmp_path / "state"),
         **extra,
     }
 

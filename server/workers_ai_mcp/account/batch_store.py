@@ -1,29 +1,37 @@
-"""The index of batch jobs this installation submitted: `<output folder>/.batches.json`.
+"""The index of batch jobs, in the shared state store (`batches` table).
 
-Small JSON, re-read on every use and replaced atomically (temp file, then rename) on every change,
-so that it survives restarts and a crash never leaves it half-written. The leading dot keeps it
-out of what media inputs may read. The newest `MAX_JOBS` jobs are kept.
+Every server process of the user reads and writes the same index, one row per job, so two
+processes submitting at once both keep their job. The index of earlier releases,
+`<output folder>/.batches.json`, is imported on first use and then renamed
+`.batches.json.migrated` (kept as a backup, never read again). While the store is held in
+memory (see `StateStore`), the old file is imported but left where it is. The newest `MAX_JOBS`
+jobs are kept.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
-import tempfile
-import time
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
+from .store import StateStore, transaction
+
 logger = logging.getLogger(__name__)
 
-INDEX_NAME = ".batches.json"
+LEGACY_INDEX = ".batches.json"
+MIGRATED_SUFFIX = ".migrated"
 MAX_JOBS = 500
+MAX_LEGACY_BYTES = 5_000_000
 
-BatchState = Literal["queued", "running", "done"]
+BatchState = Literal["queued", "running", "done", "lost"]
+_COLUMNS = ("job_id", "model", "count", "submitted_at", "status", "checked_at", "results_file", "origin")
 
 
 class BatchRecord(BaseModel):
@@ -36,10 +44,12 @@ class BatchRecord(BaseModel):
     status: BatchState = "queued"
     checked_at: str | None = None
     results_file: str | None = Field(default=None, description="Output file holding the results, once done.")
+    origin: str | None = Field(
+        default=None, description="Where it was queued: 'account:<id>', or 'emulator:<server process>'."
+    )
 
 
-class _Index(BaseModel):
-    version: int = 1
+class _Legacy(BaseModel):
     jobs: list[BatchRecord] = Field(default_factory=list[BatchRecord])
 
 
@@ -48,53 +58,80 @@ def utc_now() -> str:
 
 
 class BatchStore:
-    """Read and update the batch index in `folder`."""
+    """Read and update the batch index; `legacy_folder` is where an old `.batches.json` may wait."""
 
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.path = folder / INDEX_NAME
+    def __init__(self, store: StateStore, legacy_folder: Path | None = None) -> None:
+        self.store = store
+        self.legacy_folder = legacy_folder
 
-    def add(self, record: BatchRecord) -> None:
-        index = self._load()
-        jobs = [job for job in index.jobs if job.job_id != record.job_id] + [record]
-        index.jobs = jobs[-MAX_JOBS:]
-        self._save(index)
+    async def add(self, record: BatchRecord) -> None:
+        def work(conn: sqlite3.Connection) -> None:
+            _insert(conn, record, replace=True)
+            conn.execute(
+                "DELETE FROM batches WHERE job_id NOT IN "
+                "(SELECT job_id FROM batches ORDER BY submitted_at DESC, rowid DESC LIMIT ?)",
+                (MAX_JOBS,),
+            )
 
-    def get(self, job_id: str) -> BatchRecord | None:
-        return next((job for job in self._load().jobs if job.job_id == job_id), None)
+        await self._ready()
+        await self.store.run(lambda conn: transaction(conn, work))
 
-    def update(self, record: BatchRecord) -> None:
-        index = self._load()
-        index.jobs = [record if job.job_id == record.job_id else job for job in index.jobs]
-        self._save(index)
+    async def get(self, job_id: str) -> BatchRecord | None:
+        await self._ready()
+        query = f"SELECT {', '.join(_COLUMNS)} FROM batches WHERE job_id = ?"
+        rows = await self.store.run(lambda conn: conn.execute(query, (job_id,)).fetchall())
+        return _record(rows[0]) if rows else None
 
-    def newest_first(self) -> list[BatchRecord]:
-        return list(reversed(self._load().jobs))
+    async def update(self, record: BatchRecord) -> None:
+        values = record.model_dump()
+        assignments = ", ".join(f"{column} = :{column}" for column in _COLUMNS[1:])
+        query = f"UPDATE batches SET {assignments} WHERE job_id = :job_id"
+        await self.store.run(lambda conn: conn.execute(query, values))
 
-    def _load(self) -> _Index:
+    async def newest_first(self) -> list[BatchRecord]:
+        await self._ready()
+        rows = await self.store.run(
+            lambda conn: conn.execute(
+                f"SELECT {', '.join(_COLUMNS)} FROM batches ORDER BY submitted_at DESC, rowid DESC"
+            ).fetchall()
+        )
+        return [_record(row) for row in rows]
+
+    async def _ready(self) -> None:
+        folder = self.legacy_folder
+        if folder is not None and (folder / LEGACY_INDEX).is_file():
+            await self.store.run(lambda conn: self._import(conn, folder / LEGACY_INDEX))
+        self.legacy_folder = None  # looked once per process
+
+    def _import(self, conn: sqlite3.Connection, path: Path) -> None:
         try:
-            raw = self.path.read_bytes()
+            with path.open("rb") as handle:
+                raw = handle.read(MAX_LEGACY_BYTES + 1)
+            if len(raw) > MAX_LEGACY_BYTES:
+                raise ValueError(f"larger than {MAX_LEGACY_BYTES} bytes")
+            legacy = _Legacy.model_validate(json.loads(raw))
         except FileNotFoundError:
-            return _Index()
-        except OSError as exc:
-            logger.warning("Could not read the batch index %s (%s)", self.path, type(exc).__name__)
-            return _Index()
-        try:
-            return _Index.model_validate(json.loads(raw))
-        except (ValueError, ValidationError):
-            # Keep the damaged file for inspection; start a new index rather than fail every batch call.
-            aside = self.path.with_name(f"{INDEX_NAME}.damaged-{int(time.time())}")
-            logger.warning("The batch index %s is damaged; moved it to %s", self.path, aside.name)
-            os.replace(self.path, aside)
-            return _Index()
+            return  # another process imported it first
+        except (OSError, ValueError, ValidationError) as exc:
+            logger.warning("The old batch index %s could not be imported (%s); it is left as it is", path, exc)
+            return
 
-    def _save(self, index: _Index) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".batches-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(index.model_dump_json(indent=1))
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        def work(c: sqlite3.Connection) -> None:
+            for record in legacy.jobs[-MAX_JOBS:]:
+                _insert(c, record, replace=False)
+
+        transaction(conn, work)
+        if self.store.shared:
+            with contextlib.suppress(FileNotFoundError):  # another process renamed it first
+                os.replace(path, path.with_name(LEGACY_INDEX + MIGRATED_SUFFIX))
+            logger.info("Imported %d batch jobs from %s into %s", len(legacy.jobs), path, self.store.where)
+
+
+def _insert(conn: sqlite3.Connection, record: BatchRecord, *, replace: bool) -> None:
+    verb = "INSERT OR REPLACE" if replace else "INSERT OR IGNORE"
+    placeholders = ", ".join(f":{column}" for column in _COLUMNS)
+    conn.execute(f"{verb} INTO batches ({', '.join(_COLUMNS)}) VALUES ({placeholders})", record.model_dump())
+
+
+def _record(row: tuple[Any, ...]) -> BatchRecord:
+    return BatchRecord.model_validate(dict(zip(_COLUMNS, row, strict=True)))

@@ -39,7 +39,10 @@ class WorkersAI:
         return self.client.http
 
     async def aclose(self) -> None:
-        await self.client.aclose()
+        try:
+            await self.client.aclose()
+        finally:
+            await self.spending.aclose()
 
     # ---- inference ----------------------------------------------------------------------------
 

@@ -1,27 +1,60 @@
-"""The running account of this process's Workers AI calls, and the optional budget that guards it.
+"""Spending in the shared store: metered calls, reservations of calls in flight, budgets over windows.
 
-Everything runs on the server's one event loop and no method awaits, so each update is atomic
-with respect to concurrent tool calls. Money still in flight (a call sent but not answered, a
-batch queued but not finished) is held against the budget until it is settled.
+Budgets are windows of UTC time (today, this month) shared by every server process of the user.
+A call's estimate is checked against each window and reserved in one write transaction, so two
+processes cannot both spend the last cent. A reservation names its process and expires (at the
+call's deadline plus a margin, or at once when its process is gone), so a killed process does
+not hold budget for ever. A call whose price cannot be known counts as the fallback amount.
 """
 
 from __future__ import annotations
 
+import json
 import math
+import os
+import sqlite3
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from ..client.errors import InvalidRequestError
 from .pricing import COMPLETION_TOKENS, PROMPT_TOKENS
+from .store import StateStore, transaction
 
 BUDGET_SETTING = "WORKERS_AI_MCP_MAX_COST_USD"
+MONTHLY_SETTING = "WORKERS_AI_MCP_MAX_COST_USD_MONTHLY"
 CALL_CAP_SETTING = "WORKERS_AI_MCP_MAX_CALL_COST_USD"
+FALLBACK_SETTING = "WORKERS_AI_MCP_UNPRICED_CALL_USD"
+USD_PER_1000_NEURONS = 0.011  # Cloudflare's price of neurons beyond the free allocation
+FREE_DAILY_NEURONS = 10_000
+KEEP_DAYS = 400  # calls older than this are dropped from the store
+BATCH_HOLD_SECONDS = 24 * 3600  # a queued batch's estimate is held at most this long
 _NOT_UNITS = frozenset({PROMPT_TOKENS, COMPLETION_TOKENS, "total_tokens"})
 
 
 class BudgetExceededError(InvalidRequestError):
     """A call was refused before sending because its estimated cost would cross a configured cap."""
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """What a call is counted as before it is sent; `unknown_because` says why the price is not known."""
+
+    amount: float
+    unknown_because: str | None = None
+
+
+@dataclass(frozen=True)
+class Budgets:
+    daily: float | None = None
+    monthly: float | None = None
+    per_call: float | None = None
+    fallback: float = 0.01
+
+    @property
+    def active(self) -> bool:
+        return self.daily is not None or self.monthly is not None or self.per_call is not None
 
 
 @dataclass
@@ -33,106 +66,254 @@ class ModelUsage:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     units: dict[str, float] = field(default_factory=dict[str, float])
-    cost_usd: float = 0.0
+    cost_usd: float = 0.0  # calls whose price is known
+    fallback_usd: float = 0.0  # calls whose price is unknown, at the fallback amount
     unpriced_calls: int = 0
     cached_calls: int = 0
 
-    def add(self, usage: Mapping[str, float] | None, cost: float | None, *, cached: bool) -> None:
+    def add(self, usage: Mapping[str, float], cost: float | None, counted: float, *, cached: bool) -> None:
         self.calls += 1
-        usage = usage or {}
         self.prompt_tokens += int(usage.get(PROMPT_TOKENS, 0))
         self.completion_tokens += int(usage.get(COMPLETION_TOKENS, 0))
         for unit, amount in usage.items():
             if unit not in _NOT_UNITS:
                 self.units[unit] = round(self.units.get(unit, 0.0) + amount, 6)
-        if cost is None:
-            self.unpriced_calls += 1
-        else:
+        if cost is not None:
             self.cost_usd += cost
+        elif not cached:
+            self.unpriced_calls += 1
+            self.fallback_usd += counted
         self.cached_calls += int(cached)
 
-
-class UsageLedger:
-    """Calls, tokens, other units and estimated USD per model since the process started."""
-
-    def __init__(self) -> None:
-        self.started_at = time.time()
-        self._models: dict[str, ModelUsage] = {}
-        self._held: dict[object, float] = {}
-
-    def record(
-        self, model: str, usage: Mapping[str, float] | None, cost: float | None, *, cached: bool = False
-    ) -> None:
-        """Count one answered call."""
-        self._models.setdefault(model, ModelUsage(model)).add(usage, cost, cached=cached)
-
-    def hold(self, key: object, amount: float) -> None:
-        """Count `amount` against the budget until `release(key)`."""
-        self._held[key] = self._held.get(key, 0.0) + amount
-
-    def release(self, key: object) -> float | None:
-        return self._held.pop(key, None)
-
     @property
-    def spent(self) -> float:
-        return sum(m.cost_usd for m in self._models.values())
-
-    @property
-    def held(self) -> float:
-        return sum(self._held.values())
-
-    def models(self) -> list[ModelUsage]:
-        """Per-model totals, the most expensive first."""
-        return sorted(self._models.values(), key=lambda m: (-m.cost_usd, -m.calls, m.model))
-
-    def totals(self) -> ModelUsage:
-        total = ModelUsage("*")
-        for m in self._models.values():
-            total.calls += m.calls
-            total.prompt_tokens += m.prompt_tokens
-            total.completion_tokens += m.completion_tokens
-            for unit, amount in m.units.items():
-                total.units[unit] = round(total.units.get(unit, 0.0) + amount, 6)
-            total.cost_usd += m.cost_usd
-            total.unpriced_calls += m.unpriced_calls
-            total.cached_calls += m.cached_calls
-        return total
+    def counted_usd(self) -> float:
+        return self.cost_usd + self.fallback_usd
 
 
-class SpendingGuard:
-    """Refuses a call whose estimated cost would cross the session budget or the per-call cap."""
+@dataclass(frozen=True)
+class Committed:
+    """Counted spend of the current UTC day and month, and what is reserved by calls in flight."""
 
-    def __init__(
-        self, ledger: UsageLedger, *, max_cost_usd: float | None = None, max_call_cost_usd: float | None = None
-    ) -> None:
-        self.ledger = ledger
-        self.max_cost_usd = max_cost_usd
-        self.max_call_cost_usd = max_call_cost_usd
+    today: float
+    month: float
+    held: float
 
-    @property
-    def active(self) -> bool:
-        return self.max_cost_usd is not None or self.max_call_cost_usd is not None
 
-    def check(self, model: str, estimate: float | None) -> None:
-        """Raise `BudgetExceededError` if the call may not be sent; `estimate` None means unknown."""
-        cap = self.max_call_cost_usd
-        if cap is not None and estimate is not None and estimate > cap:
-            raise BudgetExceededError(
-                f"This call to {model} could cost up to about {usd(estimate)}, more than the per-call cap of "
-                f"{usd(cap)} ({CALL_CAP_SETTING}); nothing was sent. Ask for less (fewer max_tokens, steps "
-                f"or pixels, a shorter input), or raise {CALL_CAP_SETTING}."
-            )
-        budget = self.max_cost_usd
-        if budget is None:
+def neurons(amount_usd: float) -> float:
+    """Estimated neurons for a USD amount, at Cloudflare's $0.011 per 1,000 neurons."""
+    return amount_usd / USD_PER_1000_NEURONS * 1000
+
+
+def day_start(now: float) -> float:
+    moment = datetime.fromtimestamp(now, UTC)
+    return moment.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+
+
+def month_start(now: float) -> float:
+    moment = datetime.fromtimestamp(now, UTC)
+    return moment.replace(day=1, hour=0, minute=0, second=0, microsecond=0).timestamp()
+
+
+def _day(at: float) -> str:
+    return datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%d")
+
+
+class Ledger:
+    """Budgets checked, calls recorded and reports read, all in the store."""
+
+    def __init__(self, store: StateStore, budgets: Budgets, *, call_ttl: float = 120.0) -> None:
+        self.store = store
+        self.budgets = budgets
+        self.call_ttl = call_ttl
+        self._pruned = False
+
+    async def reserve(self, key: str, model: str, estimate: Estimate) -> None:
+        """Refuse (`BudgetExceededError`) or reserve `estimate` for a call about to be sent, atomically."""
+        self._check_cap(model, estimate)
+        if self.budgets.daily is None and self.budgets.monthly is None:
             return
-        committed = self.ledger.spent + self.ledger.held
-        if committed >= budget or (estimate is not None and committed + estimate > budget):
-            could = f"could cost up to about {usd(estimate)}, and " if estimate is not None else ""
-            raise BudgetExceededError(
-                f"This call to {model} {could}this session has already spent or committed about {usd(committed)} "
-                f"of its {usd(budget)} budget ({BUDGET_SETTING}); nothing was sent. Raise {BUDGET_SETTING} "
-                "and restart the server to spend more (the usage tool shows where it went)."
+        pid = os.getpid()
+
+        def work(conn: sqlite3.Connection) -> None:
+            now = time.time()
+            _expire(conn, now, pid)
+            self._check_windows(model, estimate, _committed(conn, now))
+            conn.execute(
+                "INSERT INTO reservations (id, model, amount, pid, created, expires) VALUES (?, ?, ?, ?, ?, ?)",
+                (key, model, estimate.amount, pid, now, now + self.call_ttl),
             )
+
+        await self.store.run(lambda conn: transaction(conn, work))
+
+    async def hold_batch(self, job: str, model: str, amount: float, prompt_tokens: float) -> None:
+        """Hold a queued batch's estimate (owned by no process) until its results are priced."""
+        now = time.time()
+        await self.store.run(
+            lambda conn: conn.execute(
+                "INSERT OR REPLACE INTO reservations (id, model, amount, pid, created, expires, prompt_tokens) "
+                "VALUES (?, ?, ?, NULL, ?, ?, ?)",
+                (f"batch:{job}", model, amount, now, now + BATCH_HOLD_SECONDS, prompt_tokens),
+            )
+        )
+
+    async def batch_prompt_tokens(self, job: str) -> float | None:
+        def read(conn: sqlite3.Connection) -> float | None:
+            row = conn.execute("SELECT prompt_tokens FROM reservations WHERE id = ?", (f"batch:{job}",)).fetchone()
+            return None if row is None else row[0]
+
+        return await self.store.run(read)
+
+    async def release(self, key: str) -> None:
+        await self.store.run(lambda conn: conn.execute("DELETE FROM reservations WHERE id = ?", (key,)))
+
+    async def record(
+        self,
+        model: str,
+        usage: Mapping[str, float] | None,
+        cost: float | None,
+        *,
+        cached: bool = False,
+        kind: str = "call",
+        release: str | None = None,
+    ) -> float:
+        """Record one answered call (and drop its reservation) in one transaction; returns the amount counted."""
+        counted = 0.0 if cached else (cost if cost is not None else self.budgets.fallback)
+        now = time.time()
+        row = (now, model, json.dumps(usage or {}), cost, counted, int(cached), kind, os.getpid())
+        prune = not self._pruned
+        self._pruned = True
+
+        def work(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "INSERT INTO calls (at, model, usage, cost_usd, counted_usd, cached, kind, pid) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                row,
+            )
+            conn.execute(
+                "INSERT INTO days (day, counted_usd) VALUES (?, ?) "
+                "ON CONFLICT (day) DO UPDATE SET counted_usd = counted_usd + excluded.counted_usd",
+                (_day(now), counted),
+            )
+            if release is not None:
+                conn.execute("DELETE FROM reservations WHERE id = ?", (release,))
+            if prune:
+                oldest = now - KEEP_DAYS * 86400
+                conn.execute("DELETE FROM calls WHERE at < ?", (oldest,))
+                conn.execute("DELETE FROM days WHERE day < ?", (_day(oldest),))
+
+        await self.store.run(lambda conn: transaction(conn, work))
+        return counted
+
+    async def committed(self) -> Committed:
+        def read(conn: sqlite3.Connection) -> Committed:
+            now = time.time()
+            transaction(conn, lambda c: _expire(c, now, os.getpid()))
+            return _committed(conn, now)
+
+        return await self.store.run(read)
+
+    async def totals(self, since: float, until: float | None = None) -> list[ModelUsage]:
+        """Per-model totals of the calls from `since` (to `until`), the most expensive first."""
+
+        def read(conn: sqlite3.Connection) -> list[tuple[str, str, float | None, float, int]]:
+            return conn.execute(
+                "SELECT model, usage, cost_usd, counted_usd, cached FROM calls WHERE at >= ? AND at < ?",
+                (since, until if until is not None else math.inf),
+            ).fetchall()
+
+        models: dict[str, ModelUsage] = {}
+        for model, usage, cost, counted, cached in await self.store.run(read):
+            models.setdefault(model, ModelUsage(model)).add(_usage(usage), cost, counted, cached=bool(cached))
+        return sorted(models.values(), key=lambda m: (-m.counted_usd, -m.calls, m.model))
+
+    # ---- checks ----------------------------------------------------------------------------------
+
+    def _check_cap(self, model: str, estimate: Estimate) -> None:
+        cap = self.budgets.per_call
+        if cap is None or estimate.amount <= cap:
+            return
+        if estimate.unknown_because is not None:
+            raise BudgetExceededError(
+                f"This call to {model} has no known price ({estimate.unknown_because}), so it counts as the "
+                f"fallback {usd(estimate.amount)} ({FALLBACK_SETTING}), more than the per-call cap of {usd(cap)} "
+                f"({CALL_CAP_SETTING}); nothing was sent. Lower {FALLBACK_SETTING} to allow calls of unknown "
+                f"price, or raise {CALL_CAP_SETTING}."
+            )
+        raise BudgetExceededError(
+            f"This call to {model} could cost up to about {usd(estimate.amount)}, more than the per-call cap of "
+            f"{usd(cap)} ({CALL_CAP_SETTING}); nothing was sent. Ask for less (fewer max_tokens, steps or pixels, "
+            f"a shorter input), or raise {CALL_CAP_SETTING}."
+        )
+
+    def _check_windows(self, model: str, estimate: Estimate, committed: Committed) -> None:
+        windows = (
+            ("today (UTC)", "daily", self.budgets.daily, BUDGET_SETTING, committed.today, "It resets at 00:00 UTC"),
+            ("this month (UTC)", "monthly", self.budgets.monthly, MONTHLY_SETTING, committed.month, "It resets "
+             "on the 1st at 00:00 UTC"),
+        )  # fmt: skip
+        for span, label, budget, setting, spent, resets in windows:
+            if budget is None:
+                continue
+            already = spent + committed.held
+            if already + estimate.amount <= budget and already < budget:
+                continue
+            if estimate.unknown_because is not None:
+                what = (
+                    f"has no known price ({estimate.unknown_because}), so it counts as {usd(estimate.amount)} "
+                    f"({FALLBACK_SETTING})"
+                )
+            else:
+                what = f"could cost up to about {usd(estimate.amount)}"
+            scope = (
+                "every server process of this user"
+                if self.store.shared
+                else f"this process (its spending is kept in memory: {self.store.problem})"
+            )
+            raise BudgetExceededError(
+                f"This call to {model} {what}, and {scope} has already spent or committed about {usd(already)} "
+                f"{span} of the {usd(budget)} {label} budget ({setting}); nothing was sent. {resets}; raise "
+                f"{setting} to spend more now (the usage tool shows where it went)."
+            )
+
+
+def _expire(conn: sqlite3.Connection, now: float, own_pid: int) -> None:
+    """Drop reservations past their expiry, and those of processes that are gone."""
+    conn.execute("DELETE FROM reservations WHERE expires < ?", (now,))
+    owners = conn.execute(
+        "SELECT DISTINCT pid FROM reservations WHERE pid IS NOT NULL AND pid != ?", (own_pid,)
+    ).fetchall()
+    gone = [(pid,) for (pid,) in owners if not _alive(pid)]
+    if gone:
+        conn.executemany("DELETE FROM reservations WHERE pid = ?", gone)
+
+
+def _committed(conn: sqlite3.Connection, now: float) -> Committed:
+    today = conn.execute("SELECT counted_usd FROM days WHERE day = ?", (_day(now),)).fetchone()
+    month = conn.execute("SELECT SUM(counted_usd) FROM days WHERE day >= ?", (_day(month_start(now)),)).fetchone()
+    held = conn.execute("SELECT SUM(amount) FROM reservations").fetchone()
+    return Committed(today=today[0] if today else 0.0, month=month[0] or 0.0, held=held[0] or 0.0)
+
+
+def _alive(pid: int) -> bool:
+    if os.name != "posix":
+        return True  # no cheap, harmless probe elsewhere: the reservation's expiry applies
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _usage(text: str | None) -> dict[str, float]:
+    try:
+        data = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {str(k): float(v) for k, v in data.items() if isinstance(v, int | float)}  # pyright: ignore[reportUnknownVariableType, reportUnknownArgumentType]
 
 
 def usd(amount: float) -> str:

@@ -1,10 +1,11 @@
 """`Spending`: prices, guards and records every model call that `WorkersAI` makes.
 
 Each call goes through `metered(...)`: with a budget configured, the call's price and schema
-are looked up first and the estimate is checked (and held) before anything is sent; after the
-answer, its usage is measured, priced, recorded in the ledger and written on the result as a
-`CallMeta`. Price look-ups use the catalog's cached model info; a failed look-up means "price
-unknown", never a failed call. Tools need not know any of this.
+are looked up first and the estimate is checked and reserved in the shared store before anything
+is sent; after the answer, its usage is measured, priced, recorded (and the reservation dropped)
+and written on the result as a `CallMeta`. A price that cannot be known (catalog unreachable,
+model not priced) never fails a call: the call counts as the stated fallback amount, and the
+result says so. Tools need not know any of this.
 """
 
 from __future__ import annotations
@@ -12,22 +13,27 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
+import anyio
+
 from ..client import BinaryResult, JsonResult, ResponseMeta, StreamResult, WorkersAIError
 from ..jsonvalues import as_dict, dicts
 from ..settings import Settings
-from .ledger import SpendingGuard, UsageLedger
+from .ledger import FALLBACK_SETTING, Budgets, Estimate, Ledger, usd
 from .models import ModelInfo
 from .pricing import PROMPT_TOKENS, REQUESTS, STEPS, TILES, Pricing, estimate_before, measure_after, request_units
+from .store import StateStore
 
 logger = logging.getLogger(__name__)
 
 # After a failed price look-up, calls of that model go unpriced this long before the next try
 # (a token without catalog access must not add a failing request to every call).
 LOOKUP_RETRY_AFTER = 300.0
+CATALOG_DOWN = "the catalog could not be read"
 
 Result = TypeVar("Result", bound=JsonResult | BinaryResult | StreamResult)
 
@@ -40,6 +46,8 @@ class CallMeta(ResponseMeta):
     cost_usd: float | None = None  # estimated from the catalog price; None when unknown
     price_known: bool = False
     usage_estimated: bool = False  # tokens counted as characters / 4 because the API reported none
+    counted_usd: float | None = None  # what usage and budgets count: the cost, else the fallback amount
+    spending_note: str | None = None  # the fallback, or spending kept in memory only: said on the result
 
 
 class Catalog(Protocol):
@@ -51,54 +59,73 @@ class Catalog(Protocol):
 
 
 class Spending:
-    """Ledger plus guard, consulted around every model call of one client."""
+    """The ledger in the state store, consulted around every model call of one client."""
 
     def __init__(
         self,
-        ledger: UsageLedger | None = None,
+        store: StateStore | None = None,
         *,
         max_cost_usd: float | None = None,
+        max_cost_usd_monthly: float | None = None,
         max_call_cost_usd: float | None = None,
+        unpriced_call_usd: float = 0.01,
+        call_ttl: float = 120.0,
     ) -> None:
-        self.ledger = ledger or UsageLedger()
-        self.guard = SpendingGuard(self.ledger, max_cost_usd=max_cost_usd, max_call_cost_usd=max_call_cost_usd)
-        self._batch_prompt_tokens: dict[str, float] = {}
+        self.store = store or StateStore(None)
+        budgets = Budgets(max_cost_usd, max_cost_usd_monthly, max_call_cost_usd, unpriced_call_usd)
+        self.ledger = Ledger(self.store, budgets, call_ttl=call_ttl)
         self._lookup_failed: dict[str, float] = {}
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Spending:
-        return cls(max_cost_usd=settings.max_cost_usd, max_call_cost_usd=settings.max_call_cost_usd)
+        return cls(
+            StateStore(settings.state_dir),
+            max_cost_usd=settings.max_cost_usd,
+            max_cost_usd_monthly=settings.max_cost_usd_monthly,
+            max_call_cost_usd=settings.max_call_cost_usd,
+            unpriced_call_usd=settings.unpriced_call_usd,
+            call_ttl=settings.timeout + 60.0,  # the call's deadline, and a margin
+        )
+
+    @property
+    def budgets(self) -> Budgets:
+        return self.ledger.budgets
+
+    async def aclose(self) -> None:
+        await self.store.aclose()
 
     async def metered(
         self, catalog: Catalog, model: str, inputs: Mapping[str, Any] | None, send: Callable[[], Awaitable[Result]]
     ) -> Result:
         """Guard, send, then price and record the answer."""
-        ticket = object()
-        await self._guard(catalog, model, inputs, ticket)
+        key = f"call:{uuid.uuid4().hex}"
+        await self._guard(catalog, model, inputs, key)
         try:
             result = await send()
-        finally:
-            self.ledger.release(ticket)
-        return await self._settle(catalog, model, inputs, result)
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await self.ledger.release(key)
+            raise
+        return await self._settle(catalog, model, inputs, result, key)
 
     async def submit_batch(
         self, catalog: Catalog, model: str, requests: list[dict[str, Any]], send: Callable[[], Awaitable[JsonResult]]
     ) -> JsonResult:
         """Guard a batch submission; its estimate stays held until the batch's results are priced."""
-        ticket = object()
+        key = f"call:{uuid.uuid4().hex}"
         inputs = {"requests": requests}
-        estimate = await self._guard(catalog, model, inputs, ticket)
+        estimate = await self._guard(catalog, model, inputs, key)
         try:
             result = await send()
         finally:
-            self.ledger.release(ticket)
+            with anyio.CancelScope(shield=True):
+                await self.ledger.release(key)
         job = as_dict(result.data).get("request_id")
         if isinstance(job, str):
-            if estimate is not None:
-                self.ledger.hold(job, estimate)
-            self._batch_prompt_tokens[job] = sum(request_units(r)[PROMPT_TOKENS] for r in requests)
-        pricing = Pricing.of(await self._info(catalog, model))
-        return _labelled(result, None, None, priced=pricing is not None and pricing.known, estimated=False)
+            amount = estimate.amount if estimate is not None else 0.0
+            await self.ledger.hold_batch(job, model, amount, sum(request_units(r)[PROMPT_TOKENS] for r in requests))
+        pricing, _ = await self._pricing(catalog, model)
+        return self._labelled(result, None, None, priced=pricing is not None and pricing.known, estimated=False)
 
     async def poll_batch(
         self, catalog: Catalog, model: str, job: str, send: Callable[[], Awaitable[JsonResult]]
@@ -109,40 +136,50 @@ class Spending:
         responses = dicts(data.get("responses"))
         if "responses" not in data:
             return result
-        self.ledger.release(job)
-        pricing = Pricing.of(await self._info(catalog, model))
+        pricing, unknown = await self._pricing(catalog, model)
         reported = as_dict(data.get("usage"))
         if not any(isinstance(v, int | float) and v > 0 for v in reported.values()):
             reported = {}  # all-zero usage on a finished batch means "not reported"
         outputs = [r.get("result") for r in responses]
         usage, estimated = measure_after(pricing, None, outputs, reported)
         if usage is not None and pricing is not None:
-            prompt = self._batch_prompt_tokens.pop(job, None)
+            prompt = await self.ledger.batch_prompt_tokens(job)
             if PROMPT_TOKENS not in reported and prompt is not None:
                 usage[PROMPT_TOKENS] = prompt
             if REQUESTS in pricing.rates:
                 usage[REQUESTS] = float(len(responses))
         cost = pricing.cost(usage) if pricing is not None and usage is not None else None
-        self.ledger.record(model, usage, cost)
-        return _labelled(result, usage, cost, priced=pricing is not None and pricing.known, estimated=estimated)
+        counted = await self.ledger.record(model, usage, cost, kind="batch", release=f"batch:{job}")
+        return self._labelled(
+            result, usage, cost, priced=pricing is not None and pricing.known, estimated=estimated,
+            counted=counted, unknown=unknown or "the batch did not say how much it used",
+        )  # fmt: skip
+
+    async def forget_batch(self, job: str) -> None:
+        """Drop the hold of a batch whose results can no longer be fetched."""
+        await self.ledger.release(f"batch:{job}")
 
     # ---- internals -----------------------------------------------------------------------------
 
-    async def _guard(
-        self, catalog: Catalog, model: str, inputs: Mapping[str, Any] | None, ticket: object
-    ) -> float | None:
-        if not self.guard.active:
+    async def _guard(self, catalog: Catalog, model: str, inputs: Mapping[str, Any] | None, key: str) -> Estimate | None:
+        if not self.budgets.active:
             return None
-        info = await self._info(catalog, model)
-        schema = await self._input_schema(catalog, model) if Pricing.of(info) is not None else None
-        estimate = estimate_before(info, inputs, schema=schema)
-        self.guard.check(model, estimate)
-        if estimate is not None:
-            self.ledger.hold(ticket, estimate)
+        pricing, unknown = await self._pricing(catalog, model)
+        info = await self._info(catalog, model) if pricing is not None else None
+        schema = await self._input_schema(catalog, model) if pricing is not None else None
+        amount = estimate_before(info, inputs, schema=schema) if pricing is not None and pricing.known else None
+        if amount is None:
+            reason = unknown or "its cost cannot be estimated before the call"
+            estimate = Estimate(self.budgets.fallback, reason)
+        else:
+            estimate = Estimate(amount)
+        await self.ledger.reserve(key, model, estimate)
         return estimate
 
-    async def _settle(self, catalog: Catalog, model: str, inputs: Mapping[str, Any] | None, result: Result) -> Result:
-        pricing = Pricing.of(await self._info(catalog, model))
+    async def _settle(
+        self, catalog: Catalog, model: str, inputs: Mapping[str, Any] | None, result: Result, key: str
+    ) -> Result:
+        pricing, unknown = await self._pricing(catalog, model)
         schema = None
         if pricing is not None and (STEPS in pricing.rates or TILES in pricing.rates):
             schema = await self._input_schema(catalog, model)
@@ -158,17 +195,35 @@ class Spending:
         cached = (result.meta.gateway_cache_status or "").upper() == "HIT"
         if cached and cost is not None:
             cost = 0.0  # answered from the AI Gateway cache: no model ran
-        self.ledger.record(model, usage, cost, cached=cached)
-        return _labelled(result, usage, cost, priced=pricing is not None and pricing.known, estimated=estimated)
+        counted = await self.ledger.record(model, usage, cost, cached=cached, release=key)
+        return self._labelled(
+            result, usage, cost, priced=pricing is not None and pricing.known, estimated=estimated,
+            counted=counted, unknown=unknown or "the answer did not say how much was used",
+        )  # fmt: skip
+
+    async def _pricing(self, catalog: Catalog, model: str) -> tuple[Pricing | None, str | None]:
+        """The model's pricing when it is known, and otherwise why not."""
+        if self._lookup_failed.get(model, 0.0) > time.monotonic():
+            return None, CATALOG_DOWN
+        try:
+            info = await catalog.model_info(model)
+        except WorkersAIError as exc:
+            logger.warning("No price for %s: the catalog look-up failed (%s)", model, type(exc).__name__)
+            self._lookup_failed[model] = time.monotonic() + LOOKUP_RETRY_AFTER
+            return None, CATALOG_DOWN
+        if info is None:
+            return None, "the model is not in the catalog"
+        pricing = Pricing.of(info)
+        if pricing is None:
+            return None, "the catalog lists no price for it"
+        if not pricing.known:
+            return pricing, f"its price is in units this server cannot measure ({', '.join(pricing.unknown_units)})"
+        return pricing, None
 
     async def _info(self, catalog: Catalog, model: str) -> ModelInfo | None:
-        if self._lookup_failed.get(model, 0.0) > time.monotonic():
-            return None
         try:
             return await catalog.model_info(model)
-        except WorkersAIError as exc:
-            logger.info("No price for %s: the catalog look-up failed (%s)", model, type(exc).__name__)
-            self._lookup_failed[model] = time.monotonic() + LOOKUP_RETRY_AFTER
+        except WorkersAIError:
             return None
 
     async def _input_schema(self, catalog: Catalog, model: str) -> dict[str, Any] | None:
@@ -177,10 +232,28 @@ class Spending:
         except WorkersAIError:
             return None
 
-
-def _labelled(
-    result: Result, usage: dict[str, float] | None, cost: float | None, *, priced: bool, estimated: bool
-) -> Result:
-    facts = {f.name: getattr(result.meta, f.name) for f in dataclasses.fields(ResponseMeta)}
-    meta = CallMeta(**facts, usage=usage, cost_usd=cost, price_known=priced, usage_estimated=estimated)
-    return dataclasses.replace(result, meta=meta)
+    def _labelled(
+        self,
+        result: Result,
+        usage: dict[str, float] | None,
+        cost: float | None,
+        *,
+        priced: bool,
+        estimated: bool,
+        counted: float | None = None,
+        unknown: str | None = None,
+    ) -> Result:
+        notes: list[str] = []
+        if counted is not None and cost is None and counted > 0:
+            notes.append(
+                f"The cost is unknown ({unknown}); it counts as {usd(counted)} ({FALLBACK_SETTING}) in usage "
+                "and budgets."
+            )
+        if not self.store.shared and self.store.path is not None:
+            notes.append(f"Spending is tracked in memory for this server process only: {self.store.problem}.")
+        facts = {f.name: getattr(result.meta, f.name) for f in dataclasses.fields(ResponseMeta)}
+        meta = CallMeta(
+            **facts, usage=usage, cost_usd=cost, price_known=priced, usage_estimated=estimated,
+            counted_usd=counted, spending_note=" ".join(notes) or None,
+        )  # fmt: skip
+        return dataclasses.replace(result, meta=meta)

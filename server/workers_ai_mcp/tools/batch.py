@@ -12,7 +12,14 @@ from ..account.batch_store import BatchRecord, BatchState, BatchStore, utc_now
 from ..account.model_input import without_batch_branch
 from ..account.models import ModelInfo
 from ..account.schema_check import input_problem
-from ..client import InvalidRequestError, ResponseDecodeError, WorkersAIError, check_model_id
+from ..client import (
+    BadRequestError,
+    InvalidRequestError,
+    NotFoundError,
+    ResponseDecodeError,
+    WorkersAIError,
+    check_model_id,
+)
 from ..jsonvalues import as_dict, dicts
 from ..media.outputs import SavedFile
 from ..media.vectors import inline_limit, json_size, resource_link, save_json
@@ -73,7 +80,14 @@ class BatchList(BaseModel):
 
 
 def _store(state: AppState) -> BatchStore:
-    return BatchStore(state.settings.output_dir)
+    return BatchStore(state.ai.spending.store, legacy_folder=state.settings.output_dir)
+
+
+def _origin(state: AppState) -> str:
+    """Where this process queues jobs: the account, or its own in-process emulator (jobs held in memory)."""
+    if state.settings.emulator:
+        return f"emulator:{state.ai.spending.store.instance}"
+    return f"account:{state.settings.account_id}"
 
 
 @tool_errors
@@ -115,8 +129,10 @@ async def submit_batch(
     if not isinstance(job_id, str) or not job_id:
         raise ResponseDecodeError("Workers AI accepted the batch but sent no request_id to follow it by.")
     status: BatchState = "running" if data.get("status") == "running" else "queued"
-    record = BatchRecord(job_id=job_id, model=model, count=len(inputs), submitted_at=utc_now(), status=status)
-    _store(state).add(record)
+    record = BatchRecord(
+        job_id=job_id, model=model, count=len(inputs), submitted_at=utc_now(), status=status, origin=_origin(state)
+    )
+    await _store(state).add(record)
     return BatchSubmitted(
         job_id=job_id,
         model=model,
@@ -132,7 +148,7 @@ async def get_batch(job_id: JobId, ctx: AppContext) -> Annotated[CallToolResult,
     """Check a batch job: queued, running, or done with its results in input order (also saved as JSON)."""
     state = state_of(ctx)
     store = _store(state)
-    record = store.get(job_id)
+    record = await store.get(job_id)
     if record is None:
         raise InvalidRequestError(
             f"No batch job {job_id!r} was submitted from this installation; list_batches shows those that were."
@@ -141,13 +157,23 @@ async def get_batch(job_id: JobId, ctx: AppContext) -> Annotated[CallToolResult,
         document = _read_results(state, record.results_file)
         if document is not None:
             return _done(state, record, document)
-    polled = await state.ai.poll_batch(record.model, job_id)
+    await _check_reachable(state, store, record)
+    try:
+        polled = await state.ai.poll_batch(record.model, job_id)
+    except (BadRequestError, NotFoundError) as exc:
+        # The poll's body is only the job id, so a rejection means the job is not known there.
+        await _mark_lost(state, store, record)
+        raise WorkersAIError(
+            f"Workers AI no longer knows batch job {job_id} (its results may have expired); it is now marked "
+            f"lost in list_batches. Submit the inputs again if they are still needed. Cloudflare said: "
+            f"{exc.upstream_message or exc.message}"
+        ) from None
     data = as_dict(polled.data)
     now = utc_now()
     if "responses" not in data:
         status: BatchState = "running" if data.get("status") == "running" else "queued"
         record = record.model_copy(update={"status": status, "checked_at": now})
-        store.update(record)
+        await store.update(record)
         note = f"The job is {status}; call get_batch again in a little while."
         return _result(BatchStatus(**record.model_dump(exclude={"results_file"}), note=note))
     call = CallInfo.from_meta(polled.meta)
@@ -161,7 +187,7 @@ async def get_batch(job_id: JobId, ctx: AppContext) -> Annotated[CallToolResult,
     }
     saved = save_json(state.outputs, document, stem=f"batch-{job_id[:8]}")
     record = record.model_copy(update={"status": "done", "checked_at": now, "results_file": saved.name})
-    store.update(record)
+    await store.update(record)
     return _done(state, record, document)
 
 
@@ -170,12 +196,42 @@ async def list_batches(
     limit: Annotated[int, Field(ge=1, le=200, description="Most jobs to list.")] = 20,
 ) -> BatchList:
     """List the batch jobs submitted from here, newest first, with their last known status. Free."""
-    jobs = _store(state_of(ctx)).newest_first()
+    jobs = await _store(state_of(ctx)).newest_first()
     note = "Statuses are as last checked; get_batch refreshes a job and fetches its results."
     return BatchList(jobs=jobs[:limit], total=len(jobs), note=note)
 
 
 # ---- helpers -------------------------------------------------------------------------------------
+
+
+async def _check_reachable(state: AppState, store: BatchStore, record: BatchRecord) -> None:
+    """Refuse plainly to poll a job that this process cannot reach (marking it lost where it is gone)."""
+    origin = record.origin
+    if record.status == "lost":
+        raise InvalidRequestError(
+            f"Batch job {record.job_id} is lost: its results could not be fetched when it was last checked "
+            f"({record.checked_at}). Submit the inputs again if they are still needed."
+        )
+    if origin is None or origin == _origin(state):
+        return
+    if origin.startswith("emulator:"):
+        await _mark_lost(state, store, record)
+        raise InvalidRequestError(
+            f"Batch job {record.job_id} was queued in the built-in emulator of another server process "
+            f"(process {origin.removeprefix('emulator:').split('-')[0]}), which keeps its jobs in memory only, so "
+            "its results cannot be fetched here; it is now marked lost in list_batches. Submit the inputs again."
+        )
+    if state.settings.emulator or origin.startswith("account:"):
+        where = "the built-in emulator" if state.settings.emulator else f"account {state.settings.account_id}"
+        raise InvalidRequestError(
+            f"Batch job {record.job_id} was queued with Cloudflare account {origin.removeprefix('account:')}, "
+            f"and this server uses {where}; get it from a server configured with that account."
+        )
+
+
+async def _mark_lost(state: AppState, store: BatchStore, record: BatchRecord) -> None:
+    await store.update(record.model_copy(update={"status": "lost", "checked_at": utc_now()}))
+    await state.ai.spending.forget_batch(record.job_id)
 
 
 async def _batch_models_hint(state: AppState, info: ModelInfo) -> str:

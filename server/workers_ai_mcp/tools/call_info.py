@@ -29,6 +29,12 @@ class CallInfo(BaseModel):
         default=None, description="AI Gateway cache status (HIT: answered from the cache, not billed; MISS)."
     )
     gateway_log_id: str | None = Field(default=None, description="AI Gateway log id of the request.")
+    counted_usd: float | None = Field(
+        default=None, description="What usage and budgets count for this call: the cost, else the fallback amount."
+    )
+    spending_note: str | None = Field(
+        default=None, description="Why the cost counts as a fallback amount, or that spending is kept in memory."
+    )
 
     @classmethod
     def from_meta(cls, meta: ResponseMeta) -> CallInfo:
@@ -41,17 +47,21 @@ class CallInfo(BaseModel):
             price_known=metered.price_known,
             gateway_cache_status=meta.gateway_cache_status,
             gateway_log_id=meta.gateway_log_id,
+            counted_usd=None if metered.counted_usd is None else round(metered.counted_usd, 8),
+            spending_note=metered.spending_note,
         )
 
     @property
     def note(self) -> str:
-        """One sentence for text results: the cost, or that no price is known."""
+        """One sentence for text results: the cost, or that no price is known (and the spending note)."""
         if self.cost_usd is not None:
             prefix = "answered from the AI Gateway cache; " if self.gateway_cache_status == "HIT" else ""
-            return f"Estimated cost: {prefix}${self.cost_usd:.6f}."
-        if not self.price_known:
-            return "No price is listed for this model in the catalog, so its cost is not estimated."
-        return "The cost could not be estimated (the answer did not say how much was used)."
+            text = f"Estimated cost: {prefix}${self.cost_usd:.6f}."
+        elif not self.price_known:
+            text = "No price is listed for this model in the catalog, so its cost is not estimated."
+        else:
+            text = "The cost could not be estimated (the answer did not say how much was used)."
+        return f"{text} {self.spending_note}" if self.spending_note else text
 
 
 def call_of(meta: ResponseMeta) -> dict[str, Any]:
@@ -60,4 +70,6 @@ def call_of(meta: ResponseMeta) -> dict[str, Any]:
     data = info.model_dump(exclude_none=True)
     if not info.usage_estimated:
         data.pop("usage_estimated")
+    if info.counted_usd == info.cost_usd:
+        data.pop("counted_usd", None)  # said only when it differs: a fallback amount
     return data

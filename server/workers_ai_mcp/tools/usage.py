@@ -1,15 +1,19 @@
-"""The `usage` tool and the `workers-ai://usage` resource: what this server process has spent, per model."""
+"""The `usage` tool and the `workers-ai://usage` resource: spending from the shared store, per window and model."""
 
 from __future__ import annotations
 
+import json
+import time
 from datetime import UTC, datetime
+from typing import Annotated
 
-from mcp.types import ToolAnnotations
+from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field
 
-from ..account.ledger import ModelUsage
+from ..account.ledger import FREE_DAILY_NEURONS, ModelUsage, day_start, month_start, neurons
+from ..client import InvalidRequestError
 from ..state import AppState
-from ._common import AppContext, state_of
+from ._common import AppContext, state_of, tool_errors
 from .registry import Registry
 
 LOCAL_READ = ToolAnnotations(
@@ -20,8 +24,10 @@ LOCAL_READ = ToolAnnotations(
     open_world_hint=False,
 )
 NOTE = (
-    "Costs are estimates in USD from the catalog's prices (tokens counted as reported, else about 4 "
-    "characters each); Cloudflare bills in neurons, with a daily free allocation, and its bill is authoritative."
+    "Costs are estimates in USD from the catalog's prices (tokens as reported, else about 4 characters each). "
+    "Neurons are estimated from those dollars at Cloudflare's $0.011 per 1,000 neurons, against the 10,000 free "
+    "each UTC day. Calls whose price is unknown count as the fallback amount (fallback_usd). Only calls made "
+    "through this server are counted, by every process of this user; Cloudflare's dashboard is authoritative."
 )
 
 
@@ -34,7 +40,9 @@ class Spend(BaseModel):
     completion_tokens: int
     units: dict[str, float] = Field(description="Other priced units used: steps, tiles, audio_minutes, characters.")
     cost_usd: float = Field(description="Estimated cost of the calls whose price is known.")
-    unpriced_calls: int = Field(description="Calls whose cost is unknown (no price in the catalog).")
+    fallback_usd: float = Field(description="What the calls of unknown price count as (the fallback amount each).")
+    neurons: float = Field(description="Estimated neurons: (cost_usd + fallback_usd) / $0.011 per 1,000.")
+    unpriced_calls: int = Field(description="Calls whose price is unknown (catalog unreachable, no price listed).")
     cached_calls: int = Field(description="Calls answered from the AI Gateway cache (not billed).")
 
     @classmethod
@@ -46,43 +54,113 @@ class Spend(BaseModel):
             completion_tokens=usage.completion_tokens,
             units=dict(usage.units),
             cost_usd=round(usage.cost_usd, 8),
+            fallback_usd=round(usage.fallback_usd, 8),
+            neurons=round(neurons(usage.counted_usd), 2),
             unpriced_calls=usage.unpriced_calls,
             cached_calls=usage.cached_calls,
         )
 
 
-class UsageReport(BaseModel):
-    """What this server process has used and spent since it started."""
+class Window(BaseModel):
+    """Spending from `start` (UTC) until now."""
 
-    since: str = Field(description="When this server process started (UTC).")
+    start: str
     total: Spend
     models: list[Spend] = Field(description="Per model, the most expensive first.")
-    budget_usd: float | None = Field(description="WORKERS_AI_MCP_MAX_COST_USD, or null when no budget is set.")
-    budget_left_usd: float | None = Field(description="Budget not yet spent or committed to queued batches.")
-    per_call_cap_usd: float | None = Field(description="WORKERS_AI_MCP_MAX_CALL_COST_USD, or null.")
-    note: str
-
-
-def report(state: AppState) -> UsageReport:
-    """The usage report of `state`'s ledger."""
-    spending = state.ai.spending
-    ledger = spending.ledger
-    budget = spending.guard.max_cost_usd
-    left = None if budget is None else round(max(0.0, budget - ledger.spent - ledger.held), 8)
-    return UsageReport(
-        since=datetime.fromtimestamp(ledger.started_at, UTC).isoformat(timespec="seconds"),
-        total=Spend.of(ledger.totals()),
-        models=[Spend.of(m) for m in ledger.models()],
-        budget_usd=budget,
-        budget_left_usd=left,
-        per_call_cap_usd=spending.guard.max_call_cost_usd,
-        note=NOTE,
+    budget_usd: float | None = Field(default=None, description="The budget of this window, or null.")
+    budget_left_usd: float | None = Field(
+        default=None, description="Budget not yet spent or reserved by calls in flight and queued batches."
     )
 
 
-async def usage(ctx: AppContext) -> UsageReport:
-    """Calls, tokens and estimated cost per model since the server started, and the budget left. Free."""
-    return report(state_of(ctx))
+class UsageReport(BaseModel):
+    """Spending of every server process of this user: today, this month, and optionally since a given time."""
+
+    today: Window = Field(description="Since 00:00 UTC; the budget is WORKERS_AI_MCP_MAX_COST_USD.")
+    month: Window = Field(description="Since the 1st, 00:00 UTC; the budget is WORKERS_AI_MCP_MAX_COST_USD_MONTHLY.")
+    since: Window | None = Field(default=None, description="Since the time asked for.")
+    free_daily_neurons: int
+    free_neurons_left_today: float = Field(description="Estimated; 0 once today's estimate passes the allocation.")
+    held_usd: float = Field(description="Reserved now by calls in flight and queued batches.")
+    per_call_cap_usd: float | None = Field(description="WORKERS_AI_MCP_MAX_CALL_COST_USD, or null.")
+    unpriced_call_usd: float = Field(description="The fallback amount a call of unknown price counts as.")
+    store: str = Field(description="The state file shared by every server process, or 'memory'.")
+    note: str
+
+
+async def report(state: AppState, since: float | None = None, model: str | None = None) -> UsageReport:
+    """The usage report from `state`'s store."""
+    spending = state.ai.spending
+    ledger, budgets, store = spending.ledger, spending.budgets, spending.store
+    now = time.time()
+    committed = await ledger.committed()
+
+    async def window(start: float, budget: float | None, counted: float | None) -> Window:
+        models = await ledger.totals(start)
+        total = ModelUsage("*")
+        for usage in models:
+            total.calls += usage.calls
+            total.prompt_tokens += usage.prompt_tokens
+            total.completion_tokens += usage.completion_tokens
+            for unit, amount in usage.units.items():
+                total.units[unit] = round(total.units.get(unit, 0.0) + amount, 6)
+            total.cost_usd += usage.cost_usd
+            total.fallback_usd += usage.fallback_usd
+            total.unpriced_calls += usage.unpriced_calls
+            total.cached_calls += usage.cached_calls
+        spent = counted if counted is not None else total.counted_usd
+        left = None if budget is None else round(max(0.0, budget - spent - committed.held), 8)
+        shown = [m for m in models if model is None or m.model == model]
+        return Window(
+            start=datetime.fromtimestamp(start, UTC).isoformat(timespec="seconds"),
+            total=Spend.of(total),
+            models=[Spend.of(m) for m in shown],
+            budget_usd=budget,
+            budget_left_usd=left,
+        )
+
+    today = await window(day_start(now), budgets.daily, committed.today)
+    note = NOTE if store.shared else f"Spending is kept in memory for this server process only: {store.problem}. {NOTE}"
+    return UsageReport(
+        today=today,
+        month=await window(month_start(now), budgets.monthly, committed.month),
+        since=await window(since, None, None) if since is not None else None,
+        free_daily_neurons=FREE_DAILY_NEURONS,
+        free_neurons_left_today=round(max(0.0, FREE_DAILY_NEURONS - today.total.neurons), 2),
+        held_usd=round(committed.held, 8),
+        per_call_cap_usd=budgets.per_call,
+        unpriced_call_usd=budgets.fallback,
+        store=store.where if store.shared else "memory",
+        note=note,
+    )
+
+
+def parse_since(text: str) -> float:
+    """An ISO 8601 date or time (UTC unless it names an offset) as a timestamp."""
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidRequestError(
+            f"since={text!r} is not a date or time; give ISO 8601 such as 2026-05-01 or 2026-05-01T09:30:00Z."
+        ) from None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+
+
+@tool_errors
+async def usage(
+    ctx: AppContext,
+    since: Annotated[
+        str | None, Field(max_length=40, description="Also total the calls since this ISO 8601 date or time (UTC).")
+    ] = None,
+) -> CallToolResult:
+    """Calls, tokens, estimated cost and neurons per model today and this month, across this user's server
+    processes; budget left; calls of unknown price. Free."""
+    # Structured content without a published output schema: the report's schema would cost the tool
+    # list about 800 bytes of its budget (DESIGN §10); the resource workers-ai://usage has the same JSON.
+    found = await report(state_of(ctx), parse_since(since) if since is not None else None)
+    structured = found.model_dump(mode="json")
+    text = TextContent(type="text", text=json.dumps(structured, ensure_ascii=False))
+    return CallToolResult(content=[text], structured_content=structured)
 
 
 def register(server: Registry) -> None:
@@ -94,12 +172,9 @@ def register(server: Registry) -> None:
         "workers-ai://usage{?model}",
         name="usage",
         title="Usage and estimated cost",
-        description="Calls, tokens and estimated cost per model since the server started (JSON); "
-        "?model=<id> for one model.",
+        description="Calls, tokens, estimated cost and neurons per model today and this month, and the budget "
+        "left (JSON); ?model=<id> for one model.",
         mime_type="application/json",
     )
-    def read_usage(ctx: AppContext, model: str | None = None) -> str:
-        full = report(state_of(ctx))
-        if model is not None:
-            full.models = [m for m in full.models if m.model == model]
-        return full.model_dump_json(indent=2)
+    async def read_usage(ctx: AppContext, model: str | None = None) -> str:
+        return (await report(state_of(ctx), model=model)).model_dump_json(indent=2)

@@ -1,0 +1,220 @@
+"""The local state store: one SQLite file per user, shared by every server process on the machine.
+
+`<state folder>/state.sqlite3` holds the metered calls, the reservations of calls in flight and
+the batch index. WAL mode lets readers and one writer work at once; every transaction is short;
+a writer waits up to `BUSY_TIMEOUT_MS` for another process's transaction. sqlite3 blocks, so
+every use runs on a worker thread (`run`), one at a time per process.
+
+Bad state never stops the server: when the file cannot be opened or written (damaged, locked
+past the timeout, read-only, written by a newer release), the store warns once and carries on
+in memory for this process, starting from a copy of what it could still read. The file itself
+is never changed or removed then, so nothing written before is lost.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import threading
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+import anyio
+import anyio.to_thread
+
+logger = logging.getLogger(__name__)
+
+FILE_NAME = "state.sqlite3"
+BUSY_TIMEOUT_MS = 2_000
+
+# One script per schema version; `PRAGMA user_version` says how many have run. Never edit a
+# released step: add the next one.
+MIGRATIONS: tuple[str, ...] = (
+    # 1: metered calls, their totals per UTC day, and reservations of calls in flight
+    """
+    CREATE TABLE calls (
+        id INTEGER PRIMARY KEY, at REAL NOT NULL, model TEXT NOT NULL, usage TEXT,
+        cost_usd REAL, counted_usd REAL NOT NULL, cached INTEGER NOT NULL DEFAULT 0,
+        kind TEXT NOT NULL DEFAULT 'call', pid INTEGER);
+    CREATE INDEX calls_at ON calls (at);
+    CREATE TABLE days (day TEXT PRIMARY KEY, counted_usd REAL NOT NULL);
+    CREATE TABLE reservations (
+        id TEXT PRIMARY KEY, model TEXT NOT NULL, amount REAL NOT NULL, pid INTEGER,
+        created REAL NOT NULL, expires REAL NOT NULL, prompt_tokens REAL)
+    """,
+    # 2: the batch index (until then `<output folder>/.batches.json`)
+    """
+    CREATE TABLE batches (
+        job_id TEXT PRIMARY KEY, model TEXT NOT NULL, count INTEGER NOT NULL,
+        submitted_at TEXT NOT NULL, status TEXT NOT NULL, checked_at TEXT, results_file TEXT,
+        origin TEXT);
+    CREATE INDEX batches_submitted ON batches (submitted_at)
+    """,
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+T = TypeVar("T")
+
+
+class StoreTooNewError(sqlite3.DatabaseError):
+    """The file was written by a newer release with a schema this one does not know."""
+
+
+def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> int:
+    """Bring the schema to version `target` in one transaction; returns the version found before."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        found = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        if found > SCHEMA_VERSION:
+            raise StoreTooNewError(f"schema version {found} is newer than this release's {SCHEMA_VERSION}")
+        for script in MIGRATIONS[found:target]:
+            for statement in script.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+        if target > found:
+            conn.execute(f"PRAGMA user_version = {int(target)}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return found
+
+
+def transaction(conn: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
+    """Run `work` in one write transaction, taken at once (BEGIN IMMEDIATE) so that a check and
+    the write that depends on it cannot interleave with another process's."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        result = work(conn)
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+    return result
+
+
+class StateStore:
+    """The SQLite store of one server process; `folder` None keeps it in memory from the start."""
+
+    def __init__(self, folder: Path | None) -> None:
+        self.path = folder / FILE_NAME if folder is not None else None
+        self.problem: str | None = None  # why this process keeps its state in memory, when it does
+        self.instance = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"  # this process's run of the server
+        self._conn: sqlite3.Connection | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def shared(self) -> bool:
+        """True while the state lives in the shared file."""
+        return self.path is not None and self.problem is None
+
+    @property
+    def where(self) -> str:
+        return str(self.path) if self.path is not None else "memory"
+
+    async def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `work` with the connection on a worker thread; a failing file is swapped for memory once."""
+        return await anyio.to_thread.run_sync(self.run_sync, work)
+
+    def run_sync(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        with self._lock:
+            conn = self._connection()
+            try:
+                return work(conn)
+            except sqlite3.Error as exc:
+                if not self.shared:
+                    raise
+                self._fall_back(exc)
+                return work(self._connection())
+
+    async def aclose(self) -> None:
+        await anyio.to_thread.run_sync(self.close)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    # ---- internals -----------------------------------------------------------------------------
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is not None:
+            return self._conn
+        if self.path is None or self.problem is not None:
+            self._conn = _memory()
+            return self._conn
+        try:
+            self._conn = _open_file(self.path)
+        except (OSError, sqlite3.Error) as exc:
+            self._fall_back(exc)
+            assert self._conn is not None
+        return self._conn
+
+    def _fall_back(self, exc: BaseException) -> None:
+        assert self.path is not None
+        if self._conn is not None:
+            self._conn.close()
+        self.problem = _describe(self.path, exc)
+        logger.warning(
+            "The state store %s cannot be used (%s); usage, budgets and batch jobs are kept in memory for this "
+            "process only, and the file is left as it is.",
+            self.path,
+            self.problem,
+        )
+        self._conn = _memory(copy_of=self.path)
+
+
+def _open_file(path: Path) -> sqlite3.Connection:
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    conn = sqlite3.connect(
+        path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False, cached_statements=64
+    )
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        found = int(conn.execute("PRAGMA user_version").fetchone()[0])  # before anything is written
+        if found > SCHEMA_VERSION:
+            raise StoreTooNewError(f"schema version {found} is newer than this release's {SCHEMA_VERSION}")
+        conn.execute("PRAGMA journal_mode = WAL").fetchone()
+        conn.execute("PRAGMA synchronous = NORMAL")  # WAL: durable across crashes of the process, not of the OS
+        migrate(conn)
+        return conn
+    except BaseException:
+        conn.close()
+        raise
+
+
+def _memory(copy_of: Path | None = None) -> sqlite3.Connection:
+    """An in-memory store, starting from a copy of the file when it can still be read."""
+    conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+    if copy_of is not None and copy_of.is_file():
+        for mode in ("ro", "ro&immutable=1"):
+            try:
+                source = sqlite3.connect(f"{copy_of.as_uri()}?mode={mode}", uri=True, timeout=0.2)
+                try:
+                    source.backup(conn)
+                finally:
+                    source.close()
+                migrate(conn)
+                return conn
+            except sqlite3.Error:
+                conn.close()
+                conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+    migrate(conn)
+    return conn
+
+
+def _describe(path: Path, exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    if isinstance(exc, StoreTooNewError):
+        return f"{path.name} was written by a newer release ({text})"
+    if "not a database" in text or "malformed" in text:
+        return f"{path.name} is damaged ({text})"
+    if "locked" in text or "busy" in text:
+        return f"{path.name} stayed locked by another process for over {BUSY_TIMEOUT_MS / 1000:g} s"
+    if "readonly" in text or "read-only" in text or isinstance(exc, PermissionError):
+        return f"{path.name} cannot be written ({text})"
+    return f"{type(exc).__name__}: {text}"
