@@ -259,9 +259,10 @@ def warm(settings: Settings, emulator_app: Starlette, emulator_state: EmulatorSt
 async def test_a_hanging_model_ends_at_the_deadline(
     tmp_path: Path, emulator_app: Starlette, emulator_state: EmulatorState
 ) -> None:
-    emulator_state.inject(Fault.HANG)
     settings = make_settings(tmp_path, timeout=0.5)
     async with Client(create_server(settings, transport=httpx2.ASGITransport(app=emulator_app))) as client:
+        await client.call_tool("chat", {"prompt": "warm up"})  # the model's schema is read and cached
+        emulator_state.inject(Fault.HANG)
         with anyio.fail_after(5):
             result = await client.call_tool("chat", {"prompt": "hi"})
     assert result.is_error

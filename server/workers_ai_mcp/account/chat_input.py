@@ -57,8 +57,16 @@ class ChatShape:
     roles: tuple[str, ...]
 
 
+def unchecked_shape(model: str) -> ChatShape:
+    """The classic Workers AI conversation (`messages` on `/ai/run`), for a model whose schema is unknown."""
+    names = frozenset({"messages", "max_tokens", "stream", "response_format", *SAMPLING})
+    return ChatShape(model, "run", "messages", names, "max_tokens", True, "response_format", None, None, None, (), ())
+
+
 def chat_shape(model: str, schema: object, info: ModelInfo | None, *, effort: bool = False) -> ChatShape:
     """The shape of `model`'s conversation input; `effort` asks for the form that takes a reasoning effort."""
+    if not as_dict(schema):
+        return unchecked_shape(model)
     arms = branches(schema)
     messages = next((arm for arm in arms if "messages" in as_dict(arm.get("properties"))), None)
     prompt = next((arm for arm in arms if "prompt" in as_dict(arm.get("properties"))), None)

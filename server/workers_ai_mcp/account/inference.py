@@ -7,19 +7,33 @@ caches. Tools never reach the HTTP client directly (media URL fetching borrows i
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 import httpx2
 
-from ..client import BinaryResult, JsonResult, ModelPage, RunResult, StreamResult, WorkersAIClient, check_model_id
+from ..client import (
+    BinaryResult,
+    JsonResult,
+    ModelPage,
+    NotFoundError,
+    RunResult,
+    StreamResult,
+    WorkersAIClient,
+    WorkersAIError,
+    check_model_id,
+)
 from ..client.sender import OnEvent
+from ..jsonvalues import as_dict
 from ..settings import Settings
 from .catalog import Catalog
 from .deprecations import CatalogWatch, DeprecationNotice
 from .metering import Spending
 from .models import ModelInfo
 from .requests import Request
+
+logger = logging.getLogger(__name__)
 
 _Result = TypeVar("_Result", bound=JsonResult | BinaryResult | StreamResult)
 
@@ -137,6 +151,26 @@ class WorkersAI:
 
     async def model_schema(self, model: str) -> dict[str, Any]:
         return await self.catalog.model_schema(model)
+
+    async def input_schema_or_none(self, model: str) -> dict[str, Any] | None:
+        """The model's input schema, or None when it cannot be read now: the call then goes unchecked.
+
+        A catalog that is down or a token without catalog access must not stop a call the model may take.
+        """
+        try:
+            return as_dict((await self.catalog.model_schema(model)).get("input"))
+        except NotFoundError:
+            raise  # Cloudflare says there is no such model: sending the call cannot help
+        except WorkersAIError as exc:
+            logger.warning("The schema of %s could not be read (%s); the input is sent unchecked", model, exc)
+            return None
+
+    async def model_info_or_none(self, model: str) -> ModelInfo | None:
+        """What the catalog says about the model, or None when it is not listed or cannot be read now."""
+        try:
+            return await self.catalog.model_info(model)
+        except WorkersAIError:
+            return None
 
     async def model_info(self, model: str) -> ModelInfo | None:
         return await self.catalog.model_info(model)

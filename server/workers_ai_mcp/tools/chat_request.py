@@ -7,11 +7,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from ..account.chat_input import ChatShape, Image, chat_body, chat_shape, normalizations, vision_of
+from ..account.chat_input import ChatShape, Image, chat_body, chat_shape, normalizations
 from ..account.models import ModelInfo
 from ..account.schema_check import input_problem
 from ..client.errors import InvalidRequestError, WorkersAIError
-from ..jsonvalues import as_dict
 from ..media.inputs import resolve_media
 from ..state import AppState
 
@@ -34,8 +33,8 @@ async def build_request(
     effort: str | None = None,
 ) -> ChatRequest:
     """Read the model's schema and catalog entry, then build and check its body."""
-    schema = as_dict((await state.ai.model_schema(model)).get("input"))
-    info = await state.ai.model_info(model)
+    schema = await state.ai.input_schema_or_none(model) or {}
+    info = await state.ai.model_info_or_none(model)
     shape = chat_shape(model, schema, info, effort=effort is not None)
     if images and shape.image is None:
         raise InvalidRequestError(await _no_vision(state, model))
@@ -69,7 +68,7 @@ async def _no_vision(state: AppState, model: str) -> str:
         page = None
     today = datetime.now(UTC).date()
     infos = [ModelInfo.from_row(row) for row in page.models] if page is not None else []
-    seeing = [info.name for info in infos if info.vision and vision_of(info) and not info.deprecated_by(today)]
+    seeing = [i.name for i in infos if i.name != model and i.vision and not i.deprecated_by(today)]
     if seeing:
         return f"{refusal}; pass model={seeing[0]} (a vision model) or leave images out."
     return f"{refusal}; pick a model whose list_models entry says vision, or leave images out."
