@@ -15,7 +15,20 @@ from .client import WorkersAIClient, create_http_client
 from .media.outputs import OutputStore
 from .settings import Settings, SettingsError
 from .state import AppState
-from .tools import audio, batch, catalog, embeddings, generic, images, language, outputs, text, usage, vision
+from .tools import (
+    audio,
+    batch,
+    catalog,
+    embeddings,
+    generic,
+    host_tools,
+    images,
+    language,
+    outputs,
+    text,
+    usage,
+    vision,
+)
 from .tools.schemas import compact_tools
 
 TOOL_MODULES = (text, language, embeddings, generic, catalog, vision, images, audio, batch, usage, outputs)
@@ -61,6 +74,7 @@ def create_server(settings: Settings, *, transport: httpx2.AsyncBaseTransport | 
         module.register(server)
     keep_only(server, settings.tools)
     compact_tools(server)
+    host_tools.install(server)  # argument errors, error lengths, content fitted to the host's protocol
     return server
 
 
