@@ -53,8 +53,8 @@ def link_line(link: ResourceLink, output_dir: Path) -> str:
     facts = ", ".join(f for f in (link.mime_type, human_size(link.size) if link.size is not None else None) if f)
     about = f"{f' ({facts})' if facts else ''}{f': {link.description}' if link.description else ''}"
     if path is None:
-        return f"Resource {link.uri}{about}."
-    return f"File {path}{about}; resource {link.uri}."
+        return f"Resource {link.uri}{about}"
+    return f"File {path}{about}; resource {link.uri}"
 
 
 def saved_path(link: ResourceLink, output_dir: Path) -> Path | None:

@@ -100,7 +100,9 @@ async def chat(
     model: Annotated[str | None, model_param()] = None,
 ) -> ChatResult:
     """Chat with a Workers AI text-generation model (Llama 3.3 70B by default). Give `prompt` or `messages`."""
-    if (prompt is None) == (messages is None):
+    if prompt is None and messages is None:
+        raise InvalidRequestError("Give prompt (one user message) or messages (a conversation); neither was given.")
+    if prompt is not None and messages is not None:
         raise InvalidRequestError("Give either prompt (one user message) or messages (a conversation), not both.")
     if json_schema is not None:
         check_json_schema(json_schema)
