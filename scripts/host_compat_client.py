@@ -26,9 +26,9 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-from pydantic import AnyUrl
 from mcp import ClientSession, StdioServerParameters, types
 from mcp.client.stdio import stdio_client
+from pydantic import AnyUrl
 
 CALL_TIMEOUT = 30
 SAVED_FILE = re.compile(r"(/[^\s,;()\[\]]+\.(png|jpg|mp3|wav|json|txt|vtt))")
@@ -39,7 +39,7 @@ MEDIA = {"generate_image": "image", "detect_objects": "image", "text_to_speech":
 
 
 def fail(message: str) -> None:
-    print(f"FAIL [mcp {version('mcp')}]: {message}", file=sys.stderr)
+    sys.stderr.write(f"FAIL [mcp {version('mcp')}]: {message}\n")
     sys.exit(1)
 
 
@@ -130,7 +130,7 @@ async def run(calls: list[dict[str, Any]], workdir: Path, transport: str, python
             try:
                 with anyio.fail_after(CALL_TIMEOUT):
                     result = await session.call_tool(tool, arguments)
-            except Exception as exc:  # noqa: BLE001 - any failure to parse is what this check reports
+            except Exception as exc:  # any failure to parse is what this check reports
                 fail(f"{name} over {transport} (protocol {negotiated}) raised {type(exc).__name__}: {exc}"[:1500])
             if result.isError and tool != "get_batch":
                 fail(f"{name} answered an error: {texts(result)[:300]}")
@@ -145,11 +145,10 @@ async def run(calls: list[dict[str, Any]], workdir: Path, transport: str, python
             if tool == "submit_batch" and (found := JOB_ID.search(text)):
                 job_id = found.group(1)
         resources = await check_resources(init, session, seen_uris)
-    print(
+    shown = ", ".join(f"{k}={v}" for k, v in sorted(media.items()))
+    sys.stdout.write(
         f"   mcp {version('mcp'):<7} {transport:<15} protocol {negotiated}: {len(calls)} calls parsed; "
-        f"blocks {', '.join(sorted(kinds))}; media: "
-        + ", ".join(f"{k}={v}" for k, v in sorted(media.items()))
-        + f"; {resources}"
+        f"blocks {', '.join(sorted(kinds))}; media: {shown}; {resources}\n"
     )
 
 
@@ -163,7 +162,7 @@ async def check_resources(init: types.InitializeResult, session: ClientSession, 
     for uri in uris:
         try:
             contents = (await session.read_resource(AnyUrl(uri))).contents
-        except Exception as exc:  # noqa: BLE001 - reported as the check's failure
+        except Exception as exc:  # reported as the check's failure
             fail(f"resources/read {uri} raised {type(exc).__name__}: {exc}"[:1500])
         if not contents or not any(getattr(c, "text", None) or getattr(c, "blob", None) for c in contents):
             fail(f"resources/read {uri} returned nothing")

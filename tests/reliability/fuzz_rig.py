@@ -51,7 +51,7 @@ MAX_ERROR_CHARS = 1000
 PYDANTIC_WORDING = ("validation error for", "errors.pydantic.dev", "input_value=", "[type=", "pydantic")
 # Base64 or data-URI text longer than this in a text block or structured content is inlined media.
 MAX_BASE64_RUN = 2048
-_BASE64_RUN = re.compile(r"[A-Za-z0-9+/]{%d,}" % MAX_BASE64_RUN)
+_BASE64_RUN = re.compile(rf"[A-Za-z0-9+/]{{{MAX_BASE64_RUN},}}")
 
 _watched: set[str] = set()
 _opened: list[str] = []
