@@ -101,7 +101,7 @@ async def chat(
 ) -> ChatResult:
     """Chat with a Workers AI text-generation model (Llama 3.3 70B by default). Give `prompt` or `messages`."""
     if prompt is None and messages is None:
-        raise InvalidRequestError("Give prompt (one user message) or messages (a conversation); neither was given.")
+        raise InvalidRequestError("Neither was given: give either prompt (one message) or messages (a conversation).")
     if prompt is not None and messages is not None:
         raise InvalidRequestError("Give either prompt (one user message) or messages (a conversation), not both.")
     if json_schema is not None:
