@@ -125,14 +125,16 @@ async def run(calls: list[dict[str, Any]], workdir: Path, transport: str, python
         for call in calls:
             name, arguments = call["name"], dict(call["arguments"])
             tool = call.get("tool", name)
-            if tool == "get_batch" and job_id:
+            if tool == "get_batch":
+                if job_id is None:
+                    fail("submit_batch gave no job_id for get_batch to read")
                 arguments["job_id"] = job_id
             try:
                 with anyio.fail_after(CALL_TIMEOUT):
                     result = await session.call_tool(tool, arguments)
             except Exception as exc:  # any failure to parse is what this check reports
                 fail(f"{name} over {transport} (protocol {negotiated}) raised {type(exc).__name__}: {exc}"[:1500])
-            if result.isError and tool != "get_batch":
+            if result.isError:
                 fail(f"{name} answered an error: {texts(result)[:300]}")
             kinds |= {block.type for block in result.content}
             text = texts(result)
