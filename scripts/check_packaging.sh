@@ -2,7 +2,8 @@
 # Packaging checks for CI (called by .ci/run): the MCP Bundle manifest validates with the pinned
 # mcpb CLI and agrees with the live server (tools, versions, user_config → env); a bundle built for
 # this machine unpacks and starts on the system Python, outside the project's virtualenv; and the
-# MCP Inspector CLI drives the server end to end. Node tools come from package-lock.json.
+# MCP Inspector CLI drives the server end to end; older MCP hosts (Python SDK 1.x clients) read every
+# tool result (scripts/host_compat.sh). Node tools come from package-lock.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,3 +23,6 @@ uv run --frozen pytest tests/packaging/test_manifest.py tests/packaging/test_bun
 
 echo "== MCP Inspector CLI against the server (scripts/inspector_check.sh)"
 bash scripts/inspector_check.sh
+
+echo "== host compatibility: Python SDK 1.3 / 1.9 / 1.12 / newest 1.x and the Inspector (scripts/host_compat.sh)"
+bash scripts/host_compat.sh

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import sys
 import uuid
 from collections.abc import AsyncGenerator, Callable
@@ -45,7 +46,12 @@ T = TypeVar("T")
 
 CALL_BOUND = 20.0
 # A clear error is a sentence or a short list, never the caller's megabytes echoed back.
-MAX_ERROR_CHARS = 8000
+MAX_ERROR_CHARS = 1000
+# Programmer's wording that must never reach an assistant (pydantic's dumps and their links).
+PYDANTIC_WORDING = ("validation error for", "errors.pydantic.dev", "input_value=", "[type=", "pydantic")
+# Base64 or data-URI text longer than this in a text block or structured content is inlined media.
+MAX_BASE64_RUN = 2048
+_BASE64_RUN = re.compile(rf"[A-Za-z0-9+/]{{{MAX_BASE64_RUN},}}")
 
 _watched: set[str] = set()
 _opened: list[str] = []
@@ -207,10 +213,15 @@ class FuzzRig:
         invalid = schema_invalid(self.tools[tool].input_schema, drawn.arguments)
         if result.is_error:
             assert len(shown) <= MAX_ERROR_CHARS, f"an error of {len(shown)} characters: {shown[:300]}"
+            assert not any(word in shown.lower() for word in PYDANTIC_WORDING), f"pydantic wording: {shown[:300]}"
+        else:
+            # A model may echo the caller's own text (translate, the emulator's chat); anything else is inlined media.
+            inlined = [run for run in _BASE64_RUN.findall(everything) if not any(run in s for s in sent)]
+            assert not inlined, f"{len(inlined[0])} characters of base64 inlined as text" if inlined else ""
         if invalid or drawn.refusable:
             assert result.is_error, f"accepted: {everything[:300]}"
             assert self.state.request_count == requests, "a request we could refuse reached Workers AI"
-            assert shown.startswith(f"Error executing tool {tool}: ") and len(shown) >= 40, shown
+            assert shown.startswith((f"Error executing tool {tool}: ", f"{tool}: ")) and len(shown) >= 30, shown
         self._check_new_files()
         return result
 

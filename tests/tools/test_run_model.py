@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import io
 import json
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
@@ -13,6 +12,7 @@ from typing import Any
 import httpx2
 from mcp import Client
 from mcp.types import (
+    AudioContent,
     BlobResourceContents,
     CallToolResult,
     ImageContent,
@@ -31,6 +31,7 @@ from workers_ai_mcp.settings import Settings
 LLAMA = "@cf/meta/llama-3.1-8b-instruct-fp8"
 SDXL = "@cf/stabilityai/stable-diffusion-xl-base-1.0"
 FLUX = "@cf/black-forest-labs/flux-1-schnell"
+MELOTTS = "@cf/myshell-ai/melotts"
 
 
 @asynccontextmanager
@@ -142,13 +143,43 @@ async def test_run_model_saves_a_png_answer_at_the_requested_size_and_links_it(
     assert base64.b64decode(blob.blob) == path.read_bytes()
 
 
-async def test_run_model_keeps_a_json_base64_image_answer_as_json(settings: Settings, emulator_app: Starlette) -> None:
+async def test_run_model_saves_the_base64_image_of_a_json_answer_and_keeps_a_short_note_in_the_json(
+    settings: Settings, emulator_app: Starlette
+) -> None:
     async with session(settings, emulator_app) as client:
         result = await client.call_tool("run_model", {"model": FLUX, "input": {"prompt": "a red square", "steps": 2}})
-    assert not result.is_error
+        assert not result.is_error
+        link = link_of(result)
+        read = await client.read_resource(link.uri)
+    text = "".join(block.text for block in result.content if isinstance(block, TextContent))
+    assert len(text.encode()) < 8_000
     answer = json.loads(text_of(result))
-    with Image.open(io.BytesIO(base64.b64decode(answer["result"]["image"]))) as image:
+    note = answer["result"]["image"]
+    path = Path(note.split("saved as ", 1)[1].split(",", 1)[0])
+    assert note.startswith("[image/png, ") and str(link.uri) in note and len(note) < 300
+    with Image.open(path) as image:
         assert image.format == "PNG"
+    (preview,) = [block for block in result.content if isinstance(block, ImageContent)]
+    assert len(preview.data) <= settings.preview_max_bytes * 4 // 3
+    blob = read.contents[0]
+    assert isinstance(blob, BlobResourceContents)
+    assert base64.b64decode(blob.blob) == path.read_bytes()
+
+
+async def test_run_model_saves_the_base64_audio_of_a_json_answer_as_an_mp3_with_an_audio_block(
+    settings: Settings, emulator_app: Starlette
+) -> None:
+    async with session(settings, emulator_app) as client:
+        result = await client.call_tool("run_model", {"model": MELOTTS, "input": {"prompt": "hello there"}})
+    assert not result.is_error
+    text = "".join(block.text for block in result.content if isinstance(block, TextContent))
+    assert len(text.encode()) < 8_000
+    note = json.loads(text_of(result))["result"]["audio"]
+    assert note.startswith("[audio/mpeg, ") and ".mp3" in note
+    (audio,) = [block for block in result.content if isinstance(block, AudioContent)]
+    saved = Path(note.split("saved as ", 1)[1].split(",", 1)[0])
+    assert base64.b64decode(audio.data) == saved.read_bytes()
+    assert link_of(result).mime_type == "audio/mpeg"
 
 
 async def test_run_model_writes_a_json_answer_over_the_inline_limit_to_a_file(

@@ -66,7 +66,8 @@ async def test_other_authorization_schemes_are_refused(make_app: AppFactory) -> 
 
 async def test_the_right_token_gets_the_tool_answer(make_app: AppFactory, emulator_state: EmulatorState) -> None:
     app = make_app(stateless=True, json_response=True)
-    response = await post(app, CALL, token=INBOUND_TOKEN)
+    # Without the header a stateless request is read as protocol 2025-03-26, which has no structured content.
+    response = await post(app, CALL, token=INBOUND_TOKEN, **{"MCP-Protocol-Version": "2025-06-18"})
     assert response.status_code == 200
     assert response.json()["result"]["structuredContent"]["target_lang"] == "fr"
     assert model_runs(emulator_state) == 1

@@ -152,18 +152,22 @@ class WorkersAI:
     async def model_schema(self, model: str) -> dict[str, Any]:
         return await self.catalog.model_schema(model)
 
-    async def input_schema_or_none(self, model: str) -> dict[str, Any] | None:
-        """The model's input schema, or None when it cannot be read now: the call then goes unchecked.
-
-        A catalog that is down or a token without catalog access must not stop a call the model may take.
-        """
+    async def model_schema_or_none(self, model: str) -> dict[str, Any] | None:
+        """The model's `{input, output}` schemas, or None when they cannot be read now: the call then goes
+        unchecked. A catalog that is down or a token without catalog access must not stop a call the model
+        may take; a model Cloudflare says does not exist still fails here."""
         try:
-            return as_dict((await self.catalog.model_schema(model)).get("input"))
+            return await self.catalog.model_schema(model)
         except NotFoundError:
-            raise  # Cloudflare says there is no such model: sending the call cannot help
+            raise  # no such model: sending the call cannot help
         except WorkersAIError as exc:
             logger.warning("The schema of %s could not be read (%s); the input is sent unchecked", model, exc)
             return None
+
+    async def input_schema_or_none(self, model: str) -> dict[str, Any] | None:
+        """The model's input schema, or None when it cannot be read now (see `model_schema_or_none`)."""
+        schema = await self.model_schema_or_none(model)
+        return None if schema is None else as_dict(schema.get("input"))
 
     async def model_info_or_none(self, model: str) -> ModelInfo | None:
         """What the catalog says about the model, or None when it is not listed or cannot be read now."""

@@ -212,15 +212,28 @@ def param_of(props: Mapping[str, dict[str, Any]], *names: str) -> Param | None:
     return None
 
 
-def fill(model: str, accepted: Mapping[str, Param], values: Mapping[str, object], *, hint: str = "") -> dict[str, Any]:
-    """Wire inputs for the given (non-None) values; refuse any the model does not take or bounds it sets."""
+def fill(
+    model: str,
+    accepted: Mapping[str, Param],
+    values: Mapping[str, object],
+    *,
+    hint: str = "",
+    takes: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """Wire inputs for the given (non-None) values; refuse any the model does not take or bounds it sets.
+
+    The refusal names a model that takes the input: `takes[key]` when given (and not `model` itself),
+    else what `hint` says.
+    """
     inputs: dict[str, Any] = {}
     for key, value in values.items():
         if value is None:
             continue
         spec = accepted.get(key)
         if spec is None:
-            raise InvalidRequestError(f"{model} does not take `{key}`; leave it out{hint}.")
+            other = (takes or {}).get(key)
+            instead = f", or use {other}, which takes it" if other and other != model else hint
+            raise InvalidRequestError(f"{model} does not take `{key}`; leave it out{instead}.")
         _check(model, key, spec, value)
         inputs[spec.wire] = value
     return inputs

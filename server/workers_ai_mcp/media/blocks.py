@@ -41,7 +41,7 @@ async def media_blocks(saved: SavedFile, data: bytes, kind: MediaKind, settings:
         if _b64_len(len(data)) + FULL_HEADROOM <= settings.max_result_bytes:
             inline = _media_block(kind, data, saved.media_type)
         else:
-            notes.append(f"The full file is too large to show inline ({_human(len(data))}).")
+            notes.append(f"The full file is too large to show inline ({human_size(len(data))}).")
             mode = "preview"
     if mode == "preview":
         if kind == "image":
@@ -50,7 +50,7 @@ async def media_blocks(saved: SavedFile, data: bytes, kind: MediaKind, settings:
         elif len(data) <= settings.preview_max_bytes:
             inline = _media_block(kind, data, saved.media_type)
         else:
-            notes.append(f"The audio is too long to play inline ({_human(len(data))}); open the file.")
+            notes.append(f"The audio is too long to play inline ({human_size(len(data))}); open the file.")
     blocks: list[ContentBlock] = [TextContent(type="text", text=" ".join([_saved_line(saved), *notes]).strip())]
     if inline is not None:
         blocks.append(inline)
@@ -75,7 +75,7 @@ def cap_result(
     if result_size(blocks, structured) <= limit:
         return list(blocks)
     note = (
-        f"Inline media were reduced to keep this result under {_human(settings.max_result_bytes)}; "
+        f"Inline media were reduced to keep this result under {human_size(settings.max_result_bytes)}; "
         "the resource link has the full file."
     )
     out: list[ContentBlock | None] = [*blocks, TextContent(type="text", text=note)]
@@ -157,14 +157,14 @@ def _cut_text(blocks: list[ContentBlock], limit: int, structured: dict[str, Any]
 
 
 def _saved_line(saved: SavedFile) -> str:
-    return f"Saved {saved.path} ({_human(saved.size)}, {saved.media_type})."
+    return f"Saved {saved.path} ({human_size(saved.size)}, {saved.media_type})."
 
 
 def _b64_len(size: int) -> int:
     return (size + 2) // 3 * 4
 
 
-def _human(size: int) -> str:
+def human_size(size: int) -> str:
     if size < 1_000:
         return f"{size} bytes"
     if size < 1_000_000:

@@ -54,6 +54,8 @@ TTS_KNOWN: dict[str, ModelWire] = {
     "@cf/deepgram/aura-1": ModelWire(params={"text": Param("text"), "voice": Param("speaker", choices=AURA_SPEAKERS)}),
 }
 _TTS_NAMES = {"text": ("text", "prompt"), "lang": ("lang", "language"), "voice": ("speaker", "voice")}
+# A catalog model that takes each optional input, named when the chosen model does not.
+_TTS_TAKES = {"voice": "@cf/deepgram/aura-1", "lang": "@cf/myshell-ai/melotts"}
 # Transcripts longer than this go to a file; the result keeps their start.
 INLINE_TEXT_CHARS = 20_000
 _CUE_TIME = re.compile(r"(?:(\d+):)?(\d+):(\d+(?:\.\d+)?)")
@@ -162,7 +164,7 @@ async def text_to_speech(
     values: dict[str, Any] = {"text": text, "voice": voice}
     if lang != "en" or "lang" in wire.params:
         values["lang"] = lang
-    inputs = fill(chosen, wire.params, values, hint=", or choose another model")
+    inputs = fill(chosen, wire.params, values, takes=_TTS_TAKES)
     result = await state.ai.send(chosen, json_request(inputs))
     data, media_type = _speech(result, chosen)
     saved = state.outputs.save(data, stem=f"speech-{text[:30]}", extension=extension_for(media_type))

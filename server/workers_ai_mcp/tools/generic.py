@@ -5,17 +5,23 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from mcp.types import CallToolResult, TextContent
+from mcp.types import CallToolResult, ContentBlock, TextContent
 from pydantic import Field
 
+from ..account.model_output import media_fields
 from ..client import BinaryResult, JsonResult
-from ..media.blocks import binary_media_result
+from ..jsonvalues import as_dict
+from ..media.blocks import binary_media_result, cap_result, human_size, media_blocks
+from ..media.embedded import replace_media
+from ..media.outputs import SavedFile, extension_for
 from ..media.vectors import inline_limit, resource_link, save_json, short_model_name
 from ..state import AppState
 from ._common import WRITES_OUTPUT, AppContext, add_inference_tool, state_of, tool_errors
 from .call_info import CallInfo, call_of
 from .model_requests import run_checked
 from .registry import Registry
+
+UNCHECKED = "The model's schema could not be read just now, so the input was sent unchecked."
 
 
 @tool_errors
@@ -32,25 +38,47 @@ async def run_model(
 ) -> CallToolResult:
     """Run any Workers AI model with a JSON input, checked against its schema first; media answers are saved."""
     state = state_of(ctx)
-    result = await run_checked(state, model, input)
+    schema = await state.ai.model_schema_or_none(model)
+    result = await run_checked(state, model, input, as_dict(as_dict(schema).get("input")))
+    unchecked = [] if schema is not None else [TextContent(type="text", text=UNCHECKED)]
     if isinstance(result, BinaryResult):
         blocks = await binary_media_result(state.outputs, state.settings, model, result.data, result.media_type)
         note = TextContent(type="text", text=CallInfo.from_meta(result.meta).note)
-        return CallToolResult(content=[*blocks, note])
-    return json_answer(state, model, result)
+        return CallToolResult(content=[*blocks, note, *unchecked])
+    answer = await json_answer(state, model, result, media_fields(as_dict(schema).get("output")))
+    answer.content = [*answer.content, *unchecked]
+    return answer
 
 
-def json_answer(state: AppState, model: str, result: JsonResult) -> CallToolResult:
-    """The answer as JSON text, or, when larger than the inline limit, a saved JSON file and a link to it."""
-    text = json.dumps({"model": model, "result": result.data, "call": call_of(result.meta)}, ensure_ascii=False)
+async def json_answer(state: AppState, model: str, result: JsonResult, declared: frozenset[str]) -> CallToolResult:
+    """The answer as JSON text, its embedded media saved as files (shown per the media policy), and,
+    when the JSON is still larger than the inline limit, the JSON itself saved to a file."""
+    saved: list[tuple[SavedFile, bytes]] = []
+
+    def keep(data: bytes, media_type: str, field: str) -> str:
+        file = state.outputs.save(data, stem=f"{short_model_name(model)}-{field}", extension=extension_for(media_type))
+        saved.append((file, data))
+        return f"[{media_type}, {human_size(file.size)}: saved as {file.path}, resource {file.uri}]"
+
+    data = replace_media(result.data, declared, keep)
+    media: list[ContentBlock] = []
+    for file, raw in saved:
+        kind = file.media_type.split("/", 1)[0]
+        if kind in ("image", "audio"):
+            media += await media_blocks(file, raw, "image" if kind == "image" else "audio", state.settings)
+        else:
+            media += [TextContent(type="text", text=f"Saved {file.path} ({human_size(file.size)}, {file.media_type})."),
+                      resource_link(file)]  # fmt: skip
+    text = json.dumps({"model": model, "result": data, "call": call_of(result.meta)}, ensure_ascii=False)
     if len(text.encode()) <= inline_limit(state.settings):
-        return CallToolResult(content=[TextContent(type="text", text=text)])
-    saved = save_json(state.outputs, result.data, stem=short_model_name(model))
+        return CallToolResult(content=cap_result([TextContent(type="text", text=text), *media], state.settings))
+    answer = save_json(state.outputs, data, stem=short_model_name(model))
     note = (
-        f"{model} answered with {saved.size:,} bytes of JSON, too large to show inline; "
-        f"saved to {saved.path} (resource {saved.uri})."
+        f"{model} answered with {answer.size:,} bytes of JSON, too large to show inline; "
+        f"saved to {answer.path} (resource {answer.uri})."
     )
-    return CallToolResult(content=[TextContent(type="text", text=note), resource_link(saved, f"Answer of {model}")])
+    blocks = [TextContent(type="text", text=note), resource_link(answer, f"Answer of {model}"), *media]
+    return CallToolResult(content=cap_result(blocks, state.settings))
 
 
 def register(server: Registry) -> None:

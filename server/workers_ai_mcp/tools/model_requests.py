@@ -9,15 +9,13 @@ from typing import Any
 from ..account.requests import fitting_input, request_for_input
 from ..account.schema_check import input_problem
 from ..client import InvalidRequestError, RunResult
-from ..jsonvalues import as_dict
 from ..media.inputs import resolve_media
 from ..state import AppState
 
 
-async def run_checked(state: AppState, model: str, value: dict[str, Any]) -> RunResult:
-    """Check `value` against the model's input schema (media named by reference stand as handles),
-    then send it in the model's wire form."""
-    schema = as_dict((await state.ai.model_schema(model)).get("input"))
+async def run_checked(state: AppState, model: str, value: dict[str, Any], schema: dict[str, Any]) -> RunResult:
+    """Check `value` against the model's input `schema` (media named by reference stand as handles; an
+    empty schema checks nothing), then send it in the model's wire form."""
     problem = input_problem(schema, fitting_input(schema, value)) if schema else None
     if problem:
         raise InvalidRequestError(

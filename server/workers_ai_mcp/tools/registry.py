@@ -1,6 +1,7 @@
 """`Registry`: what every tool module registers into, before the server exists.
 
-Tools named in `--tools` (all, by default) are built once with the SDK's public `Tool.from_function`,
+Tools named in `--tools` (all, by default) are built once as `HostTool`s (the SDK's public `Tool`, with our
+argument, error and content policies; see `host_tools.py`) through the public `Tool.from_function`,
 their published schemas compacted (`schemas.py`), and handed to `MCPServer(tools=...)`; tools left
 out are never built, so a subset also starts faster. Resources are recorded and installed on the
 server once it is made.
@@ -15,6 +16,7 @@ from mcp.server import MCPServer
 from mcp.server.mcpserver.tools import Tool
 from mcp.types import ToolAnnotations
 
+from .host_tools import HostTool
 from .schemas import compact_tool
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -45,7 +47,7 @@ class Registry:
         self.names.append(tool_name)
         if self.only is not None and tool_name not in self.only:
             return
-        tool = Tool.from_function(
+        tool = HostTool.from_function(
             fn,
             name=tool_name,
             title=title,

@@ -110,7 +110,9 @@ async def chat(
     cache_ttl: Annotated[int | None, Field(ge=0, le=2_592_000, description="AI Gateway cache seconds.")] = None,
     model: Annotated[str | None, model_param()] = None,
 ) -> Annotated[CallToolResult, ChatResult]:
-    if (prompt is None) == (messages is None):
+    if prompt is None and messages is None:
+        raise InvalidRequestError("Neither was given: give either prompt (one message) or messages (a conversation).")
+    if prompt is not None and messages is not None:
         raise InvalidRequestError("Give either prompt (one user message) or messages (a conversation), not both.")
     if json_schema is not None:
         check_json_schema(json_schema)

@@ -1,0 +1,55 @@
+"""Our layer around every tool call: argument errors in sentences, bounded errors, results fitted to the host.
+
+The SDK validates a call's arguments in `Tool.run` before the tool function runs, and turns a failure
+into `ToolError(f"Error executing tool {name}: {pydantic text}")` whose `__cause__` is the
+`ValidationError`. `HostTool` subclasses the SDK's public `Tool` and overrides `run` to rewrite that
+error, to refuse unknown arguments (the SDK drops them silently), to bound every error's length and to
+fit the result to the session's protocol version (`Context.protocol_version`).
+
+The registry builds every tool as a `HostTool` (through the public `Tool.from_function`) and hands
+them to `MCPServer(tools=...)`; tests/tools/test_host_tools.py fails loudly if the SDK changes what
+the override relies on (`Tool.run`'s signature and the `ValidationError` cause).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
+from mcp.server.mcpserver.tools import Tool
+from mcp.types import CallToolResult
+from pydantic import ValidationError
+
+from ..state import AppState
+from .arguments import argument_error, bounded, unknown_arguments_error
+from .content import fit_result
+
+
+class HostTool(Tool):
+    """A registered tool whose calls go through our argument, error and content policies."""
+
+    async def run(self, arguments: dict[str, Any], context: Context[Any, Any], convert_result: bool = False) -> Any:
+        unknown = set(arguments) - self.argument_names()
+        if unknown:
+            raise ToolError(unknown_arguments_error(self.name, unknown, self.parameters))
+        try:
+            result = await super().run(arguments, context, convert_result)
+        except UnexpectedToolError:
+            raise
+        except ToolError as exc:
+            cause = exc.__cause__
+            if isinstance(cause, ValidationError):
+                raise ToolError(argument_error(self.name, cause, self.parameters)) from cause
+            raise ToolError(bounded(str(exc))) from cause
+        if isinstance(result, CallToolResult):
+            version = context.protocol_version
+            if version is not None:
+                state: AppState = context.request_context.lifespan_context
+                return fit_result(result, version, state.settings)
+        return result
+
+    def argument_names(self) -> set[str]:
+        """Names a call may use: the argument model's fields and their aliases."""
+        fields = self.fn_metadata.arg_model.model_fields
+        return set(fields) | {field.alias for field in fields.values() if field.alias}
