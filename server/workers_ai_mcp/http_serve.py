@@ -15,10 +15,10 @@ import logging
 import signal
 import threading
 from collections.abc import Generator
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from .http_guard import install_log_limits
+from .http_limits import TOO_MANY, TOO_SLOW, ConnectionLimits
 
 if TYPE_CHECKING:
     import uvicorn
@@ -28,17 +28,13 @@ logger = logging.getLogger(__name__)
 
 # Seconds uvicorn lets open requests finish after a signal before cancelling them.
 SHUTDOWN_GRACE = 3
-_TOO_MANY = "Refused a connection: %d connections are open, the limit (WORKERS_AI_MCP_HTTP_MAX_CONNECTIONS)"
-_TOO_SLOW = "Closed a connection whose request headers took over %g s (WORKERS_AI_MCP_HTTP_HEADER_TIMEOUT)"
 
 
-@dataclass(frozen=True)
-class ConnectionLimits:
-    """Per-server connection limits (the defaults are those of `Settings`)."""
+def guarded_h11(limits: ConnectionLimits) -> type[asyncio.Protocol]:
+    """uvicorn's h11 protocol with `limits` (imported only when HTTP is served)."""
+    from .http_h11 import GuardedH11Protocol
 
-    max_connections: int = 200
-    header_timeout: float = 10.0
-    keep_alive_timeout: int = 5
+    return type("GuardedH11Protocol", (GuardedH11Protocol,), {"limits": limits})
 
 
 def http_server(
@@ -69,7 +65,7 @@ def http_server(
     if not any(isinstance(existing, _DropCancelledRequests) for existing in errors.filters):
         errors.addFilter(_DropCancelledRequests())
     install_log_limits("uvicorn.error", ["Invalid HTTP request received", "Exceeded concurrency limit"])
-    install_log_limits(__name__, [_TOO_MANY[:24], _TOO_SLOW[:24]])
+    install_log_limits(__name__, [TOO_MANY[:24], TOO_SLOW[:24]])
     config = uvicorn.Config(
         app,
         host=host,
@@ -84,62 +80,6 @@ def http_server(
         timeout_graceful_shutdown=SHUTDOWN_GRACE,
     )
     return Server(config)
-
-
-def guarded_h11(limits: ConnectionLimits) -> type[asyncio.Protocol]:
-    """uvicorn's h11 protocol with a connection cap and a deadline for each request's headers."""
-    from uvicorn.protocols.http.h11_impl import H11Protocol, RequestResponseCycle
-
-    class GuardedH11Protocol(H11Protocol):
-        _header_timer: asyncio.TimerHandle | None = None
-
-        def connection_made(self, transport: asyncio.BaseTransport) -> None:  # pyright: ignore[reportIncompatibleMethodOverride]
-            assert isinstance(transport, asyncio.Transport)
-            super().connection_made(transport)
-            if len(self.connections) > limits.max_connections:
-                logger.warning(_TOO_MANY, limits.max_connections)
-                body = b"Too many connections; retry shortly.\n"
-                transport.write(
-                    b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain\r\nconnection: close\r\n"
-                    b"retry-after: 1\r\ncontent-length: " + str(len(body)).encode() + b"\r\n\r\n" + body
-                )
-                transport.close()
-                return
-            self._arm()
-
-        def data_received(self, data: bytes) -> None:
-            cycle = self.cycle
-            super().data_received(data)
-            if self.cycle is not cycle:  # a request's headers arrived in full
-                self._disarm()
-
-        def on_response_complete(self) -> None:
-            super().on_response_complete()
-            if not self.transport.is_closing():
-                self._arm()  # the next request's headers are on the clock from now
-
-        def connection_lost(self, exc: Exception | None) -> None:
-            self._disarm()
-            super().connection_lost(exc)
-
-        def _arm(self) -> None:
-            self._disarm()
-            self._header_timer = self.loop.call_later(limits.header_timeout, self._headers_too_slow)
-
-        def _disarm(self) -> None:
-            if self._header_timer is not None:
-                self._header_timer.cancel()
-                self._header_timer = None
-
-        def _headers_too_slow(self) -> None:
-            self._header_timer = None
-            cycle = cast("RequestResponseCycle | None", self.cycle)  # uvicorn types it; None before a request
-            if cycle is not None and not cycle.response_complete:
-                return  # a request is being served; its body and answer have their own clocks
-            logger.warning(_TOO_SLOW, limits.header_timeout)
-            self.transport.close()
-
-    return GuardedH11Protocol
 
 
 class _DropCancelledRequests(logging.Filter):

@@ -122,13 +122,9 @@ def _media(value: Any, workdir: Path) -> Any:
 def _fill(name: str, schema: dict[str, Any], defs: dict[str, Any], workdir: Path) -> Any:
     """A small value that satisfies `schema`; `name` decides media paths and model ids."""
     schema = _resolve(schema, defs)
-    if "const" in schema:
-        return schema["const"]
-    enum = as_list(schema.get("enum"))
-    if enum:
-        return enum[0]
-    if "default" in schema and schema["default"] is not None:
-        return schema["default"]
+    given = _given(schema)
+    if given is not None:
+        return given[0]
     if "anyOf" in schema or "oneOf" in schema:
         usable = [arm for arm in branches(schema) if _resolve(arm, defs).get("type") != "null"]
         if usable:
@@ -137,14 +133,6 @@ def _fill(name: str, schema: dict[str, Any], defs: dict[str, Any], workdir: Path
     if isinstance(kind, list):
         kinds = [k for k in cast(list[Any], kind) if k != "null"]
         kind = kinds[0] if kinds else "null"
-    if kind == "string":
-        return _string(name, schema, workdir)
-    if kind == "integer":
-        return int(_number(schema, integer=True))
-    if kind == "number":
-        return _number(schema, integer=False)
-    if kind == "boolean":
-        return False
     if kind == "array":
         count = max(1, int(schema.get("minItems", 1)))
         item = as_dict(schema.get("items"))
@@ -153,6 +141,25 @@ def _fill(name: str, schema: dict[str, Any], defs: dict[str, Any], workdir: Path
         properties = as_dict(schema.get("properties"))
         required = [key for key in as_list(schema.get("required")) if isinstance(key, str)]
         return {key: _fill(key, as_dict(properties.get(key)), defs, workdir) for key in required}
+    scalars = {
+        "string": lambda: _string(name, schema, workdir),
+        "integer": lambda: int(_number(schema, integer=True)),
+        "number": lambda: _number(schema, integer=False),
+        "boolean": lambda: False,
+    }
+    make = scalars.get(str(kind))
+    return make() if make is not None else None
+
+
+def _given(schema: dict[str, Any]) -> tuple[Any] | None:
+    """`(value,)` when the schema names its value: `const`, the first `enum` member, or a non-null default."""
+    if "const" in schema:
+        return (schema["const"],)
+    enum = as_list(schema.get("enum"))
+    if enum:
+        return (enum[0],)
+    if schema.get("default") is not None:
+        return (schema["default"],)
     return None
 
 

@@ -21,12 +21,19 @@ from workers_ai_mcp.account.metering import CallMeta, Spending
 from workers_ai_mcp.account.models import ModelInfo
 from workers_ai_mcp.account.pricing import Pricing, estimate_before, measure_after
 from workers_ai_mcp.app import create_server
-from workers_ai_mcp.client import JsonResult, WorkersAIClient, create_http_client
+from workers_ai_mcp.client import BinaryResult, JsonResult, StreamResult, WorkersAIClient, create_http_client
 from workers_ai_mcp.emulator import EmulatorState
 from workers_ai_mcp.settings import Settings
 from workers_ai_mcp.tools.call_info import CallInfo
 
 from .support import BART, BGE_BASE, LLAMA_33, M2M, catalog_reads, connect, data_of, model_calls, text_of
+
+
+def call_meta(result: JsonResult | BinaryResult | StreamResult) -> CallMeta:
+    """What a metered call used and cost."""
+    assert isinstance(result.meta, CallMeta)
+    return result.meta
+
 
 IN, OUT = 0.29, 2.25  # llama-3.3 per M tokens, in the emulator's catalog as in Cloudflare's
 
@@ -183,7 +190,7 @@ def test_dollar_amounts_show_sub_cent_digits(amount: float, shown: str) -> None:
 
 
 @pytest.fixture
-async def metered(settings: Settings, emulator_app: Starlette) -> AsyncIterator[WorkersAIClient]:
+async def metered(settings: Settings, emulator_app: Starlette) -> AsyncIterator[WorkersAI]:
     async with create_http_client(settings, httpx2.ASGITransport(app=emulator_app)) as http:
         yield WorkersAI(settings, WorkersAIClient(settings, http), spending=Spending())
 
@@ -192,7 +199,7 @@ async def test_text_generation_results_carry_reported_usage_and_its_estimated_co
     result = await metered.run(LLAMA_33, {"prompt": "tell me about otters", "max_tokens": 20})
     assert isinstance(result, JsonResult)
     reported = result.data["usage"]
-    meta = result.meta
+    meta = call_meta(result)
     assert meta.usage == {key: float(value) for key, value in reported.items()}
     assert meta.price_known and not meta.usage_estimated
     expected = (reported["prompt_tokens"] * IN + reported["completion_tokens"] * OUT) / 1e6
@@ -203,17 +210,17 @@ async def test_text_generation_results_carry_reported_usage_and_its_estimated_co
 
 async def test_embeddings_without_reported_usage_are_priced_from_estimated_tokens(metered: WorkersAI) -> None:
     result = await metered.run(BGE_BASE, {"text": ["x" * 40, "y" * 40]})
-    assert result.meta.usage == {"prompt_tokens": 20}
-    assert result.meta.usage_estimated
-    assert result.meta.cost_usd == pytest.approx(20 * 0.067 / 1e6)
-    openai = await metered.v1("embeddings", {"model": BGE_BASE, "input": ["a b c d"]})
-    assert openai.meta.usage is not None and not openai.meta.usage_estimated
-    assert openai.meta.cost_usd == pytest.approx(openai.meta.usage["prompt_tokens"] * 0.067 / 1e6)
+    assert call_meta(result).usage == {"prompt_tokens": 20}
+    assert call_meta(result).usage_estimated
+    assert call_meta(result).cost_usd == pytest.approx(20 * 0.067 / 1e6)
+    openai = call_meta(await metered.v1("embeddings", {"model": BGE_BASE, "input": ["a b c d"]}))
+    assert openai.usage is not None and not openai.usage_estimated
+    assert openai.cost_usd == pytest.approx(openai.usage["prompt_tokens"] * 0.067 / 1e6)
 
 
 async def test_a_model_without_a_catalog_price_says_so_instead_of_guessing(metered: WorkersAI) -> None:
     result = await metered.run(BART, {"input_text": "A long article about otters. " * 5})
-    assert result.meta.cost_usd is None and not result.meta.price_known
+    assert call_meta(result).cost_usd is None and not call_meta(result).price_known
     assert "No price is listed" in CallInfo.from_meta(result.meta).note
 
 
@@ -222,10 +229,12 @@ async def test_streams_and_openai_chat_are_metered_too(metered: WorkersAI) -> No
         return None
 
     streamed = await metered.stream_run(LLAMA_33, {"prompt": "hello there", "max_tokens": 8}, ignore)
-    assert streamed.usage and streamed.meta.usage and streamed.meta.cost_usd
-    assert streamed.meta.usage["completion_tokens"] == streamed.usage["completion_tokens"]
+    used = call_meta(streamed).usage
+    assert streamed.usage and used and call_meta(streamed).cost_usd
+    assert used["completion_tokens"] == streamed.usage["completion_tokens"]
     chat = await metered.v1("chat/completions", {"model": LLAMA_33, "messages": [{"role": "user", "content": "hi"}]})
-    assert chat.meta.usage and chat.meta.usage["prompt_tokens"] == chat.data["usage"]["prompt_tokens"]
+    chat_used = call_meta(chat).usage
+    assert chat_used and chat_used["prompt_tokens"] == chat.data["usage"]["prompt_tokens"]
     models = await metered.spending.ledger.totals(0.0)
     assert [m.calls for m in models] == [2]
 
@@ -434,5 +443,5 @@ async def test_a_token_without_catalog_access_still_runs_models_unpriced_with_on
         client = WorkersAI(settings, WorkersAIClient(settings, http), spending=Spending())
         results = [await client.run(M2M, {"text": "hi", "target_lang": "fr"}) for _ in range(3)]
     assert all(isinstance(r, JsonResult) and r.data["translated_text"] for r in results)
-    assert all(r.meta.cost_usd is None and not r.meta.price_known for r in results)
+    assert all(call_meta(r).cost_usd is None and not call_meta(r).price_known for r in results)
     assert len(searches) == 2  # the whole-catalog read and one look-up of the model; not retried on every call

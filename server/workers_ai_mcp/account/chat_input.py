@@ -110,32 +110,42 @@ def chat_body(
     normalize: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The request body for `shape`; refuses (with a sentence) what the model does not take."""
-    model = shape.model
+    body = _conversation(shape, turns)
+    if images:
+        _attach(shape, body, images)
+    if shape.limit_field and shape.form != "responses":
+        body[shape.limit_field] = max_tokens
+    body |= _sampling(shape, sampling)
+    if json_schema is not None:
+        body |= _json_mode(shape, json_schema)
+    if effort is not None:
+        body |= _effort(shape, effort, normalize or {})
+    return body
+
+
+def _conversation(shape: ChatShape, turns: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The turns in the model's form (messages, one prompt, or Responses input), with `model` on /v1."""
     for turn in turns:
         if shape.roles and turn["role"] not in shape.roles:
-            raise InvalidRequestError(f"{model} takes only {', '.join(shape.roles)} messages, not {turn['role']}.")
-    body: dict[str, Any] = {"model": model} if shape.route == "v1" else {}
+            raise InvalidRequestError(
+                f"{shape.model} takes only {', '.join(shape.roles)} messages, not {turn['role']}."
+            )
+    body: dict[str, Any] = {"model": shape.model} if shape.route == "v1" else {}
     if shape.form == "prompt":
         body["prompt"] = "\n\n".join(f"{t['role']}: {t['content']}" if len(turns) > 1 else t["content"] for t in turns)
     elif shape.form == "responses":
         body["input"] = [dict(turn) for turn in turns]
     else:
         body["messages"] = [dict(turn) for turn in turns]
-    if images:
-        _attach(shape, body, images)
-    if shape.limit_field and shape.form != "responses":
-        body[shape.limit_field] = max_tokens
-    for key, value in sampling.items():
-        if value is None:
-            continue
-        if key not in shape.names:
-            raise InvalidRequestError(f"{model} does not take `{key}`; leave it out.")
-        body[key] = value
-    if json_schema is not None:
-        body |= _json_mode(shape, json_schema)
-    if effort is not None:
-        body |= _effort(shape, effort, normalize or {})
     return body
+
+
+def _sampling(shape: ChatShape, sampling: Mapping[str, object]) -> dict[str, object]:
+    given = {key: value for key, value in sampling.items() if value is not None}
+    for key in given:
+        if key not in shape.names:
+            raise InvalidRequestError(f"{shape.model} does not take `{key}`; leave it out.")
+    return given
 
 
 def vision_of(info: ModelInfo) -> bool:

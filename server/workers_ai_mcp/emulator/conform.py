@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .envelope import JsonObj, as_list, as_obj
+from .envelope import JsonObj, as_list, as_obj, fixed_value
 from .generate_text import MARK
 from .schema_walk import is_binary_branch
 from .validation import fits
@@ -37,10 +37,8 @@ def build(schema: JsonObj, hint: Any, echo: str, depth: int) -> Any:
     """A value the schema accepts, preferring `hint` (or parts of it) wherever they fit."""
     if hint is not None and fits(schema, hint):
         return hint
-    if "const" in schema:
-        return schema["const"]
-    if enum := as_list(schema.get("enum")):
-        return enum[0]
+    if fixed := fixed_value(schema):
+        return fixed[0]
     branches = _json_branches(schema)
     if branches:
         base = {k: v for k, v in schema.items() if k not in ("anyOf", "oneOf")}
@@ -48,18 +46,20 @@ def build(schema: JsonObj, hint: Any, echo: str, depth: int) -> Any:
         return next((t for t in tries if fits(schema, t)), tries[0])
     if depth > _MAX_DEPTH:
         return None
-    kind = _kind(schema, hint)
-    if kind == "object":
-        return _object(schema, as_obj(hint) or {}, echo, depth)
-    if kind == "array":
-        return _array(schema, as_list(hint) or [], echo, depth)
-    if kind in ("number", "integer"):
-        return _number(schema, kind, hint)
-    if kind == "boolean":
-        return hint if isinstance(hint, bool) else False
-    if kind == "null":
-        return None
-    return _string(schema, hint if isinstance(hint, str) else f"{MARK} {echo}".strip())
+    return _of_kind(schema, _kind(schema, hint), hint, echo, depth)
+
+
+def _of_kind(schema: JsonObj, kind: str, hint: Any, echo: str, depth: int) -> Any:
+    makers = {
+        "object": lambda: _object(schema, as_obj(hint) or {}, echo, depth),
+        "array": lambda: _array(schema, as_list(hint) or [], echo, depth),
+        "number": lambda: _number(schema, kind, hint),
+        "integer": lambda: _number(schema, kind, hint),
+        "boolean": lambda: hint if isinstance(hint, bool) else False,
+        "null": lambda: None,
+    }
+    make = makers.get(kind)
+    return make() if make is not None else _string(schema, hint if isinstance(hint, str) else f"{MARK} {echo}".strip())
 
 
 def _kind(schema: JsonObj, hint: Any) -> str:

@@ -76,3 +76,11 @@ def unauthorized() -> CloudflareError:
 async def cloudflare_error_handler(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, CloudflareError)
     return exc.to_response()
+
+
+def fixed_value(schema: JsonObj) -> tuple[Any] | None:
+    """`(value,)` when the schema allows one value first (its `const`, or its first `enum` member)."""
+    if "const" in schema:
+        return (schema["const"],)
+    enum = as_list(schema.get("enum"))
+    return (enum[0],) if enum else None

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .envelope import JsonObj, as_list, as_obj
+from .envelope import JsonObj, as_list, as_obj, fixed_value
 
 MARK = "[emulator]"
 _VOCAB = tuple(
@@ -126,11 +126,8 @@ def json_mode_object(model: str, payload: JsonObj) -> Any:
 
 def sample_from_schema(schema: JsonObj, echo: str, depth: int) -> Any:
     """A simple value of the schema's shape: first enum/const/branch, minimal lengths, echo for strings."""
-    if "const" in schema:
-        return schema["const"]
-    enum = as_list(schema.get("enum"))
-    if enum:
-        return enum[0]
+    if fixed := fixed_value(schema):
+        return fixed[0]
     for key in ("oneOf", "anyOf", "allOf"):
         branches = as_list(schema.get(key))
         if branches and (first := as_obj(branches[0])) is not None:
@@ -138,7 +135,7 @@ def sample_from_schema(schema: JsonObj, echo: str, depth: int) -> Any:
     kind = schema.get("type", "object" if "properties" in schema else "string")
     if (kinds := as_list(kind)) is not None:
         kind = next((k for k in kinds if k != "null"), "null")
-    if depth > 8:
+    if depth > 8 or kind == "null":
         return None
     if kind == "object":
         props = as_obj(schema.get("properties")) or {}
@@ -146,14 +143,16 @@ def sample_from_schema(schema: JsonObj, echo: str, depth: int) -> Any:
     if kind == "array":
         count = max(1, int(schema.get("minItems", 1)))
         return [sample_from_schema(as_obj(schema.get("items")) or {}, echo, depth + 1) for _ in range(count)]
+    return _scalar(schema, str(kind), echo)
+
+
+def _scalar(schema: JsonObj, kind: str, echo: str) -> Any:
     if kind in ("number", "integer"):
         low = schema.get("minimum", schema.get("exclusiveMinimum", 0))
         value = max(1, math.ceil(low)) if kind == "integer" else float(low)
         return value if "exclusiveMinimum" not in schema else value + 1
     if kind == "boolean":
         return True
-    if kind == "null":
-        return None
     text = f"{MARK} {echo}".strip()[: max(int(schema.get("maxLength", 80)), 1)]
     return text.ljust(int(schema.get("minLength", 0)), ".")
 

@@ -83,6 +83,18 @@ MaxTokens = Annotated[int, Field(ge=1, le=8192, description="Most tokens to gene
 Temperature = Annotated[float | None, Field(ge=0, le=5, description="Randomness, 0-5.")]
 
 
+def conversation(prompt: str | None, messages: list[ChatMessage] | None, system: str | None) -> list[dict[str, Any]]:
+    """The turns of the call, system first; exactly one of `prompt` and `messages` must be given."""
+    if prompt is None and messages is None:
+        raise InvalidRequestError("Neither was given: give either prompt (one message) or messages (a conversation).")
+    if prompt is not None and messages is not None:
+        raise InvalidRequestError("Give either prompt (one user message) or messages (a conversation), not both.")
+    turns: list[dict[str, Any]] = [{"role": "system", "content": system}] if system is not None else []
+    if messages is not None:
+        return turns + [message.model_dump() for message in messages]
+    return [*turns, {"role": "user", "content": prompt}]
+
+
 @tool_errors
 async def chat(
     ctx: AppContext,
@@ -110,19 +122,11 @@ async def chat(
     cache_ttl: Annotated[int | None, Field(ge=0, le=2_592_000, description="AI Gateway cache seconds.")] = None,
     model: Annotated[str | None, model_param()] = None,
 ) -> Annotated[CallToolResult, ChatResult]:
-    if prompt is None and messages is None:
-        raise InvalidRequestError("Neither was given: give either prompt (one message) or messages (a conversation).")
-    if prompt is not None and messages is not None:
-        raise InvalidRequestError("Give either prompt (one user message) or messages (a conversation), not both.")
+    turns = conversation(prompt, messages, system)
     if json_schema is not None:
         check_json_schema(json_schema)
     state = state_of(ctx)
     chosen = model or state.settings.chat_model
-    turns: list[dict[str, Any]] = [{"role": "system", "content": system}] if system is not None else []
-    if messages is not None:
-        turns += [message.model_dump() for message in messages]
-    else:
-        turns.append({"role": "user", "content": prompt})
     sampling = {
         "temperature": temperature,
         "top_p": top_p,
