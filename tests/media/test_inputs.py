@@ -11,7 +11,7 @@ import httpx2
 import pytest
 
 from workers_ai_mcp.client.errors import InvalidRequestError
-from workers_ai_mcp.media.inputs import MediaInput, MediaInputError, describe_source, resolve_media
+from workers_ai_mcp.media.inputs import MediaInput, MediaInputError, resolve_media
 from workers_ai_mcp.settings import Settings
 
 from .conftest import Loopback, RecordingTransport
@@ -237,12 +237,3 @@ async def test_a_private_url_is_refused_by_the_resolver_without_a_request(
         await resolve_media(f"{server.base}/cat.png", "image", settings=settings, http=http)
     assert _one_sentence(str(refused.value))
     assert recorder.requests == [] and server.hits == []
-
-
-def test_describe_source_never_echoes_long_data() -> None:
-    blob = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\x00" * 3000).decode()
-    assert describe_source(blob) == f"base64 data ({len(blob)} characters)"
-    assert describe_source("data:image/png;base64," + blob).startswith("data URI (image/png, ")
-    assert describe_source("https://example.com/a/cat.png?token=secret") == "URL https://example.com/a/cat.png"
-    assert describe_source("~/Pictures/cat.png") == "file ~/Pictures/cat.png"
-    assert len(describe_source("/" + "x" * 500 + ".png")) <= 70

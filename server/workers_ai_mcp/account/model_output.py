@@ -24,15 +24,6 @@ def media_fields(output_schema: object) -> frozenset[str]:
     return frozenset(found)
 
 
-def declared_media_type(output_schema: object, field: str) -> str | None:
-    """The `contentMediaType` the schema gives `field`, when it gives one."""
-    for name, prop in _named_properties(output_schema, 0):
-        kind = prop.get("contentMediaType")
-        if name == field and isinstance(kind, str):
-            return kind
-    return None
-
-
 def _walk(schema: object, found: set[str], depth: int) -> None:
     for name, prop in _named_properties(schema, depth):
         if _is_base64_media(prop):

@@ -24,7 +24,7 @@ from .paths import PathRefused, display_path, read_local_file
 from .sniff import sniff
 from .urls import UrlRefused, describe_url, fetch_url
 
-__all__ = ["MediaInput", "MediaInputError", "MediaKind", "accepts", "describe_source", "resolve_media"]
+__all__ = ["MediaInput", "MediaInputError", "MediaKind", "accepts", "resolve_media"]
 
 MediaKind = Literal["image", "audio"]
 
@@ -95,20 +95,6 @@ async def resolve_media(value: str, kind: MediaKind, *, settings: Settings, http
         raise MediaInputError(str(exc)) from None
     media_type = _checked_type(data, kind, source, declared)
     return MediaInput(data=data, media_type=media_type, source=source)
-
-
-def describe_source(value: str) -> str:
-    """A short description of an input value for messages; never echoes long data."""
-    text = value.strip()
-    lower = text[:8].lower()
-    if lower.startswith(("http://", "https://")):
-        return f"URL {describe_url(text)}"
-    if lower.startswith("data:"):
-        declared = text[5:].partition(",")[0].split(";")[0] or "no type"
-        return f"data URI ({_clip(declared, 40)}, {len(text)} characters)"
-    if len(text) > 60 and _BASE64.fullmatch(_WHITESPACE.sub("", text)):
-        return f"base64 data ({len(text)} characters)"
-    return f"file {_clip(text, 60)}"
 
 
 async def _decode(decoder: Callable[[str, int], T], text: str, limit: int) -> T:
@@ -225,7 +211,3 @@ def _too_large(subject: str, limit: int) -> MediaInputError:
         f"{subject} is larger than the {limit / (1024 * 1024):.1f} MiB input limit "
         "(WORKERS_AI_MCP_MAX_INPUT_BYTES); pass a smaller file."
     )
-
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
 from ..client import StreamEvent
 from ..client.errors import InvalidRequestError, ResponseDecodeError
@@ -50,16 +50,6 @@ def bounded(text: str, limit: int = REASONING_CHARS) -> str | None:
     if not text:
         return None
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _strip_titles(schema: dict[str, Any]) -> None:
-    schema.pop("title", None)
-    for member in as_dict(schema.get("properties")).values():
-        as_dict(member).pop("title", None)
-
-
-# Result models drop the generated titles ("Text", "Model", ...): they repeat the names and cost tools/list bytes.
-COMPACT = ConfigDict(json_schema_extra=_strip_titles)
 
 
 def usage_of(value: object) -> Usage | None:

@@ -13,7 +13,6 @@ from ..client.errors import InvalidRequestError, ResponseDecodeError
 from ..jsonvalues import as_dict, as_list, dicts
 from ._common import AppContext, add_inference_tool, model_param, state_of, tool_errors
 from .call_info import call_of
-from .chat_support import COMPACT
 from .registry import Registry
 
 # Whatever the model's schema takes: m2m100 takes codes ('fr') and names ('french') alike, indictrans2
@@ -90,23 +89,17 @@ async def translate(
 
 
 class Summary(BaseModel):
-    model_config = COMPACT
-
     summary: str
     model: str
     call: dict[str, Any] | None = None
 
 
 class Label(BaseModel):
-    model_config = COMPACT
-
     label: str
     score: float
 
 
 class TextLabels(BaseModel):
-    model_config = COMPACT
-
     labels: list[Label]
     model: str
     call: dict[str, Any] | None = None

@@ -15,7 +15,6 @@ from ._common import AppContext, add_inference_tool, model_param, state_of, tool
 from .call_info import call_of
 from .chat_request import build_request
 from .chat_support import (
-    COMPACT,
     Answer,
     StreamProgress,
     Usage,
@@ -41,14 +40,12 @@ NO_ROUTE = (7000, 7003)
 
 
 class ChatMessage(BaseModel):
-    model_config = COMPACT
-
     role: Literal["system", "user", "assistant", "tool"]
     content: str = Field(max_length=MAX_TEXT)
 
 
 class ChatResult(BaseModel):
-    model_config = COMPACT | ConfigDict(serialize_by_alias=True)
+    model_config = ConfigDict(serialize_by_alias=True)
 
     text: str
     model: str
@@ -61,7 +58,6 @@ class ChatResult(BaseModel):
 
 
 class Completion(BaseModel):
-    model_config = COMPACT
     text: str
     model: str
     usage: Usage | None = usage_field()
@@ -70,7 +66,6 @@ class Completion(BaseModel):
 
 
 class RespondResult(BaseModel):
-    model_config = COMPACT
     text: str
     model: str
     usage: Usage | None = usage_field()
