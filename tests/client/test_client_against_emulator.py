@@ -99,7 +99,9 @@ async def test_token_verification_reports_an_active_token(client: WorkersAIClien
     assert (await client.verify_token())["status"] == "active"
 
 
-async def test_an_async_batch_is_queued_then_polled_to_completion(client: WorkersAIClient) -> None:
+async def test_an_async_batch_is_queued_then_polled_to_completion(
+    client: WorkersAIClient, emulator_state: EmulatorState
+) -> None:
     queued = await client.queue_batch("@cf/baai/bge-base-en-v1.5", [{"text": ["a"]}, {"text": ["b"]}])
     request_id = queued.data["request_id"]
     for _ in range(5):
@@ -107,6 +109,9 @@ async def test_an_async_batch_is_queued_then_polled_to_completion(client: Worker
         if "responses" in polled.data:
             break
     assert [r["id"] for r in polled.data["responses"]] == [0, 1]
+    # Polled as Cloudflare's REST docs do: the same run URL with ?queueRequest=true and {"request_id"}.
+    runs = [r for r in emulator_state.requests if "/ai/run/" in r.path]
+    assert runs and all("queueRequest=true" in r.query for r in runs)
 
 
 async def test_a_gateway_routes_runs_through_the_gateway_url_with_its_headers(

@@ -52,7 +52,7 @@ def kinds(state: EmulatorState) -> list[str]:
     return seen
 
 
-def text_of(result: CallToolResult) -> str:
+def first_text(result: CallToolResult) -> str:
     block = result.content[0]
     assert isinstance(block, TextContent)
     return block.text
@@ -72,7 +72,7 @@ async def test_run_model_returns_a_json_answer_as_json_text(
         result = await client.call_tool("run_model", {"model": summarizer, "input": {"input_text": text}})
     assert not result.is_error
     assert result.structured_content is None and len(result.content) == 1
-    answer: dict[str, Any] = json.loads(text_of(result))
+    answer: dict[str, Any] = json.loads(first_text(result))
     assert answer["model"] == summarizer
     assert isinstance(answer["result"]["summary"], str) and answer["result"]["summary"]
     assert kinds(emulator_state) == [f"schema {summarizer}", f"run {summarizer}"]
@@ -85,7 +85,7 @@ async def test_run_model_refuses_input_that_breaks_the_schema_without_running_th
     async with session(settings, emulator_app) as client:
         result = await client.call_tool("run_model", {"model": LLAMA, "input": bad})
     assert result.is_error
-    message = text_of(result)
+    message = first_text(result)
     assert "input.messages[0].content: 5 is not of type 'string'" in message
     assert "not sent" in message and "get_model_schema" in message
     assert kinds(emulator_state) == [f"schema {LLAMA}"]
@@ -97,8 +97,8 @@ async def test_run_model_names_a_missing_required_field_and_an_out_of_range_valu
     async with session(settings, emulator_app) as client:
         missing = await client.call_tool("run_model", {"model": SDXL, "input": {"width": 512}})
         too_small = await client.call_tool("run_model", {"model": SDXL, "input": {"prompt": "x", "width": 16}})
-    assert "input: 'prompt' is a required property" in text_of(missing)
-    assert "input.width: 16 is less than the minimum of 256" in text_of(too_small)
+    assert "input: 'prompt' is a required property" in first_text(missing)
+    assert "input.width: 16 is less than the minimum of 256" in first_text(too_small)
     assert kinds(emulator_state) == [f"schema {SDXL}"]  # the schema is fetched once, nothing run
 
 
@@ -108,7 +108,7 @@ async def test_run_model_with_an_unknown_model_points_to_list_models(
     async with session(settings, emulator_app) as client:
         result = await client.call_tool("run_model", {"model": "@cf/nobody/missing", "input": {"prompt": "hi"}})
     assert result.is_error
-    assert "no model named @cf/nobody/missing" in text_of(result) and "list_models" in text_of(result)
+    assert "no model named @cf/nobody/missing" in first_text(result) and "list_models" in first_text(result)
     assert kinds(emulator_state) == ["schema @cf/nobody/missing"]
 
 
@@ -117,7 +117,7 @@ async def test_run_model_refuses_a_malformed_model_id_before_any_request(
 ) -> None:
     async with session(settings, emulator_app) as client:
         result = await client.call_tool("run_model", {"model": "@cf/../../user/tokens/verify", "input": {}})
-    assert result.is_error and "not a Workers AI model id" in text_of(result)
+    assert result.is_error and "not a Workers AI model id" in first_text(result)
     assert emulator_state.requests == []
 
 
@@ -132,7 +132,7 @@ async def test_run_model_saves_a_png_answer_at_the_requested_size_and_links_it(
         link = link_of(result)
         read = await client.read_resource(link.uri)
     path = settings.output_dir / link.name
-    assert str(path) in text_of(result) and path.suffix == ".png"
+    assert str(path) in first_text(result) and path.suffix == ".png"
     previews = [block for block in result.content if isinstance(block, ImageContent)]
     assert len(previews) == 1 and base64.b64decode(previews[0].data)  # shown per the media policy
     assert link.mime_type == "image/png" and link.uri.endswith(path.name) and link.size == path.stat().st_size
@@ -153,7 +153,7 @@ async def test_run_model_saves_the_base64_image_of_a_json_answer_and_keeps_a_sho
         read = await client.read_resource(link.uri)
     text = "".join(block.text for block in result.content if isinstance(block, TextContent))
     assert len(text.encode()) < 8_000
-    answer = json.loads(text_of(result))
+    answer = json.loads(first_text(result))
     note = answer["result"]["image"]
     path = Path(note.split("saved as ", 1)[1].split(",", 1)[0])
     assert note.startswith("[image/png, ") and str(link.uri) in note and len(note) < 300
@@ -174,7 +174,7 @@ async def test_run_model_saves_the_base64_audio_of_a_json_answer_as_an_mp3_with_
     assert not result.is_error
     text = "".join(block.text for block in result.content if isinstance(block, TextContent))
     assert len(text.encode()) < 8_000
-    note = json.loads(text_of(result))["result"]["audio"]
+    note = json.loads(first_text(result))["result"]["audio"]
     assert note.startswith("[audio/mpeg, ") and ".mp3" in note
     (audio,) = [block for block in result.content if isinstance(block, AudioContent)]
     saved = Path(note.split("saved as ", 1)[1].split(",", 1)[0])
@@ -192,7 +192,7 @@ async def test_run_model_writes_a_json_answer_over_the_inline_limit_to_a_file(
         assert not result.is_error
         link = link_of(result)
         read = await client.read_resource(link.uri)
-    assert "too large to show inline" in text_of(result)
+    assert "too large to show inline" in first_text(result)
     assert link.mime_type == "application/json"
     contents = read.contents[0]
     assert isinstance(contents, TextResourceContents)
@@ -214,3 +214,35 @@ async def test_run_model_declares_no_output_schema_and_may_write_files(
     )  # false is the default
     assert set(run_model.input_schema["required"]) == {"model", "input"}
     assert "billed" in (run_model.description or "").lower()
+
+
+async def test_run_model_sends_unchecked_with_a_note_when_the_schema_cannot_be_read(
+    settings: Settings, emulator_app: Starlette, emulator_state: EmulatorState
+) -> None:
+    forward = httpx2.ASGITransport(app=emulator_app)
+
+    async def schema_down(request: httpx2.Request) -> httpx2.Response:
+        if request.url.path.endswith("/ai/models/schema"):
+            body = {"success": False, "errors": [{"code": 7000, "message": "Service unavailable"}], "result": None}
+            return httpx2.Response(503, json=body)
+        return await forward.handle_async_request(request)
+
+    server = create_server(settings.model_copy(update={"max_retries": 0}), transport=httpx2.MockTransport(schema_down))
+    async with Client(server, raise_exceptions=True) as client:
+        result = await client.call_tool(
+            "run_model", {"model": "@cf/meta/m2m100-1.2b", "input": {"text": "hello", "target_lang": "fr"}}
+        )
+    assert not result.is_error
+    assert json.loads(first_text(result))["result"]["translated_text"]
+    texts = [block.text for block in result.content if isinstance(block, TextContent)]
+    assert any("sent unchecked" in text for text in texts)
+    assert kinds(emulator_state) == ["run @cf/meta/m2m100-1.2b"]  # the failed look-up never reached the emulator
+
+
+async def test_run_model_still_refuses_a_model_cloudflare_says_does_not_exist(
+    settings: Settings, emulator_app: Starlette, emulator_state: EmulatorState
+) -> None:
+    async with session(settings, emulator_app) as client:
+        result = await client.call_tool("run_model", {"model": "@cf/nobody/no-such-model", "input": {"text": "hi"}})
+    assert result.is_error and "list_models" in first_text(result)
+    assert [kind for kind in kinds(emulator_state) if kind.startswith("run ")] == []
