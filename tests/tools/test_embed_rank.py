@@ -216,3 +216,30 @@ async def test_request_bodies_fit_cloudflares_published_input_schemas(
     for model, body in recorder.bodies:
         published = json.loads((SHARED_MODELS / f"{model.rsplit('/', 1)[1]}.json").read_text())
         validate(body, published["schema"]["input"], cls=Draft202012Validator)
+
+
+async def test_embed_uses_the_openai_endpoint_for_a_model_whose_schema_is_openai_input(
+    settings: Settings, emulator_app: Starlette
+) -> None:
+    openai_model = "@cf/example/openai-embedder"
+    seen: list[tuple[str, dict[str, Any]]] = []
+
+    async def upstream(request: httpx2.Request) -> httpx2.Response:
+        path = request.url.path
+        if path.endswith("/ai/models/schema"):
+            schema = {"input": {"type": "object", "properties": {"input": {"type": "array"}}, "required": ["input"]}}
+            return httpx2.Response(200, json={"success": True, "errors": [], "messages": [], "result": schema})
+        if path.endswith("/ai/models/search"):
+            empty = {"success": True, "errors": [], "messages": [], "result": [], "result_info": {"total_count": 0}}
+            return httpx2.Response(200, json=empty)
+        seen.append((path, json.loads(request.content)))
+        rows = [{"object": "embedding", "index": i, "embedding": [0.1 * (i + 1), 0.2, 0.3]} for i in range(2)]
+        return httpx2.Response(200, json={"object": "list", "data": rows, "model": openai_model})
+
+    async with session(settings, emulator_app, httpx2.MockTransport(upstream)) as client:
+        result = await client.call_tool("embed", {"texts": ["a", "b"], "model": openai_model})
+    assert not result.is_error, error_text(result)
+    data = result.structured_content or {}
+    assert data["count"] == 2 and data["dimensions"] == 3
+    [(path, body)] = seen
+    assert path.endswith("/ai/v1/embeddings") and body == {"model": openai_model, "input": ["a", "b"]}

@@ -7,8 +7,9 @@ from typing import Annotated, Any, Literal
 from mcp.types import CallToolResult, ContentBlock, TextContent
 from pydantic import BaseModel, Field
 
-from ..client import JsonResult
-from ..client.errors import ResponseDecodeError
+from ..account.model_input import schema_has
+from ..client import JsonResult, RunResult
+from ..client.errors import InvalidRequestError, ResponseDecodeError
 from ..jsonvalues import as_dict, as_list, dicts
 from ..media.vectors import (
     inline_limit,
@@ -19,6 +20,7 @@ from ..media.vectors import (
     save_json,
     short_model_name,
 )
+from ..state import AppState
 from ._common import WRITES_OUTPUT, AppContext, add_inference_tool, model_param, state_of, tool_errors
 from .call_info import call_of
 from .registry import Registry
@@ -79,10 +81,15 @@ async def embed(
     """Embed texts as vectors (bge-base, 768 dimensions, by default); large results go to a JSON file."""
     state = state_of(ctx)
     chosen = model or state.settings.embed_model
-    inputs: dict[str, Any] = {"text": texts}
-    if pooling is not None:
-        inputs["pooling"] = pooling
-    result = await state.ai.run(chosen, inputs)
+    if chosen != state.settings.embed_model and await _takes_openai_input(state, chosen):
+        if pooling is not None:
+            raise InvalidRequestError(f"{chosen} takes OpenAI input, which has no `pooling`; leave it out.")
+        result: RunResult = await state.ai.v1("embeddings", {"model": chosen, "input": texts})
+    else:
+        inputs: dict[str, Any] = {"text": texts}
+        if pooling is not None:
+            inputs["pooling"] = pooling
+        result = await state.ai.run(chosen, inputs)
     vectors = _vectors(chosen, result, len(texts))
     data = as_dict(result.data) if isinstance(result, JsonResult) else {}
     used_pooling = data.get("pooling") if isinstance(data.get("pooling"), str) else pooling
@@ -133,10 +140,16 @@ async def rank_documents(
     for row in rows:
         index, score = row.get("id"), row.get("score")
         if not isinstance(index, int) or not 0 <= index < len(documents) or not isinstance(score, int | float):
-            raise ResponseDecodeError(f"{chosen} answered with a malformed ranking; is it a reranker model?")
+            raise ResponseDecodeError(
+                f"{chosen} answered with a malformed ranking; rank_documents needs a reranker "
+                f"(e.g. the default {state.settings.rank_model})."
+            )
         ranked.append(RankedDocument(index=index, score=float(score), text=_snippet(documents[index])))
     if not ranked:
-        raise ResponseDecodeError(f"{chosen} answered without a ranking; is it a reranker model?")
+        raise ResponseDecodeError(
+            f"{chosen} answered without a ranking; rank_documents needs a reranker "
+            f"(e.g. the default {state.settings.rank_model})."
+        )
     ranked.sort(key=lambda doc: doc.score, reverse=True)
     return RankResult(model=chosen, results=ranked[:top_k] if top_k else ranked, call=call_of(result.meta))
 
@@ -145,17 +158,23 @@ def _vectors(model: str, result: Any, expected: int) -> list[list[float]]:
     data = as_dict(result.data) if isinstance(result, JsonResult) else {}
     vectors: list[list[float]] = []
     for row in as_list(data.get("data")):
-        values = as_list(row)
+        values = as_list(as_dict(row).get("embedding")) or as_list(row)  # OpenAI rows, or bare vectors
         if not values or not all(isinstance(x, int | float) for x in values):
             vectors = []
             break
         vectors.append([float(x) for x in values])
     if len(vectors) != expected or len({len(v) for v in vectors}) != 1:
         raise ResponseDecodeError(
-            f"{model} answered without {expected} embedding vectors; is it a text embeddings model "
-            "(list_models task='Text Embeddings')?"
+            f"{model} answered without {expected} embedding vectors; embed needs a Text Embeddings model "
+            "(list_models with task 'Text Embeddings' lists them)."
         )
     return vectors
+
+
+async def _takes_openai_input(state: AppState, model: str) -> bool:
+    """Whether the model's schema is OpenAI's embeddings input (`input`, no `text`): then `/v1/embeddings`."""
+    schema = await state.ai.input_schema_or_none(model)
+    return schema is not None and schema_has(schema, "input") and not schema_has(schema, "text")
 
 
 def _snippet(text: str) -> str:

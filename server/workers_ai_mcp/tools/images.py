@@ -200,7 +200,10 @@ def _image_bytes(result: RunResult, model: str) -> bytes:
         return result.data
     encoded: Any = as_dict(result.data).get("image")
     if not isinstance(encoded, str) or not encoded:
-        raise ResponseDecodeError(f"{model} answered without an image; is it a text-to-image model?")
+        raise ResponseDecodeError(
+            f"{model} answered without an image; generate_image needs a Text-to-Image model "
+            "(list_models with task 'Text-to-Image')."
+        )
     try:
         return base64.b64decode(encoded, validate=True)
     except (binascii.Error, ValueError):

@@ -255,7 +255,10 @@ async def respond(
 
 def _json_data(result: object, model: str) -> Any:
     if not isinstance(result, JsonResult):
-        raise ResponseDecodeError(f"{model} answered with binary data; is it a text-generation model?")
+        raise ResponseDecodeError(
+            f"{model} answered with binary data; this tool needs a Text Generation model "
+            "(list_models with task 'Text Generation')."
+        )
     return result.data
 
 
