@@ -42,6 +42,16 @@ class Redactor:
         """Length of the longest form a secret can take (0 when there is no secret)."""
         return len(self._forms[0]) if self._forms else 0
 
+    def open_tail(self, text: str) -> int:
+        """Length of the longest end of `text` that begins some secret form (0: nothing can straddle)."""
+        longest = 0
+        for form in self._forms:
+            for size in range(min(len(form) - 1, len(text)), longest, -1):
+                if text.endswith(form[:size]):
+                    longest = size
+                    break
+        return longest
+
     def json(self, value: Any) -> Any:
         """A decoded JSON value with every string in it (keys included) redacted; numbers untouched."""
         if not self._forms:
@@ -60,7 +70,8 @@ class Redactor:
 
 
 class StreamRedactor:
-    """Redacts text fed piece by piece, holding back just enough to catch a secret split across pieces."""
+    """Redacts text fed piece by piece, holding back only an end that could be the start of a secret, so
+    that a secret split across pieces is still caught and everything else passes on at once."""
 
     def __init__(self, redact: Redactor) -> None:
         self._redact = redact
@@ -68,13 +79,11 @@ class StreamRedactor:
 
     def feed(self, text: str) -> str:
         """The part of everything fed so far that is safe to pass on now, redacted."""
-        hold = self._redact.longest - 1
-        if hold <= 0:
+        if self._redact.longest <= 1:
             return text
-        self._pending = self._redact(self._pending + text)
-        if len(self._pending) <= hold:
-            return ""
-        ready, self._pending = self._pending[:-hold], self._pending[-hold:]
+        pending = self._redact(self._pending + text)
+        hold = self._redact.open_tail(pending)
+        ready, self._pending = pending[: len(pending) - hold], pending[len(pending) - hold :]
         return ready
 
     def flush(self) -> str:

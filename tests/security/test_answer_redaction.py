@@ -117,3 +117,12 @@ def test_json_values_are_redacted_in_keys_and_strings_and_numbers_are_left_alone
     value = {API_TOKEN: [f"x{API_TOKEN}", 3, 2.5, None, True, {"k": API_TOKEN}]}
     assert redact.json(value) == {"[redacted]": ["x[redacted]", 3, 2.5, None, True, {"k": "[redacted]"}]}
     assert Redactor().json(value) is value  # no secret: nothing to walk
+
+
+def test_streamed_text_passes_on_at_once_unless_its_end_could_begin_a_secret() -> None:
+    secret = "cfut_" + "s3cr3t" * 7
+    stream = Redactor([secret]).stream()
+    assert stream.feed("Otters hold hands. ") == "Otters hold hands. "  # nothing held: no secret starts here
+    assert stream.feed("The key is cfu") == "The key is "  # "cfu" may be the start of the secret
+    assert stream.feed("t_" + "s3cr3t" * 7 + " done") == "[redacted] done"
+    assert stream.feed("cf") == "" and stream.flush() == "cf"
