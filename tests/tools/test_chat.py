@@ -393,6 +393,7 @@ async def test_reasoning_effort_is_refused_for_a_model_that_does_not_take_it(
     result = await call("chat", {"prompt": "hi", "reasoning_effort": "high"})
     assert result.is_error
     assert f"{LLAMA_33} does not take reasoning_effort" in text_of(result)
+    assert f"or use {GPT_OSS}, which takes it" in text_of(result)  # the respond default reasons
     assert model_calls(emulator_state) == []
 
 

@@ -108,18 +108,23 @@ def chat_body(
     json_schema: dict[str, Any] | None = None,
     effort: str | None = None,
     normalize: Mapping[str, str] | None = None,
+    others: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The request body for `shape`; refuses (with a sentence) what the model does not take."""
+    """The request body for `shape`; refuses (with a sentence) what the model does not take, naming the
+    model `others` gives for that argument (`json_schema`, `reasoning_effort`) where there is one."""
     body = _conversation(shape, turns)
     if images:
         _attach(shape, body, images)
     if shape.limit_field and shape.form != "responses":
         body[shape.limit_field] = max_tokens
     body |= _sampling(shape, sampling)
+    instead = {
+        key: f", or use {model}, which takes it" for key, model in (others or {}).items() if model != shape.model
+    }
     if json_schema is not None:
-        body |= _json_mode(shape, json_schema)
+        body |= _json_mode(shape, json_schema, instead.get("json_schema", " or pick another model"))
     if effort is not None:
-        body |= _effort(shape, effort, normalize or {})
+        body |= _effort(shape, effort, normalize or {}, instead.get("reasoning_effort", ""))
     return body
 
 
@@ -170,19 +175,19 @@ def _attach(shape: ChatShape, body: dict[str, Any], images: Sequence[Image]) -> 
     turns[last] = {**turns[last], "content": parts}
 
 
-def _json_mode(shape: ChatShape, json_schema: dict[str, Any]) -> dict[str, Any]:
+def _json_mode(shape: ChatShape, json_schema: dict[str, Any], instead: str) -> dict[str, Any]:
     if shape.json_field == "guided_json":
         return {"guided_json": json_schema}
     if shape.json_field != "response_format":
-        raise InvalidRequestError(f"{shape.model} has no JSON mode; leave json_schema out or pick another model.")
+        raise InvalidRequestError(f"{shape.model} has no JSON mode; leave json_schema out{instead}.")
     if shape.route == "v1":  # OpenAI's form: {name, schema}
         return {"response_format": {"type": "json_schema", "json_schema": {"name": "answer", "schema": json_schema}}}
     return {"response_format": {"type": "json_schema", "json_schema": json_schema}}
 
 
-def _effort(shape: ChatShape, effort: str, normalize: Mapping[str, str]) -> dict[str, Any]:
+def _effort(shape: ChatShape, effort: str, normalize: Mapping[str, str], instead: str) -> dict[str, Any]:
     if shape.effort_field is None:
-        raise InvalidRequestError(f"{shape.model} does not take reasoning_effort; leave it out.")
+        raise InvalidRequestError(f"{shape.model} does not take reasoning_effort; leave it out{instead}.")
     level = effort if effort in shape.efforts or not shape.efforts else normalize.get(effort, "")
     if shape.efforts and level not in shape.efforts:
         raise InvalidRequestError(f"reasoning_effort for {shape.model} must be one of {', '.join(shape.efforts)}.")

@@ -48,6 +48,7 @@ async def build_request(
         json_schema=json_schema,
         effort=effort,
         normalize=normalizations(info),
+        others={"json_schema": state.settings.chat_model, "reasoning_effort": state.settings.respond_model},
     )
     problem = input_problem(schema, body) if schema else None
     if problem is not None:

@@ -201,7 +201,7 @@ async def describe_image(
         chosen,
         media,
         wire,
-        fill(chosen, wire.params, values, hint=" or use the default model"),
+        fill(chosen, wire.params, values, takes=dict.fromkeys(values, state.settings.describe_image_model)),
         prefer_body=False,
     )
     data = as_dict(result.data) if isinstance(result, JsonResult) else {}
