@@ -19,6 +19,7 @@ trap 'rm -rf "$OUT"' EXIT
 WORK="$OUT/work"
 mkdir -p "$WORK"
 export PYTHONPATH="$ROOT/server${PYTHONPATH:+:$PYTHONPATH}"
+export WORKERS_AI_MCP_STATE_DIR="$OUT/state"  # spending state of every server started here stays in the temp folder
 
 # Every tool once with the selftest's sample arguments (tiny PNG/MP3 inputs written into $WORK), plus
 # run_model on flux-1-schnell, whose JSON answer carries a base64 PNG.
@@ -56,7 +57,8 @@ if [ ! -x node_modules/.bin/inspector ]; then
   npm ci --no-audit --no-fund --loglevel=error
 fi
 INSPECTOR=(node_modules/.bin/inspector --cli -e "PYTHONPATH=$ROOT/server" -e "WORKERS_AI_MCP_INPUT_ROOTS=$WORK"
-  -e "WORKERS_AI_MCP_OUTPUT_DIR=$WORK/outputs" "$PYTHON" -m workers_ai_mcp --emulator)
+  -e "WORKERS_AI_MCP_OUTPUT_DIR=$WORK/outputs" -e "WORKERS_AI_MCP_STATE_DIR=$OUT/state"
+  "$PYTHON" -m workers_ai_mcp --emulator)
 "${INSPECTOR[@]}" --method resources/list >"$OUT/resources.json"
 "${INSPECTOR[@]}" --method resources/templates/list >"$OUT/templates.json"
 "$PYTHON" - "$OUT/resources.json" "$OUT/templates.json" "$WORK/outputs" <<'PY' >"$OUT/reads.txt"

@@ -46,6 +46,7 @@ def fail(message: str) -> None:
 def server_env(workdir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CLOUDFLARE_", "WORKERS_AI_"))}
     env.update({"WORKERS_AI_MCP_INPUT_ROOTS": str(workdir), "WORKERS_AI_MCP_OUTPUT_DIR": str(workdir / "outputs")})
+    env["WORKERS_AI_MCP_STATE_DIR"] = str(workdir / "state")
     return env
 
 

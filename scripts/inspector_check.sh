@@ -16,7 +16,8 @@ fi
 WORK="$OUT/work"
 mkdir -p "$WORK"
 INSPECTOR=(node_modules/.bin/inspector --cli -e "PYTHONPATH=$ROOT/server"
-  -e "WORKERS_AI_MCP_INPUT_ROOTS=$WORK" -e "WORKERS_AI_MCP_OUTPUT_DIR=$WORK/outputs")
+  -e "WORKERS_AI_MCP_INPUT_ROOTS=$WORK" -e "WORKERS_AI_MCP_OUTPUT_DIR=$WORK/outputs"
+  -e "WORKERS_AI_MCP_STATE_DIR=$WORK/state")
 SERVER=("$PYTHON" -m workers_ai_mcp --emulator)
 
 # step NAME EXPECTED_EXIT -- INSPECTOR_ARGS...: run one Inspector call, keep stdout/stderr, check the exit code.

@@ -52,3 +52,14 @@ async def test_emulator_mode_fetches_image_urls_from_the_network_not_from_the_em
         result = await client.call_tool("classify_image", {"image": f"{base}/cat.png", "top_k": 2})
     assert not result.is_error, text_of(result)
     assert result.structured_content is not None and len(result.structured_content["labels"]) == 2
+
+
+async def test_emulated_calls_keep_their_spending_apart_from_the_accounts(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    settings = Settings(emulator=True, output_dir=tmp_path / "out", state_dir=state, tools=["translate", "usage"])
+    async with Client(create_server(settings)) as client:
+        translated = await client.call_tool("translate", {"text": "hello", "target_lang": "fr"})
+        usage = await client.call_tool("usage", {})
+    assert not translated.is_error and not usage.is_error
+    assert (state / "emulator" / "state.sqlite3").is_file()
+    assert not (state / "state.sqlite3").exists()  # the real account's store is untouched

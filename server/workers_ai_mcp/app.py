@@ -92,6 +92,8 @@ def emulated(settings: Settings) -> tuple[Settings, Callable[[], dict[str, httpx
             "gateway_url": f"{EMULATOR_BASE}/v1",
             "api_token": SecretStr(EMULATOR_TOKEN),
             "account_id": "emulator",
+            # Emulated calls are not the account's: their spending and batches never mix with real ones.
+            "state_dir": settings.state_dir / "emulator",
         }
     )
     return effective, mounts
