@@ -2,11 +2,11 @@
 then hostile answers (endless bodies, a gzip bomb, an empty answer, a redirect) against the same tools.
 
 Each case opens a real MCP session, makes a clean call (the expected answer: the emulator is
-deterministic), injects the fault, makes the same call, and checks that it ends within its deadline
-with the same answer (a transient fault with retries left) or a tool error naming the cause; that
-the emulator saw exactly the attempts the retry policy allows (max_retries=2: 3 for retryable
-faults, 1 for final ones); that the same session then answers the next call; and that the output
-folder holds only whole, decodable files.
+deterministic), injects the fault, makes the same call, and checks that it ends (a hang fails the
+test at the deadline plus 5 s; no timing is asserted) with the same answer (a transient fault with
+retries left) or a tool error naming the cause; that the emulator saw exactly the attempts the retry
+policy allows (max_retries=2: 3 for retryable faults, 1 for final ones); that the same session then
+answers the next call; and that the output folder holds only whole, decodable files.
 """
 
 from __future__ import annotations
@@ -41,7 +41,6 @@ AURA = "@cf/deepgram/aura-1"
 TIMEOUT = 10.0
 HANG_TIMEOUT = 0.5
 # A call may overrun its deadline by scheduling noise, not by another attempt.
-SLACK = 0.75
 MAX_ATTEMPTS = 3  # max_retries=2 (the default)
 
 RETRYABLE = (
@@ -166,11 +165,10 @@ async def _check_fault(
     case = TOOLS[tool]
     arguments = case.arguments(settings.input_roots[0])
     outputs = settings.output_dir
-    bound = settings.timeout + 5
+    bound = settings.timeout + 5  # a hang guard, not a timing budget
 
     before = _files(outputs)
-    expected = _answer(case, clean := await _call(client, tool, arguments, bound), _files(outputs) - before)
-    assert clean.seconds < settings.timeout
+    expected = _answer(case, await _call(client, tool, arguments, bound), _files(outputs) - before)
 
     state.reset_counters()
     state.inject(*[fault] * injected)
@@ -179,7 +177,6 @@ async def _check_fault(
     written = _files(outputs) - before
 
     assert not state.faults, "the call did not consume every injected fault"
-    assert faulty.seconds <= settings.timeout + SLACK
     recovers = fault in RETRYABLE and injected < MAX_ATTEMPTS
     if recovers:
         assert _answer(case, faulty, written) == expected
