@@ -55,7 +55,7 @@ bare.add_tool(echo)
 t2 = time.perf_counter()
 import workers_ai_mcp.cli
 from workers_ai_mcp.app import create_server
-from workers_ai_mcp.transports import run_transport
+from workers_ai_mcp.transports.serve import run_transport
 t3 = time.perf_counter()
 from workers_ai_mcp.settings import load_settings
 settings = load_settings()

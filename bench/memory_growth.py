@@ -39,7 +39,7 @@ def drive(server: StdioServer, calls: list[tuple[str, Json]], count: int, start:
 
 
 def run(calls: int = 5000) -> dict[str, Any]:
-    from workers_ai_mcp.samples import sample_arguments
+    from workers_ai_mcp.selftest.samples import sample_arguments
 
     curve: list[tuple[int, float]] = []
     with (

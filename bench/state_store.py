@@ -28,15 +28,15 @@ from benchlib import summary, write_json
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "server"))
 
-from workers_ai_mcp.account.ledger import Budgets, Estimate, Ledger
-from workers_ai_mcp.account.store import StateStore, transaction
+from workers_ai_mcp.spending.ledger import Budgets, Estimate, Ledger
+from workers_ai_mcp.spending.store import StateStore, transaction
 
 USAGE = {"prompt_tokens": 120.0, "completion_tokens": 256.0, "total_tokens": 376.0}
 WRITER = """
 import sys, time, anyio
 sys.path.insert(0, sys.argv[2])
-from workers_ai_mcp.account.ledger import Budgets, Ledger
-from workers_ai_mcp.account.store import StateStore
+from workers_ai_mcp.spending.ledger import Budgets, Ledger
+from workers_ai_mcp.spending.store import StateStore
 async def main():
     ledger = Ledger(StateStore(__import__("pathlib").Path(sys.argv[1])), Budgets())
     while True:

@@ -8,7 +8,7 @@ modules text, language and embeddings (chat, complete, respond, translate, summa
 classify_text, embed, rank_documents as of writing).
 
 Then each tool is called once against the in-process emulator with
-`workers_ai_mcp.samples.sample_arguments(...)`, in tools/list order, and the size of its
+`workers_ai_mcp.selftest.samples.sample_arguments(...)`, in tools/list order, and the size of its
 answer line, its content blocks by type and its structured content are recorded.
 
 `python bench/tools_size.py`
@@ -36,7 +36,7 @@ def compact_size(value: object) -> int:
 def tool_modules() -> dict[str, str]:
     """Tool name → the short name of the module whose `register` adds it."""
     from workers_ai_mcp.app import TOOL_MODULES
-    from workers_ai_mcp.tools.registry import Registry
+    from workers_ai_mcp.tools.host.registry import Registry
 
     owner: dict[str, str] = {}
     for module in TOOL_MODULES:
@@ -74,7 +74,7 @@ def result_shape(answer: Json) -> dict[str, Any]:
 
 
 def typical_results(tools: list[Json]) -> list[dict[str, Any]]:
-    from workers_ai_mcp.samples import sample_arguments
+    from workers_ai_mcp.selftest.samples import sample_arguments
 
     workdir = inputs_dir()
     earlier: dict[str, Json] = {}

@@ -27,7 +27,7 @@ export WORKERS_AI_MCP_STATE_DIR="$OUT/state"  # spending state of every server s
 import asyncio, json, sys
 from pathlib import Path
 from workers_ai_mcp.app import create_server
-from workers_ai_mcp.samples import sample_arguments
+from workers_ai_mcp.selftest.samples import sample_arguments
 from workers_ai_mcp.settings import Settings
 
 work = Path(sys.argv[1])

@@ -68,7 +68,7 @@ import json, sys
 from pathlib import Path
 
 sys.path.insert(0, "server")
-from workers_ai_mcp.samples import sample_arguments
+from workers_ai_mcp.selftest.samples import sample_arguments
 
 for tool in json.load(open(sys.argv[1]))["tools"]:
     if tool["name"] != "get_batch":

@@ -7,7 +7,7 @@
 The source is Cloudflare's published model metadata (cloudflare/cloudflare-docs,
 `src/content/workers-ai-models/`, one JSON per model plus an index.json), kept next to the project
 in ../shared/workers-ai-models/. Which tool serves a model comes from the server itself
-(`account/task_tools.serving`), and its wire forms from `account/model_input.wire_forms`; the
+(`catalog/task_tools.serving`), and its wire forms from `catalog/model_input.wire_forms`; the
 conformance tests (tests/conformance/) run every model through the same mapping.
 """
 
@@ -25,9 +25,9 @@ DOC = ROOT / "docs" / "models.md"
 CATALOG = ROOT.parent / "shared" / "workers-ai-models"
 sys.path.insert(0, str(ROOT / "server"))
 
-from workers_ai_mcp.account.defaults import DEFAULTS  # noqa: E402
-from workers_ai_mcp.account.model_input import wire_forms  # noqa: E402
-from workers_ai_mcp.account.task_tools import TASK_TOOLS, serving  # noqa: E402
+from workers_ai_mcp.catalog.model_input import wire_forms  # noqa: E402
+from workers_ai_mcp.catalog.task_tools import TASK_TOOLS, serving  # noqa: E402
+from workers_ai_mcp.defaults import DEFAULTS  # noqa: E402
 
 
 def render(catalog: Path) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from conftest import SHARED_MODELS
-from workers_ai_mcp.account.schema_check import field_path, input_problem
+from workers_ai_mcp.catalog.schema_check import field_path, input_problem
 
 TEXT_OR_LIST: dict[str, Any] = {
     "oneOf": [

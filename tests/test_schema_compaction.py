@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workers_ai_mcp.tools.schemas import compact_input, compact_output
+from workers_ai_mcp.tools.host.schemas import compact_input, compact_output
 
 
 def test_titles_go_but_a_property_called_title_stays() -> None:
@@ -47,7 +47,7 @@ def test_outputs_lose_descriptions_and_defaults_but_keep_null_as_a_possible_type
 def test_annotations_keep_only_hints_that_differ_from_the_defaults() -> None:
     from mcp.types import ToolAnnotations
 
-    from workers_ai_mcp.tools.schemas import compact_annotations
+    from workers_ai_mcp.tools.host.schemas import compact_annotations
 
     read_only = ToolAnnotations(
         title="T", read_only_hint=True, destructive_hint=False, idempotent_hint=False, open_world_hint=True

@@ -34,8 +34,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from workers_ai_mcp.app import create_server
 from workers_ai_mcp.client import retry
 from workers_ai_mcp.emulator import EmulatorState, Fault, create_emulator_app
-from workers_ai_mcp.http_app import create_http_app
-from workers_ai_mcp.transports import http_server
+from workers_ai_mcp.transports.http.app import create_http_app
+from workers_ai_mcp.transports.serve import http_server
 
 
 @dataclass

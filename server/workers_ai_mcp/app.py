@@ -10,13 +10,13 @@ from mcp.server import MCPServer
 from pydantic import SecretStr
 
 from . import __version__
-from .account.inference import WorkersAI
 from .client import WorkersAIClient, create_http_client
+from .inference import WorkersAI
 from .media.outputs import OutputStore
 from .settings import Settings, SettingsError
 from .state import AppState
 from .tools import audio, batch, catalog, embeddings, generic, images, language, outputs, text, usage, vision
-from .tools.registry import Registry
+from .tools.host.registry import Registry
 
 TOOL_MODULES = (text, language, embeddings, generic, catalog, vision, images, audio, batch, usage, outputs)
 

@@ -29,12 +29,12 @@ def build_parser(command: str = "serve") -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"workers-ai-mcp {__version__}")
     if command == "emulator":
-        from .emulator_cli import add_emulator_arguments
+        from .emulator.serve import add_arguments  # only this command imports the emulator
 
         parser.prog += " emulator"
-        add_emulator_arguments(parser)
+        add_arguments(parser)
     elif command == "selftest":
-        from .selftest import add_selftest_arguments
+        from .selftest.run import add_selftest_arguments
 
         parser.prog += " selftest"
         add_selftest_arguments(parser)
@@ -51,7 +51,7 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output-dir", help="folder for generated files (WORKERS_AI_MCP_OUTPUT_DIR)")
     parser.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="stderr log level")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-v info, -vv debug)")
-    from .transports import add_transport_arguments
+    from .transports.serve import add_transport_arguments
 
     add_transport_arguments(parser)
 
@@ -80,7 +80,7 @@ def serve_settings(args: argparse.Namespace) -> Settings:
     }
     if args.verbose:
         overrides["log_level"] = "DEBUG" if args.verbose > 1 else "INFO"
-    from .transports import transport_overrides
+    from .transports.serve import transport_overrides
 
     overrides |= transport_overrides(args)
     return load_settings(**overrides)
@@ -91,12 +91,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = arguments.pop(0) if arguments and arguments[0] in COMMANDS else "serve"
     args = build_parser(command).parse_args(arguments)
     if command == "emulator":
-        from .emulator_cli import run_emulator
+        from .emulator.serve import run_from_args
 
         configure_logging("INFO", Redactor())
-        return run_emulator(args)
+        run_from_args(args)
+        return 0
     if command == "selftest":
-        from .selftest import run_selftest
+        from .selftest.run import run_selftest
 
         configure_logging("WARNING", Redactor())
         return run_selftest(args)
@@ -114,7 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     configure_logging(settings.log_level, redactor)
     from .app import create_server
-    from .transports import run_transport
+    from .transports.serve import run_transport
 
     try:
         server = create_server(settings)

@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal, cast
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from .account.defaults import BY_FIELD
+from .defaults import BY_FIELD
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ class Settings(BaseSettings):
     max_retries: int = Field(default=2, ge=0, le=10, validation_alias="WORKERS_AI_MCP_MAX_RETRIES")
     schema_cache_ttl: float = Field(default=3600.0, ge=0, validation_alias="WORKERS_AI_MCP_SCHEMA_CACHE_TTL")
 
-    # Default model per task (the table is account/defaults.py)
+    # Default model per task (the table is defaults.py)
     chat_model: str = _default_model("chat_model")
     complete_model: str = _default_model("complete_model")
     respond_model: str = _default_model("respond_model")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .account.inference import WorkersAI
+from .inference import WorkersAI
 from .media.outputs import OutputStore
 from .settings import Settings
 

@@ -9,8 +9,8 @@ import httpx2
 import pytest
 from starlette.applications import Starlette
 
-from workers_ai_mcp.account.catalog import Catalog
-from workers_ai_mcp.account.deprecations import CatalogWatch
+from workers_ai_mcp.catalog.cache import Catalog
+from workers_ai_mcp.catalog.deprecations import CatalogWatch
 from workers_ai_mcp.client import WorkersAIClient, create_http_client
 from workers_ai_mcp.emulator import EmulatorState
 from workers_ai_mcp.settings import Settings

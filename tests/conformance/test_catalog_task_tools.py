@@ -16,8 +16,8 @@ from mcp.types import AudioContent, CallToolResult, EmbeddedResource, ImageConte
 
 from conformance.published import Answer, Upstream, index, jpeg_bytes, png_bytes, schema_of, wav_bytes
 from conformance.session import call_with_every_answer, session, text_of
-from workers_ai_mcp.account.model_input import properties
-from workers_ai_mcp.account.task_tools import TASK_TOOLS, serving
+from workers_ai_mcp.catalog.model_input import properties
+from workers_ai_mcp.catalog.task_tools import TASK_TOOLS, serving
 
 TASK_MODELS = [row for row in index() if row["task"] in TASK_TOOLS and row["task"] != "Text Generation"]
 

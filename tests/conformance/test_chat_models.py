@@ -20,9 +20,9 @@ from mcp.types import CallToolResult
 
 from conftest import SHARED_MODELS, make_settings
 from text_tools_support import structured, text_of
-from workers_ai_mcp.account.model_input import branches, properties
-from workers_ai_mcp.account.models import ModelInfo
 from workers_ai_mcp.app import create_server
+from workers_ai_mcp.catalog.model_input import branches, properties
+from workers_ai_mcp.catalog.models import ModelInfo
 
 from .upstream import (
     REASONING,

@@ -8,14 +8,14 @@ import httpx2
 import pytest
 
 from conformance.published import Upstream, index, png_bytes, run_problem, schema_of, wav_bytes
-from workers_ai_mcp.account.defaults import DEFAULTS
+from workers_ai_mcp.defaults import DEFAULTS
 
 URL = "http://fake.test/client/v4/accounts/a/ai/run/"
 
 
 @pytest.mark.parametrize("default", DEFAULTS, ids=[d.field for d in DEFAULTS])
 def test_every_default_model_is_published_and_not_deprecated(default: object) -> None:
-    from workers_ai_mcp.account.defaults import DefaultModel
+    from workers_ai_mcp.defaults import DefaultModel
 
     assert isinstance(default, DefaultModel)
     rows = {row["name"]: row for row in index()}

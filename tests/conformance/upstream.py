@@ -10,8 +10,8 @@ from typing import Any
 
 import httpx2
 
-from workers_ai_mcp.account.model_input import branches
-from workers_ai_mcp.account.schema_check import input_problem
+from workers_ai_mcp.catalog.model_input import branches
+from workers_ai_mcp.catalog.schema_check import input_problem
 
 TEXT = "Otters hold hands while they sleep."
 REASONING = "They drift apart otherwise."

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from conftest import SHARED_MODELS
-from workers_ai_mcp.account.model_output import media_fields
+from workers_ai_mcp.catalog.model_output import media_fields
 from workers_ai_mcp.media.embedded import decode_media, replace_media
 
 from .conftest import make_png

@@ -26,9 +26,9 @@ from media_tools_fixtures import (
     text_of,
     write,
 )
-from workers_ai_mcp.media.blocks import binary_media_result, cap_result, media_blocks, result_size
 from workers_ai_mcp.media.outputs import OutputStore
 from workers_ai_mcp.media.previews import PreviewError, make_preview
+from workers_ai_mcp.tools.host.media_blocks import binary_media_result, cap_result, media_blocks, result_size
 
 MEBIBYTE = 1024 * 1024
 

@@ -16,14 +16,14 @@ from PIL import Image
 from starlette.applications import Starlette
 
 from conftest import SHARED_MODELS, make_settings
-from workers_ai_mcp.account.batch_store import LEGACY_INDEX, MAX_JOBS, BatchRecord, BatchStore
-from workers_ai_mcp.account.model_input import without_batch_branch
-from workers_ai_mcp.account.schema_check import input_problem
-from workers_ai_mcp.account.store import StateStore
+from workers_ai_mcp.catalog.model_input import without_batch_branch
+from workers_ai_mcp.catalog.schema_check import input_problem
 from workers_ai_mcp.emulator import EmulatorState, create_emulator_app
 from workers_ai_mcp.media.outputs import OutputStore
 from workers_ai_mcp.settings import Settings
-from workers_ai_mcp.tools.batch_results import batch_items
+from workers_ai_mcp.spending.batch_store import LEGACY_INDEX, MAX_JOBS, BatchRecord, BatchStore
+from workers_ai_mcp.spending.store import StateStore
+from workers_ai_mcp.tools.batch.results import batch_items
 
 from .support import BGE_BASE, LLAMA_33, LLAMA_FP8, M2M, connect, data_of, model_calls, text_of
 

@@ -12,11 +12,11 @@ import pytest
 from starlette.applications import Starlette
 
 from conftest import make_settings
-from workers_ai_mcp.account.deprecations import CatalogWatch, DeprecationNotice, default_models, find_notices
-from workers_ai_mcp.account.inference import WorkersAI
-from workers_ai_mcp.account.models import ModelInfo
+from workers_ai_mcp.catalog.deprecations import CatalogWatch, DeprecationNotice, default_models, find_notices
+from workers_ai_mcp.catalog.models import ModelInfo
 from workers_ai_mcp.client import APIConnectionError, ModelPage, WorkersAIClient, create_http_client
 from workers_ai_mcp.emulator import EmulatorState
+from workers_ai_mcp.inference import WorkersAI
 from workers_ai_mcp.settings import Settings
 
 from .support import DEPRECATED, LLAMA_33, catalog_reads, connect, data_of
@@ -76,7 +76,7 @@ async def test_nothing_is_fetched_at_start_and_the_first_catalog_read_warns_once
     tmp_path: Path, emulator_app: Starlette, emulator_state: EmulatorState, caplog: pytest.LogCaptureFixture
 ) -> None:
     settings = make_settings(tmp_path, chat_model=DEPRECATED)
-    with caplog.at_level(logging.WARNING, logger="workers_ai_mcp.account.deprecations"):
+    with caplog.at_level(logging.WARNING, logger="workers_ai_mcp.catalog.deprecations"):
         async with connect(settings, emulator_app) as client:
             await client.list_tools()
             assert emulator_state.requests == []

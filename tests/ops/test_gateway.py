@@ -13,12 +13,12 @@ from pydantic import SecretStr
 from starlette.applications import Starlette
 
 from conftest import make_settings
-from workers_ai_mcp.account.inference import WorkersAI
-from workers_ai_mcp.account.metering import CallMeta
 from workers_ai_mcp.client import WorkersAIClient, create_http_client
 from workers_ai_mcp.emulator import EmulatorState
+from workers_ai_mcp.inference import WorkersAI
 from workers_ai_mcp.settings import Settings
-from workers_ai_mcp.tools.call_info import CallInfo
+from workers_ai_mcp.spending.metering import CallMeta
+from workers_ai_mcp.tools.host.call_info import CallInfo
 
 from .support import BGE_BASE, LLAMA_33, M2M, connect, data_of, model_calls
 

@@ -15,16 +15,16 @@ from mcp.types import TextResourceContents
 from starlette.applications import Starlette
 
 from conftest import make_settings
-from workers_ai_mcp.account.inference import WorkersAI
-from workers_ai_mcp.account.ledger import usd
-from workers_ai_mcp.account.metering import CallMeta, Spending
-from workers_ai_mcp.account.models import ModelInfo
-from workers_ai_mcp.account.pricing import Pricing, estimate_before, measure_after
 from workers_ai_mcp.app import create_server
+from workers_ai_mcp.catalog.models import ModelInfo
 from workers_ai_mcp.client import BinaryResult, JsonResult, StreamResult, WorkersAIClient, create_http_client
 from workers_ai_mcp.emulator import EmulatorState
+from workers_ai_mcp.inference import WorkersAI
 from workers_ai_mcp.settings import Settings
-from workers_ai_mcp.tools.call_info import CallInfo
+from workers_ai_mcp.spending.ledger import usd
+from workers_ai_mcp.spending.metering import CallMeta, Spending
+from workers_ai_mcp.spending.pricing import Pricing, estimate_before, measure_after
+from workers_ai_mcp.tools.host.call_info import CallInfo
 
 from .support import BART, BGE_BASE, LLAMA_33, M2M, catalog_reads, connect, data_of, model_calls, text_of
 

@@ -14,8 +14,8 @@ import pytest
 from starlette.applications import Starlette
 
 from conftest import make_settings
-from workers_ai_mcp.account.ledger import BudgetExceededError, Budgets, Estimate, Ledger
-from workers_ai_mcp.account.store import FILE_NAME, SCHEMA_VERSION, StateStore, migrate
+from workers_ai_mcp.spending.ledger import BudgetExceededError, Budgets, Estimate, Ledger
+from workers_ai_mcp.spending.store import FILE_NAME, SCHEMA_VERSION, StateStore, migrate
 
 from .support import connect, data_of, text_of
 

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from workers_ai_mcp.media.sniff import sniff
-from workers_ai_mcp.samples import sample_arguments, sample_mp3, sample_png
+from workers_ai_mcp.selftest.samples import sample_arguments, sample_mp3, sample_png
 
 from .conftest import live_tools
 

@@ -16,7 +16,7 @@ from mcp.types import CallToolResult, ResourceLink, TextContent, Tool
 from pydantic import BaseModel
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from workers_ai_mcp.samples import sample_arguments
+from workers_ai_mcp.selftest.samples import sample_arguments
 
 # '+' and '/' make the URL-encoded forms differ from the raw ones.
 API_TOKEN = "cfut_SECRETzq9X7+Lw2mN8pQ4rS6tV1/xY3zA5bC7dE9fG"
@@ -148,7 +148,7 @@ async def drive_every_tool(client: Client, out: Outbound, workdir: Path, *, must
     """Call every listed tool with minimal valid arguments; read every resource a result links to.
 
     Returns the names called. With `must_succeed`, a tool that cannot be called at all fails
-    the test, naming what is needed (an entry in `workers_ai_mcp.samples`).
+    the test, naming what is needed (an entry in `workers_ai_mcp.selftest.samples`).
     """
     tools = (await client.list_tools()).tools
     out.add("tools/list", [tool.model_dump(mode="json") for tool in tools])
@@ -168,7 +168,7 @@ async def drive_every_tool(client: Client, out: Outbound, workdir: Path, *, must
                 out.add(f"{tool.name} linked resource", await client.read_resource(block.uri))
     if must_succeed:
         assert not failures, (
-            "these tools fail with the minimal arguments of workers_ai_mcp.samples "
+            "these tools fail with the minimal arguments of workers_ai_mcp.selftest.samples "
             "(add a hint there for each):\n" + "\n".join(failures)
         )
     return [tool.name for tool in tools]

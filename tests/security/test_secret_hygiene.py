@@ -24,9 +24,9 @@ from conftest import make_settings
 from transports.serving import Pipes, server_command, server_env, serving, spawned
 from workers_ai_mcp.app import create_server
 from workers_ai_mcp.emulator import EMULATOR_TOKEN, EmulatorState, Fault, create_emulator_app
-from workers_ai_mcp.http_app import create_http_app
-from workers_ai_mcp.samples import sample_arguments
+from workers_ai_mcp.selftest.samples import sample_arguments
 from workers_ai_mcp.settings import Settings
+from workers_ai_mcp.transports.http.app import create_http_app
 
 from .leaks import (
     API_TOKEN,

@@ -16,9 +16,9 @@ from pydantic import ValidationError
 
 from workers_ai_mcp.app import TOOL_MODULES
 from workers_ai_mcp.settings import Settings
-from workers_ai_mcp.tools.arguments import MAX_ERROR_CHARS, bounded
-from workers_ai_mcp.tools.host_tools import HostTool
-from workers_ai_mcp.tools.registry import Registry
+from workers_ai_mcp.tools.host.arguments import MAX_ERROR_CHARS, bounded
+from workers_ai_mcp.tools.host.registry import Registry
+from workers_ai_mcp.tools.host.tool import HostTool
 
 PYDANTIC_WORDING = ("validation error for", "errors.pydantic.dev", "input_value=", "[type=", "pydantic")
 

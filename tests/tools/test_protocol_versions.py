@@ -21,8 +21,8 @@ from pydantic import SecretStr
 from starlette.applications import Starlette
 
 from workers_ai_mcp.app import create_server
-from workers_ai_mcp.http_app import create_http_app
 from workers_ai_mcp.settings import Settings
+from workers_ai_mcp.transports.http.app import create_http_app
 
 TOKEN = "inbound-token-for-protocol-tests-0123"
 OLD = ["2024-11-05", "2025-03-26"]

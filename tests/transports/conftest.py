@@ -15,8 +15,8 @@ from pydantic import SecretStr
 from starlette.applications import Starlette
 
 from workers_ai_mcp.app import create_server
-from workers_ai_mcp.http_app import create_http_app
 from workers_ai_mcp.settings import Settings
+from workers_ai_mcp.transports.http.app import create_http_app
 
 INBOUND_TOKEN = "inbound-token-for-tests-0123456789"
 BASE = "http://127.0.0.1:8000"

@@ -12,8 +12,8 @@ import httpx2
 import pytest
 from pydantic import SecretStr
 
-from workers_ai_mcp.http_serve import ConnectionLimits
 from workers_ai_mcp.settings import Settings
+from workers_ai_mcp.transports.http.server import ConnectionLimits
 
 from .conftest import INBOUND_TOKEN, AppFactory
 from .serving import serving

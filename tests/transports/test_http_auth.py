@@ -15,7 +15,7 @@ from starlette.applications import Starlette
 from workers_ai_mcp import cli
 from workers_ai_mcp.emulator import EmulatorState
 from workers_ai_mcp.settings import Settings, SettingsError
-from workers_ai_mcp.transports import check_bind
+from workers_ai_mcp.transports.serve import check_bind
 
 from .conftest import BASE, INBOUND_TOKEN, AppFactory, asgi_client
 from .serving import RoundRobin, model_runs

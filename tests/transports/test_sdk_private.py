@@ -13,7 +13,7 @@ from pathlib import Path
 from mcp.server import MCPServer
 from mcp.server.lowlevel.server import Server
 
-from workers_ai_mcp import sdk_private
+from workers_ai_mcp.transports import sdk_private
 
 PACKAGE = Path(sdk_private.__file__).parent
 # `_tool_manager` is app.py's and tools/schemas.py's own matter, not the transports'.

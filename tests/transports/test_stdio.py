@@ -15,7 +15,7 @@ from mcp import Client
 from workers_ai_mcp.app import create_server
 from workers_ai_mcp.emulator import EMULATOR_TOKEN, EmulatorState, Fault, create_emulator_app
 from workers_ai_mcp.settings import Settings
-from workers_ai_mcp.transports import StdinLines
+from workers_ai_mcp.transports.serve import StdinLines
 
 from .serving import Pipes, Watched, server_command, server_env, serving, spawned
 

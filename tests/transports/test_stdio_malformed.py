@@ -11,7 +11,7 @@ import anyio
 import pytest
 from anyio.abc import Process
 
-from workers_ai_mcp.stdio_lines import StdinLines, check_line
+from workers_ai_mcp.transports.stdio import StdinLines, check_line
 
 from .serving import server_command, server_env, spawned
 

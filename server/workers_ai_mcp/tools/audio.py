@@ -11,18 +11,18 @@ from typing import Annotated, Any, Literal
 from mcp.types import CallToolResult, ContentBlock, TextContent
 from pydantic import BaseModel, Field
 
-from ..account.model_input import ModelWire, Param, fill, wire_for
-from ..account.requests import json_request, media_request
+from ..catalog.model_input import ModelWire, Param, fill, wire_for
+from ..catalog.requests import json_request, media_request
 from ..client import BinaryResult, JsonResult, RunResult
 from ..client.errors import InvalidRequestError, ResponseDecodeError
 from ..jsonvalues import as_dict, dicts
-from ..media.blocks import cap_result, media_blocks
 from ..media.inputs import resolve_media
 from ..media.outputs import extension_for, resource_link
 from ..state import AppState
-from ._common import WRITES_OUTPUT, AppContext, add_inference_tool, model_param, state_of, tool_errors
-from .call_info import CallInfo, call_of
-from .registry import Registry
+from .host.call_info import CallInfo, call_of
+from .host.common import WRITES_OUTPUT, AppContext, add_inference_tool, model_param, state_of, tool_errors
+from .host.media_blocks import cap_result, media_blocks
+from .host.registry import Registry
 
 WHISPER_TURBO = "@cf/openai/whisper-large-v3-turbo"
 _RAW_AUDIO = ModelWire(body=True, json_form="array", media_field="audio")

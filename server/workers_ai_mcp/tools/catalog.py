@@ -8,13 +8,13 @@ from typing import Annotated, Any
 from mcp.server.mcpserver.exceptions import ResourceError
 from pydantic import BaseModel, Field
 
-from ..account.defaults import DEFAULTS
-from ..account.models import NUMBER_PROPERTIES, TASKS, ModelInfo
+from ..catalog.models import NUMBER_PROPERTIES, TASKS, ModelInfo
 from ..client import WorkersAIError
+from ..defaults import DEFAULTS
 from ..jsonvalues import as_dict
 from ..settings import Settings
-from ._common import CATALOG, AppContext, state_of, tool_errors
-from .registry import Registry
+from .host.common import CATALOG, AppContext, state_of, tool_errors
+from .host.registry import Registry
 
 SHOWN_FLAGS = frozenset({"beta", "async_queue", "function_calling", "reasoning", "vision"})
 DESCRIPTION_CHARS = 160

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from mcp.types import CallToolResult, ContentBlock, TextContent
 from pydantic import BaseModel, Field
 
-from ..account.model_input import schema_has
+from ..catalog.model_input import schema_has
 from ..client import JsonResult, RunResult
 from ..client.errors import InvalidRequestError, ResponseDecodeError
 from ..jsonvalues import as_dict, as_list, dicts
@@ -21,9 +21,9 @@ from ..media.vectors import (
     short_model_name,
 )
 from ..state import AppState
-from ._common import WRITES_OUTPUT, AppContext, add_inference_tool, model_param, state_of, tool_errors
-from .call_info import call_of
-from .registry import Registry
+from .host.call_info import call_of
+from .host.common import WRITES_OUTPUT, AppContext, add_inference_tool, model_param, state_of, tool_errors
+from .host.registry import Registry
 
 MAX_TEXTS = 100
 MAX_TEXT_CHARS = 8_192

@@ -8,18 +8,20 @@ from typing import Annotated, Any
 from mcp.types import CallToolResult, ContentBlock, TextContent
 from pydantic import Field
 
-from ..account.model_output import media_fields
-from ..client import BinaryResult, JsonResult
+from ..catalog.model_output import media_fields
+from ..catalog.requests import fitting_input, request_for_input
+from ..catalog.schema_check import input_problem
+from ..client import BinaryResult, InvalidRequestError, JsonResult, RunResult
 from ..jsonvalues import as_dict
-from ..media.blocks import binary_media_result, cap_result, human_size, media_blocks
 from ..media.embedded import replace_media
+from ..media.inputs import resolve_media
 from ..media.outputs import SavedFile, extension_for
 from ..media.vectors import inline_limit, resource_link, save_json, short_model_name
 from ..state import AppState
-from ._common import WRITES_OUTPUT, AppContext, add_inference_tool, state_of, tool_errors
-from .call_info import CallInfo, call_of
-from .model_requests import run_checked
-from .registry import Registry
+from .host.call_info import CallInfo, call_of
+from .host.common import WRITES_OUTPUT, AppContext, add_inference_tool, state_of, tool_errors
+from .host.media_blocks import binary_media_result, cap_result, human_size, media_blocks
+from .host.registry import Registry
 
 UNCHECKED = "The model's schema could not be read just now, so the input was sent unchecked."
 
@@ -84,3 +86,22 @@ async def json_answer(state: AppState, model: str, result: JsonResult, declared:
 def register(server: Registry) -> None:
     """Add run_model to `server`."""
     add_inference_tool(server, run_model, title="Run any model", annotations=WRITES_OUTPUT, structured_output=False)
+
+
+async def run_checked(state: AppState, model: str, value: dict[str, Any], schema: dict[str, Any]) -> RunResult:
+    """Check `value` against the model's input `schema` (media named by reference stand as handles; an
+    empty schema checks nothing), then send it in the model's wire form."""
+    problem = input_problem(schema, fitting_input(schema, value)) if schema else None
+    if problem:
+        raise InvalidRequestError(
+            f"The input does not fit {model}'s schema, so it was not sent: {problem} "
+            "(get_model_schema shows what the model accepts)."
+        )
+
+    async def resolve(reference: str, kind: str) -> tuple[bytes, str]:
+        media = await resolve_media(
+            reference, "audio" if kind == "audio" else "image", settings=state.settings, http=state.ai.http
+        )
+        return media.data, media.media_type
+
+    return await state.ai.send(model, await request_for_input(model, schema, value, resolve))

@@ -14,19 +14,19 @@ import anyio.to_thread
 from mcp.types import ContentBlock, TextContent
 from pydantic import Field
 
-from ..account.model_input import ModelWire, Param, encode_media, fill, wire_for
-from ..account.requests import FilePart, Request, form_request, json_request
+from ..catalog.model_input import ModelWire, Param, encode_media, fill, wire_for
+from ..catalog.requests import FilePart, Request, form_request, json_request
 from ..client import BinaryResult, RunResult
 from ..client.errors import InvalidRequestError, ResponseDecodeError
 from ..jsonvalues import as_dict
-from ..media.blocks import cap_result, media_blocks
 from ..media.inputs import resolve_media
 from ..media.outputs import extension_for
 from ..media.previews import PreviewError, image_size, sniff_image_type
 from ..state import AppState
-from ._common import WRITES_OUTPUT, AppContext, add_inference_tool, model_param, state_of, tool_errors
-from .call_info import CallInfo
-from .registry import Registry
+from .host.call_info import CallInfo
+from .host.common import WRITES_OUTPUT, AppContext, add_inference_tool, model_param, state_of, tool_errors
+from .host.media_blocks import cap_result, media_blocks
+from .host.registry import Registry
 
 logger = logging.getLogger(__name__)
 

@@ -6,14 +6,14 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
-from ..account.model_input import ModelWire, Param, fill, wire_for
-from ..account.requests import json_request
+from ..catalog.model_input import ModelWire, Param, fill, wire_for
+from ..catalog.requests import json_request
 from ..client import JsonResult
 from ..client.errors import InvalidRequestError, ResponseDecodeError
 from ..jsonvalues import as_dict, as_list, dicts
-from ._common import AppContext, add_inference_tool, model_param, state_of, tool_errors
-from .call_info import call_of
-from .registry import Registry
+from .host.call_info import call_of
+from .host.common import AppContext, add_inference_tool, model_param, state_of, tool_errors
+from .host.registry import Registry
 
 # Whatever the model's schema takes: m2m100 takes codes ('fr') and names ('french') alike, indictrans2
 # one of its codes ('hin_Deva'). The model's own schema decides; this only keeps out what no language is.

@@ -22,8 +22,8 @@ from mcp.types import Resource
 from ..client import WorkersAIError
 from ..media.outputs import OUTPUT_URI_PREFIX, SavedFile, served_type
 from ..state import AppState
-from ._common import AppContext, state_of
-from .registry import Registry
+from .host.common import AppContext, state_of
+from .host.registry import Registry
 
 LISTED_OUTPUTS = 50
 # A template such as `workers-ai://usage{?model}` also names the plain resource `workers-ai://usage`.

@@ -10,11 +10,11 @@ from typing import Annotated
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field
 
-from ..account.ledger import FREE_DAILY_NEURONS, ModelUsage, day_start, month_start, neurons
 from ..client import InvalidRequestError
+from ..spending.ledger import FREE_DAILY_NEURONS, ModelUsage, day_start, month_start, neurons
 from ..state import AppState
-from ._common import AppContext, state_of, tool_errors
-from .registry import Registry
+from .host.common import AppContext, state_of, tool_errors
+from .host.registry import Registry
 
 LOCAL_READ = ToolAnnotations(
     title="Usage and estimated cost",

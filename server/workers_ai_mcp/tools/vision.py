@@ -8,19 +8,19 @@ import anyio.to_thread
 from mcp.types import CallToolResult, ContentBlock, TextContent
 from pydantic import BaseModel, Field
 
-from ..account.model_input import ModelWire, Param, fill, wire_for
-from ..account.requests import media_request
+from ..catalog.model_input import ModelWire, Param, fill, wire_for
+from ..catalog.requests import media_request
 from ..client import JsonResult, RunResult
 from ..client.errors import InvalidRequestError, ResponseDecodeError
 from ..jsonvalues import as_dict, dicts
 from ..media.annotate import Box, draw_boxes
-from ..media.blocks import cap_result, media_blocks
 from ..media.inputs import MediaInput, resolve_media
 from ..media.previews import PreviewError, image_size, make_preview
 from ..state import AppState
-from ._common import WRITES_OUTPUT, AppContext, add_inference_tool, model_param, state_of, tool_errors
-from .call_info import call_of
-from .registry import Registry
+from .host.call_info import call_of
+from .host.common import WRITES_OUTPUT, AppContext, add_inference_tool, model_param, state_of, tool_errors
+from .host.media_blocks import cap_result, media_blocks
+from .host.registry import Registry
 
 LLAVA = "@cf/llava-hf/llava-1.5-7b-hf"
 _IMAGE_WIRE = ModelWire(body=True, json_form="array", media_field="image")

@@ -16,9 +16,9 @@ from typing import Any
 from mcp.types import AudioContent, CallToolResult, ContentBlock, ResourceLink, TextContent
 from mcp_types.version import KNOWN_PROTOCOL_VERSIONS, is_version_at_least
 
-from ..media.blocks import cap_result, human_size
-from ..media.outputs import OUTPUT_URI_PREFIX
-from ..settings import Settings
+from ...media.outputs import OUTPUT_URI_PREFIX
+from ...settings import Settings
+from .media_blocks import cap_result, human_size
 
 LINKS_SINCE = "2025-06-18"  # resource_link content blocks and structuredContent
 AUDIO_SINCE = "2025-03-26"  # audio content blocks

@@ -13,7 +13,11 @@ from typing import Any, TypeVar
 
 import httpx2
 
-from ..client import (
+from .catalog.cache import Catalog
+from .catalog.deprecations import CatalogWatch, DeprecationNotice
+from .catalog.models import ModelInfo
+from .catalog.requests import Request
+from .client import (
     BinaryResult,
     JsonResult,
     ModelPage,
@@ -24,14 +28,10 @@ from ..client import (
     WorkersAIError,
     check_model_id,
 )
-from ..client.sender import OnEvent
-from ..jsonvalues import as_dict
-from ..settings import Settings
-from .catalog import Catalog
-from .deprecations import CatalogWatch, DeprecationNotice
-from .metering import Spending
-from .models import ModelInfo
-from .requests import Request
+from .client.sender import OnEvent
+from .jsonvalues import as_dict
+from .settings import Settings
+from .spending.metering import Spending
 
 logger = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
 from pydantic import Field
 
-from ..client import WorkersAIError
-from ..state import AppState
+from ...client import WorkersAIError
+from ...state import AppState
 from .registry import Registry
 
 P = ParamSpec("P")

@@ -11,10 +11,10 @@ from typing import Any, cast
 
 from pydantic import Field
 
-from ..client import StreamEvent
-from ..client.errors import InvalidRequestError, ResponseDecodeError
-from ..jsonvalues import as_dict, as_list, dicts
-from ._common import AppContext
+from ...client import StreamEvent
+from ...client.errors import InvalidRequestError, ResponseDecodeError
+from ...jsonvalues import as_dict, as_list, dicts
+from ..host.common import AppContext
 
 # Progress while streaming: at most one notification per interval, unless this many chunks arrived.
 PROGRESS_INTERVAL = 0.1

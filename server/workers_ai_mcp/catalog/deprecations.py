@@ -15,8 +15,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from ..client import ModelPage, WorkersAIError
+from ..defaults import DEFAULTS
 from ..settings import Settings
-from .defaults import DEFAULTS
 from .models import ModelInfo
 
 logger = logging.getLogger(__name__)

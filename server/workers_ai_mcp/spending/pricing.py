@@ -14,9 +14,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..catalog.model_input import schema_default, schema_has
+from ..catalog.models import ModelInfo
 from ..jsonvalues import as_dict, as_list, dicts
-from .model_input import schema_default, schema_has
-from .models import ModelInfo
 
 PROMPT_TOKENS = "prompt_tokens"
 COMPLETION_TOKENS = "completion_tokens"

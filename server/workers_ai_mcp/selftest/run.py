@@ -19,7 +19,7 @@ from typing import Any, TextIO
 
 import anyio
 
-from .redact import Redactor
+from ..redact import Redactor
 from .samples import sample_arguments
 
 # Tools that generate media cost the most per call; a paid run skips them unless --all.
@@ -68,8 +68,8 @@ async def _selftest(args: argparse.Namespace) -> int:
 
 async def _check_account(redact: Redactor) -> int:
     """Check credentials against Cloudflare without spending anything; 0 when ready."""
-    from .client import WorkersAIClient, WorkersAIError, create_http_client
-    from .settings import SettingsError, load_settings
+    from ..client import WorkersAIClient, WorkersAIError, create_http_client
+    from ..settings import SettingsError, load_settings
 
     try:
         settings = load_settings()

@@ -8,11 +8,10 @@ from typing import Annotated, Any
 from mcp.types import CallToolResult, ContentBlock, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field
 
-from ..account.batch_store import BatchRecord, BatchState, BatchStore, utc_now
-from ..account.model_input import without_batch_branch
-from ..account.models import ModelInfo
-from ..account.schema_check import input_problem
-from ..client import (
+from ...catalog.model_input import without_batch_branch
+from ...catalog.models import ModelInfo
+from ...catalog.schema_check import input_problem
+from ...client import (
     BadRequestError,
     InvalidRequestError,
     NotFoundError,
@@ -20,14 +19,15 @@ from ..client import (
     WorkersAIError,
     check_model_id,
 )
-from ..jsonvalues import as_dict, dicts
-from ..media.outputs import SavedFile
-from ..media.vectors import inline_limit, json_size, resource_link, save_json
-from ..state import AppState
-from ._common import WRITES_OUTPUT, AppContext, add_inference_tool, state_of, tool_errors
-from .batch_results import BatchItem, batch_items
-from .call_info import CallInfo
-from .registry import Registry
+from ...jsonvalues import as_dict, dicts
+from ...media.outputs import SavedFile
+from ...media.vectors import inline_limit, json_size, resource_link, save_json
+from ...spending.batch_store import BatchRecord, BatchState, BatchStore, utc_now
+from ...state import AppState
+from ..host.call_info import CallInfo
+from ..host.common import WRITES_OUTPUT, AppContext, add_inference_tool, state_of, tool_errors
+from ..host.registry import Registry
+from .results import BatchItem, batch_items
 
 MAX_PAYLOAD_BYTES = 10_000_000  # "Ensure that the total payload is under 10 MB" (Workers AI batch docs)
 MAX_ITEMS = 10_000

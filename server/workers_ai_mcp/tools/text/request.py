@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from ..account.chat_input import ChatShape, Image, chat_body, chat_shape, normalizations
-from ..account.models import ModelInfo
-from ..account.schema_check import input_problem
-from ..client.errors import InvalidRequestError, WorkersAIError
-from ..media.inputs import resolve_media
-from ..state import AppState
+from ...catalog.chat_input import ChatShape, Image, chat_body, chat_shape, normalizations
+from ...catalog.models import ModelInfo
+from ...catalog.schema_check import input_problem
+from ...client.errors import InvalidRequestError, WorkersAIError
+from ...media.inputs import resolve_media
+from ...state import AppState
 
 
 @dataclass(frozen=True)

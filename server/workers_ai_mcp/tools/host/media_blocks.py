@@ -16,9 +16,9 @@ from typing import Any, Literal
 import anyio.to_thread
 from mcp.types import AudioContent, CallToolResult, ContentBlock, ImageContent, TextContent
 
-from ..settings import Settings
-from .outputs import OutputStore, SavedFile, extension_for, resource_link
-from .previews import PreviewError, make_preview
+from ...media.outputs import OutputStore, SavedFile, extension_for, resource_link
+from ...media.previews import PreviewError, make_preview
+from ...settings import Settings
 
 logger = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ import anyio
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .http_auth import bearer_check, send_unauthorized
+from .auth import bearer_check, send_unauthorized
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Bearer-token check for inbound HTTP requests (used by the gate in `http_guard`).
+"""Bearer-token check for inbound HTTP requests (used by the gate in `gate.py`).
 
 The token is compared in constant time on the raw header bytes; nothing of the presented
 header is logged or echoed.

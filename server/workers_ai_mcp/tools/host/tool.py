@@ -21,9 +21,9 @@ from mcp.server.mcpserver.tools import Tool
 from mcp.types import CallToolResult
 from pydantic import ValidationError
 
-from ..state import AppState
+from ...state import AppState
 from .arguments import argument_error, bounded, unknown_arguments_error
-from .content import fit_result
+from .protocol import fit_result
 
 
 class HostTool(Tool):

@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, cast
 
-from .account.model_input import branches
-from .jsonvalues import as_dict, as_list
+from ..catalog.model_input import branches
+from ..jsonvalues import as_dict, as_list
 
 SAMPLE_IMAGE = "sample.png"
 SAMPLE_AUDIO = "sample.mp3"

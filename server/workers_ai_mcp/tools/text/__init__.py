@@ -7,14 +7,14 @@ from typing import Annotated, Any, Literal
 from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..account.defaults import BY_FIELD
-from ..client import APIStatusError, JsonResult, RunResult, StreamEvent
-from ..client.errors import InvalidRequestError, ResponseDecodeError
-from ..jsonvalues import as_dict
-from ._common import AppContext, add_inference_tool, model_param, state_of, tool_errors
-from .call_info import call_of
-from .chat_request import build_request
-from .chat_support import (
+from ...client import APIStatusError, JsonResult, RunResult, StreamEvent
+from ...client.errors import InvalidRequestError, ResponseDecodeError
+from ...defaults import BY_FIELD
+from ...jsonvalues import as_dict
+from ..host.call_info import call_of
+from ..host.common import AppContext, add_inference_tool, model_param, state_of, tool_errors
+from ..host.registry import Registry
+from .answers import (
     Answer,
     StreamProgress,
     Usage,
@@ -29,7 +29,7 @@ from .chat_support import (
     usage_field,
     usage_of,
 )
-from .registry import Registry
+from .request import build_request
 
 # Message and prompt lengths follow the Llama 3.1 schema (131072 characters).
 MAX_TEXT = 131_072

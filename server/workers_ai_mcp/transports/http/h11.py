@@ -13,9 +13,9 @@ from typing import ClassVar, cast
 
 from uvicorn.protocols.http.h11_impl import H11Protocol, RequestResponseCycle
 
-from .http_limits import TOO_MANY, TOO_SLOW, ConnectionLimits
+from .limits import TOO_MANY, TOO_SLOW, ConnectionLimits
 
-logger = logging.getLogger("workers_ai_mcp.http_serve")  # the logger whose refusals are rate-limited
+logger = logging.getLogger("workers_ai_mcp.transports.http.server")  # the logger whose refusals are rate-limited
 
 
 class GuardedH11Protocol(H11Protocol):

@@ -1,7 +1,7 @@
 """The Starlette app behind `--transport sse|streamable-http`.
 
 It is the SDK's own app (Host/Origin checks on, body limit, session cap and idle expiry from our
-settings) behind our gate (`http_guard`: Host/Origin, bearer token, body size and time), a
+settings) behind our gate (`gate.py`: Host/Origin, bearer token, body size and time), a
 `/health` route that reveals nothing secret, and — for SSE — a lifespan that opens the Workers AI
 client once per process instead of once per connection.
 """
@@ -21,11 +21,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import __version__
-from .http_guard import RefusalLog, RequestGate, install_log_limits
-from .sdk_private import lifespan_shared_by_connections
-from .settings import MEBIBYTE, Settings
-from .state import AppState
+from ... import __version__
+from ...settings import MEBIBYTE, Settings
+from ...state import AppState
+from ..sdk_private import lifespan_shared_by_connections
+from .gate import RefusalLog, RequestGate, install_log_limits
 
 logger = logging.getLogger(__name__)
 

@@ -8,9 +8,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from ..jsonvalues import as_dict, as_list
-from ..media.outputs import OutputStore, extension_for
-from ..media.sniff import sniff
+from ...jsonvalues import as_dict, as_list
+from ...media.outputs import OutputStore, extension_for
+from ...media.sniff import sniff
 
 # Strings at least this long are checked for base64-encoded images or audio.
 _MEDIA_MIN_CHARS = 1_024

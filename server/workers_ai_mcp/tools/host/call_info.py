@@ -6,8 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from ..account.metering import CallMeta
-from ..client import ResponseMeta
+from ...client import ResponseMeta
+from ...spending.metering import CallMeta
 
 
 class CallInfo(BaseModel):

@@ -17,8 +17,8 @@ import threading
 from collections.abc import Generator
 from typing import TYPE_CHECKING
 
-from .http_guard import install_log_limits
-from .http_limits import TOO_MANY, TOO_SLOW, ConnectionLimits
+from .gate import install_log_limits
+from .limits import TOO_MANY, TOO_SLOW, ConnectionLimits
 
 if TYPE_CHECKING:
     import uvicorn
@@ -32,7 +32,7 @@ SHUTDOWN_GRACE = 3
 
 def guarded_h11(limits: ConnectionLimits) -> type[asyncio.Protocol]:
     """uvicorn's h11 protocol with `limits` (imported only when HTTP is served)."""
-    from .http_h11 import GuardedH11Protocol
+    from .h11 import GuardedH11Protocol
 
     return type("GuardedH11Protocol", (GuardedH11Protocol,), {"limits": limits})
 

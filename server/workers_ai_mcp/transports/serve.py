@@ -2,7 +2,7 @@
 
 stdio ends on stdin EOF, SIGINT or SIGTERM: in-flight tool calls are cancelled and the Workers AI
 client is closed before the process exits; every stdin line that is not a JSON-RPC message gets
-a JSON-RPC error. The HTTP transports run uvicorn under our control (`http_serve`: no access log,
+a JSON-RPC error. The HTTP transports run uvicorn under our control (`http.server`: no access log,
 logs through our redacting stderr handler, connection and header-time limits, a short grace period
 on shutdown) and refuse a non-loopback address unless an inbound bearer token is configured.
 """
@@ -19,11 +19,11 @@ from typing import Any
 import anyio
 from mcp.server import MCPServer
 
-from .http_serve import SHUTDOWN_GRACE, ConnectionLimits, http_server
+from ..settings import Settings, SettingsError
+from ..state import AppState
+from .http.server import SHUTDOWN_GRACE, ConnectionLimits, http_server
 from .sdk_private import serve_streams
-from .settings import Settings, SettingsError
-from .state import AppState
-from .stdio_lines import DEFAULT_MAX_LINE, CheckedLines, StdinLines
+from .stdio import DEFAULT_MAX_LINE, CheckedLines, StdinLines
 
 __all__ = ["SHUTDOWN_GRACE", "StdinLines", "http_server", "run_transport", "serve_stdio"]
 
@@ -74,7 +74,7 @@ def transport_overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 def run_transport(server: MCPServer[AppState], settings: Settings, args: argparse.Namespace) -> int:
     """Serve until the client goes away or a signal arrives; returns the process exit code."""
-    from .http_app import create_http_app, message_limit
+    from .http.app import create_http_app, message_limit
 
     if args.transport == "stdio":
         return anyio.run(functools.partial(serve_stdio, server, message_limit(settings)))
@@ -102,7 +102,7 @@ def run_transport(server: MCPServer[AppState], settings: Settings, args: argpars
 
 def check_bind(settings: Settings, host: str, port: int) -> None:
     """Raise `SettingsError` for a bind the server must not make."""
-    from .http_app import inbound_token, is_loopback
+    from .http.app import inbound_token, is_loopback
 
     if not 0 <= port <= 65535:
         raise SettingsError(f"--port must be between 0 and 65535, not {port}.")
@@ -128,7 +128,7 @@ def check_bind(settings: Settings, host: str, port: int) -> None:
 async def serve_stdio(server: MCPServer[AppState], max_line: int = DEFAULT_MAX_LINE) -> int:
     """Serve one client over stdin/stdout until stdin closes, SIGINT or SIGTERM.
 
-    Every line that is not a JSON-RPC message gets a JSON-RPC error (see `stdio_lines`).
+    Every line that is not a JSON-RPC message gets a JSON-RPC error (see `stdio.py`).
     """
     if sys.platform == "win32":
         await server.run_stdio_async()

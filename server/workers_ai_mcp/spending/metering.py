@@ -20,11 +20,11 @@ from typing import Any, Protocol, TypeVar
 
 import anyio
 
+from ..catalog.models import ModelInfo
 from ..client import BinaryResult, JsonResult, ResponseMeta, StreamResult, WorkersAIError
 from ..jsonvalues import as_dict, dicts
 from ..settings import Settings
 from .ledger import FALLBACK_SETTING, Budgets, Estimate, Ledger, usd
-from .models import ModelInfo
 from .pricing import PROMPT_TOKENS, REQUESTS, STEPS, TILES, Pricing, estimate_before, measure_after, request_units
 from .store import StateStore
 

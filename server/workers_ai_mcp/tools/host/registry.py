@@ -1,7 +1,7 @@
 """`Registry`: what every tool module registers into, before the server exists.
 
 Tools named in `--tools` (all, by default) are built once as `HostTool`s (the SDK's public `Tool`, with our
-argument, error and content policies; see `host_tools.py`) through the public `Tool.from_function`,
+argument, error and content policies; see `tool.py`) through the public `Tool.from_function`,
 their published schemas compacted (`schemas.py`), and handed to `MCPServer(tools=...)`; tools left
 out are never built, so a subset also starts faster. Resources are recorded and installed on the
 server once it is made.
@@ -16,8 +16,8 @@ from mcp.server import MCPServer
 from mcp.server.mcpserver.tools import Tool
 from mcp.types import ToolAnnotations
 
-from .host_tools import HostTool
 from .schemas import compact_tool
+from .tool import HostTool
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -1,0 +1,1 @@
+"""`workers-ai-mcp selftest`: every tool called once through a real MCP session, with sample arguments."""
