@@ -11,15 +11,16 @@ import httpx2
 import pytest
 from starlette.applications import Starlette
 
-from conftest import make_settings
+from support.emulated import DEPRECATED, LLAMA_33, catalog_reads
+from support.results import data_of
+from support.session import open_session
+from support.settings import make_settings
 from workers_ai_mcp.catalog.deprecations import CatalogWatch, DeprecationNotice, default_models, find_notices
 from workers_ai_mcp.catalog.models import ModelInfo
 from workers_ai_mcp.client import APIConnectionError, ModelPage, WorkersAIClient, create_http_client
 from workers_ai_mcp.emulator import EmulatorState
 from workers_ai_mcp.inference import WorkersAI
 from workers_ai_mcp.settings import Settings
-
-from .support import DEPRECATED, LLAMA_33, catalog_reads, connect, data_of
 
 TODAY = date(2026, 6, 1)
 
@@ -77,7 +78,7 @@ async def test_nothing_is_fetched_at_start_and_the_first_catalog_read_warns_once
 ) -> None:
     settings = make_settings(tmp_path, chat_model=DEPRECATED)
     with caplog.at_level(logging.WARNING, logger="workers_ai_mcp.catalog.deprecations"):
-        async with connect(settings, emulator_app) as client:
+        async with open_session(settings, upstream=emulator_app) as client:
             await client.list_tools()
             assert emulator_state.requests == []
             data_of(await client.call_tool("list_models", {"task": "Text Embeddings"}))

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from conftest import SHARED_MODELS
+from support.settings import SHARED_MODELS
 from workers_ai_mcp.catalog.schema_check import field_path, input_problem
 
 TEXT_OR_LIST: dict[str, Any] = {

@@ -12,15 +12,16 @@ import pytest
 from pydantic import SecretStr
 from starlette.applications import Starlette
 
-from conftest import make_settings
+from support.emulated import BGE_BASE, LLAMA_33, M2M, model_calls
+from support.results import data_of
+from support.session import open_session
+from support.settings import make_settings
 from workers_ai_mcp.client import WorkersAIClient, create_http_client
 from workers_ai_mcp.emulator import EmulatorState
 from workers_ai_mcp.inference import WorkersAI
 from workers_ai_mcp.settings import Settings
 from workers_ai_mcp.spending.metering import CallMeta
 from workers_ai_mcp.tools.host.call_info import CallInfo
-
-from .support import BGE_BASE, LLAMA_33, M2M, connect, data_of, model_calls
 
 GATEWAY_PATH = "/v1/test-account/gw1/workers-ai/"
 GATEWAY_SECRET = "gw-secret-token-1234"
@@ -87,7 +88,7 @@ async def test_skip_cache_is_sent_and_every_answer_is_fresh(
 async def test_through_mcp_cached_answers_show_in_usage_and_batches_are_never_cached(
     gateway_settings: Settings, emulator_app: Starlette, emulator_state: EmulatorState
 ) -> None:
-    async with connect(gateway_settings, emulator_app) as client:
+    async with open_session(gateway_settings, upstream=emulator_app) as client:
         for _ in range(2):
             data_of(await client.call_tool("translate", {"text": "good night", "target_lang": "es"}))
         job = data_of(await client.call_tool("submit_batch", {"model": BGE_BASE, "inputs": [{"text": "a"}]}))

@@ -1,1 +1,1 @@
-"""Tests of spending, batches, AI Gateway routing and default-model deprecation."""
+"""Tests of `workers_ai_mcp.spending`: prices, the budget and usage, the state store shared by processes."""

@@ -19,11 +19,13 @@ from mcp.types import CallToolResult
 from starlette.applications import Starlette
 from starlette.types import Receive, Scope, Send
 
-from conftest import make_settings
-from transports.serving import Pipes, server_command, server_env, serving, spawned
+from support.emulated import BGE_BASE
+from support.loopback import serving
+from support.results import data_of, text_of
+from support.session import open_session
+from support.settings import make_settings
+from support.transports import Pipes, server_command, server_env, spawned
 from workers_ai_mcp.emulator import EMULATOR_TOKEN, EmulatorState, Fault, create_emulator_app
-
-from .support import BGE_BASE, connect, data_of, text_of
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="POSIX signals")
 
@@ -141,7 +143,7 @@ async def test_a_reservation_of_a_killed_process_stops_holding_the_budget(tmp_pa
             async with (
                 spawned(server_command(), environment, folder, stderr) as process,
                 Client(Pipes(process).transport()) as doomed,
-                connect(here, create_emulator_app(EmulatorState())) as survivor,
+                open_session(here, upstream=create_emulator_app(EmulatorState())) as survivor,
                 anyio.create_task_group() as group,
             ):
                 with anyio.fail_after(60):

@@ -10,12 +10,13 @@ from typing import Any
 
 import httpx2
 import pytest
-from mcp import Client
 from mcp.types import TextResourceContents
 from starlette.applications import Starlette
 
-from conftest import make_settings
-from workers_ai_mcp.app import create_server
+from support.emulated import BART, BGE_BASE, LLAMA_33, M2M, catalog_reads, model_calls
+from support.results import data_of, text_of
+from support.session import open_session
+from support.settings import make_settings
 from workers_ai_mcp.catalog.models import ModelInfo
 from workers_ai_mcp.client import BinaryResult, JsonResult, StreamResult, WorkersAIClient, create_http_client
 from workers_ai_mcp.emulator import EmulatorState
@@ -25,8 +26,6 @@ from workers_ai_mcp.spending.ledger import usd
 from workers_ai_mcp.spending.metering import CallMeta, Spending
 from workers_ai_mcp.spending.pricing import Pricing, estimate_before, measure_after
 from workers_ai_mcp.tools.host.call_info import CallInfo
-
-from .support import BART, BGE_BASE, LLAMA_33, M2M, catalog_reads, connect, data_of, model_calls, text_of
 
 
 def call_meta(result: JsonResult | BinaryResult | StreamResult) -> CallMeta:
@@ -259,7 +258,7 @@ async def test_prices_are_looked_up_once_after_the_first_call_and_the_bare_clien
 async def test_the_usage_tool_adds_up_calls_tokens_and_cost_per_model(
     settings: Settings, emulator_app: Starlette
 ) -> None:
-    async with connect(settings, emulator_app) as client:
+    async with open_session(settings, upstream=emulator_app) as client:
         chats = [
             data_of(await client.call_tool("chat", {"prompt": p, "max_tokens": 30})) for p in ("otters", "beavers?")
         ]
@@ -294,7 +293,7 @@ async def test_the_budget_refuses_the_call_that_would_cross_it_before_sending(
 ) -> None:
     budget = 0.001
     settings = make_settings(tmp_path, max_cost_usd=budget)
-    async with connect(settings, emulator_app) as client:
+    async with open_session(settings, upstream=emulator_app) as client:
         first = data_of(await client.call_tool("chat", {"prompt": "otters", "max_tokens": 40}))
         spent = data_of(await client.call_tool("usage", {}))["today"]["total"]["cost_usd"]
         assert spent == pytest.approx(
@@ -318,7 +317,7 @@ async def test_the_per_call_cap_refuses_an_expensive_call_and_lets_a_cheap_one_t
     tmp_path: Path, emulator_app: Starlette, emulator_state: EmulatorState
 ) -> None:
     settings = make_settings(tmp_path, max_call_cost_usd=0.001)
-    async with connect(settings, emulator_app) as client:
+    async with open_session(settings, upstream=emulator_app) as client:
         refused = await client.call_tool("chat", {"prompt": "otters", "max_tokens": 1000})
         assert len(model_calls(emulator_state)) == 0
         allowed = await client.call_tool("chat", {"prompt": "otters", "max_tokens": 100})
@@ -331,7 +330,7 @@ async def test_with_a_budget_a_model_without_a_price_runs_and_counts_as_the_stat
     tmp_path: Path, emulator_app: Starlette, emulator_state: EmulatorState
 ) -> None:
     settings = make_settings(tmp_path, max_cost_usd=0.025, unpriced_call_usd=0.01)
-    async with connect(settings, emulator_app) as client:
+    async with open_session(settings, upstream=emulator_app) as client:
         first = data_of(await client.call_tool("summarize", {"text": "Otters are playful animals. " * 20}))
         second = data_of(await client.call_tool("summarize", {"text": "Beavers build dams. " * 20}))
         report = data_of(await client.call_tool("usage", {}))
@@ -366,8 +365,7 @@ async def test_with_the_catalog_down_a_budget_counts_each_call_as_the_fallback_a
     tmp_path: Path, emulator_app: Starlette, emulator_state: EmulatorState, caplog: pytest.LogCaptureFixture
 ) -> None:
     settings = make_settings(tmp_path, max_cost_usd=0.015, unpriced_call_usd=0.01, max_retries=0)
-    server = create_server(settings, transport=catalog_down(emulator_app))
-    async with Client(server, raise_exceptions=True) as client:
+    async with open_session(settings, upstream=catalog_down(emulator_app)) as client:
         with caplog.at_level(logging.WARNING):
             allowed = data_of(await client.call_tool("chat", {"prompt": "otters", "max_tokens": 20}))
         refused = await client.call_tool("chat", {"prompt": "otters", "max_tokens": 20})
@@ -385,7 +383,7 @@ async def test_the_per_call_cap_applies_to_the_fallback_of_an_unpriced_call(
     tmp_path: Path, emulator_app: Starlette, emulator_state: EmulatorState
 ) -> None:
     settings = make_settings(tmp_path, max_call_cost_usd=0.005, unpriced_call_usd=0.01)
-    async with connect(settings, emulator_app) as client:
+    async with open_session(settings, upstream=emulator_app) as client:
         refused = await client.call_tool("summarize", {"text": "Otters are playful animals. " * 20})
     assert refused.is_error and "Lower WORKERS_AI_MCP_UNPRICED_CALL_USD" in text_of(refused)
     assert model_calls(emulator_state) == []
@@ -395,7 +393,7 @@ async def test_a_monthly_budget_refuses_what_would_cross_it_and_names_its_settin
     tmp_path: Path, emulator_app: Starlette, emulator_state: EmulatorState
 ) -> None:
     settings = make_settings(tmp_path, max_cost_usd_monthly=0.015, unpriced_call_usd=0.01)
-    async with connect(settings, emulator_app) as client:
+    async with open_session(settings, upstream=emulator_app) as client:
         data_of(await client.call_tool("summarize", {"text": "Otters are playful animals. " * 20}))
         refused = await client.call_tool("summarize", {"text": "Otters are playful animals. " * 20})
         report = data_of(await client.call_tool("usage", {"since": "2000-01-01"}))
@@ -411,9 +409,9 @@ async def test_a_restart_keeps_todays_spend_and_usage_since_a_time_reads_it_back
     tmp_path: Path, emulator_app: Starlette, emulator_state: EmulatorState
 ) -> None:
     settings = make_settings(tmp_path, max_cost_usd=0.015, unpriced_call_usd=0.01)
-    async with connect(settings, emulator_app) as client:
+    async with open_session(settings, upstream=emulator_app) as client:
         data_of(await client.call_tool("summarize", {"text": "Otters are playful animals. " * 20}))
-    async with connect(settings, emulator_app) as restarted:
+    async with open_session(settings, upstream=emulator_app) as restarted:
         report = data_of(await restarted.call_tool("usage", {}))
         refused = await restarted.call_tool("summarize", {"text": "Otters are playful animals. " * 20})
         future = data_of(await restarted.call_tool("usage", {"since": "2999-01-01T00:00:00Z"}))

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from starlette.applications import Starlette
 
-from conftest import make_settings
+from support.results import data_of, text_of
+from support.session import open_session
+from support.settings import make_settings
 from workers_ai_mcp.spending.ledger import BudgetExceededError, Budgets, Estimate, Ledger
 from workers_ai_mcp.spending.store import FILE_NAME, SCHEMA_VERSION, StateStore, migrate
-
-from .support import connect, data_of, text_of
 
 TEXT = {"text": "Otters are playful animals that live in rivers. " * 10}
 
@@ -99,7 +99,7 @@ async def test_a_damaged_store_file_leaves_a_working_server_that_says_spending_i
     damaged.write_bytes(b"this is not a database, it is what a crash left behind" * 100)
     before = damaged.read_bytes()
     with caplog.at_level(logging.WARNING):
-        async with connect(settings, emulator_app) as client:
+        async with open_session(settings, upstream=emulator_app) as client:
             first = data_of(await client.call_tool("summarize", TEXT))
             refused = await client.call_tool("summarize", TEXT)
             submitted = data_of(await client.call_tool("list_batches", {}))
@@ -118,7 +118,7 @@ async def test_an_unwritable_state_folder_falls_back_to_memory(tmp_path: Path, e
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the state folder should be")
     settings = make_settings(tmp_path, state_dir=blocker / "state")
-    async with connect(settings, emulator_app) as client:
+    async with open_session(settings, upstream=emulator_app) as client:
         result = data_of(await client.call_tool("translate", {"text": "hello", "target_lang": "fr"}))
         report = data_of(await client.call_tool("usage", {}))
     assert "in memory for this server process only" in result["call"]["spending_note"]
@@ -129,12 +129,12 @@ async def test_a_store_locked_past_the_busy_timeout_falls_back_to_memory_with_wh
     tmp_path: Path, emulator_app: Starlette
 ) -> None:
     settings = make_settings(tmp_path, unpriced_call_usd=0.01)
-    async with connect(settings, emulator_app) as client:
+    async with open_session(settings, upstream=emulator_app) as client:
         data_of(await client.call_tool("summarize", TEXT))
     holder = sqlite3.connect(settings.state_dir / FILE_NAME, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")  # another process in a transaction that does not end
     try:
-        async with connect(settings, emulator_app) as client:
+        async with open_session(settings, upstream=emulator_app) as client:
             result = data_of(await client.call_tool("summarize", TEXT))
             report = data_of(await client.call_tool("usage", {}))
     finally:

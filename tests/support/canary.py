@@ -1,4 +1,4 @@
-"""Servers on 127.0.0.1 for the reliability tests: an ASGI app under uvicorn, and a canary that counts hits."""
+"""A canary for the fuzz and fault tests: a loopback HTTP server that must never be reached, counting hits."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ from collections.abc import Generator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-from loopback_support import serving as serving
 
 
 @dataclass

@@ -1,21 +1,13 @@
-"""Fixtures, constants and small real media files shared by the emulator's tests.
-
-Test modules import from here by basename (`from emulator_support import ...`); a conftest.py in
-this folder would shadow the root tests/conftest.py that other test folders import as `conftest`.
-"""
+"""Constants and small real media files shared by the emulator's tests (their fixtures: tests/emulator/conftest.py)."""
 
 from __future__ import annotations
 
 import io
 import wave
-from collections.abc import AsyncIterator
 
-import httpx2
-import pytest
 from PIL import Image
-from starlette.applications import Starlette
 
-from workers_ai_mcp.emulator import EMULATOR_TOKEN, EmulatorState, create_emulator_app
+from workers_ai_mcp.emulator import EMULATOR_TOKEN
 
 ACCOUNT = "/client/v4/accounts/test-account"
 AI = f"{ACCOUNT}/ai"
@@ -57,21 +49,3 @@ def mp3_frames(data: bytes) -> list[int]:
         offset += length
     assert offset == len(data), "last frame is cut short"
     return frames
-
-
-@pytest.fixture
-def state() -> EmulatorState:
-    return EmulatorState()
-
-
-@pytest.fixture
-def app(state: EmulatorState) -> Starlette:
-    return create_emulator_app(state)
-
-
-@pytest.fixture
-async def client(app: Starlette) -> AsyncIterator[httpx2.AsyncClient]:
-    """An httpx2 client on the in-process app, sending the emulator's token."""
-    transport = httpx2.ASGITransport(app=app)
-    async with httpx2.AsyncClient(transport=transport, base_url="http://emulator", headers=AUTH) as c:
-        yield c

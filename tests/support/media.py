@@ -1,5 +1,5 @@
-"""Helpers for the media tool tests: sample media, a loopback file server, an MCP session whose
-emulator records request bodies and whose URL fetches reach the real loopback network.
+"""Helpers for the media tool tests: sample media, a loopback file server, and an upstream for
+`open_session` whose emulator records request bodies and whose URL fetches reach the real loopback network.
 
 The server's one HTTP client normally has the emulator as its only transport, which would also
 answer the URL fetches of `image`/`audio` inputs; `SplitTransport` sends only the emulator's host
@@ -8,32 +8,29 @@ there. Helpers, not fixtures: each test module wraps them in the fixtures it nee
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import contextlib
 import functools
 import io
 import json
 import random
-import socket
 import wave
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import anyio
 import httpx2
-from mcp import Client
-from mcp.types import CallToolResult, ImageContent, ResourceLink
 from PIL import Image
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from conftest import EMULATOR_URL, SHARED_MODELS
-from results_support import text_of as text_of
-from workers_ai_mcp.app import create_server
-from workers_ai_mcp.settings import Settings
+from support.loopback import serving
+from support.results import images_of as images_of
+from support.results import links_of as links_of
+from support.results import result_bytes as result_bytes
+from support.results import text_of as text_of
+from support.session import held_open
+from support.settings import EMULATOR_URL, SHARED_MODELS
 
 
 @functools.lru_cache(maxsize=8)
@@ -87,18 +84,6 @@ def assert_valid(instance: object, schema: dict[str, Any]) -> None:
     import jsonschema
 
     jsonschema.validate(instance, schema)
-
-
-def images_of(result: CallToolResult) -> list[ImageContent]:
-    return [block for block in result.content if isinstance(block, ImageContent)]
-
-
-def links_of(result: CallToolResult) -> list[ResourceLink]:
-    return [block for block in result.content if isinstance(block, ResourceLink)]
-
-
-def result_bytes(result: CallToolResult) -> int:
-    return len(result.model_dump_json(by_alias=True, exclude_none=True).encode())
 
 
 def decoded_size(data: bytes) -> tuple[int, int]:
@@ -160,20 +145,18 @@ class SplitTransport(httpx2.AsyncBaseTransport):
         await self.network.aclose()
 
 
-@asynccontextmanager
-async def media_client(
-    settings: Settings, emulator_app: ASGIApp, captured: Captured, *, mode: str = "auto"
-) -> AsyncIterator[Client]:
-    """A real MCP session on our server (emulator behind it) that records request bodies."""
-    server = create_server(settings, transport=SplitTransport(capturing(emulator_app, captured)))
-    async with Client(server, raise_exceptions=True, mode=mode) as client:  # pyright: ignore[reportArgumentType]
-        yield client
+def recording_upstream(emulator_app: ASGIApp, captured: Captured) -> SplitTransport:
+    """The upstream for `open_session`: the emulator, keeping each request body in `captured`; other hosts
+    (URL inputs) over the real network."""
+    return SplitTransport(capturing(emulator_app, captured))
 
 
 @asynccontextmanager
 async def serve_files(files: dict[str, tuple[bytes, str]]) -> AsyncIterator[str]:
-    """uvicorn on 127.0.0.1 (a free port) serving `files` by path; yields the base URL."""
-    import uvicorn
+    """Serve `files` by path on 127.0.0.1 (a free port); yields the base URL.
+
+    Held open in a task of its own, so that a fixture may yield inside it (pytest-asyncio sets a fixture
+    up and tears it down in different tasks)."""
     from starlette.applications import Starlette
     from starlette.requests import Request
     from starlette.responses import Response
@@ -186,32 +169,8 @@ async def serve_files(files: dict[str, tuple[bytes, str]]) -> AsyncIterator[str]
         return serve
 
     app = Starlette(routes=[Route(path, endpoint(*item)) for path, item in files.items()])
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # asyncio sets TCP_NODELAY only then
-    sock.bind(("127.0.0.1", 0))
-    started = asyncio.Event()
-
-    class Server(uvicorn.Server):
-        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-            await super().startup(sockets)
-            started.set()
-
-        @contextlib.contextmanager
-        def capture_signals(self) -> Iterator[None]:  # the test runner owns the signals
-            yield
-
-    config = uvicorn.Config(app, lifespan="off", log_config=None, access_log=False, ws="none", http="h11")
-    server = Server(config)
-    # A plain task, not a task group: pytest runs an async fixture's setup and teardown in different tasks.
-    task = asyncio.get_running_loop().create_task(server.serve(sockets=[sock]))
-    try:
-        with anyio.fail_after(10):
-            await started.wait()
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        with anyio.fail_after(10):
-            await task
-        sock.close()
+    async with held_open(serving(app)) as base:
+        yield base
 
 
 def write(folder: Path, name: str, data: bytes) -> Path:

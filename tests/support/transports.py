@@ -1,4 +1,5 @@
-"""Test helpers: an ASGI app on a real 127.0.0.1 socket, and our server as a stdio subprocess we hold."""
+"""For the transport tests: our server as a stdio subprocess we hold (the one stdio launcher), and wrappers
+that count or watch what reaches Workers AI."""
 
 from __future__ import annotations
 
@@ -19,7 +20,6 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 from mcp.shared.message import SessionMessage
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from loopback_support import serving as serving
 from workers_ai_mcp.emulator import EmulatorState
 
 SERVER_DIR = Path(__file__).resolve().parents[2] / "server"

@@ -15,7 +15,10 @@ from mcp.types import ResourceLink, TextResourceContents
 from PIL import Image
 from starlette.applications import Starlette
 
-from conftest import SHARED_MODELS, make_settings
+from support.emulated import BGE_BASE, LLAMA_33, LLAMA_FP8, M2M, model_calls
+from support.results import data_of, text_of
+from support.session import open_session
+from support.settings import SHARED_MODELS, make_settings
 from workers_ai_mcp.catalog.model_input import without_batch_branch
 from workers_ai_mcp.catalog.schema_check import input_problem
 from workers_ai_mcp.emulator import EmulatorState, create_emulator_app
@@ -24,8 +27,6 @@ from workers_ai_mcp.settings import Settings
 from workers_ai_mcp.spending.batch_store import LEGACY_INDEX, MAX_JOBS, BatchRecord, BatchStore
 from workers_ai_mcp.spending.store import StateStore
 from workers_ai_mcp.tools.batch.results import batch_items
-
-from .support import BGE_BASE, LLAMA_33, LLAMA_FP8, M2M, connect, data_of, model_calls, text_of
 
 
 async def poll_until_done(client: Client, job_id: str) -> tuple[list[str], dict[str, Any]]:
@@ -47,7 +48,7 @@ async def test_a_batch_is_queued_at_once_then_polled_to_its_results_in_input_ord
         {"text": ["beavers build dams", "dams hold water"], "external_reference": "second"},
         {"text": "rivers run to the sea", "pooling": "cls"},
     ]
-    async with connect(settings, emulator_app) as client:
+    async with open_session(settings, upstream=emulator_app) as client:
         submitted = data_of(await client.call_tool("submit_batch", {"model": BGE_BASE, "inputs": inputs}))
         seen, done = await poll_until_done(client, submitted["job_id"])
         listed = data_of(await client.call_tool("list_batches", {}))
@@ -71,13 +72,13 @@ async def test_a_batch_is_queued_at_once_then_polled_to_its_results_in_input_ord
 async def test_jobs_survive_a_restart_and_finished_results_are_read_back_without_a_request(
     settings: Settings, emulator_app: Starlette, emulator_state: EmulatorState
 ) -> None:
-    async with connect(settings, emulator_app) as client:
+    async with open_session(settings, upstream=emulator_app) as client:
         first = data_of(await client.call_tool("submit_batch", {"model": BGE_BASE, "inputs": [{"text": "one"}]}))
         second = data_of(await client.call_tool("submit_batch", {"model": BGE_BASE, "inputs": [{"text": "two"}]}))
         _, done = await poll_until_done(client, first["job_id"])
     assert (settings.state_dir / "state.sqlite3").is_file()
     sent = len(model_calls(emulator_state))
-    async with connect(settings, emulator_app) as restarted:
+    async with open_session(settings, upstream=emulator_app) as restarted:
         listed = data_of(await restarted.call_tool("list_batches", {}))
         again = data_of(await restarted.call_tool("get_batch", {"job_id": first["job_id"]}))
     assert [(job["job_id"], job["status"]) for job in listed["jobs"]] == [
@@ -99,7 +100,7 @@ async def test_inputs_that_do_not_fit_the_schema_are_refused_before_anything_is_
         {"prompt": "ok", "external_reference": 7},
         {"prompt": "ok", "stream": True},
     ]
-    async with connect(settings, emulator_app) as client:
+    async with open_session(settings, upstream=emulator_app) as client:
         refused = await client.call_tool("submit_batch", {"model": LLAMA_33, "inputs": inputs})
         listed = data_of(await client.call_tool("list_batches", {}))
     message = text_of(refused)
@@ -114,7 +115,7 @@ async def test_inputs_that_do_not_fit_the_schema_are_refused_before_anything_is_
 async def test_a_model_without_async_queue_is_refused_with_models_that_take_batches(
     settings: Settings, emulator_app: Starlette, emulator_state: EmulatorState
 ) -> None:
-    async with connect(settings, emulator_app) as client:
+    async with open_session(settings, upstream=emulator_app) as client:
         refused = await client.call_tool("submit_batch", {"model": LLAMA_FP8, "inputs": [{"prompt": "hi"}]})
         unknown = await client.call_tool("submit_batch", {"model": "@cf/nobody/nothing", "inputs": [{"prompt": "hi"}]})
     assert refused.is_error and "does not accept batches" in text_of(refused)
@@ -127,7 +128,7 @@ async def test_a_batch_over_the_10_mb_payload_limit_is_refused_before_sending(
     settings: Settings, emulator_app: Starlette, emulator_state: EmulatorState
 ) -> None:
     inputs = [{"text": "x" * 3_500_000} for _ in range(3)]
-    async with connect(settings, emulator_app) as client:
+    async with open_session(settings, upstream=emulator_app) as client:
         refused = await client.call_tool("submit_batch", {"model": BGE_BASE, "inputs": inputs})
     assert refused.is_error
     assert "10.5 MB" in text_of(refused) and "at most 10 MB" in text_of(refused)
@@ -135,7 +136,7 @@ async def test_a_batch_over_the_10_mb_payload_limit_is_refused_before_sending(
 
 
 async def test_an_unknown_job_id_gets_a_clear_error(settings: Settings, emulator_app: Starlette) -> None:
-    async with connect(settings, emulator_app) as client:
+    async with open_session(settings, upstream=emulator_app) as client:
         result = await client.call_tool("get_batch", {"job_id": "0000-not-a-job"})
     assert result.is_error and "list_batches" in text_of(result)
 
@@ -145,7 +146,7 @@ async def test_large_results_are_cut_inline_and_kept_whole_in_a_linked_file(
 ) -> None:
     settings = make_settings(tmp_path, max_result_bytes=64_000)  # 16 KB inline: about two 768-d vectors
     inputs = [{"text": f"sentence number {i}"} for i in range(6)]
-    async with connect(settings, emulator_app) as client:
+    async with open_session(settings, upstream=emulator_app) as client:
         job = data_of(await client.call_tool("submit_batch", {"model": BGE_BASE, "inputs": inputs}))["job_id"]
         await client.call_tool("get_batch", {"job_id": job})
         result = await client.call_tool("get_batch", {"job_id": job})
@@ -166,7 +167,7 @@ async def test_a_finished_batch_is_priced_once_from_its_reported_usage(
     settings: Settings, emulator_app: Starlette
 ) -> None:
     inputs = [{"prompt": "tell me about otters", "max_tokens": 20}, {"prompt": "and beavers", "max_tokens": 20}]
-    async with connect(settings, emulator_app) as client:
+    async with open_session(settings, upstream=emulator_app) as client:
         job = data_of(await client.call_tool("submit_batch", {"model": LLAMA_33, "inputs": inputs}))["job_id"]
         _, done = await poll_until_done(client, job)
         await client.call_tool("get_batch", {"job_id": job})  # read back from the file: not counted again
@@ -185,7 +186,7 @@ async def test_a_queued_batch_counts_against_the_budget_until_it_is_priced(
 ) -> None:
     settings = make_settings(tmp_path, max_cost_usd=0.001)
     inputs = [{"prompt": "otters", "max_tokens": 150}]  # about $0.00034 each, held while queued
-    async with connect(settings, emulator_app) as client:
+    async with open_session(settings, upstream=emulator_app) as client:
         for _ in range(2):
             data_of(await client.call_tool("submit_batch", {"model": LLAMA_33, "inputs": inputs}))
         report = data_of(await client.call_tool("usage", {}))
@@ -201,9 +202,9 @@ async def test_a_job_another_emulator_process_held_is_reported_and_marked_lost_w
     tmp_path: Path,
 ) -> None:
     settings = make_settings(tmp_path, emulator=True)
-    async with connect(settings, create_emulator_app(EmulatorState())) as first:
+    async with open_session(settings, upstream=create_emulator_app(EmulatorState())) as first:
         job = data_of(await first.call_tool("submit_batch", {"model": BGE_BASE, "inputs": [{"text": "a"}]}))
-    async with connect(settings, create_emulator_app(EmulatorState())) as later:
+    async with open_session(settings, upstream=create_emulator_app(EmulatorState())) as later:
         gone = await later.call_tool("get_batch", {"job_id": job["job_id"]})
         again = await later.call_tool("get_batch", {"job_id": job["job_id"]})
         listed = data_of(await later.call_tool("list_batches", {}))
@@ -218,10 +219,10 @@ async def test_a_job_the_upstream_no_longer_knows_is_marked_lost_and_its_hold_re
 ) -> None:
     settings = make_settings(tmp_path, max_cost_usd=0.01)
     inputs = [{"prompt": "otters", "max_tokens": 150}]
-    async with connect(settings, emulator_app) as client:
+    async with open_session(settings, upstream=emulator_app) as client:
         job = data_of(await client.call_tool("submit_batch", {"model": LLAMA_33, "inputs": inputs}))
         held = data_of(await client.call_tool("usage", {}))["held_usd"]
-    async with connect(settings, create_emulator_app(EmulatorState())) as forgetful:
+    async with open_session(settings, upstream=create_emulator_app(EmulatorState())) as forgetful:
         gone = await forgetful.call_tool("get_batch", {"job_id": job["job_id"]})
         listed = data_of(await forgetful.call_tool("list_batches", {}))
         after = data_of(await forgetful.call_tool("usage", {}))
@@ -242,9 +243,9 @@ async def test_the_old_batches_json_is_imported_once_and_kept_as_a_backup(
     ]
     legacy = settings.output_dir / LEGACY_INDEX
     legacy.write_text(json.dumps({"version": 1, "jobs": old}))
-    async with connect(settings, emulator_app) as client:
+    async with open_session(settings, upstream=emulator_app) as client:
         listed = data_of(await client.call_tool("list_batches", {}))
-    async with connect(settings, emulator_app) as restarted:
+    async with open_session(settings, upstream=emulator_app) as restarted:
         again = data_of(await restarted.call_tool("list_batches", {}))
     assert [j["job_id"] for j in listed["jobs"]] == ["job-2", "job-1", "job-0"]
     assert again["jobs"] == listed["jobs"]

@@ -7,10 +7,11 @@ from pathlib import Path
 from pydantic import SecretStr
 from starlette.applications import Starlette
 
-from conftest import make_settings
+from support.emulated import DEPRECATED, model_calls
+from support.results import data_of
+from support.session import open_session
+from support.settings import make_settings
 from workers_ai_mcp.emulator import EmulatorState
-
-from .support import DEPRECATED, connect, data_of, model_calls
 
 
 async def test_chat_takes_a_per_call_gateway_cache_ttl_and_reports_the_cache_status(
@@ -19,7 +20,7 @@ async def test_chat_takes_a_per_call_gateway_cache_ttl_and_reports_the_cache_sta
     emulator_state.gateway_token = "gw-secret-token-1234"
     settings = make_settings(tmp_path, gateway_id="gw1", gateway_token=SecretStr("gw-secret-token-1234"))
     arguments = {"prompt": "Name a river", "max_tokens": 8, "cache_ttl": 600}
-    async with connect(settings, emulator_app) as client:
+    async with open_session(settings, upstream=emulator_app) as client:
         first = data_of(await client.call_tool("chat", arguments))
         second = data_of(await client.call_tool("chat", arguments))
     calls = model_calls(emulator_state)
@@ -32,7 +33,7 @@ async def test_list_models_warns_when_a_default_model_is_deprecated_and_names_a_
     tmp_path: Path, emulator_app: Starlette
 ) -> None:
     settings = make_settings(tmp_path, chat_model=DEPRECATED)
-    async with connect(settings, emulator_app) as client:
+    async with open_session(settings, upstream=emulator_app) as client:
         listing = data_of(await client.call_tool("list_models", {"task": "Text Generation"}))
     assert len(listing["warnings"]) == 1
     warning = listing["warnings"][0]
@@ -42,6 +43,6 @@ async def test_list_models_warns_when_a_default_model_is_deprecated_and_names_a_
 async def test_list_models_has_no_warnings_when_the_defaults_are_current(
     tmp_path: Path, emulator_app: Starlette
 ) -> None:
-    async with connect(make_settings(tmp_path), emulator_app) as client:
+    async with open_session(make_settings(tmp_path), upstream=emulator_app) as client:
         listing = data_of(await client.call_tool("list_models", {}))
     assert listing["warnings"] == []

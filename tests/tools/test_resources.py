@@ -11,7 +11,7 @@ import pytest
 from mcp import Client, MCPError
 from mcp.types import INVALID_PARAMS, BlobResourceContents, TextResourceContents
 
-from media_tools_fixtures import links_of, small_png
+from support.media import links_of, small_png
 from workers_ai_mcp.settings import Settings
 
 

@@ -1,6 +1,6 @@
 """The tool list: its size budgets, and a snapshot so that any change to a schema is deliberate.
 
-After an intended change, refresh the snapshot with `UPDATE_SNAPSHOTS=1 uv run pytest tests/test_tools_list.py`.
+After an intended change, refresh the snapshot with `UPDATE_SNAPSHOTS=1 uv run pytest tests/tools/test_tools_list.py`.
 """
 
 from __future__ import annotations
@@ -10,12 +10,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-from mcp import Client
-
-from workers_ai_mcp.app import create_server
+from support.session import open_session
 from workers_ai_mcp.settings import Settings
 
-SNAPSHOT = Path(__file__).parent / "snapshots" / "tools_list.json"
+SNAPSHOT = Path(__file__).resolve().parents[1] / "snapshots" / "tools_list.json"
 TOTAL_BUDGET = 24_000  # bytes of JSON for the whole tools/list answer (DESIGN §10)
 TEXT_BUDGET = 14_000  # the text and catalog tools alone
 TEXT_TOOLS = {
@@ -25,7 +23,9 @@ TEXT_TOOLS = {
 
 
 async def listed(tmp_path: Path) -> list[dict[str, Any]]:
-    async with Client(create_server(Settings(emulator=True, output_dir=tmp_path)), mode="legacy") as client:
+    async with open_session(
+        Settings(emulator=True, output_dir=tmp_path), mode="legacy", raise_exceptions=False
+    ) as client:
         result = await client.list_tools()
     return [tool.model_dump(mode="json", by_alias=True, exclude_none=True) for tool in result.tools]
 
@@ -54,5 +54,5 @@ async def test_the_tool_schemas_match_the_snapshot(tmp_path: Path) -> None:
     if os.environ.get("UPDATE_SNAPSHOTS") == "1":
         SNAPSHOT.write_text(current, encoding="utf-8")
     assert SNAPSHOT.read_text(encoding="utf-8") == current, (
-        "tools/list changed; if intended, run UPDATE_SNAPSHOTS=1 uv run pytest tests/test_tools_list.py"
+        "tools/list changed; if intended, run UPDATE_SNAPSHOTS=1 uv run pytest tests/tools/test_tools_list.py"
     )

@@ -12,20 +12,21 @@ from mcp.types import AudioContent, ContentBlock, ImageContent, ResourceLink, Te
 from PIL import Image
 from starlette.applications import Starlette
 
-from conftest import make_settings as settings_for
-from media_tools_fixtures import (
+from support.media import (
     Captured,
     decoded_size,
     images_of,
     links_of,
-    media_client,
     noise_png,
     photo_jpeg,
+    recording_upstream,
     result_bytes,
     small_png,
     text_of,
     write,
 )
+from support.session import open_session
+from support.settings import make_settings as settings_for
 from workers_ai_mcp.media.outputs import OutputStore
 from workers_ai_mcp.media.previews import PreviewError, make_preview
 from workers_ai_mcp.tools.host.media_blocks import binary_media_result, cap_result, media_blocks, result_size
@@ -175,7 +176,9 @@ async def test_binary_media_result_saves_any_binary_answer_and_shows_what_it_can
 async def test_full_mode_inlines_an_image_that_fits_under_the_hard_cap(tmp_path: Path, emulator_app: Starlette) -> None:
     path = write(tmp_path, "noise.png", noise_png(460, 460))  # about 630 KB: 840 KB as base64
 
-    async with media_client(settings_for(tmp_path, media_mode="full"), emulator_app, Captured()) as client:
+    async with open_session(
+        settings_for(tmp_path, media_mode="full"), upstream=recording_upstream(emulator_app, Captured())
+    ) as client:
         result = await client.call_tool("detect_objects", {"image": str(path), "min_score": 0})
 
     assert not result.is_error, text_of(result)
@@ -190,7 +193,9 @@ async def test_full_mode_with_an_image_too_big_to_inline_still_stays_under_the_h
 ) -> None:
     path = write(tmp_path, "noise.png", noise_png(1400, 1000))  # about 4 MB
 
-    async with media_client(settings_for(tmp_path, media_mode="full"), emulator_app, Captured()) as client:
+    async with open_session(
+        settings_for(tmp_path, media_mode="full"), upstream=recording_upstream(emulator_app, Captured())
+    ) as client:
         result = await client.call_tool("detect_objects", {"image": str(path), "min_score": 0})
 
     assert not result.is_error, text_of(result)
@@ -205,7 +210,7 @@ async def test_a_result_cap_below_the_preview_cap_still_holds(tmp_path: Path, em
     path = write(tmp_path, "noise.png", noise_png(900, 900))
     settings = settings_for(tmp_path, max_result_bytes=100_000)
 
-    async with media_client(settings, emulator_app, Captured()) as client:
+    async with open_session(settings, upstream=recording_upstream(emulator_app, Captured())) as client:
         result = await client.call_tool("detect_objects", {"image": str(path), "min_score": 0})
 
     assert not result.is_error, text_of(result)

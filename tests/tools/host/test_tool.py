@@ -14,6 +14,7 @@ from mcp.server.mcpserver.tools import Tool
 from mcp.types import TextContent
 from pydantic import ValidationError
 
+from support.session import open_session
 from workers_ai_mcp.app import TOOL_MODULES
 from workers_ai_mcp.settings import Settings
 from workers_ai_mcp.tools.host.arguments import MAX_ERROR_CHARS, bounded
@@ -105,7 +106,7 @@ async def test_a_server_given_host_tools_answers_bad_arguments_in_a_sentence() -
         return word
 
     server = MCPServer[Any]("seam", tools=[HostTool.from_function(echo)])
-    async with Client(server) as client:
+    async with open_session(server, raise_exceptions=False) as client:
         result = await client.call_tool("echo", {})
     assert result.is_error
     assert result.content == [TextContent(type="text", text="echo: word is required (a string).")]

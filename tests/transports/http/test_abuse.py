@@ -12,11 +12,10 @@ import httpx2
 import pytest
 from pydantic import SecretStr
 
+from support.http import INBOUND_TOKEN, AppFactory
+from support.loopback import serving
 from workers_ai_mcp.settings import Settings
 from workers_ai_mcp.transports.http.server import ConnectionLimits
-
-from .conftest import INBOUND_TOKEN, AppFactory
-from .serving import serving
 
 WITHIN = 10.0
 INITIALIZE = {

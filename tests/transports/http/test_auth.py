@@ -7,18 +7,15 @@ from typing import Any
 
 import httpx2
 import pytest
-from mcp import Client
-from mcp.client.streamable_http import streamable_http_client
 from pydantic import SecretStr
 from starlette.applications import Starlette
 
+from support.http import BASE, INBOUND_TOKEN, AppFactory, asgi_client, mcp_over
+from support.transports import RoundRobin, model_runs
 from workers_ai_mcp import cli
 from workers_ai_mcp.emulator import EmulatorState
 from workers_ai_mcp.settings import Settings, SettingsError
 from workers_ai_mcp.transports.serve import check_bind
-
-from .conftest import BASE, INBOUND_TOKEN, AppFactory, asgi_client
-from .serving import RoundRobin, model_runs
 
 JSON_RPC_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 INITIALIZE = {
@@ -179,7 +176,7 @@ async def test_stateless_mode_lets_two_replicas_answer_one_client_alternately(
     async with first.router.lifespan_context(first), second.router.lifespan_context(second):
         http = asgi_client(balancer)
         try:
-            async with http, Client(streamable_http_client(f"{BASE}/mcp", http_client=http), mode="legacy") as client:
+            async with mcp_over(http, f"{BASE}/mcp", mode="legacy") as client:
                 for _ in range(3):
                     result = await client.call_tool("translate", {"text": "hello", "target_lang": "fr"})
                     answered.append(not result.is_error)

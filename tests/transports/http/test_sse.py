@@ -8,10 +8,10 @@ from mcp.client.sse import sse_client
 from mcp.types import CallToolResult
 from starlette.applications import Starlette
 
+from support.http import INBOUND_TOKEN, AppFactory
+from support.loopback import serving
+from support.transports import CountingTransport, model_runs
 from workers_ai_mcp.emulator import EmulatorState
-
-from .conftest import INBOUND_TOKEN, AppFactory
-from .serving import CountingTransport, model_runs, serving
 
 
 async def test_sse_serves_tools_to_clients_with_the_token_over_one_workers_ai_client(

@@ -9,16 +9,14 @@ from pathlib import Path
 import anyio
 import httpx2
 import pytest
-from mcp import Client
-from mcp.client.streamable_http import streamable_http_client
 from starlette.applications import Starlette
 
+from support.http import INBOUND_TOKEN, AppFactory, asgi_client, mcp_over
+from support.loopback import serving
+from support.transports import CountingTransport, LineWatcher, Watched, model_runs, server_command, server_env, spawned
 from workers_ai_mcp import __version__
 from workers_ai_mcp.emulator import EMULATOR_TOKEN, EmulatorState, Fault, create_emulator_app
 from workers_ai_mcp.transports.serve import SHUTDOWN_GRACE
-
-from .conftest import INBOUND_TOKEN, AppFactory, asgi_client, mcp_over
-from .serving import CountingTransport, LineWatcher, Watched, model_runs, server_command, server_env, serving, spawned
 
 TRANSLATE = {"text": "hello", "target_lang": "fr"}
 
@@ -81,7 +79,7 @@ async def test_over_a_real_socket_sessions_stream_progress_as_sse_and_share_one_
             http = httpx2.AsyncClient(
                 headers={"Authorization": f"Bearer {INBOUND_TOKEN}"}, event_hooks={"response": [record]}
             )
-            async with http, Client(streamable_http_client(f"{url}/mcp", http_client=http), mode="legacy") as client:
+            async with mcp_over(http, f"{url}/mcp", mode="legacy") as client:
                 result = await client.call_tool("chat", {"prompt": "Count to five"}, progress_callback=on_progress)
                 assert not result.is_error
         assert (upstream.opened, upstream.closed) == (1, 0)
@@ -115,7 +113,7 @@ async def test_sigterm_ends_an_http_server_during_a_call_within_the_grace_period
             async def call() -> None:
                 http = httpx2.AsyncClient(headers={"Authorization": f"Bearer {INBOUND_TOKEN}"})
                 with pytest.raises(Exception):  # noqa: B017 - the server goes away under the call
-                    async with http, Client(streamable_http_client(f"{url}/mcp", http_client=http)) as client:
+                    async with mcp_over(http, f"{url}/mcp") as client:
                         await client.call_tool("translate", TRANSLATE)
 
             group.start_soon(call)
