@@ -22,7 +22,8 @@ import pytest
 from mcp import Client
 from starlette.applications import Starlette
 
-from support.media import noise_png, small_png, text_of
+from support.media import noise_png, small_png
+from support.results import text_of
 from support.session import open_session
 from support.settings import make_settings
 from workers_ai_mcp.emulator import EmulatorState

@@ -25,10 +25,6 @@ from PIL import Image
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from support.loopback import serving
-from support.results import images_of as images_of
-from support.results import links_of as links_of
-from support.results import result_bytes as result_bytes
-from support.results import text_of as text_of
 from support.session import held_open
 from support.settings import EMULATOR_URL, SHARED_MODELS
 

@@ -14,9 +14,6 @@ from mcp.shared.dispatcher import ProgressFnT
 from mcp.types import CallToolResult
 from starlette.applications import Starlette
 
-from support.results import structured as structured
-from support.results import text_of as text_of
-
 Intercept = Callable[[httpx2.Request], httpx2.Response | None]
 
 

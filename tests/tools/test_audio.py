@@ -17,15 +17,14 @@ from support.media import (
     Captured,
     assert_valid,
     data_uri,
-    links_of,
     real_input_schema,
     recording_upstream,
     serve_files,
     small_png,
-    text_of,
     wav_bytes,
     write,
 )
+from support.results import links_of, text_of
 from support.session import open_session
 from support.settings import make_settings
 from workers_ai_mcp.emulator import EmulatorState, RecordedRequest

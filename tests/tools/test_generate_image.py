@@ -14,16 +14,8 @@ from mcp import Client
 from mcp.types import BlobResourceContents
 from starlette.applications import Starlette
 
-from support.media import (
-    Captured,
-    assert_valid,
-    decoded_size,
-    images_of,
-    links_of,
-    real_input_schema,
-    recording_upstream,
-    text_of,
-)
+from support.media import Captured, assert_valid, decoded_size, real_input_schema, recording_upstream
+from support.results import images_of, links_of, text_of
 from support.session import open_session
 from support.settings import make_settings
 from workers_ai_mcp.emulator import EmulatorState, RecordedRequest

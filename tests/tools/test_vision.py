@@ -17,17 +17,15 @@ from support.media import (
     assert_valid,
     data_uri,
     decoded_size,
-    images_of,
-    links_of,
     noise_png,
     photo_jpeg,
     real_input_schema,
     recording_upstream,
     serve_files,
     small_png,
-    text_of,
     write,
 )
+from support.results import images_of, links_of, text_of
 from support.session import open_session
 from support.settings import make_settings
 from workers_ai_mcp.emulator import EmulatorState, RecordedRequest

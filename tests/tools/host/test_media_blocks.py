@@ -12,19 +12,8 @@ from mcp.types import AudioContent, ContentBlock, ImageContent, ResourceLink, Te
 from PIL import Image
 from starlette.applications import Starlette
 
-from support.media import (
-    Captured,
-    decoded_size,
-    images_of,
-    links_of,
-    noise_png,
-    photo_jpeg,
-    recording_upstream,
-    result_bytes,
-    small_png,
-    text_of,
-    write,
-)
+from support.media import Captured, decoded_size, noise_png, photo_jpeg, recording_upstream, small_png, write
+from support.results import images_of, links_of, result_bytes, text_of
 from support.session import open_session
 from support.settings import make_settings as settings_for
 from workers_ai_mcp.media.outputs import OutputStore
