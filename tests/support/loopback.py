@@ -1,10 +1,16 @@
-"""A real 127.0.0.1 socket for tests: an ASGI app under our uvicorn setup, closed however the test ends."""
+"""A real 127.0.0.1 socket for tests: an ASGI app under our uvicorn setup, closed however the test ends.
+
+`serving` is the one way tests put an app on a socket; `serving_in_thread` runs it on an event loop of
+its own, for a fixture that outlives one test.
+"""
 
 from __future__ import annotations
 
+import queue
 import socket
-from collections.abc import AsyncGenerator
-from contextlib import asynccontextmanager
+import threading
+from collections.abc import AsyncGenerator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 
 import anyio
 from starlette.types import ASGIApp
@@ -36,3 +42,33 @@ async def serving(
                 server.should_exit = True
     finally:
         sock.close()  # however the test ends: no socket left for a later test's garbage collection
+
+
+@contextmanager
+def serving_in_thread(app: ASGIApp, *, log_level: str = "WARNING") -> Iterator[str]:
+    """`serving` on an event loop of its own in a thread, for module-scoped fixtures (pytest-asyncio gives each
+    test its own loop, and sets a fixture up and tears it down in different tasks); yields the base URL."""
+    started: queue.Queue[str | BaseException] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    async def serve() -> None:
+        async with serving(app, log_level=log_level) as base:
+            started.put(base)
+            await anyio.to_thread.run_sync(stop.wait)
+
+    def run() -> None:
+        try:
+            anyio.run(serve)
+        except BaseException as exc:  # reported to the test that waits for the start
+            started.put(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    try:
+        base = started.get(timeout=10)
+        if isinstance(base, BaseException):
+            raise base
+        yield base
+    finally:
+        stop.set()
+        thread.join(10)

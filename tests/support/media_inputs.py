@@ -1,17 +1,14 @@
 """For the media input tests: small real files, a loopback HTTP server of odd answers, a recording transport.
 
-The loopback server runs uvicorn in a thread with its own event loop, so that a module-scoped fixture
-can hold it open (pytest-asyncio runs an async fixture's setup and teardown in different tasks, so a
-task group cannot be held open across the `yield` of a fixture).
+The loopback server runs in a thread with its own event loop (`support.loopback.serving_in_thread`), so
+that a module-scoped fixture can hold it open.
 """
 
 from __future__ import annotations
 
 import io
-import socket
 import ssl
 import struct
-import threading
 import wave
 import zlib
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -25,6 +22,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
+
+from support.loopback import serving_in_thread
 
 HUGE_CHUNK = 64 * 1024
 HUGE_TOTAL = 8 * 1024 * 1024
@@ -139,42 +138,13 @@ def _loopback_app(loopback: Loopback, png: bytes, wav: bytes) -> Callable[[Scope
     return counting
 
 
-class _Server:
-    """uvicorn on a socket we already bound (no free-port race), signalling when it is up."""
-
-    def __init__(self, app: Callable[[Scope, Receive, Send], object], sock: socket.socket) -> None:
-        import uvicorn
-
-        config = uvicorn.Config(
-            app, lifespan="off", log_config=None, access_log=False, ws="none", http="h11", timeout_graceful_shutdown=2
-        )
-        ready = threading.Event()
-
-        class Server(uvicorn.Server):
-            async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-                await super().startup(sockets)
-                ready.set()
-
-        self.server = Server(config)
-        self.ready = ready
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [sock]}, daemon=True)
-
-
 @contextmanager
 def serve_loopback() -> Iterator[Loopback]:
-    """The loopback server on a free 127.0.0.1 port, in a thread, until the block ends."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # asyncio sets TCP_NODELAY only then
-    sock.bind(("127.0.0.1", 0))
-    state = Loopback(port=sock.getsockname()[1])
-    server = _Server(_loopback_app(state, make_png(), make_wav()), sock)
-    server.thread.start()
-    try:
-        assert server.ready.wait(10), "the loopback server did not start"
+    """The loopback server on a free 127.0.0.1 port, in a thread with its own event loop, until the block ends."""
+    state = Loopback(port=0)
+    with serving_in_thread(_loopback_app(state, make_png(), make_wav())) as base:
+        state.port = httpx2.URL(base).port or 0
         yield state
-    finally:
-        server.server.should_exit = True
-        server.thread.join(10)
-        sock.close()
 
 
 class _CountingStream(httpx2.AsyncByteStream):
