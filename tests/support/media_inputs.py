@@ -21,7 +21,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from support.loopback import serving_in_thread
 
@@ -69,7 +69,7 @@ class Loopback:
         return f"http://127.0.0.1:{self.port}"
 
 
-def _loopback_app(loopback: Loopback, png: bytes, wav: bytes) -> Callable[[Scope, Receive, Send], object]:
+def _loopback_app(loopback: Loopback, png: bytes, wav: bytes) -> ASGIApp:
     async def cat(request: Request) -> Response:
         return Response(png, media_type="image/png")
 
