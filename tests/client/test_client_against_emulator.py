@@ -13,7 +13,7 @@ from PIL import Image
 from pydantic import SecretStr
 from starlette.applications import Starlette
 
-from conftest import make_settings
+from support.settings import make_settings
 from workers_ai_mcp.client import (
     APITimeoutError,
     AuthenticationError,

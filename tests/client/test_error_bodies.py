@@ -14,9 +14,9 @@ import httpx2
 import pytest
 from pydantic import SecretStr
 
-from conftest import make_settings
 from security.leaks import API_TOKEN, GATEWAY_TOKEN
 from security.upstream import Upstream, always, session, text_of
+from support.settings import make_settings
 from workers_ai_mcp.client import WorkersAIClient, create_http_client, errors
 from workers_ai_mcp.redact import Redactor
 from workers_ai_mcp.settings import DEFAULT_BASE_URL

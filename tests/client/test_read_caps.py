@@ -13,8 +13,8 @@ import anyio
 import httpx2
 import pytest
 
-from conftest import make_settings
 from security.upstream import Endless, GzipBomb, Upstream, always, envelope, session, sse, text_of
+from support.settings import make_settings
 from workers_ai_mcp.client import WorkersAIClient, create_http_client
 from workers_ai_mcp.client.errors import AnswerTooLargeError
 from workers_ai_mcp.client.reading import Cap, read_capped, read_prefix

@@ -14,8 +14,8 @@ import anyio
 import httpx2
 import pytest
 
-from conftest import make_settings
 from security.upstream import Upstream, session, sse, text_of
+from support.settings import make_settings
 from workers_ai_mcp.client import APIConnectionError, ServerError, WorkersAIClient, create_http_client
 
 CHAT = {"prompt": "hi", "max_tokens": 16}

@@ -8,22 +8,18 @@ from pathlib import Path
 from typing import Any
 
 from mcp import Client
-from mcp.types import CallToolResult, TextContent
+from mcp.types import CallToolResult
 
 from conformance.published import NO_SCHEMA_ANSWER, Answer, Upstream, answers_for, schema_of
-from conftest import make_settings
-from workers_ai_mcp.app import create_server
+from support.results import text_of as text_of
+from support.session import open_session
+from support.settings import make_settings
 
 
 @asynccontextmanager
 async def session(tmp_path: Path, upstream: Upstream) -> AsyncIterator[Client]:
-    server = create_server(make_settings(tmp_path), transport=upstream.transport())
-    async with Client(server, raise_exceptions=True) as client:
+    async with open_session(make_settings(tmp_path), upstream=upstream.transport()) as client:
         yield client
-
-
-def text_of(result: CallToolResult) -> str:
-    return "\n".join(block.text for block in result.content if isinstance(block, TextContent))
 
 
 async def call_with_every_answer(

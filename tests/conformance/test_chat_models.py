@@ -18,9 +18,9 @@ import pytest
 from mcp import Client
 from mcp.types import CallToolResult
 
-from conftest import SHARED_MODELS, make_settings
-from text_tools_support import structured, text_of
-from workers_ai_mcp.app import create_server
+from support.results import structured, text_of
+from support.session import open_session
+from support.settings import SHARED_MODELS, make_settings
 from workers_ai_mcp.catalog.model_input import branches, properties
 from workers_ai_mcp.catalog.models import ModelInfo
 
@@ -87,10 +87,8 @@ def _sees(row: dict[str, Any]) -> bool:
 
 @asynccontextmanager
 async def session(tmp_path: Path, upstream: Upstream) -> AsyncIterator[Client]:
-    settings = make_settings(tmp_path)
-    server = create_server(settings, transport=upstream.transport())
     with anyio.fail_after(20):
-        async with Client(server, mode="legacy", raise_exceptions=True) as client:
+        async with open_session(make_settings(tmp_path), upstream=upstream.transport(), mode="legacy") as client:
             yield client
 
 

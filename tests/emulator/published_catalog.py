@@ -12,8 +12,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from emulator_support import make_png, make_wav
 from jsonschema import Draft202012Validator
+
+from support.emulator import make_png, make_wav
 
 REAL_MODELS = Path(__file__).resolve().parents[3] / "shared" / "workers-ai-models"
 PRESENT = (REAL_MODELS / "index.json").is_file()

@@ -8,8 +8,8 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from published_catalog import ABSENT_REASON, PRESENT, REAL_MODELS, index
 
+from emulator.published_catalog import ABSENT_REASON, PRESENT, REAL_MODELS, index
 from workers_ai_mcp.emulator.registry import load_snapshot, models
 
 ROOT = Path(__file__).resolve().parents[2]

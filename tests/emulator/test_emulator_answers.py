@@ -1,5 +1,4 @@
 """What each kind of model answers: deterministic, well-formed, and marked as coming from the emulator."""
-# ruff: noqa: F811  (the fixtures imported from emulator_support are requested as parameters)
 
 from __future__ import annotations
 
@@ -9,8 +8,9 @@ import math
 from typing import Any
 
 import httpx2
-from emulator_support import AI, LLAMA, app, client, make_png, make_wav, mp3_frames, state  # noqa: F401
 from PIL import Image
+
+from support.emulator import AI, LLAMA, make_png, make_wav, mp3_frames
 
 
 async def run(client: httpx2.AsyncClient, model: str, body: dict[str, Any]) -> Any:

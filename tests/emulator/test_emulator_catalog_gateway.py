@@ -1,5 +1,4 @@
 """models/search filters and paging, and the AI Gateway URL shape with its cache and token."""
-# ruff: noqa: F811  (the fixtures imported from emulator_support are requested as parameters)
 
 from __future__ import annotations
 
@@ -7,8 +6,8 @@ from typing import Any
 
 import httpx2
 import pytest
-from emulator_support import AI, LLAMA, app, client, state  # noqa: F401
 
+from support.emulator import AI, LLAMA
 from workers_ai_mcp.emulator import EmulatorState
 
 DEPRECATED = "@cf/qwen/qwen1.5-7b-chat-awq"  # planned_deprecation_date 2025-10-01

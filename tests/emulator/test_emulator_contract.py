@@ -5,7 +5,6 @@ model takes (JSON, raw bytes, raw audio, multipart), an invalid one is refused w
 answer fits its published output schema (the envelope's `result` for JSON, the schema's
 `contentType` for raw and streamed bodies). `oneOf` is read as `anyOf` (see published_catalog.py).
 """
-# ruff: noqa: F811  (the fixtures imported from emulator_support are requested as parameters)
 
 from __future__ import annotations
 
@@ -15,9 +14,9 @@ from typing import Any
 
 import httpx2
 import pytest
-from emulator_support import AI, app, client, mp3_frames, state  # noqa: F401
 from PIL import Image
-from published_catalog import (
+
+from emulator.published_catalog import (
     ABSENT_REASON,
     PNG,
     PRESENT,
@@ -29,7 +28,7 @@ from published_catalog import (
     load,
     valid_request,
 )
-
+from support.emulator import AI, mp3_frames
 from workers_ai_mcp.emulator.registry import find
 
 pytestmark = pytest.mark.skipif(not PRESENT, reason=ABSENT_REASON)

@@ -1,13 +1,12 @@
 """Injected faults, latency settings and request counters, in process (httpx2.ASGITransport)."""
-# ruff: noqa: F811  (the fixtures imported from emulator_support are requested as parameters)
 
 from __future__ import annotations
 
 import anyio
 import httpx2
 import pytest
-from emulator_support import AI, LLAMA, app, client, state  # noqa: F401
 
+from support.emulator import AI, LLAMA
 from workers_ai_mcp.emulator import EmulatedConnectionReset, EmulatorState, Fault
 
 URL = f"{AI}/run/{LLAMA}"

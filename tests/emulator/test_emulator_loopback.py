@@ -8,9 +8,9 @@ from contextlib import asynccontextmanager
 import anyio
 import httpx2
 import pytest
-from emulator_support import AI, AUTH, LLAMA
 
-from loopback_support import serving as serve_app
+from support.emulator import AI, AUTH, LLAMA
+from support.loopback import serving as serve_app
 from workers_ai_mcp.emulator import EmulatorState, Fault, create_emulator_app
 
 

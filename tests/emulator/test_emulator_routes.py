@@ -1,5 +1,4 @@
 """Routes, envelopes and error shapes of the emulator, in process."""
-# ruff: noqa: F811  (the fixtures imported from emulator_support are requested as parameters)
 
 from __future__ import annotations
 
@@ -9,9 +8,9 @@ import struct
 
 import httpx2
 import pytest
-from emulator_support import ACCOUNT, AI, LLAMA, app, client, state  # noqa: F401
 from starlette.applications import Starlette
 
+from support.emulator import ACCOUNT, AI, LLAMA
 from workers_ai_mcp.emulator import EmulatorState, create_emulator_app
 
 

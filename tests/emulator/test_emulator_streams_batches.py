@@ -1,5 +1,4 @@
 """Server-sent event streams (Workers AI and OpenAI formats) and the async batch queue."""
-# ruff: noqa: F811  (the fixtures imported from emulator_support are requested as parameters)
 
 from __future__ import annotations
 
@@ -7,7 +6,8 @@ import json
 from typing import Any
 
 import httpx2
-from emulator_support import AI, LLAMA, app, client, state  # noqa: F401
+
+from support.emulator import AI, LLAMA
 
 
 def sse_data(text: str) -> list[str]:

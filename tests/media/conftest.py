@@ -1,58 +1,17 @@
-"""Fixtures for the media input tests: sample bytes, settings, a loopback HTTP server, a recording client.
-
-The loopback server runs uvicorn in a thread with its own event loop, started once per module:
-pytest-asyncio runs an async fixture's setup and teardown in different tasks, so a task group
-cannot be held open across the `yield` of a fixture.
-"""
+"""Fixtures for the media input tests: sample bytes, settings, a loopback HTTP server, a recording client."""
 
 from __future__ import annotations
 
-import io
-import socket
 import ssl
-import struct
-import threading
-import wave
-import zlib
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import anyio
 import httpx2
 import pytest
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response, StreamingResponse
-from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
 
+from support.media_inputs import Loopback, RecordingTransport, make_png, make_wav, serve_loopback
 from workers_ai_mcp.client.client import create_http_client
 from workers_ai_mcp.settings import Settings
-
-HUGE_CHUNK = 64 * 1024
-HUGE_TOTAL = 8 * 1024 * 1024
-
-
-def make_png(width: int = 3, height: int = 2) -> bytes:
-    """A real, decodable RGB PNG built with the standard library."""
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-
-    rows = b"".join(b"\x00" + b"\xc8\x28\x28" * width for _ in range(height))
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
-
-
-def make_wav(frames: int = 800) -> bytes:
-    out = io.BytesIO()
-    with wave.open(out, "wb") as writer:
-        writer.setnchannels(1)
-        writer.setsampwidth(2)
-        writer.setframerate(16000)
-        writer.writeframes(b"\x00\x01" * frames)
-    return out.getvalue()
 
 
 @pytest.fixture
@@ -90,129 +49,10 @@ def media_settings(tmp_path: Path, root: Path) -> Callable[..., Settings]:
     return build
 
 
-@dataclass
-class Hit:
-    path: str
-    headers: dict[str, str]
-
-
-@dataclass
-class Loopback:
-    """The loopback server: its address and every request it received."""
-
-    port: int
-    hits: list[Hit] = field(default_factory=list[Hit])
-    huge_bytes_sent: int = 0
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-
-def _loopback_app(loopback: Loopback, png: bytes, wav: bytes) -> Callable[[Scope, Receive, Send], object]:
-    async def cat(request: Request) -> Response:
-        return Response(png, media_type="image/png")
-
-    async def voice(request: Request) -> Response:
-        return Response(wav, media_type="audio/wav")
-
-    async def notes(request: Request) -> Response:
-        return Response(b"just some notes, not an image\n", media_type="text/plain")
-
-    async def disguised(request: Request) -> Response:
-        return Response(b"plain text served as a PNG\n", media_type="image/png")
-
-    async def missing(request: Request) -> Response:
-        return Response(b"no such thing", status_code=404)
-
-    async def declared_big(request: Request) -> Response:
-        return Response(png + b"\x00" * 300_000, media_type="image/png")
-
-    async def huge(request: Request) -> StreamingResponse:
-        async def body() -> AsyncIterator[bytes]:
-            yield png
-            while loopback.huge_bytes_sent < HUGE_TOTAL:
-                loopback.huge_bytes_sent += HUGE_CHUNK
-                yield b"\x00" * HUGE_CHUNK
-
-        return StreamingResponse(body(), media_type="image/png")
-
-    async def stalled(request: Request) -> StreamingResponse:
-        async def body() -> AsyncIterator[bytes]:
-            yield png[:8]
-            await anyio.Event().wait()  # never set: the client's deadline must end the download
-            yield png[8:]
-
-        return StreamingResponse(body(), media_type="image/png")
-
-    def redirect(target: Callable[[], str]) -> Callable[[Request], object]:
-        async def endpoint(request: Request) -> RedirectResponse:
-            return RedirectResponse(target(), status_code=302)
-
-        return endpoint
-
-    app = Starlette(
-        routes=[
-            Route("/cat.png", cat),
-            Route("/voice.wav", voice),
-            Route("/notes.txt", notes),
-            Route("/disguised.png", disguised),
-            Route("/missing.png", missing),
-            Route("/declared-big.png", declared_big),
-            Route("/huge.png", huge),
-            Route("/stalled.png", stalled),
-            Route("/to-private", redirect(lambda: "http://10.0.0.1/x")),
-            Route("/to-metadata", redirect(lambda: "http://169.254.169.254/latest/meta-data")),
-            Route("/to-cat", redirect(lambda: f"{loopback.base}/cat.png")),
-            Route("/to-ftp", redirect(lambda: "ftp://127.0.0.1/cat.png")),
-            Route("/loop", redirect(lambda: "/loop")),
-        ]
-    )
-
-    async def counting(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            headers = {key.decode("latin-1"): value.decode("latin-1") for key, value in scope["headers"]}
-            loopback.hits.append(Hit(path=scope["path"], headers=headers))
-        await app(scope, receive, send)
-
-    return counting
-
-
-class _Server:
-    """uvicorn on a socket we already bound (no free-port race), signalling when it is up."""
-
-    def __init__(self, app: Callable[[Scope, Receive, Send], object], sock: socket.socket) -> None:
-        import uvicorn
-
-        config = uvicorn.Config(
-            app, lifespan="off", log_config=None, access_log=False, ws="none", http="h11", timeout_graceful_shutdown=2
-        )
-        ready = threading.Event()
-
-        class Server(uvicorn.Server):
-            async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-                await super().startup(sockets)
-                ready.set()
-
-        self.server = Server(config)
-        self.ready = ready
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [sock]}, daemon=True)
-
-
 @pytest.fixture(scope="module")
 def loopback() -> Iterator[Loopback]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # asyncio sets TCP_NODELAY only then
-    sock.bind(("127.0.0.1", 0))
-    state = Loopback(port=sock.getsockname()[1])
-    server = _Server(_loopback_app(state, make_png(), make_wav()), sock)
-    server.thread.start()
-    try:
-        assert server.ready.wait(10), "the loopback server did not start"
+    with serve_loopback() as state:
         yield state
-    finally:
-        server.server.should_exit = True
-        server.thread.join(10)
-        sock.close()
 
 
 @pytest.fixture
@@ -221,39 +61,6 @@ def server(loopback: Loopback) -> Loopback:
     loopback.hits.clear()
     loopback.huge_bytes_sent = 0
     return loopback
-
-
-class _CountingStream(httpx2.AsyncByteStream):
-    def __init__(self, inner: httpx2.AsyncByteStream, recorder: RecordingTransport) -> None:
-        self.inner = inner
-        self.recorder = recorder
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        async for chunk in self.inner:
-            self.recorder.body_bytes += len(chunk)
-            yield chunk
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
-
-
-class RecordingTransport(httpx2.AsyncBaseTransport):
-    """The real network transport, noting every request it is asked to send and the body bytes read."""
-
-    def __init__(self, ssl_context: ssl.SSLContext) -> None:
-        self.inner = httpx2.AsyncHTTPTransport(verify=ssl_context)
-        self.requests: list[httpx2.Request] = []
-        self.body_bytes = 0
-
-    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
-        self.requests.append(request)
-        response = await self.inner.handle_async_request(request)
-        assert isinstance(response.stream, httpx2.AsyncByteStream)
-        response.stream = _CountingStream(response.stream, self)
-        return response
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
 
 
 @pytest.fixture(scope="session")

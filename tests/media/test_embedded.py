@@ -8,11 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SHARED_MODELS
+from support.media_inputs import make_png
+from support.settings import SHARED_MODELS
 from workers_ai_mcp.catalog.model_output import media_fields
 from workers_ai_mcp.media.embedded import decode_media, replace_media
-
-from .conftest import make_png
 
 
 def test_a_data_uri_is_decoded_whatever_its_length() -> None:

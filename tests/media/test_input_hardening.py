@@ -12,21 +12,20 @@ import os
 import threading
 import time
 import tracemalloc
-from collections.abc import AsyncGenerator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote_from_bytes
 
 import anyio
-import httpx2
 import pytest
 from mcp import Client
 from starlette.applications import Starlette
 
-from conftest import make_settings
-from media_tools_fixtures import noise_png, small_png, text_of
-from workers_ai_mcp.app import create_server
+from support.media import noise_png, small_png
+from support.results import text_of
+from support.session import open_session
+from support.settings import make_settings
 from workers_ai_mcp.emulator import EmulatorState
 from workers_ai_mcp.media import inputs, paths
 from workers_ai_mcp.settings import Settings
@@ -50,13 +49,6 @@ def root(tmp_path: Path) -> Path:
 @pytest.fixture
 def settings(tmp_path: Path, root: Path) -> Settings:
     return make_settings(tmp_path, input_roots=[root], max_input_bytes=256 * 1024)
-
-
-@asynccontextmanager
-async def session(settings: Settings, emulator_app: Starlette) -> AsyncGenerator[Client]:
-    server = create_server(settings, transport=httpx2.ASGITransport(app=emulator_app))
-    async with Client(server, raise_exceptions=True) as client:
-        yield client
 
 
 def sent_sizes(state: EmulatorState) -> list[int]:
@@ -92,7 +84,7 @@ def patch_resolve_then(monkeypatch: pytest.MonkeyPatch, target: Path, action: Ca
 async def test_a_percent_encoded_nul_in_a_file_uri_is_a_sentence(
     root: Path, settings: Settings, emulator_app: Starlette
 ) -> None:
-    async with session(settings, emulator_app) as client:
+    async with open_session(settings, upstream=emulator_app) as client:
         failed, text = await classify(client, (root / "ok.png").as_uri() + "%00")
     assert failed and "NUL character" in text
     assert_one_sentence(text)
@@ -103,7 +95,7 @@ async def test_a_file_deleted_between_the_checks_and_the_open_is_a_sentence(
 ) -> None:
     target = root / "album" / "ok.png"
     patch_resolve_then(monkeypatch, target, target.unlink)
-    async with session(settings, emulator_app) as client:
+    async with open_session(settings, upstream=emulator_app) as client:
         failed, text = await classify(client, str(target))
     assert failed and "There is no file at" in text
     assert_one_sentence(text)
@@ -125,7 +117,7 @@ async def test_a_parent_folder_swapped_for_a_symlink_after_the_checks_is_refused
 ) -> None:
     target = root / "album" / "ok.png"
     patch_resolve_then(monkeypatch, target, lambda: swap_for_symlink(root / "album", tmp_path / "outside"))
-    async with session(settings, emulator_app) as client:
+    async with open_session(settings, upstream=emulator_app) as client:
         failed, text = await classify(client, str(target))
     assert failed and "changed while it was being opened" in text
     assert_one_sentence(text)
@@ -155,7 +147,7 @@ async def test_a_race_swapping_a_folder_for_a_symlink_never_sends_an_outside_fil
     outcomes: list[tuple[bool, str]] = []
     try:
         with anyio.fail_after(60):
-            async with session(settings, emulator_app) as client:
+            async with open_session(settings, upstream=emulator_app) as client:
                 deadline = time.monotonic() + 4  # bounds the loop, asserts nothing about speed
                 while len(outcomes) < 150 and time.monotonic() < deadline:
                     outcomes.append(await classify(client, "album/ok.png"))
@@ -174,7 +166,7 @@ async def test_a_race_swapping_a_folder_for_a_symlink_never_sends_an_outside_fil
 async def test_an_io_error_after_the_open_is_a_sentence(tmp_path: Path, emulator_app: Starlette) -> None:
     proc = Path(f"/proc/{os.getpid()}")
     settings = make_settings(tmp_path, input_roots=[proc])
-    async with session(settings, emulator_app) as client:
+    async with open_session(settings, upstream=emulator_app) as client:
         failed, text = await classify(client, str(proc / "mem"))
     assert failed and "could not be read (Input/output error)" in text
     assert_one_sentence(text)
@@ -186,7 +178,7 @@ async def test_a_percent_encoded_data_uri_decodes_to_the_same_bytes(
     plain = "data:image/png," + quote_from_bytes(INSIDE)
     escaped = base64.b64encode(INSIDE).decode().replace("+", "%2B").replace("/", "%2F")
     escaped_base64 = "data:image/png;base64," + escaped
-    async with session(settings, emulator_app) as client:
+    async with open_session(settings, upstream=emulator_app) as client:
         for uri in (plain, escaped_base64):
             failed, text = await classify(client, uri)
             assert not failed, text
@@ -199,7 +191,7 @@ async def test_a_huge_percent_encoded_data_uri_is_refused_without_decoding_it_wh
 ) -> None:
     escapes = 2_000_000  # 6 MB of "%41"; decoded 2 MB, far over the 256 KiB cap
     uri = header + "%41" * escapes
-    async with session(settings, emulator_app) as client:
+    async with open_session(settings, upstream=emulator_app) as client:
         tracemalloc.start()
         try:
             failed, text = await classify(client, uri)
@@ -230,7 +222,7 @@ async def test_large_inline_data_is_decoded_off_the_event_loop(
             return _original(*args)
 
         monkeypatch.setattr(inputs, name, recording)
-    async with session(settings, emulator_app) as client:
+    async with open_session(settings, upstream=emulator_app) as client:
         failed, text = await classify(client, value)
     assert not failed, text
     assert threads and threading.get_ident() not in threads, "decoded on the event loop's thread"

@@ -10,11 +10,10 @@ from urllib.parse import quote_from_bytes
 import httpx2
 import pytest
 
+from support.media_inputs import Loopback, RecordingTransport
 from workers_ai_mcp.client.errors import InvalidRequestError
 from workers_ai_mcp.media.inputs import MediaInput, MediaInputError, resolve_media
 from workers_ai_mcp.settings import Settings
-
-from .conftest import Loopback, RecordingTransport
 
 SettingsFactory = Callable[..., Settings]
 

@@ -7,9 +7,8 @@ import io
 import pytest
 from PIL import Image
 
+from support.media_inputs import make_png, make_wav
 from workers_ai_mcp.media.sniff import sniff
-
-from .conftest import make_png, make_wav
 
 
 def _pillow(format: str, mode: str = "RGB") -> bytes:

@@ -12,11 +12,10 @@ from ipaddress import IPv4Address, ip_address
 import httpx2
 import pytest
 
+from support.media_inputs import HUGE_CHUNK, HUGE_TOTAL, Loopback, RecordingTransport
 from workers_ai_mcp.client.client import create_http_client
 from workers_ai_mcp.media.urls import IPAddress, UrlRefused, fetch_url, is_blocked_address
 from workers_ai_mcp.settings import Settings
-
-from .conftest import HUGE_CHUNK, HUGE_TOTAL, Loopback, RecordingTransport
 
 SettingsFactory = Callable[..., Settings]
 

@@ -24,7 +24,7 @@ import pytest
 from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
-from .conftest import ROOT, load_script, read_manifest
+from support.repository import ROOT, load_script, read_manifest
 
 pytestmark = pytest.mark.slow
 

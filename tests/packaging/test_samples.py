@@ -9,10 +9,9 @@ import jsonschema
 import pytest
 from PIL import Image
 
+from support.repository import live_tools
 from workers_ai_mcp.media.sniff import sniff
 from workers_ai_mcp.selftest.samples import sample_arguments, sample_mp3, sample_png
-
-from .conftest import live_tools
 
 UNKNOWN_TOOL_SCHEMA: dict[str, Any] = {
     "type": "object",

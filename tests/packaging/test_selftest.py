@@ -10,10 +10,9 @@ from __future__ import annotations
 import anyio
 import pytest
 
+from support.repository import live_tools, loopback_emulator
 from workers_ai_mcp import cli
 from workers_ai_mcp.emulator import EMULATOR_TOKEN, EmulatorState
-
-from .conftest import live_tools, loopback_emulator
 
 MEDIA_GENERATION = {"generate_image", "text_to_speech"}
 

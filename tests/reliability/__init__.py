@@ -1,7 +1,6 @@
 """Reliability under faults, hostile input and load: the fault matrix, fuzzing, and small load and soak runs.
 
-The load and soak harness is shared with `bench/reliability/run.py`; its folder joins the import path here
-(a conftest.py in this folder would shadow tests/conftest.py for `from conftest import ...`).
+The load and soak harness is shared with `bench/reliability/run.py`; its folder joins the import path here.
 """
 
 import sys

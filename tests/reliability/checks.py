@@ -8,7 +8,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from results_support import text_of as text_of
+from support.results import text_of as text_of
 
 # Bitrates (kbit/s) of MPEG-1 and MPEG-2/2.5 Layer III, by the header's 4-bit index.
 _MPEG1_L3_KBPS = (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320)

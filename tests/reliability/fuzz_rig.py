@@ -32,14 +32,14 @@ from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 from starlette.types import ASGIApp
 
-from conftest import make_settings
-from media_tools_fixtures import Captured, SplitTransport, capturing, data_uri, small_png, wav_bytes
-from workers_ai_mcp.app import create_server
+from support.canary import Canary, canary_server
+from support.media import Captured, data_uri, recording_upstream, small_png, wav_bytes
+from support.session import open_session
+from support.settings import make_settings
 from workers_ai_mcp.emulator import EmulatorState
 
 from .checks import assert_whole_file, text_of
 from .hostile import INTERNALS, OTHER_SCHEMES, PRIVATE_HOSTS, SENSITIVE_PATHS, Drawn, Pools, strings_in
-from .loopback import Canary, canary_server
 from .schema_args import schema_invalid
 
 T = TypeVar("T")
@@ -161,11 +161,10 @@ async def open_rig(tmp_path: Path, emulator_app: ASGIApp, state: EmulatorState) 
         layout = lay_out(tmp_path, canary)
         settings = make_settings(tmp_path, input_roots=[layout.root], output_dir=layout.outputs, timeout=5.0)
         captured = Captured()
-        server = create_server(settings, transport=SplitTransport(capturing(emulator_app, captured)))
         sensitive = {Path("/etc/shadow"), Path("/etc/passwd"), Path("/proc/self/environ"), Path.home() / ".ssh/id_rsa"}
         opened = watch_opens(layout.secrets | sensitive)
         try:
-            async with Client(server, raise_exceptions=True) as client:
+            async with open_session(settings, upstream=recording_upstream(emulator_app, captured)) as client:
                 tools = {tool.name: tool for tool in (await client.list_tools()).tools}
                 yield FuzzRig(client, tools, state, captured, canary, layout, opened)
         finally:

@@ -25,16 +25,16 @@ from mcp.server import MCPServer
 from mcp.types import CallToolResult
 from starlette.applications import Starlette
 
-from conftest import make_settings
-from media_tools_fixtures import small_png
 from security.upstream import Endless, GzipBomb, Upstream, session
+from support.loopback import serving
+from support.media import small_png
+from support.settings import make_settings
 from workers_ai_mcp.app import create_server
 from workers_ai_mcp.emulator import EmulatorState, Fault, create_emulator_app
 from workers_ai_mcp.settings import Settings
 from workers_ai_mcp.state import AppState
 
 from .checks import assert_whole_files, text_of
-from .loopback import serving
 
 SDXL = "@cf/stabilityai/stable-diffusion-xl-base-1.0"
 AURA = "@cf/deepgram/aura-1"

@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.applications import Starlette
 
-from conftest import make_settings
+from support.settings import make_settings
 from workers_ai_mcp.app import create_server
 from workers_ai_mcp.emulator import EmulatorState
 

@@ -18,14 +18,12 @@ import anyio
 import httpload
 import soak
 import stdioload
-from mcp import Client
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from conftest import make_settings
-from workers_ai_mcp.app import create_server
+from support.loopback import serving
+from support.session import open_session
+from support.settings import make_settings
 from workers_ai_mcp.emulator import EmulatorState, create_emulator_app
-
-from .loopback import serving
 
 MEBIBYTE_KIB = 1024
 IN_FLIGHT = 16
@@ -78,8 +76,8 @@ async def test_sixteen_calls_in_flight_do_not_queue_and_sequential_calls_reuse_o
     answers: list[dict[str, object] | None] = []
     with anyio.fail_after(60):
         async with serving(held) as url:
-            server = create_server(make_settings(tmp_path, base_url=f"{url}/client/v4"))
-            async with Client(server) as client:
+            settings = make_settings(tmp_path, base_url=f"{url}/client/v4")
+            async with open_session(settings, raise_exceptions=False) as client:
                 upstream = stdioload.LocalUpstream(state)
                 sequential_fresh = await stdioload.sequential_connections(client, upstream)
 

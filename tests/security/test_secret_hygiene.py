@@ -20,8 +20,9 @@ from mcp.client.streamable_http import streamable_http_client
 from pydantic import SecretStr
 from starlette.applications import Starlette
 
-from conftest import make_settings
-from transports.serving import Pipes, server_command, server_env, serving, spawned
+from support.loopback import serving
+from support.settings import make_settings
+from support.transports import Pipes, server_command, server_env, spawned
 from workers_ai_mcp.app import create_server
 from workers_ai_mcp.emulator import EMULATOR_TOKEN, EmulatorState, Fault, create_emulator_app
 from workers_ai_mcp.selftest.samples import sample_arguments

@@ -12,9 +12,9 @@ from typing import Any
 import httpx2
 from mcp import Client
 
-from conftest import make_settings
-from results_support import text_of as text_of
-from workers_ai_mcp.app import create_server
+from support.results import text_of as text_of
+from support.session import open_session
+from support.settings import make_settings
 from workers_ai_mcp.emulator import EMULATOR_TOKEN, EmulatorState, create_emulator_app
 
 Answer = Callable[[httpx2.Request, int], httpx2.Response | None]
@@ -92,8 +92,7 @@ async def session(upstream: Upstream, tmp_path: Path, **overrides: Any) -> Async
     Legacy mode puts the progress token in `_meta`, so that `chat` streams when given a progress callback.
     """
     settings = make_settings(tmp_path, **overrides)
-    server = create_server(settings, transport=upstream.transport())
-    async with Client(server, mode="legacy", raise_exceptions=True) as client:
+    async with open_session(settings, upstream=upstream.transport(), mode="legacy") as client:
         yield client
 
 

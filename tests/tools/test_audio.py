@@ -13,20 +13,20 @@ from mcp import Client
 from mcp.types import AudioContent, BlobResourceContents, CallToolResult
 from starlette.applications import Starlette
 
-from conftest import make_settings
-from media_tools_fixtures import (
+from support.media import (
     Captured,
     assert_valid,
     data_uri,
-    links_of,
-    media_client,
     real_input_schema,
+    recording_upstream,
     serve_files,
     small_png,
-    text_of,
     wav_bytes,
     write,
 )
+from support.results import links_of, text_of
+from support.session import open_session
+from support.settings import make_settings
 from workers_ai_mcp.emulator import EmulatorState, RecordedRequest
 from workers_ai_mcp.tools import audio
 
@@ -46,11 +46,11 @@ def captured() -> Captured:
 def connect(tmp_path: Path, emulator_app: Starlette, captured: Captured) -> Connect:
     """Opens a session in the test's own task; keyword arguments override settings."""
 
-    def open_session(**overrides: Any) -> AbstractAsyncContextManager[Client]:
+    def session(**overrides: Any) -> AbstractAsyncContextManager[Client]:
         settings = make_settings(tmp_path, allowed_url_hosts=["127.0.0.1"], **overrides)
-        return media_client(settings, emulator_app, captured)
+        return open_session(settings, upstream=recording_upstream(emulator_app, captured))
 
-    return open_session
+    return session
 
 
 @pytest.fixture

@@ -3,31 +3,21 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncGenerator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx2
 import pytest
 from mcp import Client
 from mcp.shared.exceptions import MCPError
 from mcp.types import CallToolResult, TextContent, TextResourceContents
 from starlette.applications import Starlette
 
-from conftest import make_settings
-from workers_ai_mcp.app import create_server
+from support.session import open_session
+from support.settings import make_settings
 from workers_ai_mcp.emulator import EmulatorState
 from workers_ai_mcp.settings import Settings
 
 BASE = "@cf/baai/bge-base-en-v1.5"
-
-
-@asynccontextmanager
-async def session(settings: Settings, app: Starlette) -> AsyncGenerator[Client]:
-    # Entered and left in the test's own task (anyio cancel scopes must not cross tasks).
-    async with Client(create_server(settings, transport=httpx2.ASGITransport(app=app)), raise_exceptions=True) as c:
-        yield c
 
 
 def error_text(result: CallToolResult) -> str:
@@ -52,7 +42,7 @@ async def read_json(client: Client, uri: str) -> dict[str, Any]:
 async def test_list_models_returns_a_compact_first_page_with_default_marks(
     settings: Settings, emulator_app: Starlette
 ) -> None:
-    async with session(settings, emulator_app) as client:
+    async with open_session(settings, upstream=emulator_app) as client:
         result = await client.call_tool("list_models", {})
     assert not result.is_error and result.structured_content is not None
     page = result.structured_content
@@ -69,7 +59,7 @@ async def test_list_models_returns_a_compact_first_page_with_default_marks(
 async def test_list_models_rows_carry_the_notable_properties_as_typed_values(
     settings: Settings, emulator_app: Starlette
 ) -> None:
-    async with session(settings, emulator_app) as client:
+    async with open_session(settings, upstream=emulator_app) as client:
         result = await client.call_tool("list_models", {"search": "bge-base"})
     assert result.structured_content is not None
     (row,) = [r for r in result.structured_content["models"] if r["name"] == BASE]  # also omni-bge-base
@@ -86,7 +76,7 @@ async def test_list_models_rows_carry_the_notable_properties_as_typed_values(
 async def test_list_models_filters_by_task_name_forgiving_case_and_spacing(
     task: str, settings: Settings, emulator_app: Starlette
 ) -> None:
-    async with session(settings, emulator_app) as client:
+    async with open_session(settings, upstream=emulator_app) as client:
         result = await client.call_tool("list_models", {"task": task})
     assert result.structured_content is not None
     rows = result.structured_content["models"]
@@ -97,7 +87,7 @@ async def test_list_models_filters_by_task_name_forgiving_case_and_spacing(
 async def test_list_models_filters_by_author_and_pages_through_results(
     settings: Settings, emulator_app: Starlette
 ) -> None:
-    async with session(settings, emulator_app) as client:
+    async with open_session(settings, upstream=emulator_app) as client:
         by_author = await client.call_tool("list_models", {"author": "meta"})
         first = await client.call_tool("list_models", {"per_page": 4})
         second = await client.call_tool("list_models", {"per_page": 4, "page": 2})
@@ -117,7 +107,7 @@ async def test_list_models_filters_by_author_and_pages_through_results(
 
 async def test_list_models_hides_deprecated_models_unless_asked(settings: Settings, emulator_app: Starlette) -> None:
     deprecated = "@cf/qwen/qwen1.5-7b-chat-awq"
-    async with session(settings, emulator_app) as client:
+    async with open_session(settings, upstream=emulator_app) as client:
         hidden = await client.call_tool("list_models", {"search": "qwen1.5"})
         shown = await client.call_tool("list_models", {"search": "qwen1.5", "include_deprecated": True})
     assert hidden.structured_content is not None and shown.structured_content is not None
@@ -131,7 +121,7 @@ async def test_list_models_marks_only_tools_that_are_enabled(tmp_path: Path, emu
     settings = make_settings(
         tmp_path, tools=["list_models", "rank_documents"], embed_model="@cf/baai/bge-small-en-v1.5"
     )
-    async with session(settings, emulator_app) as client:
+    async with open_session(settings, upstream=emulator_app) as client:
         result = await client.call_tool("list_models", {"author": "baai"})
     assert result.structured_content is not None
     assert result.structured_content["default_for"] == {"@cf/baai/bge-reranker-base": ["rank_documents"]}
@@ -140,7 +130,7 @@ async def test_list_models_marks_only_tools_that_are_enabled(tmp_path: Path, emu
 async def test_list_models_refuses_a_per_page_above_100(
     settings: Settings, emulator_app: Starlette, emulator_state: EmulatorState
 ) -> None:
-    async with session(settings, emulator_app) as client:
+    async with open_session(settings, upstream=emulator_app) as client:
         result = await client.call_tool("list_models", {"per_page": 101})
     assert "per_page" in error_text(result)
     assert emulator_state.requests == []
@@ -149,7 +139,7 @@ async def test_list_models_refuses_a_per_page_above_100(
 async def test_get_model_schema_returns_input_and_output_schemas_and_caches_them(
     settings: Settings, emulator_app: Starlette, emulator_state: EmulatorState
 ) -> None:
-    async with session(settings, emulator_app) as client:
+    async with open_session(settings, upstream=emulator_app) as client:
         first = await client.call_tool("get_model_schema", {"model": BASE})
         again = await client.call_tool("get_model_schema", {"model": BASE})
     assert first.structured_content is not None
@@ -163,7 +153,7 @@ async def test_get_model_schema_returns_input_and_output_schemas_and_caches_them
 async def test_get_model_schema_of_an_unknown_model_points_to_list_models(
     settings: Settings, emulator_app: Starlette
 ) -> None:
-    async with session(settings, emulator_app) as client:
+    async with open_session(settings, upstream=emulator_app) as client:
         result = await client.call_tool("get_model_schema", {"model": "@cf/nobody/no-such-model"})
     message = error_text(result)
     assert "no model named @cf/nobody/no-such-model" in message and "list_models" in message
@@ -172,14 +162,14 @@ async def test_get_model_schema_of_an_unknown_model_points_to_list_models(
 async def test_get_model_schema_refuses_a_malformed_id_before_any_request(
     settings: Settings, emulator_app: Starlette, emulator_state: EmulatorState
 ) -> None:
-    async with session(settings, emulator_app) as client:
+    async with open_session(settings, upstream=emulator_app) as client:
         result = await client.call_tool("get_model_schema", {"model": "@cf/../../user/tokens"})
     assert "not a Workers AI model id" in error_text(result)
     assert emulator_state.requests == []
 
 
 async def test_catalog_tools_are_annotated_read_only(settings: Settings, emulator_app: Starlette) -> None:
-    async with session(settings, emulator_app) as client:
+    async with open_session(settings, upstream=emulator_app) as client:
         tools = {tool.name: tool for tool in (await client.list_tools()).tools}
     for name in ("list_models", "get_model_schema"):
         annotations = tools[name].annotations
@@ -193,13 +183,13 @@ async def test_catalog_tools_are_annotated_read_only(settings: Settings, emulato
 async def test_resource_templates_list_the_catalog_and_the_per_model_schema(
     settings: Settings, emulator_app: Starlette
 ) -> None:
-    async with session(settings, emulator_app) as client:
+    async with open_session(settings, upstream=emulator_app) as client:
         templates = {t.uri_template for t in (await client.list_resource_templates()).resource_templates}
     assert {"workers-ai://models{?page}", "workers-ai://models/{+model}"} <= templates
 
 
 async def test_catalog_resource_lists_every_model_compactly(settings: Settings, emulator_app: Starlette) -> None:
-    async with session(settings, emulator_app) as client:
+    async with open_session(settings, upstream=emulator_app) as client:
         catalog = await read_json(client, "workers-ai://models")
         page_two = await read_json(client, "workers-ai://models?page=2")
         listed = await client.call_tool("list_models", {"per_page": 100})
@@ -220,7 +210,7 @@ async def test_catalog_resource_lists_every_model_compactly(settings: Settings, 
 async def test_model_resource_holds_the_schema_of_a_model_whose_id_has_slashes(
     uri: str, settings: Settings, emulator_app: Starlette
 ) -> None:
-    async with session(settings, emulator_app) as client:
+    async with open_session(settings, upstream=emulator_app) as client:
         schema = await read_json(client, uri)
         tool = await client.call_tool("get_model_schema", {"model": BASE})
     assert tool.structured_content is not None
@@ -234,6 +224,6 @@ async def test_model_resource_holds_the_schema_of_a_model_whose_id_has_slashes(
 async def test_model_resource_of_an_unknown_model_is_an_error_naming_it(
     settings: Settings, emulator_app: Starlette
 ) -> None:
-    async with session(settings, emulator_app) as client:
+    async with open_session(settings, upstream=emulator_app) as client:
         with pytest.raises(MCPError, match="no model named @cf/nobody/missing"):
             await client.read_resource("workers-ai://models/@cf/nobody/missing")

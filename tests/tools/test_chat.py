@@ -15,9 +15,10 @@ from mcp import Client
 from pydantic import SecretStr
 from starlette.applications import Starlette
 
-from conftest import SHARED_MODELS, make_settings
-from text_tools_support import Call, Wire, connect, structured, text_of
-from workers_ai_mcp.app import create_server
+from support.results import structured, text_of
+from support.session import open_session
+from support.settings import SHARED_MODELS, make_settings
+from support.text_tools import Call, Wire
 from workers_ai_mcp.client.streaming import sse_data
 from workers_ai_mcp.emulator import EmulatorState, Fault
 from workers_ai_mcp.settings import Settings
@@ -212,7 +213,7 @@ async def test_an_unknown_model_points_to_list_models(call: Call, emulator_state
 
 async def test_a_refused_token_names_cloudflare_api_token(tmp_path: Path, emulator_app: Starlette) -> None:
     settings = make_settings(tmp_path, api_token=SecretStr("not-the-token"))
-    async with Client(create_server(settings, transport=httpx2.ASGITransport(app=emulator_app))) as client:
+    async with open_session(settings, upstream=emulator_app, raise_exceptions=False) as client:
         result = await client.call_tool("chat", {"prompt": "hi"})
     assert result.is_error
     assert "CLOUDFLARE_API_TOKEN" in text_of(result)
@@ -247,7 +248,7 @@ def warm(settings: Settings, emulator_app: Starlette, emulator_state: EmulatorSt
 
     @asynccontextmanager
     async def session() -> AsyncIterator[Client]:
-        async with connect(settings, emulator_app, legacy=True) as client:
+        async with open_session(settings, upstream=emulator_app, mode="legacy") as client:
             structured(await client.call_tool("chat", {"prompt": "warm up"}))
             emulator_state.requests.clear()
             with anyio.fail_after(10):
@@ -260,7 +261,7 @@ async def test_a_hanging_model_ends_at_the_deadline(
     tmp_path: Path, emulator_app: Starlette, emulator_state: EmulatorState
 ) -> None:
     settings = make_settings(tmp_path, timeout=0.5)
-    async with Client(create_server(settings, transport=httpx2.ASGITransport(app=emulator_app))) as client:
+    async with open_session(settings, upstream=emulator_app, raise_exceptions=False) as client:
         await client.call_tool("chat", {"prompt": "warm up"})  # the model's schema is read and cached
         emulator_state.inject(Fault.HANG)
         with anyio.fail_after(5):

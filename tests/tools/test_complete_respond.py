@@ -12,8 +12,10 @@ import pytest
 from pydantic import SecretStr
 from starlette.applications import Starlette
 
-from conftest import SHARED_MODELS, make_settings
-from text_tools_support import Call, Wire, connect, structured, text_of
+from support.results import structured, text_of
+from support.session import open_session
+from support.settings import SHARED_MODELS, make_settings
+from support.text_tools import Call, Wire
 from workers_ai_mcp.emulator import EmulatorState, Fault
 
 LLAMA_31 = "@cf/meta/llama-3.1-8b-instruct-fp8"
@@ -151,7 +153,7 @@ async def test_a_refused_token_names_cloudflare_api_token(
     tmp_path: Path, emulator_app: Starlette, tool: str, arguments: dict[str, Any]
 ) -> None:
     settings = make_settings(tmp_path, api_token=SecretStr("not-the-token"))
-    async with connect(settings, emulator_app) as client:
+    async with open_session(settings, upstream=emulator_app) as client:
         result = await client.call_tool(tool, arguments)
     assert result.is_error
     assert "CLOUDFLARE_API_TOKEN" in text_of(result)
@@ -184,7 +186,7 @@ async def test_a_hanging_model_ends_at_the_deadline(
     emulator_state.inject(Fault.HANG)
     settings = make_settings(tmp_path, timeout=0.5)
     with anyio.fail_after(5):
-        async with connect(settings, emulator_app) as client:
+        async with open_session(settings, upstream=emulator_app) as client:
             result = await client.call_tool(tool, arguments)
     assert result.is_error
     assert "0.5 s" in text_of(result)

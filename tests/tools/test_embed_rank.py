@@ -3,36 +3,23 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncGenerator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx2
 import pytest
 from jsonschema import Draft202012Validator, validate
-from mcp import Client
 from mcp.types import CallToolResult, ResourceLink, TextContent, TextResourceContents
 from starlette.applications import Starlette
 
-from conftest import SHARED_MODELS, make_settings
-from workers_ai_mcp.app import create_server
+from support.session import open_session
+from support.settings import SHARED_MODELS, make_settings
 from workers_ai_mcp.emulator import EmulatorState
 from workers_ai_mcp.settings import Settings
 
 BASE = "@cf/baai/bge-base-en-v1.5"
 LARGE = "@cf/baai/bge-large-en-v1.5"
 RERANKER = "@cf/baai/bge-reranker-base"
-
-
-@asynccontextmanager
-async def session(
-    settings: Settings, app: Starlette, transport: httpx2.AsyncBaseTransport | None = None
-) -> AsyncGenerator[Client]:
-    # Entered and left in the test's own task (anyio cancel scopes must not cross tasks).
-    server = create_server(settings, transport=transport or httpx2.ASGITransport(app=app))
-    async with Client(server, raise_exceptions=True) as client:
-        yield client
 
 
 def run_paths(state: EmulatorState) -> list[str]:
@@ -54,7 +41,7 @@ def cosine(a: list[float], b: list[float]) -> float:
 async def test_embed_returns_a_few_vectors_inline_with_a_preview(
     settings: Settings, emulator_app: Starlette, emulator_state: EmulatorState
 ) -> None:
-    async with session(settings, emulator_app) as client:
+    async with open_session(settings, upstream=emulator_app) as client:
         result = await client.call_tool("embed", {"texts": ["alpha beta", "gamma", "delta epsilon"]})
     assert not result.is_error
     data = result.structured_content
@@ -74,7 +61,7 @@ async def test_embed_places_texts_that_share_words_closer_than_unrelated_ones(
 ) -> None:
     # The emulator hashes whole words, so related texts must share words ("cat", "purrs").
     texts = ["the cat purrs softly", "a cat purrs", "stock market prices fell"]
-    async with session(settings, emulator_app) as client:
+    async with open_session(settings, upstream=emulator_app) as client:
         result = await client.call_tool("embed", {"texts": texts})
     assert result.structured_content is not None
     cat, kitten, stocks = result.structured_content["vectors"]
@@ -82,7 +69,7 @@ async def test_embed_places_texts_that_share_words_closer_than_unrelated_ones(
 
 
 async def test_embed_sends_pooling_and_reports_what_the_model_used(settings: Settings, emulator_app: Starlette) -> None:
-    async with session(settings, emulator_app) as client:
+    async with open_session(settings, upstream=emulator_app) as client:
         mean = await client.call_tool("embed", {"texts": ["pooling check"]})
         cls = await client.call_tool("embed", {"texts": ["pooling check"], "pooling": "cls"})
     assert mean.structured_content is not None and cls.structured_content is not None
@@ -94,7 +81,7 @@ async def test_embed_writes_100_large_vectors_to_a_file_that_reads_back_through_
     settings: Settings, emulator_app: Starlette, emulator_state: EmulatorState
 ) -> None:
     texts = [f"document number {i} about topic {i % 7}" for i in range(100)]
-    async with session(settings, emulator_app) as client:
+    async with open_session(settings, upstream=emulator_app) as client:
         big = await client.call_tool("embed", {"texts": texts, "model": LARGE})
         small = await client.call_tool("embed", {"texts": texts[:2], "model": LARGE})
         assert big.structured_content is not None and small.structured_content is not None
@@ -121,9 +108,9 @@ async def test_embed_writes_100_large_vectors_to_a_file_that_reads_back_through_
 async def test_embed_inline_cap_follows_max_result_bytes(tmp_path: Path, emulator_app: Starlette) -> None:
     # 64 kB max result -> 16 kB inline; ten 768-dimension vectors are at least 30 kB of JSON.
     texts = [f"text {i}" for i in range(10)]
-    async with session(make_settings(tmp_path, max_result_bytes=64_000), emulator_app) as client:
+    async with open_session(make_settings(tmp_path, max_result_bytes=64_000), upstream=emulator_app) as client:
         capped = await client.call_tool("embed", {"texts": texts})
-    async with session(make_settings(tmp_path), emulator_app) as client:
+    async with open_session(make_settings(tmp_path), upstream=emulator_app) as client:
         default = await client.call_tool("embed", {"texts": texts})
     assert capped.structured_content is not None and default.structured_content is not None
     assert capped.structured_content["vectors"] is None
@@ -134,7 +121,7 @@ async def test_embed_inline_cap_follows_max_result_bytes(tmp_path: Path, emulato
 async def test_embed_refuses_more_than_100_texts_or_an_empty_text_without_calling_the_api(
     settings: Settings, emulator_app: Starlette, emulator_state: EmulatorState
 ) -> None:
-    async with session(settings, emulator_app) as client:
+    async with open_session(settings, upstream=emulator_app) as client:
         too_many = await client.call_tool("embed", {"texts": ["x"] * 101})
         empty = await client.call_tool("embed", {"texts": ["fine", ""]})
     assert "100" in error_text(too_many)
@@ -145,7 +132,7 @@ async def test_embed_refuses_more_than_100_texts_or_an_empty_text_without_callin
 async def test_embed_with_a_model_that_is_not_an_embedder_is_a_clear_error(
     settings: Settings, emulator_app: Starlette
 ) -> None:
-    async with session(settings, emulator_app) as client:
+    async with open_session(settings, upstream=emulator_app) as client:
         result = await client.call_tool("embed", {"texts": ["hello"], "model": RERANKER})
     assert "get_model_schema" in error_text(result)
 
@@ -155,7 +142,7 @@ async def test_rank_documents_orders_documents_by_relevance_with_trimmed_text(
 ) -> None:
     long_doc = "cat food " + "with many words " * 30
     documents = ["stock market news", long_doc, "dog toys", "cat food brands compared"]
-    async with session(settings, emulator_app) as client:
+    async with open_session(settings, upstream=emulator_app) as client:
         result = await client.call_tool("rank_documents", {"query": "cat food brands", "documents": documents})
     assert not result.is_error and result.structured_content is not None
     ranked = result.structured_content["results"]
@@ -172,7 +159,7 @@ async def test_rank_documents_orders_documents_by_relevance_with_trimmed_text(
 
 async def test_rank_documents_top_k_keeps_only_the_best(settings: Settings, emulator_app: Starlette) -> None:
     documents = ["red apples", "green apples and pears", "blue whales", "apples"]
-    async with session(settings, emulator_app) as client:
+    async with open_session(settings, upstream=emulator_app) as client:
         result = await client.call_tool("rank_documents", {"query": "apples", "documents": documents, "top_k": 2})
     assert result.structured_content is not None
     assert [r["index"] for r in result.structured_content["results"]] == [3, 0]
@@ -181,7 +168,7 @@ async def test_rank_documents_top_k_keeps_only_the_best(settings: Settings, emul
 async def test_rank_documents_refuses_a_top_k_of_zero_without_calling_the_api(
     settings: Settings, emulator_app: Starlette, emulator_state: EmulatorState
 ) -> None:
-    async with session(settings, emulator_app) as client:
+    async with open_session(settings, upstream=emulator_app) as client:
         result = await client.call_tool("rank_documents", {"query": "q", "documents": ["d"], "top_k": 0})
     assert "top_k" in error_text(result)
     assert emulator_state.requests == []
@@ -206,7 +193,7 @@ async def test_request_bodies_fit_cloudflares_published_input_schemas(
     settings: Settings, emulator_app: Starlette
 ) -> None:
     recorder = RecordingTransport(httpx2.ASGITransport(app=emulator_app))
-    async with session(settings, emulator_app, recorder) as client:
+    async with open_session(settings, upstream=recorder) as client:
         for model in (BASE, "@cf/baai/bge-small-en-v1.5", LARGE):
             await client.call_tool("embed", {"texts": ["one text"], "model": model})
         await client.call_tool("embed", {"texts": ["a", "b"], "pooling": "cls"})
@@ -236,7 +223,7 @@ async def test_embed_uses_the_openai_endpoint_for_a_model_whose_schema_is_openai
         rows = [{"object": "embedding", "index": i, "embedding": [0.1 * (i + 1), 0.2, 0.3]} for i in range(2)]
         return httpx2.Response(200, json={"object": "list", "data": rows, "model": openai_model})
 
-    async with session(settings, emulator_app, httpx2.MockTransport(upstream)) as client:
+    async with open_session(settings, upstream=httpx2.MockTransport(upstream)) as client:
         result = await client.call_tool("embed", {"texts": ["a", "b"], "model": openai_model})
     assert not result.is_error, error_text(result)
     data = result.structured_content or {}

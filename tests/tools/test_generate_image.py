@@ -14,17 +14,10 @@ from mcp import Client
 from mcp.types import BlobResourceContents
 from starlette.applications import Starlette
 
-from conftest import make_settings
-from media_tools_fixtures import (
-    Captured,
-    assert_valid,
-    decoded_size,
-    images_of,
-    links_of,
-    media_client,
-    real_input_schema,
-    text_of,
-)
+from support.media import Captured, assert_valid, decoded_size, real_input_schema, recording_upstream
+from support.results import images_of, links_of, text_of
+from support.session import open_session
+from support.settings import make_settings
 from workers_ai_mcp.emulator import EmulatorState, RecordedRequest
 from workers_ai_mcp.tools import images
 
@@ -43,10 +36,12 @@ def captured() -> Captured:
 def connect(tmp_path: Path, emulator_app: Starlette, captured: Captured) -> Connect:
     """Opens a session in the test's own task; `mode` picks the protocol, other keywords override settings."""
 
-    def open_session(mode: str = "auto", **overrides: Any) -> AbstractAsyncContextManager[Client]:
-        return media_client(make_settings(tmp_path, **overrides), emulator_app, captured, mode=mode)
+    def session(mode: str = "auto", **overrides: Any) -> AbstractAsyncContextManager[Client]:
+        return open_session(
+            make_settings(tmp_path, **overrides), upstream=recording_upstream(emulator_app, captured), mode=mode
+        )
 
-    return open_session
+    return session
 
 
 def run_requests(state: EmulatorState) -> list[RecordedRequest]:

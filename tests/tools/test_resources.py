@@ -11,7 +11,8 @@ import pytest
 from mcp import Client, MCPError
 from mcp.types import INVALID_PARAMS, BlobResourceContents, TextResourceContents
 
-from media_tools_fixtures import links_of, small_png
+from support.media import small_png
+from support.results import links_of
 from workers_ai_mcp.settings import Settings
 
 

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import AsyncGenerator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx2
-from mcp import Client
 from mcp.types import (
     AudioContent,
     BlobResourceContents,
@@ -23,8 +20,8 @@ from mcp.types import (
 from PIL import Image
 from starlette.applications import Starlette
 
-from conftest import make_settings
-from workers_ai_mcp.app import create_server
+from support.session import open_session
+from support.settings import make_settings
 from workers_ai_mcp.emulator import EmulatorState
 from workers_ai_mcp.settings import Settings
 
@@ -32,13 +29,6 @@ LLAMA = "@cf/meta/llama-3.1-8b-instruct-fp8"
 SDXL = "@cf/stabilityai/stable-diffusion-xl-base-1.0"
 FLUX = "@cf/black-forest-labs/flux-1-schnell"
 MELOTTS = "@cf/myshell-ai/melotts"
-
-
-@asynccontextmanager
-async def session(settings: Settings, app: Starlette) -> AsyncGenerator[Client]:
-    # Entered and left in the test's own task (anyio cancel scopes must not cross tasks).
-    async with Client(create_server(settings, transport=httpx2.ASGITransport(app=app)), raise_exceptions=True) as c:
-        yield c
 
 
 def kinds(state: EmulatorState) -> list[str]:
@@ -68,7 +58,7 @@ async def test_run_model_returns_a_json_answer_as_json_text(
 ) -> None:
     summarizer = "@cf/facebook/bart-large-cnn"
     text = "The quick brown fox jumps over the lazy dog. " * 20
-    async with session(settings, emulator_app) as client:
+    async with open_session(settings, upstream=emulator_app) as client:
         result = await client.call_tool("run_model", {"model": summarizer, "input": {"input_text": text}})
     assert not result.is_error
     assert result.structured_content is None and len(result.content) == 1
@@ -82,7 +72,7 @@ async def test_run_model_refuses_input_that_breaks_the_schema_without_running_th
     settings: Settings, emulator_app: Starlette, emulator_state: EmulatorState
 ) -> None:
     bad = {"messages": [{"role": "user", "content": 5}]}
-    async with session(settings, emulator_app) as client:
+    async with open_session(settings, upstream=emulator_app) as client:
         result = await client.call_tool("run_model", {"model": LLAMA, "input": bad})
     assert result.is_error
     message = first_text(result)
@@ -94,7 +84,7 @@ async def test_run_model_refuses_input_that_breaks_the_schema_without_running_th
 async def test_run_model_names_a_missing_required_field_and_an_out_of_range_value(
     settings: Settings, emulator_app: Starlette, emulator_state: EmulatorState
 ) -> None:
-    async with session(settings, emulator_app) as client:
+    async with open_session(settings, upstream=emulator_app) as client:
         missing = await client.call_tool("run_model", {"model": SDXL, "input": {"width": 512}})
         too_small = await client.call_tool("run_model", {"model": SDXL, "input": {"prompt": "x", "width": 16}})
     assert "input: 'prompt' is a required property" in first_text(missing)
@@ -105,7 +95,7 @@ async def test_run_model_names_a_missing_required_field_and_an_out_of_range_valu
 async def test_run_model_with_an_unknown_model_points_to_list_models(
     settings: Settings, emulator_app: Starlette, emulator_state: EmulatorState
 ) -> None:
-    async with session(settings, emulator_app) as client:
+    async with open_session(settings, upstream=emulator_app) as client:
         result = await client.call_tool("run_model", {"model": "@cf/nobody/missing", "input": {"prompt": "hi"}})
     assert result.is_error
     assert "no model named @cf/nobody/missing" in first_text(result) and "list_models" in first_text(result)
@@ -115,7 +105,7 @@ async def test_run_model_with_an_unknown_model_points_to_list_models(
 async def test_run_model_refuses_a_malformed_model_id_before_any_request(
     settings: Settings, emulator_app: Starlette, emulator_state: EmulatorState
 ) -> None:
-    async with session(settings, emulator_app) as client:
+    async with open_session(settings, upstream=emulator_app) as client:
         result = await client.call_tool("run_model", {"model": "@cf/../../user/tokens/verify", "input": {}})
     assert result.is_error and "not a Workers AI model id" in first_text(result)
     assert emulator_state.requests == []
@@ -124,7 +114,7 @@ async def test_run_model_refuses_a_malformed_model_id_before_any_request(
 async def test_run_model_saves_a_png_answer_at_the_requested_size_and_links_it(
     settings: Settings, emulator_app: Starlette
 ) -> None:
-    async with session(settings, emulator_app) as client:
+    async with open_session(settings, upstream=emulator_app) as client:
         result = await client.call_tool(
             "run_model", {"model": SDXL, "input": {"prompt": "a lighthouse", "width": 320, "height": 256}}
         )
@@ -146,7 +136,7 @@ async def test_run_model_saves_a_png_answer_at_the_requested_size_and_links_it(
 async def test_run_model_saves_the_base64_image_of_a_json_answer_and_keeps_a_short_note_in_the_json(
     settings: Settings, emulator_app: Starlette
 ) -> None:
-    async with session(settings, emulator_app) as client:
+    async with open_session(settings, upstream=emulator_app) as client:
         result = await client.call_tool("run_model", {"model": FLUX, "input": {"prompt": "a red square", "steps": 2}})
         assert not result.is_error
         link = link_of(result)
@@ -169,7 +159,7 @@ async def test_run_model_saves_the_base64_image_of_a_json_answer_and_keeps_a_sho
 async def test_run_model_saves_the_base64_audio_of_a_json_answer_as_an_mp3_with_an_audio_block(
     settings: Settings, emulator_app: Starlette
 ) -> None:
-    async with session(settings, emulator_app) as client:
+    async with open_session(settings, upstream=emulator_app) as client:
         result = await client.call_tool("run_model", {"model": MELOTTS, "input": {"prompt": "hello there"}})
     assert not result.is_error
     text = "".join(block.text for block in result.content if isinstance(block, TextContent))
@@ -187,7 +177,7 @@ async def test_run_model_writes_a_json_answer_over_the_inline_limit_to_a_file(
 ) -> None:
     settings = make_settings(tmp_path, max_result_bytes=64_000)
     texts = [f"sentence {i}" for i in range(40)]
-    async with session(settings, emulator_app) as client:
+    async with open_session(settings, upstream=emulator_app) as client:
         result = await client.call_tool("run_model", {"model": "@cf/baai/bge-small-en-v1.5", "input": {"text": texts}})
         assert not result.is_error
         link = link_of(result)
@@ -204,7 +194,7 @@ async def test_run_model_writes_a_json_answer_over_the_inline_limit_to_a_file(
 async def test_run_model_declares_no_output_schema_and_may_write_files(
     settings: Settings, emulator_app: Starlette
 ) -> None:
-    async with session(settings, emulator_app) as client:
+    async with open_session(settings, upstream=emulator_app) as client:
         tools = {tool.name: tool for tool in (await client.list_tools()).tools}
     run_model = tools["run_model"]
     assert run_model.output_schema is None
@@ -227,8 +217,8 @@ async def test_run_model_sends_unchecked_with_a_note_when_the_schema_cannot_be_r
             return httpx2.Response(503, json=body)
         return await forward.handle_async_request(request)
 
-    server = create_server(settings.model_copy(update={"max_retries": 0}), transport=httpx2.MockTransport(schema_down))
-    async with Client(server, raise_exceptions=True) as client:
+    no_retries = settings.model_copy(update={"max_retries": 0})
+    async with open_session(no_retries, upstream=httpx2.MockTransport(schema_down)) as client:
         result = await client.call_tool(
             "run_model", {"model": "@cf/meta/m2m100-1.2b", "input": {"text": "hello", "target_lang": "fr"}}
         )
@@ -242,7 +232,7 @@ async def test_run_model_sends_unchecked_with_a_note_when_the_schema_cannot_be_r
 async def test_run_model_still_refuses_a_model_cloudflare_says_does_not_exist(
     settings: Settings, emulator_app: Starlette, emulator_state: EmulatorState
 ) -> None:
-    async with session(settings, emulator_app) as client:
+    async with open_session(settings, upstream=emulator_app) as client:
         result = await client.call_tool("run_model", {"model": "@cf/nobody/no-such-model", "input": {"text": "hi"}})
     assert result.is_error and "list_models" in first_text(result)
     assert [kind for kind in kinds(emulator_state) if kind.startswith("run ")] == []

@@ -12,23 +12,22 @@ from mcp import Client
 from mcp.types import BlobResourceContents
 from starlette.applications import Starlette
 
-from conftest import make_settings
-from media_tools_fixtures import (
+from support.media import (
     Captured,
     assert_valid,
     data_uri,
     decoded_size,
-    images_of,
-    links_of,
-    media_client,
     noise_png,
     photo_jpeg,
     real_input_schema,
+    recording_upstream,
     serve_files,
     small_png,
-    text_of,
     write,
 )
+from support.results import images_of, links_of, text_of
+from support.session import open_session
+from support.settings import make_settings
 from workers_ai_mcp.emulator import EmulatorState, RecordedRequest
 
 Connect = Callable[[], AbstractAsyncContextManager[Client]]
@@ -46,7 +45,7 @@ def captured() -> Captured:
 def connect(tmp_path: Path, emulator_app: Starlette, captured: Captured) -> Connect:
     """Opens a session in the test's own task (an async fixture is set up and torn down in two)."""
     settings = make_settings(tmp_path, allowed_url_hosts=["127.0.0.1"])
-    return lambda: media_client(settings, emulator_app, captured)
+    return lambda: open_session(settings, upstream=recording_upstream(emulator_app, captured))
 
 
 @pytest.fixture

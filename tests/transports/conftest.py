@@ -3,25 +3,18 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncGenerator, Callable, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
 from typing import Any
 
 import httpx2
 import pytest
-from mcp import Client
-from mcp.client.streamable_http import streamable_http_client
 from pydantic import SecretStr
 from starlette.applications import Starlette
 
+from support.http import INBOUND_TOKEN, AppFactory
 from workers_ai_mcp.app import create_server
 from workers_ai_mcp.settings import Settings
 from workers_ai_mcp.transports.http.app import create_http_app
-
-INBOUND_TOKEN = "inbound-token-for-tests-0123456789"
-BASE = "http://127.0.0.1:8000"
-
-AppFactory = Callable[..., Starlette]
 
 
 @pytest.fixture
@@ -45,19 +38,6 @@ def make_app(http_settings: Settings, emulator_app: Starlette) -> AppFactory:
         return create_http_app(server, chosen, transport=transport, **options)  # pyright: ignore[reportArgumentType]
 
     return build
-
-
-def asgi_client(app: Starlette | httpx2.AsyncBaseTransport, token: str | None = INBOUND_TOKEN) -> httpx2.AsyncClient:
-    """An HTTP client that reaches `app` in process, with a loopback Host (the SDK refuses others)."""
-    transport = app if isinstance(app, httpx2.AsyncBaseTransport) else httpx2.ASGITransport(app=app)
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    return httpx2.AsyncClient(transport=transport, base_url=BASE, headers=headers)
-
-
-@asynccontextmanager
-async def mcp_over(http: httpx2.AsyncClient, url: str = f"{BASE}/mcp", **client_options: Any) -> AsyncGenerator[Client]:
-    async with http, Client(streamable_http_client(url, http_client=http), **client_options) as client:
-        yield client
 
 
 @pytest.fixture

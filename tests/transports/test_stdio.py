@@ -8,16 +8,15 @@ import signal
 from pathlib import Path
 
 import anyio
-import httpx2
 import pytest
 from mcp import Client
 
-from workers_ai_mcp.app import create_server
+from support.loopback import serving
+from support.session import open_session
+from support.transports import Pipes, Watched, server_command, server_env, spawned
 from workers_ai_mcp.emulator import EMULATOR_TOKEN, EmulatorState, Fault, create_emulator_app
 from workers_ai_mcp.settings import Settings
 from workers_ai_mcp.transports.serve import StdinLines
-
-from .serving import Pipes, Watched, server_command, server_env, serving, spawned
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="POSIX signals")
 
@@ -105,8 +104,7 @@ async def test_a_call_the_client_cancels_does_not_leave_its_upstream_request_run
     emulator_state.inject(Fault.HANG)
     emulator = Watched(create_emulator_app(emulator_state))
     patient = settings.model_copy(update={"timeout": 600.0})  # only the cancellation can end the hang in time
-    server = create_server(patient, transport=httpx2.ASGITransport(app=emulator))
-    async with Client(server, mode=mode) as client:
+    async with open_session(patient, upstream=emulator, mode=mode, raise_exceptions=False) as client:
         async with anyio.create_task_group() as group:
             group.start_soon(client.call_tool, "translate", {"text": "hello", "target_lang": "fr"})
             with anyio.fail_after(EXIT_WITHIN):

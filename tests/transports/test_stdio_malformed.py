@@ -11,9 +11,8 @@ import anyio
 import pytest
 from anyio.abc import Process
 
+from support.transports import server_command, server_env, spawned
 from workers_ai_mcp.transports.stdio import StdinLines, check_line
-
-from .serving import server_command, server_env, spawned
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="POSIX pipes")
 

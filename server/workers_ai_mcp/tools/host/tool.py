@@ -7,7 +7,7 @@ error, to refuse unknown arguments (the SDK drops them silently), to bound every
 fit the result to the session's protocol version (`Context.protocol_version`).
 
 The registry builds every tool as a `HostTool` (through the public `Tool.from_function`) and hands
-them to `MCPServer(tools=...)`; tests/tools/test_host_tools.py fails loudly if the SDK changes what
+them to `MCPServer(tools=...)`; tests/tools/host/test_tool.py fails loudly if the SDK changes what
 the override relies on (`Tool.run`'s signature and the `ValidationError` cause).
 """
 

@@ -1,0 +1,1 @@
+"""Tests of `workers_ai_mcp.catalog`: model info, the cache, deprecations, schema checks."""

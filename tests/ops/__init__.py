@@ -1,1 +1,0 @@
-"""Tests of spending, batches, AI Gateway routing and default-model deprecation."""

@@ -1,0 +1,169 @@
+"""Server processes sharing one state folder: one budget, reservations of killed processes, batch jobs.
+
+Each server here is a real stdio subprocess (or, where the test needs to hold it, an in-memory
+server in this process), all pointed at the same WORKERS_AI_MCP_STATE_DIR.
+"""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import AsyncGenerator
+from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+from mcp import Client
+from mcp.types import CallToolResult
+from starlette.applications import Starlette
+from starlette.types import Receive, Scope, Send
+
+from support.emulated import BGE_BASE
+from support.loopback import serving
+from support.results import data_of, text_of
+from support.session import open_session
+from support.settings import make_settings
+from support.transports import Pipes, server_command, server_env, spawned
+from workers_ai_mcp.emulator import EMULATOR_TOKEN, EmulatorState, Fault, create_emulator_app
+
+pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="POSIX signals")
+
+TEXT = {"text": "Otters are playful animals that live in rivers. " * 10}  # bart-large-cnn: no catalog price
+
+
+@asynccontextmanager
+async def stdio_server(tmp_path: Path, name: str, *args: str, **env: str) -> AsyncGenerator[Client]:
+    """A server subprocess whose state folder is tmp_path/state (shared); its other folders are its own."""
+    folder = tmp_path / name
+    folder.mkdir()
+    environment = server_env(folder, WORKERS_AI_MCP_STATE_DIR=str(tmp_path / "state"), **env)
+    with (folder / "stderr.log").open("wb") as stderr:
+        async with (
+            spawned(server_command(*args), environment, folder, stderr) as process,
+            Client(Pipes(process).transport()) as client,
+        ):
+            yield client
+
+
+def budget_env(daily: str) -> dict[str, str]:
+    return {"WORKERS_AI_MCP_MAX_COST_USD": daily, "WORKERS_AI_MCP_UNPRICED_CALL_USD": "0.01"}
+
+
+async def test_two_processes_share_one_daily_budget_and_the_crossing_call_is_refused_in_either(
+    tmp_path: Path,
+) -> None:
+    async with AsyncExitStack() as stack:
+        first = await stack.enter_async_context(stdio_server(tmp_path, "a", "--emulator", **budget_env("0.025")))
+        second = await stack.enter_async_context(stdio_server(tmp_path, "b", "--emulator", **budget_env("0.025")))
+        with anyio.fail_after(60):
+            ok_first = await first.call_tool("summarize", TEXT)
+            ok_second = await second.call_tool("summarize", TEXT)
+            refused_first = await first.call_tool("summarize", TEXT)
+            refused_second = await second.call_tool("summarize", TEXT)
+            report = data_of(await first.call_tool("usage", {}))
+    assert not ok_first.is_error and not ok_second.is_error
+    for refused in (refused_first, refused_second):
+        assert refused.is_error and "every server process of this user" in text_of(refused)
+        assert "about $0.0200" in text_of(refused) and "WORKERS_AI_MCP_MAX_COST_USD" in text_of(refused)
+    assert report["today"]["total"]["calls"] == 2 and report["today"]["budget_left_usd"] == pytest.approx(0.005)
+
+
+async def test_concurrent_calls_from_two_processes_never_spend_past_the_budget(tmp_path: Path) -> None:
+    results: list[CallToolResult] = []
+    async with AsyncExitStack() as stack:
+        servers = [
+            await stack.enter_async_context(stdio_server(tmp_path, name, "--emulator", **budget_env("0.025")))
+            for name in ("a", "b")
+        ]
+
+        async def call(client: Client) -> None:
+            results.append(await client.call_tool("summarize", TEXT))
+
+        with anyio.fail_after(60):
+            async with anyio.create_task_group() as group:
+                for client in servers * 3:
+                    group.start_soon(call, client)
+            report = data_of(await servers[1].call_tool("usage", {}))
+    assert sorted(r.is_error for r in results) == [False, False, True, True, True, True]
+    assert report["today"]["total"]["calls"] == 2
+
+
+async def test_two_processes_submitting_batches_at_once_keep_every_job(tmp_path: Path) -> None:
+    submitted: list[dict[str, Any]] = []
+    async with AsyncExitStack() as stack:
+        servers = [await stack.enter_async_context(stdio_server(tmp_path, name, "--emulator")) for name in ("a", "b")]
+
+        async def submit(client: Client, text: str) -> None:
+            result = await client.call_tool("submit_batch", {"model": BGE_BASE, "inputs": [{"text": text}]})
+            submitted.append(data_of(result))
+
+        with anyio.fail_after(60):
+            async with anyio.create_task_group() as group:
+                for index, client in enumerate(servers * 4):
+                    group.start_soon(submit, client, f"text {index}")
+            listed = [data_of(await client.call_tool("list_batches", {})) for client in servers]
+    assert len(submitted) == 8
+    expected = {job["job_id"] for job in submitted}
+    assert all({job["job_id"] for job in seen["jobs"]} == expected for seen in listed)
+
+
+class RunWatch:
+    """ASGI wrapper that sets `hanging` when the `nth` model run arrives."""
+
+    def __init__(self, app: Starlette, nth: int) -> None:
+        self.app = app
+        self.nth = nth
+        self.runs = 0
+        self.hanging = anyio.Event()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and "/ai/run/" in scope["path"]:
+            self.runs += 1
+            if self.runs == self.nth:
+                self.hanging.set()
+        await self.app(scope, receive, send)
+
+
+async def test_a_reservation_of_a_killed_process_stops_holding_the_budget(tmp_path: Path) -> None:
+    upstream = EmulatorState()
+    watch = RunWatch(create_emulator_app(upstream), nth=2)
+    here = make_settings(tmp_path, max_cost_usd=0.035, unpriced_call_usd=0.01)
+    async with serving(watch) as url:
+        env = budget_env("0.035") | {
+            "CLOUDFLARE_API_TOKEN": EMULATOR_TOKEN,
+            "CLOUDFLARE_ACCOUNT_ID": "test-account",
+            "WORKERS_AI_BASE_URL": f"{url}/client/v4",
+            "WORKERS_AI_MCP_MAX_RETRIES": "0",
+        }
+        folder = tmp_path / "killed"
+        folder.mkdir()
+        environment = server_env(folder, WORKERS_AI_MCP_STATE_DIR=str(here.state_dir), **env)
+        with (folder / "stderr.log").open("wb") as stderr:
+            async with (
+                spawned(server_command(), environment, folder, stderr) as process,
+                Client(Pipes(process).transport()) as doomed,
+                open_session(here, upstream=create_emulator_app(EmulatorState())) as survivor,
+                anyio.create_task_group() as group,
+            ):
+                with anyio.fail_after(60):
+                    assert not (await doomed.call_tool("summarize", TEXT)).is_error  # counted: $0.01
+                    upstream.inject(Fault.HANG)
+
+                    async def hang() -> None:
+                        with pytest.raises(Exception):  # noqa: B017 - the process dies under the call
+                            await doomed.call_tool("summarize", TEXT)
+
+                    group.start_soon(hang)
+                    await watch.hanging.wait()  # its $0.01 is reserved now
+                    fits = await survivor.call_tool("summarize", TEXT)  # 0.01 + 0.01 held + 0.01
+                    crosses = await survivor.call_tool("summarize", TEXT)  # 0.02 + 0.01 held + 0.01
+                    process.kill()
+                    await process.wait()
+                    after = await survivor.call_tool("summarize", TEXT)  # 0.02 + 0.01: the hold is gone
+                    report = data_of(await survivor.call_tool("usage", {}))
+                group.cancel_scope.cancel()
+    assert not fits.is_error
+    assert crosses.is_error and "about $0.0300" in text_of(crosses)
+    assert not after.is_error
+    assert report["today"]["total"]["calls"] == 3 and report["held_usd"] == 0

@@ -1,0 +1,144 @@
+"""The state store itself: schema versions and migrations, reservations that expire, and bad files."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from starlette.applications import Starlette
+
+from support.results import data_of, text_of
+from support.session import open_session
+from support.settings import make_settings
+from workers_ai_mcp.spending.ledger import BudgetExceededError, Budgets, Estimate, Ledger
+from workers_ai_mcp.spending.store import FILE_NAME, SCHEMA_VERSION, StateStore, migrate
+
+TEXT = {"text": "Otters are playful animals that live in rivers. " * 10}
+
+
+def version_of(path: Path) -> int:
+    with sqlite3.connect(path) as conn:
+        return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+async def test_a_version_1_store_is_migrated_in_place_and_keeps_its_calls(tmp_path: Path) -> None:
+    path = tmp_path / FILE_NAME
+    conn = sqlite3.connect(path, isolation_level=None)
+    assert migrate(conn, target=1) == 0
+    conn.execute(
+        "INSERT INTO calls (at, model, usage, cost_usd, counted_usd) VALUES (?, '@cf/x/y', '{\"prompt_tokens\": 7}', "
+        "0.5, 0.5)",
+        (time.time(),),
+    )
+    conn.close()
+    assert version_of(path) == 1
+    store = StateStore(tmp_path)
+    models = await Ledger(store, Budgets()).totals(0.0)
+    tables = await store.run(lambda c: [r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type='table'")])
+    await store.aclose()
+    assert [(m.model, m.calls, m.prompt_tokens, m.cost_usd) for m in models] == [("@cf/x/y", 1, 7, 0.5)]
+    assert "batches" in tables and store.shared
+    assert version_of(path) == SCHEMA_VERSION
+
+
+async def test_a_store_written_by_a_newer_release_is_read_into_memory_and_left_untouched(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / FILE_NAME
+    with sqlite3.connect(path) as conn:
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    before = path.read_bytes()
+    store = StateStore(tmp_path)
+    with caplog.at_level(logging.WARNING):
+        ledger = Ledger(store, Budgets(daily=1.0))
+        await ledger.record("@cf/x/y", {"prompt_tokens": 1}, 0.25)
+        await ledger.record("@cf/x/y", {"prompt_tokens": 1}, 0.25)
+        committed = await ledger.committed()
+    await store.aclose()
+    assert committed.today == 0.5 and not store.shared and "newer release" in (store.problem or "")
+    assert len([r for r in caplog.records if "cannot be used" in r.getMessage()]) == 1
+    assert path.read_bytes() == before
+
+
+async def test_reservations_expire_and_those_of_gone_processes_are_dropped(tmp_path: Path) -> None:
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, check=True)
+    dead_pid = int(gone.stdout)
+    store = StateStore(tmp_path)
+    ledger = Ledger(store, Budgets(daily=0.03), call_ttl=3600)
+    now = time.time()
+    rows = [
+        ("expired", 0.01, os.getpid(), now - 10),
+        ("dead", 0.01, dead_pid, now + 3600),
+        ("live", 0.01, os.getppid(), now + 3600),
+    ]
+    await store.run(
+        lambda c: c.executemany(
+            "INSERT INTO reservations (id, model, amount, pid, created, expires) VALUES (?, 'm', ?, ?, 0, ?)", rows
+        )
+    )
+    await ledger.reserve("mine", "@cf/x/y", Estimate(0.02))  # 0.01 held by the live parent + 0.02
+    with pytest.raises(BudgetExceededError, match="already spent or committed about \\$0.0300"):
+        await ledger.reserve("more", "@cf/x/y", Estimate(0.001, "the catalog could not be read"))
+    left = await store.run(lambda c: sorted(r[0] for r in c.execute("SELECT id FROM reservations")))
+    await store.aclose()
+    assert left == ["live", "mine"]
+
+
+async def test_a_damaged_store_file_leaves_a_working_server_that_says_spending_is_in_memory(
+    tmp_path: Path, emulator_app: Starlette, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = make_settings(tmp_path, max_cost_usd=0.015, unpriced_call_usd=0.01)
+    settings.state_dir.mkdir(parents=True)
+    damaged = settings.state_dir / FILE_NAME
+    damaged.write_bytes(b"this is not a database, it is what a crash left behind" * 100)
+    before = damaged.read_bytes()
+    with caplog.at_level(logging.WARNING):
+        async with open_session(settings, upstream=emulator_app) as client:
+            first = data_of(await client.call_tool("summarize", TEXT))
+            refused = await client.call_tool("summarize", TEXT)
+            submitted = data_of(await client.call_tool("list_batches", {}))
+            report = data_of(await client.call_tool("usage", {}))
+    assert "Spending is tracked in memory for this server process only" in first["call"]["spending_note"]
+    assert "is damaged" in first["call"]["spending_note"]
+    assert refused.is_error and "this process (its spending is kept in memory" in text_of(refused)
+    assert submitted["jobs"] == []
+    assert report["store"] == "memory" and report["note"].startswith("Spending is kept in memory")
+    assert report["today"]["total"]["calls"] == 1
+    assert len([r for r in caplog.records if "cannot be used" in r.getMessage()]) == 1
+    assert damaged.read_bytes() == before
+
+
+async def test_an_unwritable_state_folder_falls_back_to_memory(tmp_path: Path, emulator_app: Starlette) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the state folder should be")
+    settings = make_settings(tmp_path, state_dir=blocker / "state")
+    async with open_session(settings, upstream=emulator_app) as client:
+        result = data_of(await client.call_tool("translate", {"text": "hello", "target_lang": "fr"}))
+        report = data_of(await client.call_tool("usage", {}))
+    assert "in memory for this server process only" in result["call"]["spending_note"]
+    assert report["store"] == "memory" and report["today"]["total"]["calls"] == 1
+
+
+async def test_a_store_locked_past_the_busy_timeout_falls_back_to_memory_with_what_it_could_read(
+    tmp_path: Path, emulator_app: Starlette
+) -> None:
+    settings = make_settings(tmp_path, unpriced_call_usd=0.01)
+    async with open_session(settings, upstream=emulator_app) as client:
+        data_of(await client.call_tool("summarize", TEXT))
+    holder = sqlite3.connect(settings.state_dir / FILE_NAME, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another process in a transaction that does not end
+    try:
+        async with open_session(settings, upstream=emulator_app) as client:
+            result = data_of(await client.call_tool("summarize", TEXT))
+            report = data_of(await client.call_tool("usage", {}))
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert "stayed locked by another process" in result["call"]["spending_note"]
+    assert report["store"] == "memory" and report["today"]["total"]["calls"] == 2  # the earlier call was copied

@@ -1,0 +1,112 @@
+"""Argument errors, error lengths and the SDK seam `HostTool` relies on, through real MCP sessions."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import pytest
+from mcp import Client
+from mcp.server import MCPServer
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.tools import Tool
+from mcp.types import TextContent
+from pydantic import ValidationError
+
+from support.session import open_session
+from workers_ai_mcp.app import TOOL_MODULES
+from workers_ai_mcp.settings import Settings
+from workers_ai_mcp.tools.host.arguments import MAX_ERROR_CHARS, bounded
+from workers_ai_mcp.tools.host.registry import Registry
+from workers_ai_mcp.tools.host.tool import HostTool
+
+PYDANTIC_WORDING = ("validation error for", "errors.pydantic.dev", "input_value=", "[type=", "pydantic")
+
+
+async def error_of(client: Client, tool: str, arguments: dict[str, Any]) -> str:
+    result = await client.call_tool(tool, arguments)
+    assert result.is_error
+    (block,) = result.content
+    assert isinstance(block, TextContent)
+    assert len(block.text) < 1_000
+    assert not any(word in block.text.lower() for word in PYDANTIC_WORDING), block.text
+    return block.text
+
+
+async def test_a_missing_argument_is_one_sentence_naming_it_and_what_it_expects(mcp_client: Client) -> None:
+    text = await error_of(mcp_client, "translate", {"text": "hi"})
+    assert text == (
+        "translate: target_lang is required (a string, 2 to 40 characters, Per the model: 'fr', 'french', 'hin_Deva')."
+    )
+
+
+async def test_a_wrongly_typed_argument_names_the_expected_type_without_echoing_the_value(
+    mcp_client: Client,
+) -> None:
+    text = await error_of(mcp_client, "list_models", {"per_page": "many-many-secret-words"})
+    assert text.startswith("list_models: per_page must be an integer")
+    assert "secret" not in text and "got a string of 22 characters" in text
+
+
+async def test_an_unknown_argument_is_refused_with_the_arguments_the_tool_takes(mcp_client: Client) -> None:
+    text = await error_of(mcp_client, "translate", {"text": "hi", "target_lang": "fr", "tone": "formal"})
+    assert text == "translate: 'tone' is not an argument of translate; it takes text, target_lang, source_lang, model."
+
+
+async def test_a_hundred_over_long_texts_to_embed_give_a_short_error(mcp_client: Client) -> None:
+    text = await error_of(mcp_client, "embed", {"texts": ["x" * 9_000] * 100})
+    assert text.startswith("embed: texts[0] takes at most 8192 characters; got a string of 9,000 characters.")
+    assert "(96 more problems like these.)" in text
+
+
+async def test_chat_with_neither_prompt_nor_messages_says_neither_was_given(mcp_client: Client) -> None:
+    text = await error_of(mcp_client, "chat", {})
+    assert "neither was given" in text.lower() and "not both" not in text
+
+
+async def test_a_voice_for_melotts_names_a_model_that_takes_a_voice(mcp_client: Client) -> None:
+    text = await error_of(mcp_client, "text_to_speech", {"text": "hi", "voice": "luna"})
+    assert "@cf/myshell-ai/melotts does not take `voice`" in text and "@cf/deepgram/aura-1" in text
+
+
+def test_a_long_error_is_cut_under_a_thousand_characters_and_marked() -> None:
+    cut = bounded("Error executing tool run_model: " + "the model said no. " * 200)
+    assert len(cut) == MAX_ERROR_CHARS and cut.endswith(" [...]")
+    assert bounded("short") == "short"
+
+
+# The SDK seam: these fail loudly when an SDK release changes what HostTool relies on.
+
+
+def test_every_registered_tool_is_a_host_tool(settings: Settings) -> None:
+    registry = Registry()
+    for module in TOOL_MODULES:
+        module.register(registry)
+    assert registry.tools and all(isinstance(tool, HostTool) for tool in registry.tools)
+    assert len(registry.tools) == len(registry.names)
+
+
+def test_the_sdk_tool_run_takes_arguments_context_and_convert_result() -> None:
+    assert list(inspect.signature(Tool.run).parameters) == ["self", "arguments", "context", "convert_result"]
+
+
+async def test_the_sdk_reports_bad_arguments_as_a_tool_error_caused_by_the_validation_error() -> None:
+    def echo(word: str) -> str:
+        return word
+
+    with pytest.raises(ToolError) as caught:
+        await Tool.from_function(echo).run({}, Context())
+    assert isinstance(caught.value.__cause__, ValidationError)
+
+
+async def test_a_server_given_host_tools_answers_bad_arguments_in_a_sentence() -> None:
+    def echo(word: str) -> str:
+        """Say it back."""
+        return word
+
+    server = MCPServer[Any]("seam", tools=[HostTool.from_function(echo)])
+    async with open_session(server, raise_exceptions=False) as client:
+        result = await client.call_tool("echo", {})
+    assert result.is_error
+    assert result.content == [TextContent(type="text", text="echo: word is required (a string).")]
