@@ -28,6 +28,7 @@ from workers_ai_mcp.client import (
     WorkersAIClient,
     create_http_client,
 )
+from workers_ai_mcp.client.request import Request
 from workers_ai_mcp.emulator import EmulatorState, Fault
 from workers_ai_mcp.settings import Settings
 
@@ -55,7 +56,7 @@ async def test_a_raw_binary_body_is_sent_as_is(client: WorkersAIClient, emulator
     buffer = io.BytesIO()
     Image.new("RGB", (64, 48), (200, 30, 30)).save(buffer, "PNG")
     png = buffer.getvalue()
-    result = await client.run("@cf/microsoft/resnet-50", body=png, content_type="image/png")
+    result = await client.run("@cf/microsoft/resnet-50", Request(body=png, content_type="image/png"))
     assert isinstance(result, JsonResult) and result.data[0]["label"]
     assert emulator_state.requests[-1].body_size == len(png)
 
