@@ -202,7 +202,7 @@ async def test_a_hung_call_ends_at_the_deadline(
 async def test_unknown_models_and_bad_tokens_get_actionable_errors(
     tmp_path: Path, client: WorkersAIClient, emulator_app: Starlette
 ) -> None:
-    with pytest.raises(NotFoundError, match="list_models"):
+    with pytest.raises(NotFoundError, match="no model named @cf/nobody/nothing"):
         await client.run("@cf/nobody/nothing", {"prompt": "x"})
     token = "cfut_wrongTOKENwrongTOKENwrongTOKEN12345"
     settings = make_settings(tmp_path, api_token=SecretStr(token))

@@ -23,6 +23,7 @@ from ...media.outputs import SavedFile
 from ...media.vectors import inline_limit, json_size, resource_link, save_json
 from ...spending.batch_store import BatchRecord, BatchState, BatchStore, utc_now
 from ...state import AppState
+from ..host.advice import error_text
 from ..host.call_info import CallInfo
 from ..host.common import WRITES_OUTPUT, AppContext, add_inference_tool, state_of, tool_errors
 from ..host.registry import Registry
@@ -164,7 +165,7 @@ async def get_batch(job_id: JobId, ctx: AppContext) -> Annotated[CallToolResult,
         raise WorkersAIError(
             f"Workers AI no longer knows batch job {job_id} (its results may have expired); it is now marked "
             f"lost in list_batches. Submit the inputs again if they are still needed. Cloudflare said: "
-            f"{exc.upstream_message or exc.message}"
+            f"{exc.upstream_message or error_text(exc)}"
         ) from None
     data = polled.object
     now = utc_now()
