@@ -22,7 +22,8 @@ step) and `tools/` words it (the client knows nothing of tools). Messages never 
 request URL (it holds the account id), headers, or the API token: `redact` scrubs any text
 that came back from Cloudflare (body, request id, redirect target) before it is put in an exception.
 Error bodies are read in Cloudflare's envelope (`errors[]`), AI Gateway's (`error[]`), OpenAI's
-(`error.message`) and RFC 7807's (`title`, `detail`) shapes, or as plain text.
+(`error.message`) and RFC 7807's (`title`, `detail`) shapes, or as plain text. Over 300 lines
+so that every message the client can raise is read in one module.
 """
 
 from __future__ import annotations

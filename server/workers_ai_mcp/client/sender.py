@@ -4,6 +4,8 @@ The endpoints and URLs live in `client.py`; this module only knows how to get an
 an error that says why not. One call makes at most `max_retries + 1` requests, whatever fails
 (connections, error statuses, streams that break and start again). Every read is capped
 (`reading.py`), and every string of an answer is redacted before it leaves (`redact.py`).
+Over 300 lines because a call's one retry budget is spent here, across sending, reading and
+restarting streams; split, the budget would have to travel between modules.
 """
 
 from __future__ import annotations
