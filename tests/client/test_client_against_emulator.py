@@ -28,6 +28,7 @@ from workers_ai_mcp.client import (
     WorkersAIClient,
     create_http_client,
 )
+from workers_ai_mcp.client.request import Request
 from workers_ai_mcp.emulator import EmulatorState, Fault
 from workers_ai_mcp.settings import Settings
 
@@ -55,7 +56,7 @@ async def test_a_raw_binary_body_is_sent_as_is(client: WorkersAIClient, emulator
     buffer = io.BytesIO()
     Image.new("RGB", (64, 48), (200, 30, 30)).save(buffer, "PNG")
     png = buffer.getvalue()
-    result = await client.run("@cf/microsoft/resnet-50", body=png, content_type="image/png")
+    result = await client.run("@cf/microsoft/resnet-50", Request(body=png, content_type="image/png"))
     assert isinstance(result, JsonResult) and result.data[0]["label"]
     assert emulator_state.requests[-1].body_size == len(png)
 
@@ -201,7 +202,7 @@ async def test_a_hung_call_ends_at_the_deadline(
 async def test_unknown_models_and_bad_tokens_get_actionable_errors(
     tmp_path: Path, client: WorkersAIClient, emulator_app: Starlette
 ) -> None:
-    with pytest.raises(NotFoundError, match="list_models"):
+    with pytest.raises(NotFoundError, match="no model named @cf/nobody/nothing"):
         await client.run("@cf/nobody/nothing", {"prompt": "x"})
     token = "cfut_wrongTOKENwrongTOKENwrongTOKEN12345"
     settings = make_settings(tmp_path, api_token=SecretStr(token))

@@ -8,6 +8,7 @@ import pytest
 
 from workers_ai_mcp.client import errors
 from workers_ai_mcp.redact import Redactor
+from workers_ai_mcp.tools.host.advice import error_text
 
 
 def body(code: int | None, message: str) -> bytes:
@@ -40,7 +41,7 @@ def test_each_known_failure_maps_to_its_class_and_says_what_to_do(
         status, body(code, "upstream words"), model="@cf/x/y", request_id="req-1", retry_after=None, redact=Redactor()
     )
     assert type(error) is cls
-    assert advice in str(error)
+    assert advice in error_text(error)
     assert error.status == status and error.code == code
     assert "request id req-1" in str(error)
 
@@ -73,3 +74,19 @@ def test_the_model_message_of_a_bad_input_error_reaches_the_assistant() -> None:
         redact=Redactor(),
     )
     assert "Type mismatch of '/messages/0/content'" in str(error)
+
+
+@pytest.mark.parametrize(
+    ("code", "fact", "worded"),
+    [
+        (5007, "Workers AI has no model named @cf/x/y.", "Workers AI has no model named @cf/x/y; call list_models"),
+        (5006, "rejected the input for the model @cf/x/y.", "the model @cf/x/y; call get_model_schema to see what"),
+    ],
+)
+def test_client_errors_state_facts_and_the_tools_word_the_next_step(code: int, fact: str, worded: str) -> None:
+    error = errors.status_error(
+        400, body(code, "upstream words"), model="@cf/x/y", request_id="req-1", retry_after=None, redact=Redactor()
+    )
+    assert fact in str(error) and "list_models" not in str(error) and "get_model_schema" not in str(error)
+    assert worded in error_text(error)
+    assert error_text(error).endswith(f"Cloudflare said: upstream words (HTTP 400, code {code}, request id req-1)")

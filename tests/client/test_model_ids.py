@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from workers_ai_mcp.client import InvalidRequestError, check_model_id
+from workers_ai_mcp.tools.host.advice import error_text
 
 
 @pytest.mark.parametrize(
@@ -46,5 +47,7 @@ def test_real_catalog_ids_are_accepted(model: str) -> None:
     ],
 )
 def test_crafted_or_malformed_ids_are_refused_with_guidance(model: str) -> None:
-    with pytest.raises(InvalidRequestError, match="list_models"):
+    with pytest.raises(InvalidRequestError, match="ids look like @cf/<author>/<name>") as caught:
         check_model_id(model)
+    assert "list_models" not in str(caught.value)  # the client names no tools; the tools word the next step
+    assert error_text(caught.value).endswith("@cf/meta/llama-3.1-8b-instruct-fp8 (call list_models to find one).")

@@ -13,7 +13,7 @@ from typing import Any
 
 import anyio
 
-from ..client import ModelPage, WorkersAIClient, check_model_id
+from ..client import ModelPage, WorkersAIClient
 from ..jsonvalues import as_dict
 from ..settings import Settings
 from .deprecations import CatalogWatch, DeprecationNotice
@@ -55,8 +55,7 @@ class Catalog:
         return found
 
     async def model_schema(self, model: str) -> dict[str, Any]:
-        """`{input, output}` JSON Schemas of `model`."""
-        check_model_id(model)
+        """`{input, output}` JSON Schemas of `model` (an id `WorkersAI` checked)."""
         cached = self._schemas.get(model)
         now = time.monotonic()
         if cached and cached[0] > now:
@@ -70,8 +69,7 @@ class Catalog:
         return as_dict((await self.model_schema(model)).get("input"))
 
     async def model_info(self, model: str) -> ModelInfo | None:
-        """What the catalog says about `model`, or None when it does not list it."""
-        check_model_id(model)
+        """What the catalog says about `model` (an id `WorkersAI` checked), or None when it does not list it."""
         cached = self._cached_info(model)
         if cached is not None:
             return cached[0]

@@ -1,7 +1,6 @@
-"""One request to `ai/run/{model}`, in the wire form the model's schema asks for.
+"""One request to `ai/run/{model}` (a `client.request.Request`), in the wire form the model's schema asks for.
 
-`Request` is JSON, or raw bytes with their content type, or multipart form fields and file parts,
-plus query parameters. `media_request` builds one from a tool's media and parameters and the
+`media_request` builds one from a tool's media and parameters and the
 model's `ModelWire`; `request_for_input` turns a `run_model` input (the object the model's schema
 describes) into one, the handles' media resolved by the caller.
 """
@@ -9,70 +8,14 @@ describes) into one, the handles' media resolved by the caller.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from ..client.errors import InvalidRequestError
+from ..client.request import FilePart, Request, form_request, json_request, stream_request
 from ..jsonvalues import as_dict
 from .model_input import MULTIPART, ModelWire, branches, encode_media, is_multipart, stream_fields
 
 MULTIPART_TYPE = "multipart/form-data"
-
-
-@dataclass(frozen=True)
-class FilePart:
-    """One file of a multipart form."""
-
-    filename: str
-    data: bytes
-    content_type: str
-
-
-@dataclass(frozen=True)
-class Request:
-    """What goes to `ai/run/{model}`: exactly one of `inputs` (JSON), `body` (raw) or a form (`form`/`files`)."""
-
-    inputs: Mapping[str, Any] | None = None
-    body: bytes | None = None
-    content_type: str | None = None
-    form: Mapping[str, str] = field(default_factory=dict[str, str])
-    files: Mapping[str, FilePart] = field(default_factory=dict[str, FilePart])
-    query: Mapping[str, str] = field(default_factory=dict[str, str])
-    multipart: bool = False
-
-    @property
-    def priced_inputs(self) -> Mapping[str, Any] | None:
-        """The inputs the price estimate reads: the JSON, the form's text fields, or the query parameters."""
-        if self.inputs is not None:
-            return self.inputs
-        if self.multipart:
-            return dict(self.form)
-        return dict(self.query) if self.query else None
-
-
-def json_request(inputs: Mapping[str, Any]) -> Request:
-    return Request(inputs=dict(inputs))
-
-
-def form_request(fields: Mapping[str, object], files: Mapping[str, FilePart] | None = None) -> Request:
-    """A `multipart/form-data` request (sent as one even with text fields only)."""
-    text = {name: wire_text(value) for name, value in fields.items() if value is not None}
-    return Request(form=text, files=dict(files or {}), multipart=True)
-
-
-def stream_request(data: bytes, content_type: str, options: Mapping[str, object] | None = None) -> Request:
-    """Raw media with its content type; the other inputs as query parameters (nova-3 over REST)."""
-    query = {name: wire_text(value) for name, value in (options or {}).items() if value is not None}
-    return Request(body=data, content_type=content_type, query=query)
-
-
-def wire_text(value: object) -> str:
-    """A form field or query parameter value: booleans as `true`/`false`, numbers as written."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
 
 
 def media_request(

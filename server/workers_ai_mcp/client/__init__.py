@@ -1,5 +1,6 @@
 """The async Workers AI client: HTTP and Cloudflare, nothing of MCP."""
 
+from .answers import Answer
 from .client import StreamResult, WorkersAIClient, create_http_client
 from .errors import (
     APIConnectionError,
@@ -17,23 +18,27 @@ from .errors import (
     WorkersAIError,
 )
 from .model_ids import check_model_id
+from .request import FilePart, Request
 from .results import BinaryResult, JsonResult, ModelPage, ResponseMeta, RunResult
 from .streaming import StreamEvent
 
 __all__ = [
     "APIConnectionError",
+    "Answer",
     "APIStatusError",
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
     "BinaryResult",
     "ConfigurationError",
+    "FilePart",
     "InvalidRequestError",
     "JsonResult",
     "ModelPage",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
+    "Request",
     "ResponseDecodeError",
     "ResponseMeta",
     "RunResult",

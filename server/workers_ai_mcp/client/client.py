@@ -25,6 +25,7 @@ from .errors import (
     ResponseDecodeError,
 )
 from .model_ids import check_model_id
+from .request import Request
 from .results import JsonResult, ModelPage, RunResult
 from .sender import OnEvent, Sender, StreamResult, create_http_client
 
@@ -64,44 +65,34 @@ class WorkersAIClient:
     async def run(
         self,
         model: str,
-        inputs: Mapping[str, Any] | None = None,
+        request: Request | Mapping[str, Any],
         *,
-        body: bytes | None = None,
-        content_type: str | None = None,
-        query: Mapping[str, str] | None = None,
-        form: Mapping[str, str] | None = None,
-        files: Mapping[str, tuple[str, bytes, str]] | None = None,
         cache_ttl: int | None = None,
+        skip_cache: bool = False,
     ) -> RunResult:
-        """`POST ai/run/{model}` with a JSON body, raw `body` bytes of `content_type`, or a
-        `multipart/form-data` body when `form` or `files` is given (text fields and `(filename, bytes,
-        content type)` parts); `query` adds query parameters."""
-        check_model_id(model)
-        return await self._run(
-            model,
-            inputs,
-            body=body,
-            content_type=content_type,
-            query=query,
-            form=form,
-            files=files,
-            cache_ttl=cache_ttl,
-        )
+        """`POST ai/run/{model}` with `request` as it is (a mapping is JSON inputs); `skip_cache` keeps
+        the AI Gateway's cache out of it (an answer that changes)."""
+        if not isinstance(request, Request):
+            request = Request(inputs=request)
+        headers = self._gateway_headers(cache_ttl, skip_cache=skip_cache)
+        return await self._sender.call("POST", self._run_url(model), model=model, request=request, headers=headers)
 
     async def stream_run(
         self, model: str, inputs: Mapping[str, Any], on_event: OnEvent, *, cache_ttl: int | None = None
     ) -> StreamResult:
         """`ai/run/{model}` with `stream: true`; `on_event` sees each chunk as it arrives."""
-        check_model_id(model)
+        url = self._run_url(model)
         body = {**inputs, "stream": True}
         headers = self._gateway_headers(cache_ttl)
-        return await self._sender.stream(self._run_url(model), body, model=model, headers=headers, on_event=on_event)
+        return await self._sender.stream(url, body, model=model, headers=headers, on_event=on_event)
 
     async def v1(self, name: str, body: Mapping[str, Any], *, cache_ttl: int | None = None) -> JsonResult:
         """An OpenAI-compatible endpoint, `/ai/v1/{name}` (`completions`, `responses`, ...); bare OpenAI objects."""
-        model = check_model_id(str(body.get("model", "")))
+        model = str(body.get("model", ""))  # in the body, never the path
         headers = self._gateway_headers(cache_ttl)
-        result = await self._sender.call("POST", self._v1_url(name), model=model, json=dict(body), headers=headers)
+        result = await self._sender.call(
+            "POST", self._v1_url(name), model=model, request=Request(inputs=body), headers=headers
+        )
         if not isinstance(result, JsonResult):
             raise ResponseDecodeError(f"Workers AI answered /v1/{name} with binary data.")
         return result
@@ -110,7 +101,7 @@ class WorkersAIClient:
         self, name: str, body: Mapping[str, Any], on_event: OnEvent, *, cache_ttl: int | None = None
     ) -> StreamResult:
         """`/ai/v1/{name}` with `stream: true` (OpenAI chunks, or one JSON body); `on_event` sees each chunk."""
-        model = check_model_id(str(body.get("model", "")))
+        model = str(body.get("model", ""))  # in the body, never the path
         headers = self._gateway_headers(cache_ttl)
         payload = {**body, "stream": True}
         return await self._sender.stream(self._v1_url(name), payload, model=model, headers=headers, on_event=on_event)
@@ -135,10 +126,8 @@ class WorkersAIClient:
         for key, flag in (("hide_experimental", hide_experimental), ("include_deprecated", include_deprecated)):
             if flag is not None:
                 params[key] = "true" if flag else "false"
-        raw = await self._sender.call(
-            "GET", self._api_url("models/search"), model=None, params=params, envelope=True, raw=True
-        )
-        envelope = as_dict(raw.data)
+        raw = await self._sender.call("GET", self._api_url("models/search"), model=None, params=params, raw=True)
+        envelope = raw.object
         models = dicts(envelope.get("result"))
         info = as_dict(envelope.get("result_info"))
         return ModelPage(
@@ -150,10 +139,9 @@ class WorkersAIClient:
         )
 
     async def model_schema(self, model: str) -> dict[str, Any]:
-        """`GET ai/models/schema`: `{input, output}` JSON Schemas."""
-        check_model_id(model)
+        """`GET ai/models/schema`: `{input, output}` JSON Schemas (the id goes in the query, never the path)."""
         result = await self._sender.call("GET", self._api_url("models/schema"), model=model, params={"model": model})
-        return as_dict(result.data)
+        return result.object
 
     async def verify_token(self) -> dict[str, Any]:
         """Check the token: user tokens first, then account-owned tokens."""
@@ -162,12 +150,11 @@ class WorkersAIClient:
         except (AuthenticationError, PermissionDeniedError, NotFoundError):
             url = f"{self.settings.base_url}/accounts/{self._account()}/tokens/verify"
             result = await self._sender.call("GET", url, model=None)
-        return as_dict(result.data)
+        return result.object
 
     async def queue_batch(self, model: str, requests: list[dict[str, Any]]) -> JsonResult:
         """Queue an async batch (`?queueRequest=true`); the answer carries a `request_id`."""
-        check_model_id(model)
-        result = await self._run(model, {"requests": requests}, query=_QUEUE, skip_cache=True)
+        result = await self.run(model, Request(inputs={"requests": requests}, query=_QUEUE), skip_cache=True)
         if not isinstance(result, JsonResult):
             raise ResponseDecodeError("Workers AI answered a batch submission with binary data.")
         return result
@@ -177,8 +164,7 @@ class WorkersAIClient:
 
         Never from a gateway cache: the answer changes.
         """
-        check_model_id(model)
-        result = await self._run(model, {"request_id": request_id}, query=_QUEUE, skip_cache=True)
+        result = await self.run(model, Request(inputs={"request_id": request_id}, query=_QUEUE), skip_cache=True)
         if not isinstance(result, JsonResult):
             raise ResponseDecodeError("Workers AI answered a batch poll with binary data.")
         return result
@@ -204,6 +190,8 @@ class WorkersAIClient:
         return f"{self.settings.gateway_url}/{self._account()}/{self.settings.gateway_id}/workers-ai"
 
     def _run_url(self, model: str) -> str:
+        """The URL of `ai/run/{model}`: the one place an id becomes part of a path, so it is checked here."""
+        check_model_id(model)
         gateway = self._gateway_base()
         return f"{gateway}/run/{model}" if gateway else self._api_url(f"run/{model}")
 
@@ -223,41 +211,6 @@ class WorkersAIClient:
         if self.settings.gateway_skip_cache or skip_cache:
             headers["cf-aig-skip-cache"] = "true"
         return headers
-
-    # ---- sending ------------------------------------------------------------------------------
-
-    async def _run(
-        self,
-        model: str,
-        inputs: Mapping[str, Any] | None = None,
-        *,
-        body: bytes | None = None,
-        content_type: str | None = None,
-        query: Mapping[str, str] | None = None,
-        form: Mapping[str, str] | None = None,
-        files: Mapping[str, tuple[str, bytes, str]] | None = None,
-        cache_ttl: int | None = None,
-        skip_cache: bool = False,
-    ) -> RunResult:
-        url = self._run_url(model)
-        if form is not None or files is not None:
-            # Every field as a part, so that a form of text fields alone is still multipart/form-data.
-            parts: dict[str, tuple[str | None, bytes] | tuple[str, bytes, str]] = {
-                name: (None, value.encode()) for name, value in (form or {}).items()
-            }
-            parts |= dict(files or {})
-            payload: dict[str, Any] = {"files": parts}
-            headers: dict[str, str] = {}
-        elif body is not None:
-            payload = {"content": body}
-            headers = {"content-type": content_type or "application/octet-stream"}
-        else:
-            payload = {"json": dict(inputs or {})}
-            headers = {}
-        headers |= self._gateway_headers(cache_ttl, skip_cache=skip_cache)
-        return await self._sender.call(
-            "POST", url, model=model, headers=headers, params=query, envelope=True, **payload
-        )
 
 
 __all__ = ["APIStatusError", "StreamResult", "WorkersAIClient", "create_http_client"]

@@ -16,11 +16,14 @@
         ├── RateLimitError              429 (3040 capacity, 3036 daily allocation)
         └── ServerError                 5xx
 
-Every message is one or two sentences an assistant can act on. Messages never carry the
+Every message is one or two sentences an assistant can act on, in facts: where the next step is
+one of the server's tools, the error carries a `Hint` (the words it follows, and what kind of
+step) and `tools/` words it (the client knows nothing of tools). Messages never carry the
 request URL (it holds the account id), headers, or the API token: `redact` scrubs any text
 that came back from Cloudflare (body, request id, redirect target) before it is put in an exception.
 Error bodies are read in Cloudflare's envelope (`errors[]`), AI Gateway's (`error[]`), OpenAI's
-(`error.message`) and RFC 7807's (`title`, `detail`) shapes, or as plain text.
+(`error.message`) and RFC 7807's (`title`, `detail`) shapes, or as plain text. Over 300 lines
+so that every message the client can raise is read in one module.
 """
 
 from __future__ import annotations
@@ -28,7 +31,8 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from typing import Any, cast
+from dataclasses import dataclass
+from typing import Any, Literal, cast
 
 from ..jsonvalues import as_dict, dicts
 
@@ -39,12 +43,21 @@ _MAX_HEADER_TEXT = 200
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
+@dataclass(frozen=True)
+class Hint:
+    """Where a tool's next step belongs in a message: right after `after`; `step` says which one."""
+
+    after: str
+    step: Literal["find_model", "find_model_id", "see_schema"]
+
+
 class WorkersAIError(Exception):
     """Base of every error the client raises."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, hint: Hint | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.hint = hint
 
     def __str__(self) -> str:
         return self.message
@@ -91,8 +104,9 @@ class APIStatusError(WorkersAIError):
         upstream_message: str = "",
         request_id: str | None = None,
         retry_after: float | None = None,
+        hint: Hint | None = None,
     ) -> None:
-        super().__init__(message)
+        super().__init__(message, hint=hint)
         self.status = status
         self.code = code
         self.upstream_message = upstream_message
@@ -194,6 +208,8 @@ def status_error(
     upstream = _CONTROL.sub(" ", redact(upstream))[:_MAX_UPSTREAM_TEXT]  # redact first: a cut could split a secret
     request_id = header_text(request_id, redact)
     cls, advice = _classify(status, code, upstream, model)
+    step = _STEPS.get(code) if code is not None else None
+    hint = Hint(advice[:-1], step) if step is not None else None
     if status == 404 and code != 5007 and url_setting is not None:
         name, value = url_setting
         advice += f" {name} is set to {header_text(value, redact)}: check that it is right."
@@ -210,6 +226,7 @@ def status_error(
         upstream_message=upstream,
         request_id=request_id,
         retry_after=retry_after,
+        hint=hint,
     )
 
 
@@ -265,11 +282,8 @@ _TOO_LARGE = "The request is too large for Workers AI; send a smaller input."
 _BY_CODE: dict[int, tuple[type[APIStatusError], str]] = {
     2009: (AuthenticationError, _GATEWAY_TOKEN),
     10000: (AuthenticationError, _API_TOKEN),
-    5007: (NotFoundError, "Workers AI has no model named {model}; call list_models to find one."),
-    5006: (
-        BadRequestError,
-        "Workers AI rejected the input for {subject}; call get_model_schema to see what it accepts.",
-    ),
+    5007: (NotFoundError, "Workers AI has no model named {model}."),
+    5006: (BadRequestError, "Workers AI rejected the input for {subject}."),
     5016: (
         PermissionDeniedError,
         'The licence of {subject} must be accepted once before use: run it with the input {{"prompt": "agree"}} '
@@ -286,6 +300,8 @@ _BY_CODE: dict[int, tuple[type[APIStatusError], str]] = {
     7003: (NotFoundError, _ROUTE),
     3006: (BadRequestError, _TOO_LARGE),
 }
+# Codes whose next step is a tool's: the sentence above ends where `tools/` adds it.
+_STEPS: dict[int, Literal["find_model", "see_schema"]] = {5007: "find_model", 5006: "see_schema"}
 # HTTP status -> (exception, sentence), when the code says nothing more precise.
 _BY_STATUS: dict[int, tuple[type[APIStatusError], str]] = {
     401: (AuthenticationError, _API_TOKEN),

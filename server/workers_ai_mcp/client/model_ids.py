@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import re
 
-from .errors import InvalidRequestError
+from .errors import Hint, InvalidRequestError
+
+_EXAMPLE = "for example @cf/meta/llama-3.1-8b-instruct-fp8"
 
 _SEGMENT = r"[A-Za-z0-9](?:[A-Za-z0-9_-]|\.(?!\.)){0,127}"
 MODEL_ID = re.compile(rf"@(?:cf|hf)/{_SEGMENT}/{_SEGMENT}")
@@ -21,6 +23,6 @@ def check_model_id(model: str) -> str:
         return model
     shown = model if len(model) <= 80 and model.isprintable() else repr(model[:80])
     raise InvalidRequestError(
-        f"'{shown}' is not a Workers AI model id; ids look like @cf/<author>/<name>, "
-        "for example @cf/meta/llama-3.1-8b-instruct-fp8 (call list_models to find one)."
+        f"'{shown}' is not a Workers AI model id; ids look like @cf/<author>/<name>, {_EXAMPLE}.",
+        hint=Hint(_EXAMPLE, "find_model_id"),
     )

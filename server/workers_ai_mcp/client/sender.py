@@ -4,6 +4,8 @@ The endpoints and URLs live in `client.py`; this module only knows how to get an
 an error that says why not. One call makes at most `max_retries + 1` requests, whatever fails
 (connections, error statuses, streams that break and start again). Every read is capped
 (`reading.py`), and every string of an answer is redacted before it leaves (`redact.py`).
+Over 300 lines because a call's one retry budget is spent here, across sending, reading and
+restarting streams; split, the budget would have to travel between modules.
 """
 
 from __future__ import annotations
@@ -32,9 +34,19 @@ from .errors import (
     status_error,
 )
 from .reading import answer_cap, capped_chunks, media_type, read_capped, read_prefix, stream_cap
-from .results import BinaryResult, JsonResult, ResponseMeta, StreamResult
+from .request import Request
+from .results import BinaryResult, JsonResult, ResponseMeta, RunResult, StreamResult
 from .retry import parse_retry_after, retry_delay, should_retry
-from .streaming import LINE_SETTING, Gatherer, OnEvent, decode_events, event_from_json, gather_sse, sse_lines
+from .streaming import (
+    LINE_SETTING,
+    Gatherer,
+    OnEvent,
+    decode_events,
+    event_from_json,
+    gather_sse,
+    native_body,
+    sse_lines,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -126,19 +138,29 @@ class Sender:
         url: str,
         *,
         model: str | None,
-        envelope: bool = True,
+        request: Request | None = None,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
         raw: bool = False,
-        **kwargs: Any,
-    ) -> Any:
-        """Send with retries inside the per-call deadline; decode the answer by content type."""
+    ) -> RunResult:
+        """Send `request` (none for a GET) with retries inside the per-call deadline; decode the answer by
+        content type. Cloudflare's envelope is unwrapped to its `result` (`raw` keeps it whole) and an
+        envelope that says `success: false` is an error."""
+        content: dict[str, Any] = {}
+        if request is not None:
+            content, content_headers = request.content()
+            headers = {**headers, **content_headers} if headers and content_headers else headers or content_headers
+            params = request.query or params or None
         try:
             with anyio.fail_after(self.settings.timeout):
-                response, content, budget = await self._send(method, url, model=model, read=True, **kwargs)
-                if not content or content.isspace():
+                response, body, budget = await self._send(
+                    method, url, model=model, headers=headers, params=params, read=True, **content
+                )
+                if not body or body.isspace():
                     raise empty_answer_error(response.status_code, model)
                 kind = media_type(response, "application/json")
                 gathered = (
-                    await gather_sse(content, self.redact, max_line=self.settings.max_stream_line_bytes)
+                    await gather_sse(body, self.redact, max_line=self.settings.max_stream_line_bytes)
                     if kind == "text/event-stream"
                     else None
                 )
@@ -146,27 +168,32 @@ class Sender:
             raise self._timeout() from None
         meta = ResponseMeta.from_response(response, budget.used, redact=self.redact)
         if gathered is not None:
-            return JsonResult(gathered, meta)
+            return JsonResult(native_body(gathered), meta, streamed=gathered)
         if not (kind.endswith("json") or kind.startswith("text/")):
-            return BinaryResult(content, kind, meta)  # media bytes are not text: nothing to redact
+            return BinaryResult(body, kind, meta)  # media bytes are not text: nothing to redact
+        return JsonResult(self._decoded(response, body, url, model, meta, raw=raw), meta)
+
+    def _decoded(
+        self, response: httpx2.Response, body: bytes, url: str, model: str | None, meta: ResponseMeta, *, raw: bool
+    ) -> Any:
         try:
-            data: Any = json.loads(content)
+            data: Any = json.loads(body)
         except ValueError:
             raise ResponseDecodeError("Workers AI sent an answer that is not valid JSON; try again.") from None
-        if envelope and not raw and isinstance(data, dict) and cast(dict[str, Any], data).get("success") is False:
+        if raw or not isinstance(data, dict):
+            return self.redact.json(data)
+        if cast(dict[str, Any], data).get("success") is False:
             raise status_error(
                 response.status_code if response.status_code >= 400 else 400,
-                content,
+                body,
                 model=model,
                 request_id=meta.request_id,
                 retry_after=None,
                 redact=self.redact,
                 url_setting=self._custom_url(url),
             )
-        data = self.redact.json(data)
-        if not raw and envelope and isinstance(data, dict) and "success" in data:
-            return JsonResult(cast(dict[str, Any], data).get("result"), meta)
-        return JsonResult(data, meta)
+        data = cast(dict[str, Any], self.redact.json(data))
+        return data.get("result") if "success" in data else data
 
     async def stream(
         self, url: str, body: Mapping[str, Any], *, model: str, headers: dict[str, str], on_event: OnEvent
@@ -223,7 +250,7 @@ class Sender:
         url: str,
         *,
         model: str | None,
-        headers: dict[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
         read: bool = False,
         budget: _Budget | None = None,
         **kwargs: Any,

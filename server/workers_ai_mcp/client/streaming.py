@@ -1,10 +1,11 @@
 """Server-sent events from Workers AI, decoded into text events.
 
-Two chunk formats reach us: the native `/ai/run` one (`{"response": "...", "p": "<padding>"}`,
-a late chunk with `usage`, tool calls) and the OpenAI one (`choices[0].delta.content`), which
-`/ai/v1/chat/completions` and newer models on `/ai/run` use. Both end with `data: [DONE]`; a
-stream that ends without it was cut off and is an error, not a short answer. Lines are split
-from the bytes as they come, and a line longer than its cap stops the reading.
+Chunks come in the answer forms `answers.py` reads: the native `/ai/run` one (`{"response": "...",
+"p": "<padding>"}`, a late chunk with `usage`, tool calls), the OpenAI one (`choices[0].delta.content`),
+which `/ai/v1/chat/completions` and newer models on `/ai/run` use, and whole Responses objects.
+Streams end with `data: [DONE]`; a stream that ends without it was cut off and is an error, not a
+short answer. Lines are split from the bytes as they come, and a line longer than its cap stops the
+reading.
 """
 
 from __future__ import annotations
@@ -12,11 +13,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Any, cast
 
-from ..jsonvalues import as_dict, as_list, dicts
 from ..redact import Redactor
+from .answers import Answer, read_answer
 from .errors import ResponseDecodeError, too_large_error
 from .results import StreamResult
 
@@ -24,15 +24,8 @@ _NEWLINE = re.compile(rb"\r\n|\r|\n")
 LINE_SETTING = "WORKERS_AI_MCP_MAX_STREAM_LINE_BYTES"
 
 
-@dataclass(frozen=True)
-class StreamEvent:
-    """One decoded chunk: new text (possibly empty) and whatever else it carried."""
-
-    text: str = ""
-    usage: dict[str, Any] | None = None
-    finish_reason: str | None = None
-    tool_calls: list[Any] = field(default_factory=list[Any])
-    reasoning: str = ""
+# One decoded chunk: the piece of the answer it carried (new text, possibly empty, and whatever else).
+StreamEvent = Answer
 
 
 async def sse_lines(chunks: AsyncIterable[bytes], *, max_line: int, setting: str) -> AsyncIterator[str]:
@@ -95,48 +88,8 @@ async def decode_events(lines: AsyncIterator[str]) -> AsyncIterator[StreamEvent]
 
 
 def decode_chunk(chunk: dict[str, Any]) -> StreamEvent:
-    """One JSON chunk in either format."""
-    usage = chunk.get("usage")
-    usage_dict = cast(dict[str, Any], usage) if isinstance(usage, dict) else None
-    if isinstance(chunk.get("choices"), list):
-        choices = as_list(chunk.get("choices"))
-        text, reasoning, finish = "", "", None
-        calls: list[Any] = []
-        for item in dicts(choices):
-            delta = as_dict(item.get("delta") or item.get("message"))
-            text += _as_text(delta.get("content"))
-            reasoning += _as_text(delta.get("reasoning_content") or delta.get("reasoning"))
-            calls.extend(as_list(delta.get("tool_calls")))
-            text += _as_text(item.get("text"))  # OpenAI completions chunks
-            finish = _as_text(item.get("finish_reason")) or finish
-        return StreamEvent(text, usage_dict, finish, calls, reasoning)
-    if isinstance(chunk.get("output"), list) or isinstance(chunk.get("output_text"), str):
-        return _responses_event(chunk, usage_dict)  # a Responses API object, sent whole
-    tool_calls = chunk.get("tool_calls")
-    response = chunk.get("response")
-    return StreamEvent(
-        text=json.dumps(response, ensure_ascii=False) if isinstance(response, dict | list) else _as_text(response),
-        usage=usage_dict,
-        finish_reason=chunk.get("finish_reason") if isinstance(chunk.get("finish_reason"), str) else None,
-        tool_calls=cast(list[Any], tool_calls) if isinstance(tool_calls, list) else [],
-    )
-
-
-def _responses_event(body: dict[str, Any], usage: dict[str, Any] | None) -> StreamEvent:
-    items = dicts(body.get("output"))
-    parts = [p for item in items for p in dicts(item.get("content")) if p.get("type") == "output_text"]
-    text = _as_text(body.get("output_text")) or "".join(_as_text(p.get("text")) for p in parts)
-    thoughts = [
-        _as_text(p.get("text"))
-        for item in items
-        if item.get("type") == "reasoning"
-        for p in dicts(item.get("content")) + dicts(item.get("summary"))
-    ]
-    return StreamEvent(text, usage, None, [], "\n".join(t for t in thoughts if t))
-
-
-def _as_text(value: object) -> str:
-    return value if isinstance(value, str) else ""
+    """One JSON chunk in any answer form (`answers.py` reads it)."""
+    return cast(Answer, read_answer(chunk, chunk=True))
 
 
 OnEvent = Callable[[StreamEvent], Awaitable[None]]
@@ -202,7 +155,7 @@ def event_from_json(content: bytes) -> StreamEvent:
     return decode_chunk(cast(dict[str, Any], data))
 
 
-async def gather_sse(content: bytes, redact: Redactor, *, max_line: int) -> dict[str, Any]:
+async def gather_sse(content: bytes, redact: Redactor, *, max_line: int) -> Answer:
     """A whole event stream already read (an answer to a call that did not ask for one), gathered, redacted."""
 
     async def whole() -> AsyncIterator[bytes]:
@@ -211,10 +164,14 @@ async def gather_sse(content: bytes, redact: Redactor, *, max_line: int) -> dict
     gatherer = Gatherer(redact)
     async for event in decode_events(sse_lines(whole(), max_line=max_line, setting=LINE_SETTING)):
         await gatherer.add(event)
-    result = await gatherer.finish()
-    gathered: dict[str, Any] = {"response": result.text}
-    if result.usage:
-        gathered["usage"] = result.usage
-    if result.tool_calls:
-        gathered["tool_calls"] = result.tool_calls
-    return gathered
+    return (await gatherer.finish()).answer()
+
+
+def native_body(answer: Answer) -> dict[str, Any]:
+    """A gathered answer in the native JSON form, for callers that show an answer's JSON (`run_model`)."""
+    body: dict[str, Any] = {"response": answer.text}
+    if answer.usage:
+        body["usage"] = answer.usage
+    if answer.tool_calls:
+        body["tool_calls"] = answer.tool_calls
+    return body

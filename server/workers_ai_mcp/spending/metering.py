@@ -1,7 +1,8 @@
 """`Spending`: prices, guards and records every model call that `WorkersAI` makes.
 
-Each call goes through `metered(...)`: with a budget configured, the call's price and schema
-are looked up first and the estimate is checked and reserved in the shared store before anything
+Each call goes through `metered(...)` with its `ModelCall`, which holds the catalog entry and
+schema the tool may already have read (nothing is asked twice): with a budget configured, the
+call's price and schema are looked up first and the estimate is checked and reserved in the shared store before anything
 is sent; after the answer, its usage is measured, priced, recorded (and the reservation dropped)
 and written on the result as a `CallMeta`. A price that cannot be known (catalog unreachable,
 model not priced) never fails a call: the call counts as the stated fallback amount, and the
@@ -16,12 +17,12 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 import anyio
 
-from ..catalog.models import ModelInfo
-from ..client import BinaryResult, JsonResult, ResponseMeta, StreamResult, WorkersAIError
+from ..catalog.call import ModelCall
+from ..client import BinaryResult, JsonResult, NotFoundError, ResponseMeta, StreamResult
 from ..jsonvalues import as_dict, dicts
 from ..settings import Settings
 from .ledger import FALLBACK_SETTING, Budgets, Estimate, Ledger, usd
@@ -48,14 +49,6 @@ class CallMeta(ResponseMeta):
     usage_estimated: bool = False  # tokens counted as characters / 4 because the API reported none
     counted_usd: float | None = None  # what usage and budgets count: the cost, else the fallback amount
     spending_note: str | None = None  # the fallback, or spending kept in memory only: said on the result
-
-
-class Catalog(Protocol):
-    """What metering needs from the catalog: cached model info and schemas."""
-
-    async def model_info(self, model: str) -> ModelInfo | None: ...
-
-    async def model_schema(self, model: str) -> dict[str, Any]: ...
 
 
 class Spending:
@@ -95,48 +88,47 @@ class Spending:
         await self.store.aclose()
 
     async def metered(
-        self, catalog: Catalog, model: str, inputs: Mapping[str, Any] | None, send: Callable[[], Awaitable[Result]]
+        self, call: ModelCall, inputs: Mapping[str, Any] | None, send: Callable[[], Awaitable[Result]]
     ) -> Result:
         """Guard, send, then price and record the answer."""
         key = f"call:{uuid.uuid4().hex}"
-        await self._guard(catalog, model, inputs, key)
+        await self._guard(call, inputs, key)
         try:
             result = await send()
         except BaseException:
             with anyio.CancelScope(shield=True):
                 await self.ledger.release(key)
             raise
-        return await self._settle(catalog, model, inputs, result, key)
+        return await self._settle(call, inputs, result, key)
 
     async def submit_batch(
-        self, catalog: Catalog, model: str, requests: list[dict[str, Any]], send: Callable[[], Awaitable[JsonResult]]
+        self, call: ModelCall, requests: list[dict[str, Any]], send: Callable[[], Awaitable[JsonResult]]
     ) -> JsonResult:
         """Guard a batch submission; its estimate stays held until the batch's results are priced."""
         key = f"call:{uuid.uuid4().hex}"
+        model = call.model
         inputs = {"requests": requests}
-        estimate = await self._guard(catalog, model, inputs, key)
+        estimate = await self._guard(call, inputs, key)
         try:
             result = await send()
         finally:
             with anyio.CancelScope(shield=True):
                 await self.ledger.release(key)
-        job = as_dict(result.data).get("request_id")
+        job = result.object.get("request_id")
         if isinstance(job, str):
             amount = estimate.amount if estimate is not None else 0.0
             await self.ledger.hold_batch(job, model, amount, sum(request_units(r)[PROMPT_TOKENS] for r in requests))
-        pricing, _ = await self._pricing(catalog, model)
+        pricing, _ = await self._pricing(call)
         return self._labelled(result, None, None, priced=pricing is not None and pricing.known, estimated=False)
 
-    async def poll_batch(
-        self, catalog: Catalog, model: str, job: str, send: Callable[[], Awaitable[JsonResult]]
-    ) -> JsonResult:
+    async def poll_batch(self, call: ModelCall, job: str, send: Callable[[], Awaitable[JsonResult]]) -> JsonResult:
         """A poll costs nothing; the answer that carries the results is priced and recorded once."""
         result = await send()
-        data = as_dict(result.data)
+        data = result.object
         responses = dicts(data.get("responses"))
         if "responses" not in data:
             return result
-        pricing, unknown = await self._pricing(catalog, model)
+        pricing, unknown = await self._pricing(call)
         reported = as_dict(data.get("usage"))
         if not any(isinstance(v, int | float) and v > 0 for v in reported.values()):
             reported = {}  # all-zero usage on a finished batch means "not reported"
@@ -149,7 +141,7 @@ class Spending:
             if REQUESTS in pricing.rates:
                 usage[REQUESTS] = float(len(responses))
         cost = pricing.cost(usage) if pricing is not None and usage is not None else None
-        counted = await self.ledger.record(model, usage, cost, kind="batch", release=f"batch:{job}")
+        counted = await self.ledger.record(call.model, usage, cost, kind="batch", release=f"batch:{job}")
         return self._labelled(
             result, usage, cost, priced=pricing is not None and pricing.known, estimated=estimated,
             counted=counted, unknown=unknown or "the batch did not say how much it used",
@@ -161,31 +153,32 @@ class Spending:
 
     # ---- internals -----------------------------------------------------------------------------
 
-    async def _guard(self, catalog: Catalog, model: str, inputs: Mapping[str, Any] | None, key: str) -> Estimate | None:
+    async def _guard(self, call: ModelCall, inputs: Mapping[str, Any] | None, key: str) -> Estimate | None:
         if not self.budgets.active:
             return None
-        pricing, unknown = await self._pricing(catalog, model)
-        info = await self._info(catalog, model) if pricing is not None else None
-        schema = await self._input_schema(catalog, model) if pricing is not None else None
-        amount = estimate_before(info, inputs, schema=schema) if pricing is not None and pricing.known else None
+        pricing, unknown = await self._pricing(call)
+        amount = None
+        if pricing is not None and pricing.known:
+            amount = estimate_before(await call.info(), inputs, schema=await call.input_schema())
         if amount is None:
             reason = unknown or "its cost cannot be estimated before the call"
             estimate = Estimate(self.budgets.fallback, reason)
         else:
             estimate = Estimate(amount)
-        await self.ledger.reserve(key, model, estimate)
+        await self.ledger.reserve(key, call.model, estimate)
         return estimate
 
-    async def _settle(
-        self, catalog: Catalog, model: str, inputs: Mapping[str, Any] | None, result: Result, key: str
-    ) -> Result:
-        pricing, unknown = await self._pricing(catalog, model)
+    async def _settle(self, call: ModelCall, inputs: Mapping[str, Any] | None, result: Result, key: str) -> Result:
+        pricing, unknown = await self._pricing(call)
         schema = None
         if pricing is not None and (STEPS in pricing.rates or TILES in pricing.rates):
-            schema = await self._input_schema(catalog, model)
+            try:
+                schema = await call.input_schema()
+            except NotFoundError:
+                schema = None  # the model answered: the answer stands, priced without its schema
         if isinstance(result, JsonResult):
             output: Any = result.data
-            reported = as_dict(result.data).get("usage")
+            reported = result.object.get("usage")
         elif isinstance(result, BinaryResult):
             output, reported = None, None
         else:
@@ -195,20 +188,20 @@ class Spending:
         cached = (result.meta.gateway_cache_status or "").upper() == "HIT"
         if cached and cost is not None:
             cost = 0.0  # answered from the AI Gateway cache: no model ran
-        counted = await self.ledger.record(model, usage, cost, cached=cached, release=key)
+        counted = await self.ledger.record(call.model, usage, cost, cached=cached, release=key)
         return self._labelled(
             result, usage, cost, priced=pricing is not None and pricing.known, estimated=estimated,
             counted=counted, unknown=unknown or "the answer did not say how much was used",
         )  # fmt: skip
 
-    async def _pricing(self, catalog: Catalog, model: str) -> tuple[Pricing | None, str | None]:
+    async def _pricing(self, call: ModelCall) -> tuple[Pricing | None, str | None]:
         """The model's pricing when it is known, and otherwise why not."""
+        model = call.model
         if self._lookup_failed.get(model, 0.0) > time.monotonic():
             return None, CATALOG_DOWN
-        try:
-            info = await catalog.model_info(model)
-        except WorkersAIError as exc:
-            logger.warning("No price for %s: the catalog look-up failed (%s)", model, type(exc).__name__)
+        info = await call.info()
+        if call.info_error is not None:
+            logger.warning("No price for %s: the catalog look-up failed (%s)", model, type(call.info_error).__name__)
             self._lookup_failed[model] = time.monotonic() + LOOKUP_RETRY_AFTER
             return None, CATALOG_DOWN
         if info is None:
@@ -219,18 +212,6 @@ class Spending:
         if not pricing.known:
             return pricing, f"its price is in units this server cannot measure ({', '.join(pricing.unknown_units)})"
         return pricing, None
-
-    async def _info(self, catalog: Catalog, model: str) -> ModelInfo | None:
-        try:
-            return await catalog.model_info(model)
-        except WorkersAIError:
-            return None
-
-    async def _input_schema(self, catalog: Catalog, model: str) -> dict[str, Any] | None:
-        try:
-            return as_dict((await catalog.model_schema(model)).get("input"))
-        except WorkersAIError:
-            return None
 
     def _labelled(
         self,

@@ -12,9 +12,10 @@ from mcp.types import CallToolResult, ContentBlock, TextContent
 from pydantic import BaseModel, Field
 
 from ..catalog.model_input import ModelWire, Param, fill, wire_for
-from ..catalog.requests import json_request, media_request
-from ..client import BinaryResult, JsonResult, RunResult
+from ..catalog.requests import media_request
+from ..client import BinaryResult, RunResult
 from ..client.errors import InvalidRequestError, ResponseDecodeError
+from ..client.request import json_request
 from ..jsonvalues import as_dict, dicts
 from ..media.inputs import resolve_media
 from ..media.outputs import extension_for, resource_link
@@ -129,7 +130,7 @@ async def transcribe_audio(
             f"{chosen} takes no audio file this tool can send (streaming-only models need a WebSocket); "
             f"use {WHISPER_TURBO}, or call get_model_schema to check."
         )
-    result = await state.ai.send(chosen, media_request(chosen, wire, media.data, media.media_type, extra))
+    result = await state.ai.run(chosen, media_request(chosen, wire, media.data, media.media_type, extra))
     data = _transcript(result, chosen, include_vtt=include_vtt)
     data.call = call_of(result.meta)
     return _transcription_result(state, data)
@@ -165,7 +166,7 @@ async def text_to_speech(
     if lang != "en" or "lang" in wire.params:
         values["lang"] = lang
     inputs = fill(chosen, wire.params, values, takes=_TTS_TAKES)
-    result = await state.ai.send(chosen, json_request(inputs))
+    result = await state.ai.run(chosen, json_request(inputs))
     data, media_type = _speech(result, chosen)
     saved = state.outputs.save(data, stem=f"speech-{text[:30]}", extension=extension_for(media_type))
     blocks = await media_blocks(saved, data, "audio", state.settings)
@@ -179,7 +180,7 @@ def _speech(result: RunResult, model: str) -> tuple[bytes, str]:
         if not result.media_type.startswith("audio/"):
             raise ResponseDecodeError(f"{model} answered with {result.media_type}, not audio.")
         return result.data, result.media_type
-    encoded = as_dict(result.data).get("audio")
+    encoded = result.object.get("audio")
     if not isinstance(encoded, str) or not encoded:
         raise ResponseDecodeError(f"{model} answered JSON without an `audio` field, so there is no speech to save.")
     try:
@@ -190,7 +191,7 @@ def _speech(result: RunResult, model: str) -> tuple[bytes, str]:
 
 def _transcript(result: RunResult, model: str, *, include_vtt: bool) -> Transcription:
     """A Whisper-style (`text`, `segments`/`vtt`) or Deepgram-style (`results.channels`) answer, read."""
-    data = as_dict(result.data) if isinstance(result, JsonResult) else {}
+    data = result.object
     info = as_dict(data.get("transcription_info"))
     text = data.get("text")
     words: list[dict[str, Any]] = []

@@ -13,6 +13,7 @@ from ..client import WorkersAIError
 from ..defaults import DEFAULTS
 from ..jsonvalues import as_dict
 from ..settings import Settings
+from .host.advice import error_text
 from .host.common import CATALOG, AppContext, state_of, tool_errors
 from .host.registry import Registry
 
@@ -170,7 +171,7 @@ def register(server: Registry) -> None:
         try:
             return await _catalog_json(ctx, page)
         except WorkersAIError as exc:
-            raise ResourceError(str(exc)) from None
+            raise ResourceError(error_text(exc)) from None
 
     @server.resource(
         "workers-ai://models/{+model}",
@@ -183,5 +184,5 @@ def register(server: Registry) -> None:
         try:
             schema = await state_of(ctx).ai.model_schema(model)
         except WorkersAIError as exc:
-            raise ResourceError(str(exc)) from None
+            raise ResourceError(error_text(exc)) from None
         return json.dumps({"model": model, **schema}, ensure_ascii=False)

@@ -7,8 +7,9 @@ from typing import Annotated, Any, Literal
 from mcp.types import CallToolResult, ContentBlock, TextContent
 from pydantic import BaseModel, Field
 
+from ..catalog.call import ModelCall
 from ..catalog.model_input import schema_has
-from ..client import JsonResult, RunResult
+from ..client import RunResult
 from ..client.errors import InvalidRequestError, ResponseDecodeError
 from ..jsonvalues import as_dict, as_list, dicts
 from ..media.vectors import (
@@ -20,7 +21,6 @@ from ..media.vectors import (
     save_json,
     short_model_name,
 )
-from ..state import AppState
 from .host.call_info import call_of
 from .host.common import WRITES_OUTPUT, AppContext, add_inference_tool, model_param, state_of, tool_errors
 from .host.registry import Registry
@@ -81,17 +81,18 @@ async def embed(
     """Embed texts as vectors (bge-base, 768 dimensions, by default); large results go to a JSON file."""
     state = state_of(ctx)
     chosen = model or state.settings.embed_model
-    if chosen != state.settings.embed_model and await _takes_openai_input(state, chosen):
+    call = state.ai.prepare(chosen)
+    if chosen != state.settings.embed_model and await _takes_openai_input(call):
         if pooling is not None:
             raise InvalidRequestError(f"{chosen} takes OpenAI input, which has no `pooling`; leave it out.")
-        result: RunResult = await state.ai.v1("embeddings", {"model": chosen, "input": texts})
+        result: RunResult = await state.ai.v1("embeddings", {"model": chosen, "input": texts}, call=call)
     else:
         inputs: dict[str, Any] = {"text": texts}
         if pooling is not None:
             inputs["pooling"] = pooling
-        result = await state.ai.run(chosen, inputs)
+        result = await state.ai.run(call, inputs)
     vectors = _vectors(chosen, result, len(texts))
-    data = as_dict(result.data) if isinstance(result, JsonResult) else {}
+    data = result.object
     used_pooling = data.get("pooling") if isinstance(data.get("pooling"), str) else pooling
     answer = EmbedResult(
         model=chosen,
@@ -135,7 +136,7 @@ async def rank_documents(
     if top_k is not None:
         inputs["top_k"] = top_k
     result = await state.ai.run(chosen, inputs)
-    rows = dicts(as_dict(result.data).get("response")) if isinstance(result, JsonResult) else []
+    rows = dicts(result.object.get("response"))
     ranked: list[RankedDocument] = []
     for row in rows:
         index, score = row.get("id"), row.get("score")
@@ -154,8 +155,8 @@ async def rank_documents(
     return RankResult(model=chosen, results=ranked[:top_k] if top_k else ranked, call=call_of(result.meta))
 
 
-def _vectors(model: str, result: Any, expected: int) -> list[list[float]]:
-    data = as_dict(result.data) if isinstance(result, JsonResult) else {}
+def _vectors(model: str, result: RunResult, expected: int) -> list[list[float]]:
+    data = result.object
     vectors: list[list[float]] = []
     for row in as_list(data.get("data")):
         values = as_list(as_dict(row).get("embedding")) or as_list(row)  # OpenAI rows, or bare vectors
@@ -171,9 +172,9 @@ def _vectors(model: str, result: Any, expected: int) -> list[list[float]]:
     return vectors
 
 
-async def _takes_openai_input(state: AppState, model: str) -> bool:
+async def _takes_openai_input(call: ModelCall) -> bool:
     """Whether the model's schema is OpenAI's embeddings input (`input`, no `text`): then `/v1/embeddings`."""
-    schema = await state.ai.input_schema_or_none(model)
+    schema = await call.input_schema()
     return schema is not None and schema_has(schema, "input") and not schema_has(schema, "text")
 
 

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from mcp.types import CallToolResult, ContentBlock, TextContent
 from pydantic import Field
 
+from ..catalog.call import ModelCall
 from ..catalog.model_output import media_fields
 from ..catalog.requests import fitting_input, request_for_input
 from ..catalog.schema_check import input_problem
@@ -40,8 +41,9 @@ async def run_model(
 ) -> CallToolResult:
     """Run any Workers AI model with a JSON input, checked against its schema first; media answers are saved."""
     state = state_of(ctx)
-    schema = await state.ai.model_schema_or_none(model)
-    result = await run_checked(state, model, input, as_dict(as_dict(schema).get("input")))
+    call = state.ai.prepare(model)
+    schema = await call.schema()
+    result = await run_checked(state, call, input, as_dict(as_dict(schema).get("input")))
     unchecked = [] if schema is not None else [TextContent(type="text", text=UNCHECKED)]
     if isinstance(result, BinaryResult):
         blocks = await binary_media_result(state.outputs, state.settings, model, result.data, result.media_type)
@@ -88,9 +90,10 @@ def register(server: Registry) -> None:
     add_inference_tool(server, run_model, title="Run any model", annotations=WRITES_OUTPUT, structured_output=False)
 
 
-async def run_checked(state: AppState, model: str, value: dict[str, Any], schema: dict[str, Any]) -> RunResult:
+async def run_checked(state: AppState, call: ModelCall, value: dict[str, Any], schema: dict[str, Any]) -> RunResult:
     """Check `value` against the model's input `schema` (media named by reference stand as handles; an
     empty schema checks nothing), then send it in the model's wire form."""
+    model = call.model
     problem = input_problem(schema, fitting_input(schema, value)) if schema else None
     if problem:
         raise InvalidRequestError(
@@ -104,4 +107,4 @@ async def run_checked(state: AppState, model: str, value: dict[str, Any], schema
         )
         return media.data, media.media_type
 
-    return await state.ai.send(model, await request_for_input(model, schema, value, resolve))
+    return await state.ai.run(call, await request_for_input(model, schema, value, resolve))

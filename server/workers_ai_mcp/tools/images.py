@@ -15,10 +15,9 @@ from mcp.types import ContentBlock, TextContent
 from pydantic import Field
 
 from ..catalog.model_input import ModelWire, Param, encode_media, fill, wire_for
-from ..catalog.requests import FilePart, Request, form_request, json_request
 from ..client import BinaryResult, RunResult
 from ..client.errors import InvalidRequestError, ResponseDecodeError
-from ..jsonvalues import as_dict
+from ..client.request import FilePart, Request, form_request, json_request
 from ..media.inputs import resolve_media
 from ..media.outputs import extension_for
 from ..media.previews import PreviewError, image_size, sniff_image_type
@@ -126,7 +125,7 @@ async def generate_image(
     inputs = fill(chosen, wire.params, values, hint=f", or use a model that takes it, such as {SDXL}")
     request = await _request(state, chosen, wire, inputs, images or [])
     started = time.monotonic()
-    result = await _with_heartbeat(ctx, lambda: state.ai.send(chosen, request))
+    result = await _with_heartbeat(ctx, lambda: state.ai.run(chosen, request))
     data = _image_bytes(result, chosen)
     media_type = sniff_image_type(data)
     try:
@@ -198,7 +197,7 @@ def _image_bytes(result: RunResult, model: str) -> bytes:
     """The image from a raw answer (SDXL family) or a JSON `{image: <base64>}` one (flux)."""
     if isinstance(result, BinaryResult):
         return result.data
-    encoded: Any = as_dict(result.data).get("image")
+    encoded: Any = result.object.get("image")
     if not isinstance(encoded, str) or not encoded:
         raise ResponseDecodeError(
             f"{model} answered without an image; generate_image needs a Text-to-Image model "

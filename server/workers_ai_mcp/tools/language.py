@@ -7,10 +7,9 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field
 
 from ..catalog.model_input import ModelWire, Param, fill, wire_for
-from ..catalog.requests import json_request
-from ..client import JsonResult
 from ..client.errors import InvalidRequestError, ResponseDecodeError
-from ..jsonvalues import as_dict, as_list, dicts
+from ..client.request import json_request
+from ..jsonvalues import as_list
 from .host.call_info import call_of
 from .host.common import AppContext, add_inference_tool, model_param, state_of, tool_errors
 from .host.registry import Registry
@@ -70,8 +69,8 @@ async def translate(
     if source_lang != "en" or "source_lang" in wire.params:
         values["source_lang"] = source_lang
     inputs = fill(chosen, wire.params, values, hint=f", or use {M2M100}")
-    result = await state.ai.send(chosen, json_request(inputs))
-    data = as_dict(result.data) if isinstance(result, JsonResult) else {}
+    result = await state.ai.run(chosen, json_request(inputs))
+    data = result.object
     translated = data.get("translated_text")
     if not isinstance(translated, str):
         # indictrans2 answers `translations`, one per input text.
@@ -121,7 +120,7 @@ async def summarize(
     if max_length is not None:
         inputs["max_length"] = max_length
     result = await state.ai.run(chosen, inputs)
-    summary = as_dict(result.data).get("summary") if isinstance(result, JsonResult) else None
+    summary = result.object.get("summary")
     if not isinstance(summary, str):
         raise ResponseDecodeError(
             f"{chosen} answered without a `summary`; use a summarization model such as the default."
@@ -139,7 +138,7 @@ async def classify_text(
     state = state_of(ctx)
     chosen = model or state.settings.classify_text_model
     result = await state.ai.run(chosen, {"text": text})
-    items = dicts(result.data) if isinstance(result, JsonResult) else []
+    items = result.rows
     labels = [
         Label(label=item["label"], score=float(item["score"]))
         for item in items

@@ -204,7 +204,7 @@ async def describe_image(
         fill(chosen, wire.params, values, takes=dict.fromkeys(values, state.settings.describe_image_model)),
         prefer_body=False,
     )
-    data = as_dict(result.data) if isinstance(result, JsonResult) else {}
+    data = result.object
     text = next((data[key] for key in _ANSWER_FIELDS if isinstance(data.get(key), str)), None)
     if text is None:
         raise ResponseDecodeError(
@@ -233,7 +233,7 @@ async def _send(
     if not raw and wire.json_form == "array":
         data = await anyio.to_thread.run_sync(_compact, data)
     request = media_request(model, wire, data, media.media_type, extra, prefer_body=prefer_body)
-    return await state.ai.send(model, request)
+    return await state.ai.run(model, request)
 
 
 def _compact(data: bytes) -> bytes:

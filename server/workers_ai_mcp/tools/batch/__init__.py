@@ -17,13 +17,13 @@ from ...client import (
     NotFoundError,
     ResponseDecodeError,
     WorkersAIError,
-    check_model_id,
 )
 from ...jsonvalues import as_dict, dicts
 from ...media.outputs import SavedFile
 from ...media.vectors import inline_limit, json_size, resource_link, save_json
 from ...spending.batch_store import BatchRecord, BatchState, BatchStore, utc_now
 from ...state import AppState
+from ..host.advice import error_text
 from ..host.call_info import CallInfo
 from ..host.common import WRITES_OUTPUT, AppContext, add_inference_tool, state_of, tool_errors
 from ..host.registry import Registry
@@ -106,8 +106,7 @@ async def submit_batch(
 ) -> BatchSubmitted:
     """Queue many inputs for one batch-capable model and return a job id at once; poll it with get_batch."""
     state = state_of(ctx)
-    check_model_id(model)
-    info = await state.ai.model_info(model)
+    info = await state.ai.model_info(model)  # checks the id first
     if info is None:
         raise InvalidRequestError(f"{model} is not in the Workers AI catalog; list_models shows the models there are.")
     if not info.batch:
@@ -124,7 +123,7 @@ async def submit_batch(
             "sent. Split the inputs into smaller batches."
         )
     queued = await state.ai.queue_batch(model, inputs)
-    data = as_dict(queued.data)
+    data = queued.object
     job_id = data.get("request_id")
     if not isinstance(job_id, str) or not job_id:
         raise ResponseDecodeError("Workers AI accepted the batch but sent no request_id to follow it by.")
@@ -166,9 +165,9 @@ async def get_batch(job_id: JobId, ctx: AppContext) -> Annotated[CallToolResult,
         raise WorkersAIError(
             f"Workers AI no longer knows batch job {job_id} (its results may have expired); it is now marked "
             f"lost in list_batches. Submit the inputs again if they are still needed. Cloudflare said: "
-            f"{exc.upstream_message or exc.message}"
+            f"{exc.upstream_message or error_text(exc)}"
         ) from None
-    data = as_dict(polled.data)
+    data = polled.object
     now = utc_now()
     if "responses" not in data:
         status: BatchState = "running" if data.get("status") == "running" else "queued"

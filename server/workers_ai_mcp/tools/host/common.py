@@ -14,6 +14,7 @@ from pydantic import Field
 
 from ...client import WorkersAIError
 from ...state import AppState
+from .advice import error_text
 from .registry import Registry
 
 P = ParamSpec("P")
@@ -69,6 +70,6 @@ def tool_errors(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
         try:
             return await fn(*args, **kwargs)
         except WorkersAIError as exc:
-            raise ToolError(str(exc)) from None
+            raise ToolError(error_text(exc)) from None
 
     return wrapper

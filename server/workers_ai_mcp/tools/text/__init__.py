@@ -8,26 +8,24 @@ from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel, ConfigDict, Field
 
 from ...client import APIStatusError, JsonResult, RunResult, StreamEvent
+from ...client.answers import token_usage
 from ...client.errors import InvalidRequestError, ResponseDecodeError
 from ...defaults import BY_FIELD
-from ...jsonvalues import as_dict
+from ...jsonvalues import dicts
 from ..host.call_info import call_of
 from ..host.common import AppContext, add_inference_tool, model_param, state_of, tool_errors
 from ..host.registry import Registry
 from .answers import (
-    Answer,
     StreamProgress,
     Usage,
     bounded,
     check_json_schema,
+    json_value,
     nothing_returned,
     progress_token,
-    read_answer,
-    responses_reasoning,
-    responses_text,
+    text_answer,
     trimmed_output,
     usage_field,
-    usage_of,
 )
 from .request import build_request
 
@@ -141,41 +139,37 @@ async def chat(
         json_schema=json_schema,
         effort=reasoning_effort,
     )
-    shape, body = request.shape, request.body
+    shape, body, call = request.shape, request.body, request.call
     progress = StreamProgress(ctx, total=max_tokens) if progress_token(ctx) is not None else None
     if progress is not None and shape.streams and json_schema is None:  # JSON mode does not stream
         if shape.route == "v1":
-            streamed = await state.ai.stream_v1("chat/completions", body, progress.on_event, cache_ttl=cache_ttl)
+            streamed = await state.ai.stream_v1(
+                "chat/completions", body, progress.on_event, call=call, cache_ttl=cache_ttl
+            )
         else:
-            streamed = await state.ai.stream_run(chosen, body, progress.on_event, cache_ttl=cache_ttl)
-        answer = Answer(
-            streamed.text,
-            usage=usage_of(streamed.usage),
-            finish_reason=streamed.finish_reason,
-            tool_calls=[as_dict(call) for call in streamed.tool_calls],
-            reasoning=streamed.reasoning,
-        )
-        meta = streamed.meta
+            streamed = await state.ai.stream_run(call, body, progress.on_event, cache_ttl=cache_ttl)
+        answer, meta = streamed.answer(), streamed.meta
     else:
         if shape.route == "v1":
-            result: JsonResult | RunResult = await state.ai.v1("chat/completions", body, cache_ttl=cache_ttl)
+            result: JsonResult | RunResult = await state.ai.v1("chat/completions", body, call=call, cache_ttl=cache_ttl)
         else:
-            result = await state.ai.run(chosen, body, cache_ttl=cache_ttl)
-        answer = read_answer(_json_data(result, chosen), chosen, want_json=json_schema is not None)
-        meta = result.meta
+            result = await state.ai.run(call, body, cache_ttl=cache_ttl)
+        answer, meta = text_answer(result, chosen), result.meta
         if progress is not None:  # answered once: one notification with the whole text
             await progress.on_event(StreamEvent(answer.text))
-    if not answer.text.strip() and not answer.tool_calls:
+    tool_calls = dicts(answer.tool_calls)
+    if not answer.text.strip() and not tool_calls:
         raise nothing_returned(chosen, answer.reasoning)
+    usage = token_usage(answer.usage)
     if progress is not None:
-        await progress.finish(answer.usage)
+        await progress.finish(usage)
     found = ChatResult(
         text=answer.text,
         model=chosen,
-        usage=answer.usage,
+        usage=usage,
         finish_reason=answer.finish_reason,
-        json=answer.json,
-        tool_calls=answer.tool_calls or None,
+        json=json_value(answer, want_json=json_schema is not None),
+        tool_calls=tool_calls or None,
         reasoning=bounded(answer.reasoning),
         call=call_of(meta),
     )
@@ -211,13 +205,15 @@ async def complete(
             raise
         # Cloudflare does not document /v1/completions; where it is missing, run the model raw.
         fallback = await state.ai.run(chosen, {"prompt": prompt, "raw": True, **options})
-        answer = read_answer(_json_data(fallback, chosen), chosen)
-        meta = fallback.meta
+        answer, meta = text_answer(fallback, chosen), fallback.meta
     else:
-        answer = read_answer(result.data, chosen)
-        meta = result.meta
+        answer, meta = text_answer(result, chosen), result.meta
     return Completion(
-        text=answer.text, model=chosen, usage=answer.usage, finish_reason=answer.finish_reason, call=call_of(meta)
+        text=answer.text,
+        model=chosen,
+        usage=token_usage(answer.usage),
+        finish_reason=answer.finish_reason,
+        call=call_of(meta),
     )
 
 
@@ -240,26 +236,18 @@ async def respond(
     if max_output_tokens is not None:
         body["max_output_tokens"] = max_output_tokens
     result = await state.ai.v1("responses", body)
-    data = as_dict(result.data)
+    data = result.object
     if not isinstance(data.get("output"), list) and not isinstance(data.get("output_text"), str):
         raise ResponseDecodeError(f"{chosen} gave no Responses API output; use a gpt-oss model or the chat tool.")
+    answer = text_answer(result, chosen)
     return RespondResult(
-        text=responses_text(data),
+        text=answer.text,
         model=chosen,
-        usage=usage_of(data.get("usage")),
+        usage=token_usage(answer.usage),
         output=trimmed_output(data),
-        reasoning=responses_reasoning(data),
+        reasoning=answer.reasoning or None,
         call=call_of(result.meta),
     )
-
-
-def _json_data(result: object, model: str) -> Any:
-    if not isinstance(result, JsonResult):
-        raise ResponseDecodeError(
-            f"{model} answered with binary data; this tool needs a Text Generation model "
-            "(list_models with task 'Text Generation')."
-        )
-    return result.data
 
 
 def register(server: Registry) -> None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from ...catalog.call import ModelCall
 from ...catalog.chat_input import ChatShape, Image, chat_body, chat_shape, normalizations
 from ...catalog.models import ModelInfo
 from ...catalog.schema_check import input_problem
@@ -19,6 +20,7 @@ from ...state import AppState
 class ChatRequest:
     shape: ChatShape
     body: dict[str, Any]
+    call: ModelCall  # the model's entry and schema, read once here, handed on to the call
 
 
 async def build_request(
@@ -33,8 +35,9 @@ async def build_request(
     effort: str | None = None,
 ) -> ChatRequest:
     """Read the model's schema and catalog entry, then build and check its body."""
-    schema = await state.ai.input_schema_or_none(model) or {}
-    info = await state.ai.model_info_or_none(model)
+    call = state.ai.prepare(model)
+    schema = await call.input_schema() or {}
+    info = await call.info()
     shape = chat_shape(model, schema, info, effort=effort is not None)
     if images and shape.image is None:
         raise InvalidRequestError(await _no_vision(state, model))
@@ -53,7 +56,7 @@ async def build_request(
     problem = input_problem(schema, body) if schema else None
     if problem is not None:
         raise InvalidRequestError(f"{model} would refuse this conversation: {problem}")
-    return ChatRequest(shape, body)
+    return ChatRequest(shape, body, call)
 
 
 async def _image(state: AppState, value: str) -> Image:
