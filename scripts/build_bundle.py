@@ -126,7 +126,7 @@ def build(python: str, offline: bool, dist: Path = DIST) -> Path:
         vendor_dependencies(server / "lib", python, offline, Path(scratch))
         copy_sources(server)
         (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", "utf-8")
-        for name in (".mcpbignore", "LICENSE", "README.md"):
+        for name in (".mcpbignore", "LICENSE", "README.md", "icon.png"):
             shutil.copy2(ROOT / name, staging / name)
         bundle.unlink(missing_ok=True)
         run([str(MCPB), "pack", str(staging), str(bundle)], stdout=subprocess.DEVNULL)
