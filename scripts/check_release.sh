@@ -22,7 +22,7 @@ mkdir -p "$dist"
 echo "== uv build: wheel and sdist"
 uv build --quiet --out-dir "$dist"
 wheel="$(ls "$dist"/workers_ai_mcp-*.whl)"
-ls -l "$dist" | sed -n 's/^.* \([0-9]*\) .* \(workers_ai_mcp.*\)$/   \2 (\1 bytes)/p'
+for built in "$dist"/workers_ai_mcp-*; do echo "   $(basename "$built") ($(wc -c <"$built") bytes)"; done
 
 echo "== metadata (scripts/check_dist.py)"
 python3 scripts/check_dist.py "$dist"

@@ -26,6 +26,9 @@ WHEEL = os.environ.get("README_INSTALL_WHEEL")
 CLONE_PLACEHOLDER = "/path/to/workers-ai-mcp"
 UVX_PLACEHOLDER = "/Users/you/.local/bin/uvx"
 HOSTS = ("### Claude Desktop", "### Claude Code", "### Cursor and VS Code")
+# What a host's own environment supplies on this machine and the SDK's stdio client does not pass on:
+# TLS roots, proxies and uv's index settings (uvx may fetch build requirements on a first launch).
+MACHINE_ENV = re.compile(r"^(SSL_CERT_FILE|SSL_CERT_DIR|REQUESTS_CA_BUNDLE|(HTTPS?|NO|ALL)_PROXY|UV_[A-Z_]+)$", re.I)
 
 
 def install_section() -> str:
@@ -116,7 +119,13 @@ async def test_each_host_configuration_of_today_starts_the_server(tmp_path: Path
     launches = todays_launches()
     assert len(launches) >= 3
     for host, argv, env in launches:
-        env = {**env, "WORKERS_AI_MCP_OUTPUT_DIR": str(tmp_path / "outputs"), "WORKERS_AI_MCP_STATE_DIR": str(tmp_path)}
+        machine = {k: v for k, v in os.environ.items() if MACHINE_ENV.match(k)}
+        env = {
+            **machine,
+            **env,
+            "WORKERS_AI_MCP_OUTPUT_DIR": str(tmp_path / "outputs"),
+            "WORKERS_AI_MCP_STATE_DIR": str(tmp_path),
+        }
         params = StdioServerParameters(command=argv[0], args=[*argv[1:], "--emulator"], env=env, cwd=str(tmp_path))
         async with Client(params) as client:
             tools = (await client.list_tools()).tools
