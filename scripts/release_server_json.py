@@ -4,8 +4,9 @@
     uv run python scripts/release_server_json.py --bundles dist/bundles --output build/server.json
 
 The committed server.json carries the PyPI package and one MCPB entry whose `fileSha256` is a placeholder
-(64 zeros): a bundle's hash exists only once it is built. The release workflow builds the bundles, then
-runs this script, so what reaches the MCP Registry names every bundle attached to the GitHub release
+(64 zeros): a bundle's hash exists only once it is built. The release workflow builds the bundles,
+then runs this script (which checks the result against the Registry's schema), so what reaches the
+MCP Registry names every bundle attached to the GitHub release
 (`https://github.com/<owner>/<repo>/releases/download/v<version>/<file>`) with the hash of that file.
 """
 
@@ -24,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SERVER_JSON = ROOT / "server.json"
 VERSION_FILE = ROOT / "server" / "workers_ai_mcp" / "__init__.py"
 VERSION_LINE = re.compile(r'^__version__ = "([^"]+)"$', re.MULTILINE)
+SCHEMA = ROOT / "tests" / "packaging" / "registry" / "server.schema.json"  # the Registry's, vendored
 PLACEHOLDER_SHA256 = "0" * 64
 BUNDLE_NAME = re.compile(r"^workers-ai-mcp-(?P<version>[^-]+)-(?P<target>[a-z0-9]+-[a-z0-9_]+-cp3\d+)\.mcpb$")
 
@@ -80,6 +82,14 @@ def release_document(template: dict[str, Any], version: str, bundles: list[Path]
     return document
 
 
+def schema_problems(document: dict[str, Any]) -> list[str]:
+    """What the MCP Registry's published schema says is wrong with `document` (jsonschema is a dependency)."""
+    from jsonschema import Draft7Validator
+
+    validator = Draft7Validator(json.loads(SCHEMA.read_text(encoding="utf-8")))
+    return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(document)]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Fill server.json in for a release.")
     parser.add_argument("--bundles", type=Path, required=True, help="folder holding the built .mcpb files")
@@ -88,6 +98,11 @@ def main(argv: list[str] | None = None) -> int:
     version = package_version()
     template = json.loads(SERVER_JSON.read_text(encoding="utf-8"))
     document = release_document(template, version, bundles_in(args.bundles, version))
+    problems = schema_problems(document)
+    if PLACEHOLDER_SHA256 in json.dumps(document):
+        problems.append("a placeholder fileSha256 is left")
+    if problems:
+        raise SystemExit("server.json for the release is not valid: " + "; ".join(problems))
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     names = ", ".join(entry["identifier"].rsplit("/", 1)[1] for entry in document["packages"][1:])
