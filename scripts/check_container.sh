@@ -76,9 +76,9 @@ if [ "$code" -eq 0 ] || [ "$code" -eq 124 ]; then
 fi
 echo "   refused (exit $code): $(printf '%s' "$refused" | tail -1)"
 
-echo "== start: ${command[*]/0.0.0.0/127.0.0.1} (port $port, emulator, token from the environment)"
 start=("${command[@]/0.0.0.0/127.0.0.1}")
 start=("${start[@]/8000/$port}")
+echo "== start: ${start[*]} (emulator and token from the environment, as the image takes settings)"
 (cd "$scratch/home" && exec "${run_env[@]}" WORKERS_AI_MCP_EMULATOR=true "WORKERS_AI_MCP_AUTH_TOKEN=$token" "${start[@]}") \
   >"$scratch/server.log" 2>&1 &
 server_pid=$!

@@ -28,7 +28,7 @@ echo "== metadata (scripts/check_dist.py)"
 python3 scripts/check_dist.py "$dist"
 
 echo "== the wheel in a fresh virtualenv, outside the project: selftest --emulator"
-uv venv --quiet --python 3.11 "$scratch/venv"
+uv venv --quiet --python "$(command -v python3)" "$scratch/venv"
 uv pip install --quiet --python "$scratch/venv/bin/python" "$wheel"
 mkdir -p "$scratch/elsewhere"
 (
