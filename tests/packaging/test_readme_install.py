@@ -16,6 +16,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 from mcp import Client, StdioServerParameters
 
@@ -118,18 +119,26 @@ def todays_launches() -> list[tuple[str, list[str], dict[str, str]]]:
 async def test_each_host_configuration_of_today_starts_the_server(tmp_path: Path) -> None:
     launches = todays_launches()
     assert len(launches) >= 3
-    for host, argv, env in launches:
-        machine = {k: v for k, v in os.environ.items() if MACHINE_ENV.match(k)}
+    machine = {k: v for k, v in os.environ.items() if MACHINE_ENV.match(k)}
+    counts: dict[int, int] = {}
+
+    async def launch(index: int, argv: list[str], env: dict[str, str]) -> None:
+        state = tmp_path / str(index)
         env = {
             **machine,
             **env,
-            "WORKERS_AI_MCP_OUTPUT_DIR": str(tmp_path / "outputs"),
-            "WORKERS_AI_MCP_STATE_DIR": str(tmp_path),
+            "WORKERS_AI_MCP_OUTPUT_DIR": str(state / "outputs"),
+            "WORKERS_AI_MCP_STATE_DIR": str(state),
         }
         params = StdioServerParameters(command=argv[0], args=[*argv[1:], "--emulator"], env=env, cwd=str(tmp_path))
         async with Client(params) as client:
-            tools = (await client.list_tools()).tools
-        assert len(tools) > 10, (host, argv)
+            counts[index] = len((await client.list_tools()).tools)
+
+    async with anyio.create_task_group() as group:  # concurrently: each launch is mostly waiting on uvx
+        for index, (_, argv, env) in enumerate(launches):
+            group.start_soon(launch, index, argv, env)
+    for index, (host, argv, _) in enumerate(launches):
+        assert counts.get(index, 0) > 10, (host, argv)
 
 
 def run(argv: list[str], **env: str) -> str:
