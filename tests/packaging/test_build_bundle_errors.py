@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 import workers_ai_mcp
-
-from .conftest import ROOT, load_script
+from support.repository import ROOT, load_script
 
 
 def run_builder(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -20,7 +20,7 @@ import anyio
 import pytest
 from mcp import Client, StdioServerParameters
 
-from .conftest import ROOT
+from support.repository import ROOT
 
 CLONE = os.environ.get("README_INSTALL_CLONE")  # read at import: the autouse fixture cleans the environment
 WHEEL = os.environ.get("README_INSTALL_WHEEL")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .conftest import ROOT, read_pyproject
+from support.repository import ROOT, read_pyproject
 
 WORKFLOW = ROOT / ".github" / "workflows" / "release.yml"
 
