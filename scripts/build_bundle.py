@@ -4,6 +4,9 @@
     uv run python scripts/build_bundle.py --python python3.12
     uv run python scripts/build_bundle.py --offline        # wheels from uv's cache only (after `uv sync`)
 
+Needs uv, and Node.js with npm: the pinned `mcpb` CLI (package-lock.json) is installed with `npm ci`
+on first use.
+
 The bundle is `server.type: "python"`: the runtime dependencies locked in uv.lock (no dev tools)
 are vendored into server/lib with `uv pip install --target`. pydantic-core, Pillow, rpds-py and
 cffi are compiled for one OS, CPU and Python minor version, so a bundle only runs there: the staged
@@ -15,17 +18,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
-import tomllib
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 DIST = ROOT / "dist"
 MCPB = ROOT / "node_modules" / ".bin" / ("mcpb.cmd" if sys.platform == "win32" else "mcpb")
+VERSION_FILE = ROOT / "server" / "workers_ai_mcp" / "__init__.py"  # the one place the version is written
+VERSION_LINE = re.compile(r'^__version__ = "([^"]+)"$', re.MULTILINE)
 
 
 def run(command: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
@@ -38,7 +43,13 @@ def run(command: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
 def target_of(python: str) -> dict[str, Any]:
     """OS, CPU and version of the interpreter the bundle is built for."""
     probe = "import json, platform, sys; print(json.dumps([sys.platform, platform.machine(), sys.version_info[:2]]))"
-    out = subprocess.run([python, "-I", "-c", probe], check=True, capture_output=True, text=True).stdout
+    try:
+        out = subprocess.run([python, "-I", "-c", probe], check=True, capture_output=True, text=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        raise SystemExit(
+            f"No Python interpreter runs as {python!r}: install it, or pass --python with a path or name that does "
+            "(the bundle is built for that interpreter's OS, CPU and version)."
+        ) from None
     os_name, machine, (major, minor) = json.loads(out)
     return {"os": os_name, "machine": machine.lower(), "major": major, "minor": minor}
 
@@ -48,8 +59,11 @@ def platform_tag(target: dict[str, Any]) -> str:
 
 
 def project_version() -> str:
-    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    return str(pyproject["project"]["version"])
+    """`__version__` from the package (pyproject.toml's version is dynamic and read from there too)."""
+    found = VERSION_LINE.search(VERSION_FILE.read_text(encoding="utf-8"))
+    if found is None:
+        raise SystemExit(f'No `__version__ = "…"` line in {VERSION_FILE.relative_to(ROOT)}.')
+    return found.group(1)
 
 
 def staged_manifest(target: dict[str, Any]) -> dict[str, Any]:
@@ -82,8 +96,15 @@ def copy_sources(server: Path) -> None:
 
 
 def ensure_mcpb() -> None:
-    if not MCPB.exists():
-        run(["npm", "ci", "--no-audit", "--no-fund"])
+    if MCPB.exists():
+        return
+    npm = shutil.which("npm")
+    if npm is None:
+        raise SystemExit(
+            "Building a bundle needs Node.js with npm (for the pinned mcpb CLI in package-lock.json): "
+            "install Node.js 20 or newer from nodejs.org or your package manager, then run this again."
+        )
+    run([npm, "ci", "--no-audit", "--no-fund"])
 
 
 def build(python: str, offline: bool, dist: Path = DIST) -> Path:
@@ -91,7 +112,10 @@ def build(python: str, offline: bool, dist: Path = DIST) -> Path:
     target = target_of(python)
     manifest = staged_manifest(target)
     if manifest["version"] != version:
-        raise SystemExit(f"manifest.json version {manifest['version']} differs from pyproject.toml's {version}.")
+        raise SystemExit(
+            f"manifest.json version {manifest['version']} differs from the package's {version} "
+            "(server/workers_ai_mcp/__init__.py)."
+        )
     ensure_mcpb()
     dist.mkdir(parents=True, exist_ok=True)
     bundle = dist / f"workers-ai-mcp-{version}-{platform_tag(target)}.mcpb"
@@ -102,7 +126,7 @@ def build(python: str, offline: bool, dist: Path = DIST) -> Path:
         vendor_dependencies(server / "lib", python, offline, Path(scratch))
         copy_sources(server)
         (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", "utf-8")
-        for name in (".mcpbignore", "LICENSE", "README.md"):
+        for name in (".mcpbignore", "LICENSE", "README.md", "icon.png"):
             shutil.copy2(ROOT / name, staging / name)
         bundle.unlink(missing_ok=True)
         run([str(MCPB), "pack", str(staging), str(bundle)], stdout=subprocess.DEVNULL)

@@ -41,8 +41,12 @@ async def test_the_manifest_lists_exactly_the_servers_tools_with_their_first_sen
     assert declared == expected, SYNC_HINT
 
 
-def test_pyproject_manifest_and_package_agree_on_the_version() -> None:
-    assert read_manifest()["version"] == read_pyproject()["project"]["version"] == workers_ai_mcp.__version__
+def test_the_package_is_the_one_source_of_the_version_and_the_manifest_agrees() -> None:
+    pyproject = read_pyproject()
+    assert "version" not in pyproject["project"], "the version is written once, in server/workers_ai_mcp/__init__.py"
+    assert "version" in pyproject["project"]["dynamic"]
+    assert pyproject["tool"]["hatch"]["version"]["path"] == "server/workers_ai_mcp/__init__.py"
+    assert read_manifest()["version"] == workers_ai_mcp.__version__
 
 
 def test_every_user_config_key_reaches_the_server_through_mcp_config_env() -> None:
