@@ -20,7 +20,7 @@ from ..media.inputs import resolve_media
 from ..media.outputs import extension_for, resource_link
 from ..state import AppState
 from .host.call_info import CallInfo, call_of
-from .host.common import WRITES_OUTPUT, AppContext, add_inference_tool, model_param, state_of, tool_errors
+from .host.common import WRITES_OUTPUT, AppContext, add_inference_tool, model_param, state_of
 from .host.media_blocks import cap_result, media_blocks
 from .host.registry import Registry
 
@@ -84,7 +84,6 @@ class Transcription(BaseModel):
     call: dict[str, Any] | None = None
 
 
-@tool_errors
 async def transcribe_audio(
     audio: Annotated[
         str,
@@ -135,7 +134,6 @@ async def transcribe_audio(
     return _transcription_result(state, data)
 
 
-@tool_errors
 async def text_to_speech(
     text: Annotated[str, Field(min_length=1, max_length=2000, description="What to say.")],
     ctx: AppContext,

@@ -13,7 +13,7 @@ from ..client import WorkersAIError
 from ..defaults import DEFAULTS
 from ..jsonvalues import as_dict
 from ..settings import Settings
-from .host.common import CATALOG, AppContext, state_of, tool_errors
+from .host.common import CATALOG, AppContext, state_of
 from .host.registry import Registry
 
 SHOWN_FLAGS = frozenset({"beta", "async_queue", "function_calling", "reasoning", "vision"})
@@ -51,7 +51,6 @@ class ModelSchema(BaseModel):
     output: dict[str, Any]
 
 
-@tool_errors
 async def list_models(
     ctx: AppContext,
     search: Annotated[
@@ -88,7 +87,6 @@ async def list_models(
     )
 
 
-@tool_errors
 async def get_model_schema(
     model: Annotated[str, Field(min_length=3, max_length=160, description="Model id, e.g. @cf/baai/bge-base-en-v1.5.")],
     ctx: AppContext,

@@ -22,7 +22,7 @@ from ..media.vectors import (
 )
 from ..state import AppState
 from .host.call_info import call_of
-from .host.common import WRITES_OUTPUT, AppContext, add_inference_tool, model_param, state_of, tool_errors
+from .host.common import WRITES_OUTPUT, AppContext, add_inference_tool, model_param, state_of
 from .host.registry import Registry
 
 MAX_TEXTS = 100
@@ -68,7 +68,6 @@ class RankResult(BaseModel):
     call: dict[str, Any] | None = None
 
 
-@tool_errors
 async def embed(
     texts: Texts,
     ctx: AppContext,
@@ -118,7 +117,6 @@ async def embed(
     return CallToolResult(content=content, structured_content=answer.model_dump(mode="json"))
 
 
-@tool_errors
 async def rank_documents(
     query: Annotated[str, Field(min_length=1, max_length=MAX_TEXT_CHARS, description="What to look for.")],
     documents: Documents,

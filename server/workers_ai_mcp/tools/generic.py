@@ -19,14 +19,13 @@ from ..media.outputs import SavedFile, extension_for
 from ..media.vectors import inline_limit, resource_link, save_json, short_model_name
 from ..state import AppState
 from .host.call_info import CallInfo, call_of
-from .host.common import WRITES_OUTPUT, AppContext, add_inference_tool, state_of, tool_errors
+from .host.common import WRITES_OUTPUT, AppContext, add_inference_tool, state_of
 from .host.media_blocks import binary_media_result, cap_result, human_size, media_blocks
 from .host.registry import Registry
 
 UNCHECKED = "The model's schema could not be read just now, so the input was sent unchecked."
 
 
-@tool_errors
 async def run_model(
     model: Annotated[
         str,

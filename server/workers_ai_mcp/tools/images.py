@@ -24,7 +24,7 @@ from ..media.outputs import extension_for
 from ..media.previews import PreviewError, image_size, sniff_image_type
 from ..state import AppState
 from .host.call_info import CallInfo
-from .host.common import WRITES_OUTPUT, AppContext, add_inference_tool, model_param, state_of, tool_errors
+from .host.common import WRITES_OUTPUT, AppContext, add_inference_tool, model_param, state_of
 from .host.media_blocks import cap_result, media_blocks
 from .host.registry import Registry
 
@@ -78,7 +78,6 @@ _NAMES = {
 HEARTBEAT_SECONDS = 2.0
 
 
-@tool_errors
 async def generate_image(
     prompt: Annotated[str, Field(min_length=1, max_length=2048, description="What the image should show.")],
     ctx: AppContext,

@@ -12,7 +12,7 @@ from ..client import JsonResult
 from ..client.errors import InvalidRequestError, ResponseDecodeError
 from ..jsonvalues import as_dict, as_list, dicts
 from .host.call_info import call_of
-from .host.common import AppContext, add_inference_tool, model_param, state_of, tool_errors
+from .host.common import AppContext, add_inference_tool, model_param, state_of
 from .host.registry import Registry
 
 # Whatever the model's schema takes: m2m100 takes codes ('fr') and names ('french') alike, indictrans2
@@ -50,7 +50,6 @@ class Translation(BaseModel):
     call: dict[str, Any] | None = None
 
 
-@tool_errors
 async def translate(
     text: Annotated[str, Field(min_length=1, max_length=20_000, description="The text to translate.")],
     target_lang: LanguageCode,
@@ -105,7 +104,6 @@ class TextLabels(BaseModel):
     call: dict[str, Any] | None = None
 
 
-@tool_errors
 async def summarize(
     text: Annotated[str, Field(min_length=1, max_length=100_000, description="The text to summarize.")],
     ctx: AppContext,
@@ -129,7 +127,6 @@ async def summarize(
     return Summary(summary=summary, model=chosen, call=call_of(result.meta))
 
 
-@tool_errors
 async def classify_text(
     text: Annotated[str, Field(min_length=1, max_length=20_000, description="The text to classify.")],
     ctx: AppContext,

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from ..client import InvalidRequestError
 from ..spending.ledger import FREE_DAILY_NEURONS, ModelUsage, day_start, month_start, neurons
 from ..state import AppState
-from .host.common import AppContext, state_of, tool_errors
+from .host.common import AppContext, state_of
 from .host.registry import Registry
 
 LOCAL_READ = ToolAnnotations(
@@ -146,7 +146,6 @@ def parse_since(text: str) -> float:
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
 
 
-@tool_errors
 async def usage(
     ctx: AppContext,
     since: Annotated[

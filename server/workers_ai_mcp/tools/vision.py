@@ -18,7 +18,7 @@ from ..media.inputs import MediaInput, resolve_media
 from ..media.previews import PreviewError, image_size, make_preview
 from ..state import AppState
 from .host.call_info import call_of
-from .host.common import WRITES_OUTPUT, AppContext, add_inference_tool, model_param, state_of, tool_errors
+from .host.common import WRITES_OUTPUT, AppContext, add_inference_tool, model_param, state_of
 from .host.media_blocks import cap_result, media_blocks
 from .host.registry import Registry
 
@@ -106,7 +106,6 @@ class ImageDescription(BaseModel):
     call: dict[str, Any] | None = None
 
 
-@tool_errors
 async def classify_image(
     image: ImageParam,
     ctx: AppContext,
@@ -124,7 +123,6 @@ async def classify_image(
     return Classification(model=chosen, labels=labels[:top_k], call=call_of(result.meta))
 
 
-@tool_errors
 async def detect_objects(
     image: ImageParam,
     ctx: AppContext,
@@ -172,7 +170,6 @@ async def detect_objects(
     )
 
 
-@tool_errors
 async def describe_image(
     image: ImageParam,
     ctx: AppContext,

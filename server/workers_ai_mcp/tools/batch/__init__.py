@@ -25,7 +25,7 @@ from ...media.vectors import inline_limit, json_size, resource_link, save_json
 from ...spending.batch_store import BatchRecord, BatchState, BatchStore, utc_now
 from ...state import AppState
 from ..host.call_info import CallInfo
-from ..host.common import WRITES_OUTPUT, AppContext, add_inference_tool, state_of, tool_errors
+from ..host.common import WRITES_OUTPUT, AppContext, add_inference_tool, state_of
 from ..host.registry import Registry
 from .results import BatchItem, batch_items
 
@@ -90,7 +90,6 @@ def _origin(state: AppState) -> str:
     return f"account:{state.settings.account_id}"
 
 
-@tool_errors
 async def submit_batch(
     model: Annotated[str, Field(min_length=3, max_length=160, description="Model id; it must accept batches.")],
     inputs: Annotated[
@@ -143,7 +142,6 @@ async def submit_batch(
     )
 
 
-@tool_errors
 async def get_batch(job_id: JobId, ctx: AppContext) -> Annotated[CallToolResult, BatchStatus]:
     """Check a batch job: queued, running, or done with its results in input order (also saved as JSON)."""
     state = state_of(ctx)

@@ -12,7 +12,7 @@ from ...client.errors import InvalidRequestError, ResponseDecodeError
 from ...defaults import BY_FIELD
 from ...jsonvalues import as_dict
 from ..host.call_info import call_of
-from ..host.common import AppContext, add_inference_tool, model_param, state_of, tool_errors
+from ..host.common import AppContext, add_inference_tool, model_param, state_of
 from ..host.registry import Registry
 from .answers import (
     Answer,
@@ -90,7 +90,6 @@ def conversation(prompt: str | None, messages: list[ChatMessage] | None, system:
     return [*turns, {"role": "user", "content": prompt}]
 
 
-@tool_errors
 async def chat(
     ctx: AppContext,
     prompt: Annotated[str | None, Field(min_length=1, max_length=MAX_TEXT, description="One user message.")] = None,
@@ -190,7 +189,6 @@ chat.__doc__ = (
 )
 
 
-@tool_errors
 async def complete(
     prompt: Annotated[str, Field(min_length=1, max_length=MAX_TEXT, description="Text to continue, sent as is.")],
     ctx: AppContext,
@@ -221,7 +219,6 @@ async def complete(
     )
 
 
-@tool_errors
 async def respond(
     input: Annotated[str, Field(min_length=1, max_length=MAX_TEXT, description="The request for the model.")],
     ctx: AppContext,
