@@ -227,7 +227,7 @@ async def test_a_fault_ends_in_time_with_the_answer_or_its_cause_and_the_session
 ) -> None:
     rig.state.faults.clear()
     server, settings = rig.servers[HANG_TIMEOUT if fault is Fault.HANG else TIMEOUT]
-    # Legacy mode puts the progress token in `_meta`, so that chat streams (see chat_support.progress_token).
+    # Legacy mode puts the progress token in `_meta`, so that chat streams (see tools/host/progress.progress_token).
     async with Client(server, mode="legacy", raise_exceptions=True) as client:
         await _check_fault(client, settings, rig.state, tool, fault, injected)
 

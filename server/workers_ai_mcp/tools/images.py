@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-import logging
 import time
-from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
-import anyio
 import anyio.to_thread
 from mcp.types import ContentBlock, TextContent
 from pydantic import Field
@@ -26,11 +23,8 @@ from ..state import AppState
 from .host.call_info import CallInfo
 from .host.common import WRITES_OUTPUT, AppContext, add_inference_tool, model_param, state_of
 from .host.media_blocks import cap_result, media_blocks
+from .host.progress import with_heartbeat
 from .host.registry import Registry
-
-logger = logging.getLogger(__name__)
-
-T = TypeVar("T")
 
 FLUX = "@cf/black-forest-labs/flux-1-schnell"
 SDXL = "@cf/stabilityai/stable-diffusion-xl-base-1.0"
@@ -74,8 +68,6 @@ _NAMES = {
     "seed": ("seed",),
     "images": ("image_b64", "image"),
 }
-# Seconds between progress notifications while the model works.
-HEARTBEAT_SECONDS = 2.0
 
 
 async def generate_image(
@@ -125,7 +117,7 @@ async def generate_image(
     inputs = fill(chosen, wire.params, values, hint=f", or use a model that takes it, such as {SDXL}")
     request = await _request(state, chosen, wire, inputs, images or [])
     started = time.monotonic()
-    result = await _with_heartbeat(ctx, lambda: state.ai.send(chosen, request))
+    result = await with_heartbeat(ctx, lambda: state.ai.send(chosen, request))
     data = _image_bytes(result, chosen)
     media_type = sniff_image_type(data)
     try:
@@ -160,37 +152,6 @@ async def _request(state: AppState, model: str, wire: ModelWire, inputs: dict[st
         raise InvalidRequestError(f"{model} takes one input image; send one, or use {FLUX2_DEV} for several.")
     form = "base64" if field.wire == "image_b64" else "array"
     return json_request({**inputs, field.wire: encode_media(form, media[0].data)})
-
-
-async def _with_heartbeat(ctx: AppContext, call: Callable[[], Awaitable[T]]) -> T:
-    """Run `call`, sending a progress notification now and every HEARTBEAT_SECONDS until it ends."""
-    await ctx.report_progress(0, 1, "generating")
-    outcome: list[T] = []
-    failure: list[Exception] = []
-    async with anyio.create_task_group() as group:
-        group.start_soon(_heartbeat, ctx)
-        try:
-            outcome.append(await call())
-        except Exception as exc:  # re-raised below, outside the task group, unwrapped
-            failure.append(exc)
-        finally:
-            group.cancel_scope.cancel()
-    if failure:
-        raise failure[0]
-    return outcome[0]
-
-
-async def _heartbeat(ctx: AppContext) -> None:
-    started = time.monotonic()
-    while True:
-        await anyio.sleep(HEARTBEAT_SECONDS)
-        elapsed = time.monotonic() - started
-        try:
-            # Approaches 1 without reaching it: the model's running time is not known in advance.
-            await ctx.report_progress(elapsed / (elapsed + 10.0), 1, f"generating ({elapsed:.0f} s)")
-        except Exception:  # a client gone quiet must not fail the generation
-            logger.debug("progress notification failed", exc_info=True)
-            return
 
 
 def _image_bytes(result: RunResult, model: str) -> bytes:

@@ -13,15 +13,14 @@ from ...defaults import BY_FIELD
 from ...jsonvalues import as_dict
 from ..host.call_info import call_of
 from ..host.common import AppContext, add_inference_tool, model_param, state_of
+from ..host.progress import StreamProgress, progress_token
 from ..host.registry import Registry
 from .answers import (
     Answer,
-    StreamProgress,
     Usage,
     bounded,
     check_json_schema,
     nothing_returned,
-    progress_token,
     read_answer,
     responses_reasoning,
     responses_text,
