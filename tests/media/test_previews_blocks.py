@@ -28,7 +28,8 @@ from media_tools_fixtures import (
 )
 from workers_ai_mcp.media.outputs import OutputStore
 from workers_ai_mcp.media.previews import PreviewError, make_preview
-from workers_ai_mcp.tools.host.media_blocks import binary_media_result, cap_result, media_blocks, result_size
+from workers_ai_mcp.tools.host.media_blocks import cap_result, media_blocks, result_size
+from workers_ai_mcp.tools.host.results import binary_media_result
 
 MEBIBYTE = 1024 * 1024
 

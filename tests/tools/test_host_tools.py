@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import inspect
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -11,9 +15,10 @@ from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.server.mcpserver.tools import Tool
-from mcp.types import TextContent
+from mcp.types import CallToolResult, TextContent
 from pydantic import ValidationError
 
+from conftest import make_settings
 from workers_ai_mcp.app import TOOL_MODULES
 from workers_ai_mcp.client import InvalidRequestError
 from workers_ai_mcp.settings import Settings
@@ -149,3 +154,23 @@ async def test_the_sdk_reports_a_tool_failure_as_an_unexpected_tool_error_caused
     with pytest.raises(UnexpectedToolError) as caught:
         await Tool.from_function(fail).run({}, Context())
     assert isinstance(caught.value.__cause__, InvalidRequestError)
+
+
+async def test_every_result_is_capped_by_the_host_whatever_tool_made_it(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, max_result_bytes=64_000)
+
+    async def sprawl() -> CallToolResult:
+        """Answers far more than the cap, and caps nothing itself."""
+        return CallToolResult(content=[TextContent(type="text", text="many words " * 20_000)])
+
+    @asynccontextmanager
+    async def lifespan(_: MCPServer[Any]) -> AsyncIterator[Any]:
+        yield SimpleNamespace(settings=settings)
+
+    server = MCPServer[Any]("seam", tools=[HostTool.from_function(sprawl)], lifespan=lifespan)
+    async with Client(server) as client:
+        result = await client.call_tool("sprawl", {})
+    assert not result.is_error
+    assert len(result.model_dump_json(by_alias=True, exclude_none=True).encode()) <= 64_000
+    text = " ".join(block.text for block in result.content if isinstance(block, TextContent))
+    assert text.startswith("many words") and "cut to keep the result under the size cap" in text

@@ -17,12 +17,12 @@ from ..client import BinaryResult, JsonResult, RunResult
 from ..client.errors import InvalidRequestError, ResponseDecodeError
 from ..jsonvalues import as_dict, dicts
 from ..media.inputs import resolve_media
-from ..media.outputs import extension_for, resource_link
 from ..state import AppState
 from .host.call_info import CallInfo, call_of
 from .host.common import WRITES_OUTPUT, AppContext, add_inference_tool, model_param, state_of
-from .host.media_blocks import cap_result, media_blocks
+from .host.links import resource_link
 from .host.registry import Registry
+from .host.results import media_result
 
 WHISPER_TURBO = "@cf/openai/whisper-large-v3-turbo"
 _RAW_AUDIO = ModelWire(body=True, json_form="array", media_field="audio")
@@ -165,10 +165,8 @@ async def text_to_speech(
     inputs = fill(chosen, wire.params, values, takes=_TTS_TAKES)
     result = await state.ai.send(chosen, json_request(inputs))
     data, media_type = _speech(result, chosen)
-    saved = state.outputs.save(data, stem=f"speech-{text[:30]}", extension=extension_for(media_type))
-    blocks = await media_blocks(saved, data, "audio", state.settings)
-    blocks.append(TextContent(type="text", text=CallInfo.from_meta(result.meta).note))
-    return cap_result(blocks, state.settings)
+    note = TextContent(type="text", text=CallInfo.from_meta(result.meta).note)
+    return await media_result(state.outputs, state.settings, data, media_type, stem=f"speech-{text[:30]}", after=[note])
 
 
 def _speech(result: RunResult, model: str) -> tuple[bytes, str]:
@@ -247,9 +245,7 @@ def _transcription_result(state: AppState, data: Transcription) -> CallToolResul
     if data.vtt:
         lines += ["", data.vtt]
     blocks: list[ContentBlock] = [TextContent(type="text", text="\n".join(lines)), *links]
-    return CallToolResult(
-        content=cap_result(blocks, state.settings, structured=structured), structured_content=structured
-    )
+    return CallToolResult(content=blocks, structured_content=structured)
 
 
 def _head(text: str) -> str:

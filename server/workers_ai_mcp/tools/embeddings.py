@@ -16,13 +16,13 @@ from ..media.vectors import (
     json_size,
     norms,
     preview,
-    resource_link,
     save_json,
     short_model_name,
 )
 from ..state import AppState
 from .host.call_info import call_of
 from .host.common import WRITES_OUTPUT, AppContext, add_inference_tool, model_param, state_of
+from .host.links import resource_link
 from .host.registry import Registry
 
 MAX_TEXTS = 100

@@ -17,14 +17,13 @@ from ..client import BinaryResult, RunResult
 from ..client.errors import InvalidRequestError, ResponseDecodeError
 from ..jsonvalues import as_dict
 from ..media.inputs import resolve_media
-from ..media.outputs import extension_for
 from ..media.previews import PreviewError, image_size, sniff_image_type
 from ..state import AppState
 from .host.call_info import CallInfo
 from .host.common import WRITES_OUTPUT, AppContext, add_inference_tool, model_param, state_of
-from .host.media_blocks import cap_result, media_blocks
 from .host.progress import with_heartbeat
 from .host.registry import Registry
+from .host.results import media_result
 
 FLUX = "@cf/black-forest-labs/flux-1-schnell"
 SDXL = "@cf/stabilityai/stable-diffusion-xl-base-1.0"
@@ -127,14 +126,13 @@ async def generate_image(
     except PreviewError:
         raise ResponseDecodeError(f"{chosen} answered with data that is not an image.") from None
     await ctx.report_progress(1, 1, "done")
-    saved = state.outputs.save(data, stem=prompt, extension=extension_for(media_type))
     seconds = time.monotonic() - started
     head = f"Generated a {size[0]}x{size[1]} image with {chosen} in {seconds:.1f} s" + (
         f" (seed {seed})." if seed is not None else "."
     )
     head += " " + CallInfo.from_meta(result.meta).note
-    blocks = [TextContent(type="text", text=head), *await media_blocks(saved, data, "image", state.settings)]
-    return cap_result(blocks, state.settings)
+    before = [TextContent(type="text", text=head)]
+    return await media_result(state.outputs, state.settings, data, media_type, stem=prompt, before=before)
 
 
 async def _request(state: AppState, model: str, wire: ModelWire, inputs: dict[str, Any], images: list[str]) -> Request:

@@ -19,8 +19,8 @@ from ..media.previews import PreviewError, image_size, make_preview
 from ..state import AppState
 from .host.call_info import call_of
 from .host.common import WRITES_OUTPUT, AppContext, add_inference_tool, model_param, state_of
-from .host.media_blocks import cap_result, media_blocks
 from .host.registry import Registry
+from .host.results import file_blocks
 
 LLAVA = "@cf/llava-hf/llava-1.5-7b-hf"
 _IMAGE_WIRE = ModelWire(body=True, json_form="array", media_field="image")
@@ -164,10 +164,8 @@ async def detect_objects(
     )
     structured = data.model_dump(mode="json")
     summary = TextContent(type="text", text=_detection_summary(data, min_score))
-    blocks: list[ContentBlock] = [summary, *await media_blocks(saved, png, "image", state.settings)]
-    return CallToolResult(
-        content=cap_result(blocks, state.settings, structured=structured), structured_content=structured
-    )
+    blocks: list[ContentBlock] = [summary, *await file_blocks(saved, png, state.settings)]
+    return CallToolResult(content=blocks, structured_content=structured)
 
 
 async def describe_image(

@@ -21,11 +21,12 @@ from ...client import (
 )
 from ...jsonvalues import as_dict, dicts
 from ...media.outputs import SavedFile
-from ...media.vectors import inline_limit, json_size, resource_link, save_json
+from ...media.vectors import inline_limit, json_size, save_json
 from ...spending.batch_store import BatchRecord, BatchState, BatchStore, utc_now
 from ...state import AppState
 from ..host.call_info import CallInfo
 from ..host.common import WRITES_OUTPUT, AppContext, add_inference_tool, state_of
+from ..host.links import resource_link
 from ..host.registry import Registry
 from .results import BatchItem, batch_items
 

@@ -28,6 +28,7 @@ from pydantic import ValidationError
 from ...client import WorkersAIError
 from ...state import AppState
 from .arguments import argument_error, bounded, unknown_arguments_error
+from .media_blocks import cap_call_result
 from .protocol import fit_result
 
 # Failures a tool may raise on purpose: their text is a sentence the assistant can act on.
@@ -58,7 +59,7 @@ class HostTool(Tool):
             version = context.protocol_version
             if version is not None:
                 state: AppState = context.request_context.lifespan_context
-                return fit_result(result, version, state.settings)
+                return fit_result(cap_call_result(result, state.settings), version, state.settings)
         return result
 
     def argument_names(self) -> set[str]:
