@@ -23,6 +23,7 @@ from .host.common import WRITES_OUTPUT, AppContext, add_inference_tool, model_pa
 from .host.links import resource_link
 from .host.registry import Registry
 from .host.results import media_result
+from .host.samples import AUDIO, Samples
 
 WHISPER_TURBO = "@cf/openai/whisper-large-v3-turbo"
 _RAW_AUDIO = ModelWire(body=True, json_form="array", media_field="audio")
@@ -295,6 +296,12 @@ def _to_vtt(segments: list[Segment]) -> str:
 
     cues = [f"{clock(s.start)} --> {clock(s.end)}\n{s.text}" for s in segments]
     return "WEBVTT\n\n" + "\n\n".join(cues) + "\n"
+
+
+SAMPLES: Samples = {
+    "transcribe_audio": {"audio": AUDIO},
+    "text_to_speech": {"text": "Hi."},
+}
 
 
 def register(server: Registry) -> None:

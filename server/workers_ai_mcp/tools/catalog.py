@@ -15,6 +15,7 @@ from ..jsonvalues import as_dict
 from ..settings import Settings
 from .host.common import CATALOG, AppContext, state_of
 from .host.registry import Registry
+from .host.samples import CHEAP_MODEL, Samples
 
 SHOWN_FLAGS = frozenset({"beta", "async_queue", "function_calling", "reasoning", "vision"})
 DESCRIPTION_CHARS = 160
@@ -146,6 +147,12 @@ async def _catalog_json(ctx: AppContext, page: int | None) -> str:
         note += f"; read workers-ai://models?page={last + 1} for more"
     note += "; list_models filters by task, author and words."
     return json.dumps({"models": rows, "note": note}, ensure_ascii=False, separators=(",", ":"))
+
+
+SAMPLES: Samples = {
+    "list_models": {"search": "llama", "per_page": 1},
+    "get_model_schema": {"model": CHEAP_MODEL},
+}
 
 
 def register(server: Registry) -> None:

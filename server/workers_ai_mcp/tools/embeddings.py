@@ -24,6 +24,7 @@ from .host.call_info import call_of
 from .host.common import WRITES_OUTPUT, AppContext, add_inference_tool, model_param, state_of
 from .host.links import resource_link
 from .host.registry import Registry
+from .host.samples import Samples
 
 MAX_TEXTS = 100
 MAX_TEXT_CHARS = 8_192
@@ -177,6 +178,12 @@ async def _takes_openai_input(state: AppState, model: str) -> bool:
 
 def _snippet(text: str) -> str:
     return text if len(text) <= SNIPPET_CHARS else text[: SNIPPET_CHARS - 1].rstrip() + "…"
+
+
+SAMPLES: Samples = {
+    "embed": {"texts": ["hello world"]},
+    "rank_documents": {"query": "cats", "documents": ["Cats purr.", "Dogs bark."]},
+}
 
 
 def register(server: Registry) -> None:

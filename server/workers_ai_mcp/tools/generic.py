@@ -23,6 +23,7 @@ from .host.common import WRITES_OUTPUT, AppContext, add_inference_tool, state_of
 from .host.links import human_size, resource_link
 from .host.registry import Registry
 from .host.results import binary_media_result, file_blocks
+from .host.samples import CHEAP_MODEL, Samples
 
 UNCHECKED = "The model's schema could not be read just now, so the input was sent unchecked."
 
@@ -77,6 +78,9 @@ async def json_answer(state: AppState, model: str, result: JsonResult, declared:
     return CallToolResult(
         content=[TextContent(type="text", text=note), resource_link(answer, f"Answer of {model}"), *media]
     )
+
+
+SAMPLES: Samples = {"run_model": {"model": CHEAP_MODEL, "input": {"text": ["hello"]}}}
 
 
 def register(server: Registry) -> None:

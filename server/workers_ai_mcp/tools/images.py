@@ -24,6 +24,7 @@ from .host.common import WRITES_OUTPUT, AppContext, add_inference_tool, model_pa
 from .host.progress import with_heartbeat
 from .host.registry import Registry
 from .host.results import media_result
+from .host.samples import Samples
 
 FLUX = "@cf/black-forest-labs/flux-1-schnell"
 SDXL = "@cf/stabilityai/stable-diffusion-xl-base-1.0"
@@ -166,6 +167,9 @@ def _image_bytes(result: RunResult, model: str) -> bytes:
         return base64.b64decode(encoded, validate=True)
     except (binascii.Error, ValueError):
         raise ResponseDecodeError(f"{model} answered with an image that is not valid base64.") from None
+
+
+SAMPLES: Samples = {"generate_image": {"prompt": "a red square", "steps": 1}}
 
 
 def register(server: Registry) -> None:

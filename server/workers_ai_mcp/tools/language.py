@@ -14,6 +14,7 @@ from ..jsonvalues import as_dict, as_list, dicts
 from .host.call_info import call_of
 from .host.common import AppContext, add_inference_tool, model_param, state_of
 from .host.registry import Registry
+from .host.samples import Samples
 
 # Whatever the model's schema takes: m2m100 takes codes ('fr') and names ('french') alike, indictrans2
 # one of its codes ('hin_Deva'). The model's own schema decides; this only keeps out what no language is.
@@ -148,6 +149,17 @@ async def classify_text(
         )
     labels.sort(key=lambda label: label.score, reverse=True)
     return TextLabels(labels=labels, model=chosen, call=call_of(result.meta))
+
+
+SAMPLES: Samples = {
+    "translate": {"text": "hello", "target_lang": "fr"},
+    "summarize": {
+        "text": "Workers AI runs machine learning models on Cloudflare's network. It offers text, image and "
+        "audio models behind one REST API, billed per use.",
+        "max_length": 32,
+    },
+    "classify_text": {"text": "I love this."},
+}
 
 
 def register(server: Registry) -> None:

@@ -15,6 +15,7 @@ from ..spending.ledger import FREE_DAILY_NEURONS, ModelUsage, day_start, month_s
 from ..state import AppState
 from .host.common import AppContext, state_of
 from .host.registry import Registry
+from .host.samples import Samples
 
 LOCAL_READ = ToolAnnotations(
     title="Usage and estimated cost",
@@ -160,6 +161,9 @@ async def usage(
     structured = found.model_dump(mode="json")
     text = TextContent(type="text", text=json.dumps(structured, ensure_ascii=False))
     return CallToolResult(content=[text], structured_content=structured)
+
+
+SAMPLES: Samples = {"usage": {}}
 
 
 def register(server: Registry) -> None:

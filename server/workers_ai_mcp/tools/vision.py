@@ -21,6 +21,7 @@ from .host.call_info import call_of
 from .host.common import WRITES_OUTPUT, AppContext, add_inference_tool, model_param, state_of
 from .host.registry import Registry
 from .host.results import file_blocks
+from .host.samples import IMAGE, Samples
 
 LLAVA = "@cf/llava-hf/llava-1.5-7b-hf"
 _IMAGE_WIRE = ModelWire(body=True, json_form="array", media_field="image")
@@ -265,6 +266,13 @@ def _detection_summary(data: DetectionResult, min_score: float) -> str:
     listed = ", ".join(f"{o.label} {o.score:.0%}" for o in data.objects[:20])
     more = f" and {len(data.objects) - 20} more" if len(data.objects) > 20 else ""
     return f"{head}: {listed}{more}."
+
+
+SAMPLES: Samples = {
+    "classify_image": {"image": IMAGE, "top_k": 1},
+    "detect_objects": {"image": IMAGE},
+    "describe_image": {"image": IMAGE, "prompt": "Describe the image in five words.", "max_tokens": 16},
+}
 
 
 def register(server: Registry) -> None:

@@ -28,6 +28,7 @@ from ..host.call_info import CallInfo
 from ..host.common import WRITES_OUTPUT, AppContext, add_inference_tool, state_of
 from ..host.links import resource_link
 from ..host.registry import Registry
+from ..host.samples import CHEAP_MODEL, Earlier, Samples
 from .results import BatchItem, batch_items
 
 MAX_PAYLOAD_BYTES = 10_000_000  # "Ensure that the total payload is under 10 MB" (Workers AI batch docs)
@@ -313,6 +314,13 @@ def _result(status: BatchStatus, extra: list[ContentBlock] | None = None) -> Cal
     structured = status.model_dump(mode="json")
     text = TextContent(type="text", text=json.dumps(structured, ensure_ascii=False))
     return CallToolResult(content=[text, *(extra or [])], structured_content=structured)
+
+
+SAMPLES: Samples = {
+    "submit_batch": {"model": CHEAP_MODEL, "inputs": [{"text": "hello world"}]},
+    "get_batch": {"job_id": Earlier("submit_batch", "job_id")},
+    "list_batches": {"limit": 1},
+}
 
 
 def register(server: Registry) -> None:

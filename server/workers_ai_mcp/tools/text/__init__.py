@@ -15,6 +15,7 @@ from ..host.call_info import call_of
 from ..host.common import AppContext, add_inference_tool, model_param, state_of
 from ..host.progress import StreamProgress, progress_token
 from ..host.registry import Registry
+from ..host.samples import Samples
 from .answers import (
     Answer,
     Usage,
@@ -256,6 +257,13 @@ def _json_data(result: object, model: str) -> Any:
             "(list_models with task 'Text Generation')."
         )
     return result.data
+
+
+SAMPLES: Samples = {
+    "chat": {"prompt": "Say hi", "max_tokens": 16},
+    "complete": {"prompt": "Once upon a time", "max_tokens": 16},
+    "respond": {"input": "Say hi", "max_output_tokens": 16},
+}
 
 
 def register(server: Registry) -> None:
