@@ -12,7 +12,7 @@ from workers_ai_mcp.settings import Settings, load_settings
 
 from .conftest import live_tools, load_script, read_manifest, read_pyproject
 
-SYNC_HINT = "manifest.json is out of date: run `uv run python scripts/sync_manifest_tools.py` and commit it."
+SYNC_HINT = "manifest.json is out of date: run `uv run python scripts/refresh.py` and commit it."
 TEMPLATE = re.compile(r"\$\{user_config\.([A-Za-z0-9_]+)\}")
 
 
