@@ -5,7 +5,7 @@ emulator does not timestamp its chunks, so `bench/emulator_host.py` does: it log
 `time.monotonic()` at which each SSE body chunk is handed to uvicorn and how many text tokens it
 carries. The client logs when each `notifications/progress` line is read (same clock, CLOCK_MONOTONIC).
 Our chat sends `progress = tokens so far`, throttled (at most one per 100 ms unless 16 tokens
-arrived, `tools/chat_support.py`), so notification k is matched to the emission of token k. The
+arrived, `tools/host/progress.py`), so notification k is matched to the emission of token k. The
 last notification of a call, sent after the stream ended (`StreamProgress.finish`), is reported
 apart: its delay is the wait for the stream's end, not transport.
 

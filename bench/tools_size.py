@@ -3,9 +3,10 @@
 Reads the live `tools/list` of `python -m workers_ai_mcp --emulator` (no tool names are hard-coded):
 the wire size of the whole answer line, and per tool the bytes of its compact JSON entry, split
 into input schema, output schema, description and the rest (name, title, annotations). Tools are
-grouped by the module that registers them (`app.TOOL_MODULES`); the "text tools" figure is the
-modules text, language and embeddings (chat, complete, respond, translate, summarize,
-classify_text, embed, rank_documents as of writing).
+grouped by the module that registers them (`selftest.registered.tool_families`); the "text tools"
+figure is the families of `tools.host.budgets.TEXT_FAMILIES`. The budgets are those of
+`tools/host/budgets.py`, the same the tools/list test holds the list to (compact JSON of the
+`tools/list` result; the wire line, with the JSON-RPC envelope, is reported beside it).
 
 Then each tool is called once against the in-process emulator with
 `workers_ai_mcp.selftest.samples.sample_arguments(...)`, in tools/list order, and the size of its
@@ -24,9 +25,7 @@ from typing import Any, cast
 
 from benchlib import OURS, Json, StdioServer, clean_env, inputs_dir, tool_error_text, write_json
 
-BUDGET_ALL = 24 * 1024
-BUDGET_TEXT = 14 * 1024
-TEXT_MODULES = ("text", "language", "embeddings")
+from workers_ai_mcp.tools.host.budgets import TEXT_FAMILIES, TEXT_TOOLS_BYTES, TOOLS_LIST_BYTES
 
 
 def compact_size(value: object) -> int:
@@ -35,16 +34,9 @@ def compact_size(value: object) -> int:
 
 def tool_modules() -> dict[str, str]:
     """Tool name → the short name of the module whose `register` adds it."""
-    from workers_ai_mcp.app import TOOL_MODULES
-    from workers_ai_mcp.tools.host.registry import Registry
+    from workers_ai_mcp.selftest.registered import tool_families
 
-    owner: dict[str, str] = {}
-    for module in TOOL_MODULES:
-        probe = Registry()
-        module.register(probe)
-        for name in probe.names:
-            owner[name] = module.__name__.rsplit(".", 1)[-1]
-    return owner
+    return dict(tool_families())
 
 
 def breakdown(tool: Json) -> dict[str, Any]:
@@ -109,20 +101,21 @@ def run() -> dict[str, Any]:
     by_module: dict[str, int] = defaultdict(int)
     for row in rows:
         by_module[row["module"]] += row["bytes"]
-    text_bytes = compact_size([tool for tool in tools if owners.get(str(tool["name"])) in TEXT_MODULES])
+    text_bytes = compact_size([tool for tool in tools if owners.get(str(tool["name"])) in TEXT_FAMILIES])
     results: dict[str, Any] = {
         "tools": len(tools),
         "wire_bytes": listed.size,
         "tools_array_bytes": compact_size(tools),
+        "result_bytes": compact_size({"tools": tools}),
         "text_tools_bytes": text_bytes,
-        "text_tools": [row["name"] for row in rows if row["module"] in TEXT_MODULES],
+        "text_tools": [row["name"] for row in rows if row["module"] in TEXT_FAMILIES],
         "by_module": dict(by_module),
         "per_tool": sorted(rows, key=lambda row: -row["bytes"]),
         "totals": {
             key: sum(row[key] for row in rows) for key in ("input_schema", "output_schema", "description", "rest")
         },
-        "budget_all": BUDGET_ALL,
-        "budget_text": BUDGET_TEXT,
+        "budget_all": TOOLS_LIST_BYTES,
+        "budget_text": TEXT_TOOLS_BYTES,
         "results": typical_results(tools),
     }
     write_json("tools_size", results)
@@ -131,8 +124,8 @@ def run() -> dict[str, Any]:
 
 def report(results: dict[str, Any]) -> list[str]:
     lines = [
-        f"tools/list: {results['tools']} tools, {results['wire_bytes']} B on the wire "
-        f"(budget {results['budget_all']} B); text tools {results['text_tools_bytes']} B "
+        f"tools/list: {results['tools']} tools, {results['result_bytes']} B (budget {results['budget_all']} B; "
+        f"{results['wire_bytes']} B on the wire); text tools {results['text_tools_bytes']} B "
         f"(budget {results['budget_text']} B)",
         "  totals: " + ", ".join(f"{k} {v} B" for k, v in results["totals"].items()),
         f"  {'tool':18} {'module':11} {'bytes':>6} {'input':>6} {'output':>6} {'descr':>6} {'rest':>5}",

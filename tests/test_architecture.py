@@ -160,3 +160,24 @@ def test_server_code_reaches_the_emulator_only_to_mount_or_serve_it() -> None:
         if not in_emulator(source) and any(in_emulator(target) for target in targets)
     )
     assert users == ["workers_ai_mcp.app", "workers_ai_mcp.cli"]
+
+
+def external_imports(path: Path) -> set[str]:
+    """Top-level names of the packages outside ours that a module imports (relative imports are ours)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            found.add(node.module.split(".")[0])
+        elif isinstance(node, ast.Import):
+            found.update(alias.name.split(".")[0] for alias in node.names)
+    return found
+
+
+@pytest.mark.parametrize("package", ["media", "client"])
+def test_media_and_client_do_not_speak_mcp(package: str) -> None:
+    speaking = sorted(
+        str(path.relative_to(PACKAGE))
+        for path in (PACKAGE / package).rglob("*.py")
+        if external_imports(path) & {"mcp", "mcp_types"}
+    )
+    assert speaking == []

@@ -9,7 +9,7 @@ from typing import Any
 import httpx2
 import pytest
 
-from conftest import make_settings
+from support.settings import make_settings
 from workers_ai_mcp.client import JsonResult, WorkersAIClient, create_http_client
 from workers_ai_mcp.client.answers import Answer, read_answer, token_usage
 from workers_ai_mcp.client.streaming import Gatherer, decode_events

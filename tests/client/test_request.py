@@ -6,7 +6,7 @@ from pathlib import Path
 
 import httpx2
 
-from conftest import make_settings
+from support.settings import make_settings
 from workers_ai_mcp.client import BinaryResult, JsonResult, WorkersAIClient, create_http_client
 from workers_ai_mcp.client.request import FilePart, Request, form_request, json_request, stream_request
 

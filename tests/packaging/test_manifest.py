@@ -11,7 +11,7 @@ import workers_ai_mcp
 from support.repository import live_tools, load_script, read_manifest, read_pyproject
 from workers_ai_mcp.settings import Settings, load_settings
 
-SYNC_HINT = "manifest.json is out of date: run `uv run python scripts/sync_manifest_tools.py` and commit it."
+SYNC_HINT = "manifest.json is out of date: run `uv run python scripts/refresh.py` and commit it."
 TEMPLATE = re.compile(r"\$\{user_config\.([A-Za-z0-9_]+)\}")
 
 

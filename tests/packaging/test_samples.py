@@ -1,4 +1,4 @@
-"""samples.py: minimal arguments that every tool's input schema accepts, and real media files."""
+"""Samples: every tool module declares them for its tools, its input schema accepts them; real media files."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from PIL import Image
 
 from support.repository import live_tools
 from workers_ai_mcp.media.sniff import sniff
+from workers_ai_mcp.selftest.registered import media_parameters, tool_families, tool_samples
 from workers_ai_mcp.selftest.samples import sample_arguments, sample_mp3, sample_png
 
 UNKNOWN_TOOL_SCHEMA: dict[str, Any] = {
@@ -36,6 +37,20 @@ UNKNOWN_TOOL_SCHEMA: dict[str, Any] = {
     },
     "required": ["code", "count", "ratio", "mode", "items", "note", "flag", "photo_image", "voice_audio"],
 }
+
+
+async def test_every_tool_has_samples_in_its_module_and_every_sample_names_a_tool() -> None:
+    listed = [tool.name for tool in await live_tools()]
+    assert list(tool_families()) == listed
+    missing = [name for name in listed if name not in tool_samples()]
+    assert not missing, f"add SAMPLES entries beside these tools, in their modules: {missing}"
+    assert set(tool_samples()) == set(listed)
+
+
+def test_media_inputs_are_the_arguments_whose_samples_are_sample_files() -> None:
+    assert media_parameters("classify_image") == {"image": "image"}
+    assert media_parameters("transcribe_audio") == {"audio": "audio"}
+    assert media_parameters("translate") == {}
 
 
 async def test_every_tool_gets_arguments_its_own_input_schema_accepts(tmp_path: Path) -> None:

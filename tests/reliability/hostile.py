@@ -104,7 +104,6 @@ UNICODE_EDGES = (
     "\x00",
     "\x1b[31m",
 )
-MEDIA_PARAMETERS = ("image", "audio")
 # Markers of internals that must never appear in a result unless the caller sent them.
 INTERNALS = ("Traceback", 'File "', "/work/", "site-packages")
 CONTROL = "".join(chr(c) for c in (*range(0x20), 0x7F, *range(0x80, 0xA0)))

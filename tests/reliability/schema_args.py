@@ -2,13 +2,16 @@
 
 `arguments_for` mixes good values, hostile strings, wrongly typed values, None and missing
 parameters; each draw is labelled `refusable` when it holds a value the server can refuse without
-asking Workers AI (a crafted model id, a media input that is not one of the good files).
+asking Workers AI (a crafted model id, a media input that is not one of the good files). A tool's
+media inputs (`media`: parameter → kind) come from its module's samples, through the registry
+(`workers_ai_mcp.selftest.registered.media_parameters`).
 `schema_invalid` judges a draw against the declared input schema, as the tool receives it.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any, cast
 
 from hypothesis import strategies as st
@@ -17,7 +20,6 @@ from jsonschema import validators
 from .hostile import (
     CONTROL,
     CRAFTED_MODEL_IDS,
-    MEDIA_PARAMETERS,
     SAFE_MODEL_ID,
     SENSITIVE_PATHS,
     UNICODE_EDGES,
@@ -89,7 +91,7 @@ def json_values() -> st.SearchStrategy[Any]:
     )
 
 
-def arguments_for(schema: dict[str, Any], pools: Pools) -> st.SearchStrategy[Drawn]:
+def arguments_for(schema: dict[str, Any], pools: Pools, media: Mapping[str, str]) -> st.SearchStrategy[Drawn]:
     """Argument sets for one tool: good, hostile, wrongly typed or missing values, sometimes an unknown key."""
     properties = cast(dict[str, dict[str, Any]], schema.get("properties", {}))
     required = set(cast(list[str], schema.get("required", [])))
@@ -103,7 +105,7 @@ def arguments_for(schema: dict[str, Any], pools: Pools) -> st.SearchStrategy[Dra
                 continue
             if name == "model":
                 value = draw(st.one_of(st.none(), model_ids(), valid_value(prop, schema), hostile_strings(pools)))
-            elif name in MEDIA_PARAMETERS:
+            elif name in media:
                 good, refused = st.sampled_from(pools.good_media), st.sampled_from(pools.refused_media)
                 value = draw(st.one_of(good, refused, hostile_strings(pools)))
             else:
@@ -113,29 +115,32 @@ def arguments_for(schema: dict[str, Any], pools: Pools) -> st.SearchStrategy[Dra
             arguments[name] = value
         if draw(st.integers(0, 9)) == 0:
             arguments[draw(st.sampled_from(("x_extra", "__proto__", "$ref")))] = draw(json_values())
-        return Drawn(arguments, refusable(schema, arguments, pools))
+        return Drawn(arguments, refusable(schema, arguments, pools, media))
 
     return draw_arguments()
 
 
-def good_arguments(schema: dict[str, Any], pools: Pools) -> st.SearchStrategy[dict[str, Any]]:
+def good_arguments(schema: dict[str, Any], pools: Pools, media: Mapping[str, str]) -> st.SearchStrategy[dict[str, Any]]:
     """Values the schema accepts for the required parameters; media parameters get a good file of their kind."""
     properties = cast(dict[str, dict[str, Any]], schema.get("properties", {}))
     required = cast(list[str], schema.get("required", []))
-    media = {"image": "photo.png", "audio": "voice.wav"}
+    files = {"image": "photo.png", "audio": "voice.wav"}
     return st.fixed_dictionaries(
-        {name: st.just(media[name]) if name in media else valid_value(properties[name], schema) for name in required}
+        {
+            name: st.just(files[media[name]]) if name in media else valid_value(properties[name], schema)
+            for name in required
+        }
     )
 
 
-def refusable(schema: dict[str, Any], arguments: dict[str, Any], pools: Pools) -> bool:
+def refusable(schema: dict[str, Any], arguments: dict[str, Any], pools: Pools, media: Mapping[str, str]) -> bool:
     """Whether the arguments hold a value the server can refuse without asking Workers AI."""
     received = as_received(schema, arguments)
     model = received.get("model")
     # An empty id means "the default model", as an omitted one does.
     if isinstance(model, str) and model and not SAFE_MODEL_ID.fullmatch(model):
         return True
-    return any(name in received and received[name] not in pools.good_media for name in MEDIA_PARAMETERS)
+    return any(name in received and received[name] not in pools.good_media for name in media)
 
 
 def as_received(schema: dict[str, Any], arguments: dict[str, Any]) -> dict[str, Any]:

@@ -1,19 +1,25 @@
-"""Every scripted emulator fault against a JSON tool, a streamed chat, two binary answers and a media upload,
-then hostile answers (endless bodies, a gzip bomb, an empty answer, a redirect) against the same tools.
+"""Every scripted emulator fault against every tool the registry has, then hostile answers (endless bodies,
+a gzip bomb, an empty answer, a redirect) against a JSON tool, a streamed chat and a binary answer.
 
-Each case opens a real MCP session, makes a clean call (the expected answer: the emulator is
-deterministic), injects the fault, makes the same call, and checks that it ends (a hang fails the
-test at the deadline plus 5 s; no timing is asserted) with the same answer (a transient fault with
-retries left) or a tool error naming the cause; that the emulator saw exactly the attempts the retry
-policy allows (max_retries=2: 3 for retryable faults, 1 for final ones); that the same session then
-answers the next call; and that the output folder holds only whole, decodable files.
+The matrix is one: its tools come from the registry (`selftest.registered.tool_families`) and their
+arguments from each tool module's samples, so a new tool is covered without editing this file. Each
+case opens a real MCP session, makes the same clean call twice (what the emulator answers the same
+way both times is the expected answer: the structured content, with new file names set aside, and
+the bytes of the files the call saved), injects the fault, makes the call again, and checks that it
+ends (a hang fails the test at the deadline plus 5 s; no timing is asserted) with the same answer (a
+transient fault with retries left) or a tool error naming the cause; that the emulator saw exactly
+the attempts the retry policy allows (max_retries=2: 3 for retryable faults, 1 for final ones); that
+the same session then answers the next call; and that the output folder holds only whole, decodable
+files. A tool that makes no Workers AI request (it reads local state) answers as before, the faults
+left unplayed.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,13 +37,14 @@ from support.media import small_png
 from support.settings import make_settings
 from workers_ai_mcp.app import create_server
 from workers_ai_mcp.emulator import EmulatorState, Fault, create_emulator_app
+from workers_ai_mcp.selftest.registered import tool_families, tool_samples
+from workers_ai_mcp.selftest.samples import sample_arguments
 from workers_ai_mcp.settings import Settings
 from workers_ai_mcp.state import AppState
 
-from .checks import assert_whole_files, text_of
+from .checks import assert_whole_file, assert_whole_files, text_of
 
 SDXL = "@cf/stabilityai/stable-diffusion-xl-base-1.0"
-AURA = "@cf/deepgram/aura-1"
 TIMEOUT = 10.0
 HANG_TIMEOUT = 0.5
 # A call may overrun its deadline by scheduling noise, not by another attempt.
@@ -68,46 +75,36 @@ CAUSES: dict[Fault, tuple[str, ...]] = {
     Fault.MALFORMED_JSON: ("not valid JSON",),
     Fault.TRUNCATED_SSE: ("not valid JSON",),  # a tool that did not ask for a stream gets cut-off JSON
 }
-STREAM_CAUSES = {Fault.TRUNCATED_SSE: ("stream ended before it was complete",)}
+# A tool that asked for a stream (chat, with a progress token) names the cut stream instead.
+STREAM_CUT = ("stream ended before it was complete",)
+ALSO_CAUSES: dict[Fault, tuple[tuple[str, ...], ...]] = {Fault.TRUNCATED_SSE: (STREAM_CUT,)}
 # Over a socket a reset arrives after the response headers, while the answer is read.
 SOCKET_CAUSES = {
     ("translate", Fault.CONNECTION_RESET): ("broke mid-answer", "after 3 attempts"),
     ("chat", Fault.CONNECTION_RESET): ("stream broke",),
+    ("chat", Fault.TRUNCATED_SSE): STREAM_CUT,
 }
 
 
-@dataclass(frozen=True)
-class ToolCase:
-    arguments: Callable[[Path], dict[str, Any]]
-    saves_file: bool = False
-    streams: bool = False
+# Retry-After: 1 costs a real second per retry, and the wait is the client's, the same for every tool.
+RETRY_AFTER_TOOLS = ("translate", "chat")
+TOOLS = list(tool_families())
 
 
-TOOLS: dict[str, ToolCase] = {
-    "translate": ToolCase(lambda _: {"text": "The lighthouse keeper waved.", "target_lang": "fr"}),
-    "chat": ToolCase(lambda _: {"prompt": "Name three rivers.", "max_tokens": 48}, streams=True),
-    "generate_image": ToolCase(
-        lambda _: {"prompt": "a red fox", "model": SDXL, "width": 256, "height": 256, "steps": 2}, saves_file=True
-    ),
-    "text_to_speech": ToolCase(lambda _: {"text": "Hello there.", "model": AURA, "voice": "luna"}, saves_file=True),
-    "classify_image": ToolCase(lambda root: {"image": str(root / "photo.png"), "top_k": 3}),
-}
-
-
-def test_the_matrix_covers_every_scripted_fault() -> None:
+def test_the_matrix_covers_every_scripted_fault_and_every_tool() -> None:
     assert set(RETRYABLE) | set(FINAL) == set(Fault)
     assert set(CAUSES) == set(Fault)
+    assert set(RETRY_AFTER_TOOLS) <= set(TOOLS) and len(TOOLS) == len(tool_samples())
 
 
 def _cases() -> list[Any]:
     cases: list[Any] = []
     for tool in TOOLS:
         for fault in RETRYABLE:
-            # Retry-After: 1 costs a real second per retry; keep those cases few.
-            if fault is Fault.RATE_LIMIT_3040_RETRY_AFTER and tool not in ("translate", "chat"):
+            if fault is Fault.RATE_LIMIT_3040_RETRY_AFTER and tool not in RETRY_AFTER_TOOLS:
                 continue
             cases.append(pytest.param(tool, fault, 1, id=f"{tool}-{fault.name}-recovers"))
-            if fault is not Fault.RATE_LIMIT_3040_RETRY_AFTER or tool == "translate":
+            if fault is not Fault.RATE_LIMIT_3040_RETRY_AFTER or tool == RETRY_AFTER_TOOLS[0]:
                 cases.append(pytest.param(tool, fault, MAX_ATTEMPTS, id=f"{tool}-{fault.name}-exhausts"))
         cases += [pytest.param(tool, fault, 1, id=f"{tool}-{fault.name}-fails") for fault in FINAL]
     return cases
@@ -136,21 +133,47 @@ def _files(folder: Path) -> set[Path]:
     return set(folder.iterdir()) if folder.exists() else set()
 
 
-def _answer(case: ToolCase, outcome: Outcome, new_files: set[Path]) -> object:
-    """What must be the same after a recovered fault as in a clean call."""
-    assert not outcome.result.is_error, text_of(outcome.result)
-    if case.streams:
-        assert outcome.progress > 0, "the chat did not stream progress"
-    if not case.saves_file:
-        return outcome.result.structured_content
-    assert len(new_files) == 1, new_files
-    (saved,) = new_files
-    assert str(saved) in text_of(outcome.result)
-    return saved.read_bytes()
+@dataclass(frozen=True)
+class Answer:
+    """What a successful call gave: its structured content (new file names set aside), its files, its progress."""
+
+    structured: str
+    files: tuple[bytes, ...]
+    progressed: bool
 
 
-def _run_attempts(state: EmulatorState) -> int:
-    return sum("/ai/run/" in request.path for request in state.requests)
+def _answer(outcome: Outcome, new_files: set[Path]) -> Answer:
+    result = outcome.result
+    assert not result.is_error, text_of(result)
+    structured = json.dumps(result.structured_content, sort_keys=True, ensure_ascii=False)
+    shown = text_of(result) + structured + " ".join(str(getattr(block, "uri", "")) for block in result.content)
+    for path in new_files:
+        assert path.name in shown, f"the result does not name the file it saved, {path.name}"
+        structured = structured.replace(path.name, "<saved file>")
+    return Answer(structured, tuple(sorted(path.read_bytes() for path in new_files)), outcome.progress > 0)
+
+
+@dataclass(frozen=True)
+class Reference:
+    """Two clean calls of a tool in one session, and how many Workers AI requests the second made (caches warm)."""
+
+    expected: Answer
+    again: Answer
+    requests: int
+
+
+def _assert_same(got: Answer, expected: Answer, again: Answer) -> None:
+    """`got` is what two clean calls agreed on: whatever differed between them (a job id, a count) is not compared."""
+    if expected.structured == again.structured:
+        assert got.structured == expected.structured
+    if expected.files == again.files:
+        assert got.files == expected.files
+    assert got.progressed or not (expected.progressed and again.progressed), "the call reported no progress"
+
+
+def _ai_requests(state: EmulatorState) -> int:
+    """Requests to the Workers AI API (the paths the emulator plays faults on) since the last reset."""
+    return sum("/ai/" in request.path or "/workers-ai/" in request.path for request in state.requests)
 
 
 async def _check_fault(
@@ -161,14 +184,30 @@ async def _check_fault(
     fault: Fault,
     injected: int,
     causes: tuple[str, ...] | None = None,
+    earlier: dict[str, dict[str, Any]] | None = None,
+    references: dict[str, Reference] | None = None,
 ) -> None:
-    case = TOOLS[tool]
-    arguments = case.arguments(settings.input_roots[0])
+    listed = {listed.name: listed for listed in (await client.list_tools()).tools}
+    arguments = sample_arguments(tool, listed[tool].input_schema, settings.input_roots[0], earlier)
     outputs = settings.output_dir
     bound = settings.timeout + 5  # a hang guard, not a timing budget
+    present = _files(outputs)
 
-    before = _files(outputs)
-    expected = _answer(case, await _call(client, tool, arguments, bound), _files(outputs) - before)
+    async def clean() -> Answer:
+        before = _files(outputs)
+        outcome = await _call(client, tool, arguments, bound)
+        return _answer(outcome, _files(outputs) - before)
+
+    first = await clean()  # also fills this session's caches (a model's schema, the catalog)
+    known = (references or {}).get(tool)
+    if known is None:
+        state.reset_counters()
+        known = Reference(first, await clean(), _ai_requests(state))
+        if references is not None:
+            references[tool] = known
+    else:
+        _assert_same(first, known.expected, known.again)
+    expected, again, requests = known.expected, known.again, known.requests
 
     state.reset_counters()
     state.inject(*[fault] * injected)
@@ -176,36 +215,59 @@ async def _check_fault(
     faulty = await _call(client, tool, arguments, bound)
     written = _files(outputs) - before
 
-    assert not state.faults, "the call did not consume every injected fault"
-    recovers = fault in RETRYABLE and injected < MAX_ATTEMPTS
-    if recovers:
-        assert _answer(case, faulty, written) == expected
-        assert _run_attempts(state) == injected + 1
+    if requests == 0:  # the tool reads local state only: no fault can reach it
+        assert len(state.faults) == injected
+        state.faults.clear()
+        _answer(faulty, written)
+    elif fault in RETRYABLE and injected < MAX_ATTEMPTS:
+        assert not state.faults, "the call did not consume every injected fault"
+        _assert_same(_answer(faulty, written), expected, again)
+        assert _ai_requests(state) == requests + injected
         if fault is Fault.RATE_LIMIT_3040_RETRY_AFTER:
             assert faulty.seconds >= 1.0, "Retry-After: 1 was not honoured"
     else:
+        assert not state.faults, "the call did not consume every injected fault"
         text = text_of(faulty.result)
         assert faulty.result.is_error, text
-        if causes is None:
-            causes = STREAM_CAUSES.get(fault, CAUSES[fault]) if case.streams else CAUSES[fault]
-        for cause in causes:
-            assert cause in text
+        options = [causes] if causes is not None else [CAUSES[fault], *ALSO_CAUSES.get(fault, ())]
+        assert any(all(cause in text for cause in option) for option in options), text
         assert "<" not in text and "Traceback" not in text  # no raw HTML body, no internals
-        assert _run_attempts(state) == (MAX_ATTEMPTS if fault in RETRYABLE else 1)
+        assert _ai_requests(state) == (MAX_ATTEMPTS if fault in RETRYABLE else 1)
         assert not written, f"a failed call left files behind: {written}"
 
     before = _files(outputs)
     after = await _call(client, tool, arguments, bound)
-    assert _answer(case, after, _files(outputs) - before) == expected
-    assert_whole_files(outputs)
+    _assert_same(_answer(after, _files(outputs) - before), expected, again)
+    for path in _files(outputs) - present:  # the folder grows over the module: each file is checked once
+        assert_whole_file(path)
 
 
 @dataclass
 class Rig:
-    """One emulator for the module and a server per deadline: building a server costs about 0.15 s."""
+    """One emulator for the module and a server per deadline: building a server costs about 0.15 s.
+
+    `earlier` holds every tool's structured result from one pass over all tools in registry order,
+    made before the first case: the arguments of a tool that follows up on another come from it.
+    """
 
     state: EmulatorState
     servers: dict[float, tuple[MCPServer[AppState], Settings]]
+    earlier: dict[str, dict[str, Any]] | None = None
+    references: dict[str, Reference] = field(default_factory=dict[str, Reference])
+
+    async def warmed(self) -> dict[str, dict[str, Any]]:
+        if self.earlier is None:
+            server, settings = self.servers[TIMEOUT]
+            earlier: dict[str, dict[str, Any]] = {}
+            async with Client(server, mode="legacy", raise_exceptions=True) as client:
+                for tool in (await client.list_tools()).tools:
+                    arguments = sample_arguments(tool.name, tool.input_schema, settings.input_roots[0], earlier)
+                    result = await client.call_tool(tool.name, arguments)
+                    assert not result.is_error, f"{tool.name}: {text_of(result)}"
+                    if result.structured_content:
+                        earlier[tool.name] = result.structured_content
+            self.earlier = earlier
+        return self.earlier
 
 
 @pytest.fixture(scope="module")
@@ -227,9 +289,12 @@ async def test_a_fault_ends_in_time_with_the_answer_or_its_cause_and_the_session
 ) -> None:
     rig.state.faults.clear()
     server, settings = rig.servers[HANG_TIMEOUT if fault is Fault.HANG else TIMEOUT]
-    # Legacy mode puts the progress token in `_meta`, so that chat streams (see chat_support.progress_token).
+    # Legacy mode puts the progress token in `_meta`, so that chat streams (see tools/host/progress.progress_token).
+    earlier = await rig.warmed()
     async with Client(server, mode="legacy", raise_exceptions=True) as client:
-        await _check_fault(client, settings, rig.state, tool, fault, injected)
+        await _check_fault(
+            client, settings, rig.state, tool, fault, injected, earlier=earlier, references=rig.references
+        )
 
 
 @pytest.mark.parametrize(
@@ -295,7 +360,12 @@ HOSTILE: dict[str, tuple[Callable[[], httpx2.Response], tuple[str, ...], int]] =
         1,
     ),
 }
-HOSTILE_TOOLS = {"translate": TOOLS["translate"], "chat": TOOLS["chat"], "generate_image": TOOLS["generate_image"]}
+# One tool per way of reading an answer: JSON, a stream, binary media.
+HOSTILE_TOOLS: dict[str, dict[str, Any]] = {
+    "translate": {"text": "The lighthouse keeper waved.", "target_lang": "fr"},
+    "chat": {"prompt": "Name three rivers.", "max_tokens": 48},
+    "generate_image": {"prompt": "a red fox", "model": SDXL, "width": 256, "height": 256, "steps": 2},
+}
 
 
 def _hostile_cases() -> list[Any]:
@@ -317,7 +387,7 @@ async def test_a_hostile_answer_ends_in_a_named_error_within_the_caps_and_the_se
     make, causes, attempts = HOSTILE[hostile]
     armed = True
     upstream = Upstream(lambda request, n: make() if armed else None)
-    arguments = HOSTILE_TOOLS[tool].arguments(tmp_path)
+    arguments = HOSTILE_TOOLS[tool]
     caps = {
         "max_answer_bytes": HOSTILE_CAP,
         "max_stream_line_bytes": HOSTILE_CAP,

@@ -1,6 +1,7 @@
 """Fuzzing every tool through a real MCP session: hostile, huge, wrongly typed and missing arguments.
 
-The tools and their input schemas come from the server itself, so a new tool is fuzzed without
+The tools and their input schemas come from the server itself, and their media inputs from the
+registry (the arguments each module's samples give a sample file), so a new tool is fuzzed without
 editing this file. Invariants (see `fuzz_rig.FuzzRig.check`): no crash, no internals in a result,
 a clear error and no Workers AI request for input that can be refused, no file read outside the
 input root, no fetch from a refused address, every output file whole.
@@ -25,10 +26,11 @@ from starlette.applications import Starlette
 from support.settings import make_settings
 from workers_ai_mcp.app import create_server
 from workers_ai_mcp.emulator import EmulatorState
+from workers_ai_mcp.selftest.registered import media_parameters
 
 from .checks import text_of
 from .fuzz_rig import Fuzz, open_rig
-from .hostile import MEDIA_PARAMETERS, PRIVATE_HOSTS, SAFE_MODEL_ID, Drawn, hostile_strings, model_ids
+from .hostile import PRIVATE_HOSTS, SAFE_MODEL_ID, Drawn, hostile_strings, model_ids
 from .schema_args import arguments_for, good_arguments, refusable
 
 
@@ -43,7 +45,7 @@ MODEL_TOOLS = sorted(name for name, schema in SCHEMAS.items() if "model" in sche
 MEDIA_TOOLS = sorted(
     (name, parameter)
     for name, schema in SCHEMAS.items()
-    for parameter in MEDIA_PARAMETERS
+    for parameter in media_parameters(name)
     if parameter in schema.get("properties", {})
 )
 _SLOW_OK = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large]
@@ -67,7 +69,8 @@ def fuzz(tmp_path: Path, emulator_app: Starlette, emulator_state: EmulatorState)
 @given(data=st.data())
 def test_no_tool_crashes_leaks_or_sends_what_it_could_refuse(fuzz: Fuzz, tool: str, data: st.DataObject) -> None:
     assert tool in fuzz.rig.tools
-    arguments = fuzz.rig.strategy(tool, lambda: arguments_for(fuzz.rig.tools[tool].input_schema, fuzz.rig.layout.pools))
+    schema, media = fuzz.rig.tools[tool].input_schema, media_parameters(tool)
+    arguments = fuzz.rig.strategy(tool, lambda: arguments_for(schema, fuzz.rig.layout.pools, media))
     fuzz.check(tool, data.draw(arguments, label="arguments"))
 
 
@@ -79,16 +82,16 @@ def test_crafted_model_ids_never_reach_workers_ai(fuzz: Fuzz, data: st.DataObjec
         fuzz.rig.strategy("model", lambda: st.one_of(model_ids(), hostile_strings(fuzz.rig.layout.pools)))
     )
     arguments = data.draw(_good(fuzz, tool)) | {"model": model}
-    result = fuzz.check(
-        tool, Drawn(arguments, refusable(fuzz.rig.tools[tool].input_schema, arguments, fuzz.rig.layout.pools))
-    )
+    schema, media = fuzz.rig.tools[tool].input_schema, media_parameters(tool)
+    result = fuzz.check(tool, Drawn(arguments, refusable(schema, arguments, fuzz.rig.layout.pools, media)))
     if model and not SAFE_MODEL_ID.fullmatch(model):
         assert result.is_error
 
 
 def _good(fuzz: Fuzz, tool: str) -> st.SearchStrategy[dict[str, Any]]:
     return fuzz.rig.strategy(
-        ("good", tool), lambda: good_arguments(fuzz.rig.tools[tool].input_schema, fuzz.rig.layout.pools)
+        ("good", tool),
+        lambda: good_arguments(fuzz.rig.tools[tool].input_schema, fuzz.rig.layout.pools, media_parameters(tool)),
     )
 
 
@@ -147,9 +150,8 @@ def test_after_hostile_calls_to_every_tool_the_session_still_answers(fuzz: Fuzz)
         names = list(info.input_schema.get("properties", {})) or ["x_unknown"]
         for value in hostile:
             arguments = dict.fromkeys(names, value)
-            fuzz.check(
-                tool, Drawn(arguments, refusable(fuzz.rig.tools[tool].input_schema, arguments, fuzz.rig.layout.pools))
-            )
+            schema, media = fuzz.rig.tools[tool].input_schema, media_parameters(tool)
+            fuzz.check(tool, Drawn(arguments, refusable(schema, arguments, fuzz.rig.layout.pools, media)))
     result = fuzz.call("translate", GOOD_TRANSLATION)
     assert not result.is_error, text_of(result)
     assert not fuzz.rig.canary.hits and not fuzz.rig.opened
@@ -159,3 +161,8 @@ def test_an_invalid_json_schema_is_refused_without_being_echoed_back_whole(fuzz:
     schema = {"type": "object", "properties": {"answer": {"type": "x" * 200_000}}}
     result = fuzz.check("chat", Drawn({"prompt": "hi", "json_schema": schema}, refusable=False))
     assert result.is_error and "json_schema" in text_of(result)
+
+
+def test_the_media_inputs_fuzzed_are_those_the_tool_modules_declare() -> None:
+    assert {"classify_image", "detect_objects", "describe_image", "transcribe_audio"} <= {t for t, _ in MEDIA_TOOLS}
+    assert all(parameter in SCHEMAS[tool]["properties"] for tool, parameter in MEDIA_TOOLS)

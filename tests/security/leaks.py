@@ -148,7 +148,7 @@ async def drive_every_tool(client: Client, out: Outbound, workdir: Path, *, must
     """Call every listed tool with minimal valid arguments; read every resource a result links to.
 
     Returns the names called. With `must_succeed`, a tool that cannot be called at all fails
-    the test, naming what is needed (an entry in `workers_ai_mcp.selftest.samples`).
+    the test, naming what is needed (the tool's `SAMPLES` entry in its module).
     """
     tools = (await client.list_tools()).tools
     out.add("tools/list", [tool.model_dump(mode="json") for tool in tools])
@@ -168,7 +168,7 @@ async def drive_every_tool(client: Client, out: Outbound, workdir: Path, *, must
                 out.add(f"{tool.name} linked resource", await client.read_resource(block.uri))
     if must_succeed:
         assert not failures, (
-            "these tools fail with the minimal arguments of workers_ai_mcp.selftest.samples "
-            "(add a hint there for each):\n" + "\n".join(failures)
+            "these tools fail with their minimal sample arguments "
+            "(fix the SAMPLES entry beside each in its tool module):\n" + "\n".join(failures)
         )
     return [tool.name for tool in tools]

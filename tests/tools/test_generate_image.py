@@ -20,6 +20,7 @@ from support.session import open_session
 from support.settings import make_settings
 from workers_ai_mcp.emulator import EmulatorState, RecordedRequest
 from workers_ai_mcp.tools import images
+from workers_ai_mcp.tools.host import progress as host_progress
 
 Connect = Callable[..., AbstractAsyncContextManager[Client]]
 
@@ -144,7 +145,7 @@ async def test_models_outside_the_table_are_driven_by_their_schema(
 async def test_progress_is_reported_while_the_model_works(
     connect: Connect, emulator_state: EmulatorState, monkeypatch: pytest.MonkeyPatch, mode: str
 ) -> None:
-    monkeypatch.setattr(images, "HEARTBEAT_SECONDS", 0.05)
+    monkeypatch.setattr(host_progress, "HEARTBEAT_SECONDS", 0.05)
     emulator_state.latency = 0.4
     updates: list[tuple[float, float | None, str | None]] = []
 

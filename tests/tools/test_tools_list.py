@@ -1,25 +1,31 @@
 """The tool list: its size budgets, and a snapshot so that any change to a schema is deliberate.
 
-After an intended change, refresh the snapshot with `UPDATE_SNAPSHOTS=1 uv run pytest tests/tools/test_tools_list.py`.
+After an intended change, refresh the snapshot (and manifest.json's tools) with `uv run python scripts/refresh.py`.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
-import os
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from support.session import open_session
+from workers_ai_mcp.selftest.registered import tool_families
 from workers_ai_mcp.settings import Settings
+from workers_ai_mcp.tools.host.budgets import TEXT_FAMILIES, TEXT_TOOLS_BYTES, TOOLS_LIST_BYTES
 
-SNAPSHOT = Path(__file__).resolve().parents[1] / "snapshots" / "tools_list.json"
-TOTAL_BUDGET = 24_000  # bytes of JSON for the whole tools/list answer (DESIGN §10)
-TEXT_BUDGET = 14_000  # the text and catalog tools alone
-TEXT_TOOLS = {
-    "chat", "complete", "respond", "translate", "summarize", "classify_text",
-    "embed", "rank_documents", "run_model", "list_models", "get_model_schema",
-}  # fmt: skip
+ROOT = Path(__file__).resolve().parents[2]
+SNAPSHOT = ROOT / "tests" / "snapshots" / "tools_list.json"
+
+
+def refresh_script() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("refresh", ROOT / "scripts" / "refresh.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 async def listed(tmp_path: Path) -> list[dict[str, Any]]:
@@ -36,8 +42,10 @@ def size(value: object) -> int:
 
 async def test_the_whole_tool_list_stays_within_its_byte_budget(tmp_path: Path) -> None:
     tools = await listed(tmp_path)
-    assert size({"tools": tools}) <= TOTAL_BUDGET
-    assert size([tool for tool in tools if tool["name"] in TEXT_TOOLS]) <= TEXT_BUDGET
+    text_tools = [tool for tool in tools if tool_families()[tool["name"]] in TEXT_FAMILIES]
+    assert {"chat", "translate", "embed", "run_model", "list_models"} <= {tool["name"] for tool in text_tools}
+    assert size({"tools": tools}) <= TOOLS_LIST_BYTES
+    assert size(text_tools) <= TEXT_TOOLS_BYTES
 
 
 async def test_every_tool_has_a_description_a_title_annotations_and_described_parameters(tmp_path: Path) -> None:
@@ -49,10 +57,6 @@ async def test_every_tool_has_a_description_a_title_annotations_and_described_pa
 
 
 async def test_the_tool_schemas_match_the_snapshot(tmp_path: Path) -> None:
-    tools = await listed(tmp_path)
-    current = json.dumps(tools, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
-    if os.environ.get("UPDATE_SNAPSHOTS") == "1":
-        SNAPSHOT.write_text(current, encoding="utf-8")
-    assert SNAPSHOT.read_text(encoding="utf-8") == current, (
-        "tools/list changed; if intended, run UPDATE_SNAPSHOTS=1 uv run pytest tests/tools/test_tools_list.py"
-    )
+    refresh = refresh_script()
+    current = refresh.snapshot_text(await listed(tmp_path))
+    assert SNAPSHOT.read_text(encoding="utf-8") == current, f"tools/list changed; if intended, run `{refresh.COMMAND}`"

@@ -19,8 +19,6 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from mcp.types import ResourceLink
-
 from ..client.errors import InvalidRequestError
 from .paths import PathRefused, open_below, read_open_file
 
@@ -162,15 +160,3 @@ def extension_for(media_type: str) -> str:
         return known
     guessed = mimetypes.guess_extension(media_type)
     return guessed.lstrip(".") if guessed else "bin"
-
-
-def resource_link(saved: SavedFile, description: str | None = None) -> ResourceLink:
-    """A `resource_link` content block to a saved file (readable through `workers-ai://outputs/`)."""
-    return ResourceLink(
-        type="resource_link",
-        uri=saved.uri,
-        name=saved.name,
-        mime_type=saved.media_type,
-        size=saved.size,
-        description=description,
-    )

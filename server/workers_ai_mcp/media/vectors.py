@@ -7,9 +7,7 @@ import math
 from typing import Any
 
 from ..settings import Settings
-from .outputs import OutputStore, SavedFile, resource_link
-
-__all__ = ["resource_link"]
+from .outputs import OutputStore, SavedFile
 
 PREVIEW_VALUES = 8
 PREVIEW_DIGITS = 6

@@ -132,7 +132,7 @@ async def _run(args: argparse.Namespace, workdir: Path, log: TextIO, redact: Red
 
 def child_environment(workdir: Path) -> dict[str, str]:
     """This process's environment, with media folders inside `workdir` and this package importable."""
-    package_parent = Path(__file__).resolve().parent.parent
+    package_parent = Path(__file__).resolve().parents[2]  # server/, which holds workers_ai_mcp/
     paths = [str(package_parent)]
     bundled = package_parent / "lib"  # the MCP Bundle layout: server/workers_ai_mcp beside server/lib
     if bundled.is_dir():

@@ -1,8 +1,9 @@
-"""Minimal valid arguments for every tool, for `selftest` and smoke checks.
+"""Minimal valid arguments for every tool, for `selftest`, smoke checks and the generic test suites.
 
-Known tools get cheap, meaningful inputs (a few tokens, a tiny image, half a second of silence);
-any other tool gets its required parameters filled from its input schema, so new tools are covered
-without touching this file. Media inputs are written into `workdir`, which must be an input root.
+Each tool module declares its own samples beside its tools (`SAMPLES`, see `tools/host/samples.py`),
+collected over the registry by `registered.tool_samples`: cheap, meaningful inputs (a few tokens, a
+tiny image, half a second of silence). Whatever they leave out that a tool's input schema requires
+is filled from the schema. Media inputs are written into `workdir`, which must be an input root.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from typing import Any, cast
 
 from ..catalog.model_input import branches
 from ..jsonvalues import as_dict, as_list
+from ..tools.host.samples import AUDIO, CHEAP_MODEL, IMAGE, Earlier
+from .registered import tool_samples
 
 SAMPLE_IMAGE = "sample.png"
 SAMPLE_AUDIO = "sample.mp3"
@@ -24,42 +27,8 @@ _MP3_FRAME_HEADER = bytes.fromhex("FFFB9064")
 _MP3_FRAME_BYTES = 417  # floor(144 * 128_000 / 44_100)
 _MP3_FRAMES = 20  # about half a second
 
-_CHEAP_MODEL = "@cf/baai/bge-base-en-v1.5"
 # Tried in order against a string parameter's pattern, if it has one.
 _WORDS = ("test", "en", "tst", "t", "1", "test-1", "test_1")
-
-# Hints per tool: used where the tool's schema has a parameter of that name. `<image>` and `<audio>`
-# stand for the path of a sample file in the work folder.
-_HINTS: dict[str, dict[str, Any]] = {
-    "chat": {"prompt": "Say hi", "max_tokens": 16},
-    "complete": {"prompt": "Once upon a time", "max_tokens": 16},
-    "respond": {"input": "Say hi", "max_output_tokens": 16, "max_tokens": 16},
-    "embed": {"texts": ["hello world"], "text": "hello world"},
-    "rank_documents": {"query": "cats", "documents": ["Cats purr.", "Dogs bark."]},
-    "translate": {"text": "hello", "target_lang": "fr"},
-    "summarize": {
-        "text": "Workers AI runs machine learning models on Cloudflare's network. It offers text, image and "
-        "audio models behind one REST API, billed per use.",
-        "max_length": 32,
-    },
-    "classify_text": {"text": "I love this."},
-    "classify_image": {"image": "<image>", "top_k": 1},
-    "detect_objects": {"image": "<image>"},
-    "describe_image": {"image": "<image>", "prompt": "Describe the image in five words.", "max_tokens": 16},
-    "transcribe_audio": {"audio": "<audio>"},
-    "generate_image": {"prompt": "a red square", "steps": 1},
-    "text_to_speech": {"text": "Hi."},
-    "run_model": {"model": _CHEAP_MODEL, "input": {"text": ["hello"]}, "inputs": {"text": ["hello"]}},
-    "list_models": {"search": "llama", "per_page": 1},
-    "get_model_schema": {"model": _CHEAP_MODEL},
-    "submit_batch": {"model": _CHEAP_MODEL, "inputs": [{"text": "hello world"}]},
-    "list_batches": {"limit": 1},
-}
-
-# Arguments taken from an earlier tool's structured result: tool -> {parameter: (earlier tool, field)}.
-_FROM_EARLIER: dict[str, dict[str, tuple[str, str]]] = {
-    "get_batch": {"job_id": ("submit_batch", "job_id")},
-}
 
 
 def sample_arguments(
@@ -68,7 +37,7 @@ def sample_arguments(
     workdir: Path,
     earlier: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """Minimal valid arguments for `tool_name`: known hints where they fit, required fields filled otherwise.
+    """Minimal valid arguments for `tool_name`: its module's samples where they fit, required fields filled otherwise.
 
     `earlier` maps tools already called to their structured results, for tools that follow up on
     another's answer (get_batch takes the job_id submit_batch returned).
@@ -77,12 +46,13 @@ def sample_arguments(
     required = [name for name in as_list(input_schema.get("required")) if isinstance(name, str)]
     defs = as_dict(input_schema.get("$defs"))
     arguments: dict[str, Any] = {}
-    for name, value in _HINTS.get(tool_name, {}).items():
-        if name in properties:
-            arguments[name] = _media(value, workdir)
-    for name, (source, field) in _FROM_EARLIER.get(tool_name, {}).items():
-        value = (earlier or {}).get(source, {}).get(field)
-        if name in properties and value is not None:
+    for name, hint in tool_samples().get(tool_name, {}).items():
+        if name not in properties:
+            continue
+        value = (
+            (earlier or {}).get(hint.tool, {}).get(hint.field) if isinstance(hint, Earlier) else _media(hint, workdir)
+        )
+        if value is not None:
             arguments[name] = value
     for name in required:
         if name not in arguments:
@@ -112,9 +82,9 @@ def sample_mp3(workdir: Path) -> Path:
 
 
 def _media(value: Any, workdir: Path) -> Any:
-    if value == "<image>":
+    if value == IMAGE:
         return str(sample_png(workdir))
-    if value == "<audio>":
+    if value == AUDIO:
         return str(sample_mp3(workdir))
     return value
 
@@ -177,7 +147,7 @@ def _string(name: str, schema: dict[str, Any], workdir: Path) -> str:
     if "audio" in lowered:
         return str(sample_mp3(workdir))
     if lowered == "model" or lowered.endswith("_model"):
-        return _CHEAP_MODEL
+        return CHEAP_MODEL
     minimum = int(schema.get("minLength", 0))
     maximum = int(schema.get("maxLength", 64))
     candidates = [word.ljust(minimum, "t")[: max(minimum, maximum)] for word in _WORDS]

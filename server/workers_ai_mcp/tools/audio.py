@@ -18,12 +18,13 @@ from ..client.errors import InvalidRequestError, ResponseDecodeError
 from ..client.request import json_request
 from ..jsonvalues import as_dict, dicts
 from ..media.inputs import resolve_media
-from ..media.outputs import extension_for, resource_link
 from ..state import AppState
 from .host.call_info import CallInfo, call_of
-from .host.common import WRITES_OUTPUT, AppContext, add_inference_tool, model_param, state_of, tool_errors
-from .host.media_blocks import cap_result, media_blocks
+from .host.common import WRITES_OUTPUT, AppContext, add_inference_tool, model_param, state_of
+from .host.links import resource_link
 from .host.registry import Registry
+from .host.results import media_result
+from .host.samples import AUDIO, Samples
 
 WHISPER_TURBO = "@cf/openai/whisper-large-v3-turbo"
 _RAW_AUDIO = ModelWire(body=True, json_form="array", media_field="audio")
@@ -85,7 +86,6 @@ class Transcription(BaseModel):
     call: dict[str, Any] | None = None
 
 
-@tool_errors
 async def transcribe_audio(
     audio: Annotated[
         str,
@@ -136,7 +136,6 @@ async def transcribe_audio(
     return _transcription_result(state, data)
 
 
-@tool_errors
 async def text_to_speech(
     text: Annotated[str, Field(min_length=1, max_length=2000, description="What to say.")],
     ctx: AppContext,
@@ -168,10 +167,8 @@ async def text_to_speech(
     inputs = fill(chosen, wire.params, values, takes=_TTS_TAKES)
     result = await state.ai.run(chosen, json_request(inputs))
     data, media_type = _speech(result, chosen)
-    saved = state.outputs.save(data, stem=f"speech-{text[:30]}", extension=extension_for(media_type))
-    blocks = await media_blocks(saved, data, "audio", state.settings)
-    blocks.append(TextContent(type="text", text=CallInfo.from_meta(result.meta).note))
-    return cap_result(blocks, state.settings)
+    note = TextContent(type="text", text=CallInfo.from_meta(result.meta).note)
+    return await media_result(state.outputs, state.settings, data, media_type, stem=f"speech-{text[:30]}", after=[note])
 
 
 def _speech(result: RunResult, model: str) -> tuple[bytes, str]:
@@ -250,9 +247,7 @@ def _transcription_result(state: AppState, data: Transcription) -> CallToolResul
     if data.vtt:
         lines += ["", data.vtt]
     blocks: list[ContentBlock] = [TextContent(type="text", text="\n".join(lines)), *links]
-    return CallToolResult(
-        content=cap_result(blocks, state.settings, structured=structured), structured_content=structured
-    )
+    return CallToolResult(content=blocks, structured_content=structured)
 
 
 def _head(text: str) -> str:
@@ -302,6 +297,12 @@ def _to_vtt(segments: list[Segment]) -> str:
 
     cues = [f"{clock(s.start)} --> {clock(s.end)}\n{s.text}" for s in segments]
     return "WEBVTT\n\n" + "\n\n".join(cues) + "\n"
+
+
+SAMPLES: Samples = {
+    "transcribe_audio": {"audio": AUDIO},
+    "text_to_speech": {"text": "Hi."},
+}
 
 
 def register(server: Registry) -> None:

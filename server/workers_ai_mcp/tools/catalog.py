@@ -14,8 +14,9 @@ from ..defaults import DEFAULTS
 from ..jsonvalues import as_dict
 from ..settings import Settings
 from .host.advice import error_text
-from .host.common import CATALOG, AppContext, state_of, tool_errors
+from .host.common import CATALOG, AppContext, state_of
 from .host.registry import Registry
+from .host.samples import CHEAP_MODEL, Samples
 
 SHOWN_FLAGS = frozenset({"beta", "async_queue", "function_calling", "reasoning", "vision"})
 DESCRIPTION_CHARS = 160
@@ -52,7 +53,6 @@ class ModelSchema(BaseModel):
     output: dict[str, Any]
 
 
-@tool_errors
 async def list_models(
     ctx: AppContext,
     search: Annotated[
@@ -89,7 +89,6 @@ async def list_models(
     )
 
 
-@tool_errors
 async def get_model_schema(
     model: Annotated[str, Field(min_length=3, max_length=160, description="Model id, e.g. @cf/baai/bge-base-en-v1.5.")],
     ctx: AppContext,
@@ -149,6 +148,12 @@ async def _catalog_json(ctx: AppContext, page: int | None) -> str:
         note += f"; read workers-ai://models?page={last + 1} for more"
     note += "; list_models filters by task, author and words."
     return json.dumps({"models": rows, "note": note}, ensure_ascii=False, separators=(",", ":"))
+
+
+SAMPLES: Samples = {
+    "list_models": {"search": "llama", "per_page": 1},
+    "get_model_schema": {"model": CHEAP_MODEL},
+}
 
 
 def register(server: Registry) -> None:

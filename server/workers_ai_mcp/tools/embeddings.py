@@ -17,13 +17,14 @@ from ..media.vectors import (
     json_size,
     norms,
     preview,
-    resource_link,
     save_json,
     short_model_name,
 )
 from .host.call_info import call_of
-from .host.common import WRITES_OUTPUT, AppContext, add_inference_tool, model_param, state_of, tool_errors
+from .host.common import WRITES_OUTPUT, AppContext, add_inference_tool, model_param, state_of
+from .host.links import resource_link
 from .host.registry import Registry
+from .host.samples import Samples
 
 MAX_TEXTS = 100
 MAX_TEXT_CHARS = 8_192
@@ -68,7 +69,6 @@ class RankResult(BaseModel):
     call: dict[str, Any] | None = None
 
 
-@tool_errors
 async def embed(
     texts: Texts,
     ctx: AppContext,
@@ -119,7 +119,6 @@ async def embed(
     return CallToolResult(content=content, structured_content=answer.model_dump(mode="json"))
 
 
-@tool_errors
 async def rank_documents(
     query: Annotated[str, Field(min_length=1, max_length=MAX_TEXT_CHARS, description="What to look for.")],
     documents: Documents,
@@ -180,6 +179,12 @@ async def _takes_openai_input(call: ModelCall) -> bool:
 
 def _snippet(text: str) -> str:
     return text if len(text) <= SNIPPET_CHARS else text[: SNIPPET_CHARS - 1].rstrip() + "…"
+
+
+SAMPLES: Samples = {
+    "embed": {"texts": ["hello world"]},
+    "rank_documents": {"query": "cats", "documents": ["Cats purr.", "Dogs bark."]},
+}
 
 
 def register(server: Registry) -> None:

@@ -17,17 +17,18 @@ from ..jsonvalues import as_dict
 from ..media.embedded import replace_media
 from ..media.inputs import resolve_media
 from ..media.outputs import SavedFile, extension_for
-from ..media.vectors import inline_limit, resource_link, save_json, short_model_name
+from ..media.vectors import inline_limit, save_json, short_model_name
 from ..state import AppState
 from .host.call_info import CallInfo, call_of
-from .host.common import WRITES_OUTPUT, AppContext, add_inference_tool, state_of, tool_errors
-from .host.media_blocks import binary_media_result, cap_result, human_size, media_blocks
+from .host.common import WRITES_OUTPUT, AppContext, add_inference_tool, state_of
+from .host.links import human_size, resource_link
 from .host.registry import Registry
+from .host.results import binary_media_result, file_blocks
+from .host.samples import CHEAP_MODEL, Samples
 
 UNCHECKED = "The model's schema could not be read just now, so the input was sent unchecked."
 
 
-@tool_errors
 async def run_model(
     model: Annotated[
         str,
@@ -67,22 +68,21 @@ async def json_answer(state: AppState, model: str, result: JsonResult, declared:
     data = replace_media(result.data, declared, keep)
     media: list[ContentBlock] = []
     for file, raw in saved:
-        kind = file.media_type.split("/", 1)[0]
-        if kind in ("image", "audio"):
-            media += await media_blocks(file, raw, "image" if kind == "image" else "audio", state.settings)
-        else:
-            media += [TextContent(type="text", text=f"Saved {file.path} ({human_size(file.size)}, {file.media_type})."),
-                      resource_link(file)]  # fmt: skip
+        media += await file_blocks(file, raw, state.settings)
     text = json.dumps({"model": model, "result": data, "call": call_of(result.meta)}, ensure_ascii=False)
     if len(text.encode()) <= inline_limit(state.settings):
-        return CallToolResult(content=cap_result([TextContent(type="text", text=text), *media], state.settings))
+        return CallToolResult(content=[TextContent(type="text", text=text), *media])
     answer = save_json(state.outputs, data, stem=short_model_name(model))
     note = (
         f"{model} answered with {answer.size:,} bytes of JSON, too large to show inline; "
         f"saved to {answer.path} (resource {answer.uri})."
     )
-    blocks = [TextContent(type="text", text=note), resource_link(answer, f"Answer of {model}"), *media]
-    return CallToolResult(content=cap_result(blocks, state.settings))
+    return CallToolResult(
+        content=[TextContent(type="text", text=note), resource_link(answer, f"Answer of {model}"), *media]
+    )
+
+
+SAMPLES: Samples = {"run_model": {"model": CHEAP_MODEL, "input": {"text": ["hello"]}}}
 
 
 def register(server: Registry) -> None:

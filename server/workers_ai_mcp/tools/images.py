@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-import logging
 import time
-from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
-import anyio
 import anyio.to_thread
 from mcp.types import ContentBlock, TextContent
 from pydantic import Field
@@ -19,17 +16,14 @@ from ..client import BinaryResult, RunResult
 from ..client.errors import InvalidRequestError, ResponseDecodeError
 from ..client.request import FilePart, Request, form_request, json_request
 from ..media.inputs import resolve_media
-from ..media.outputs import extension_for
 from ..media.previews import PreviewError, image_size, sniff_image_type
 from ..state import AppState
 from .host.call_info import CallInfo
-from .host.common import WRITES_OUTPUT, AppContext, add_inference_tool, model_param, state_of, tool_errors
-from .host.media_blocks import cap_result, media_blocks
+from .host.common import WRITES_OUTPUT, AppContext, add_inference_tool, model_param, state_of
+from .host.progress import with_heartbeat
 from .host.registry import Registry
-
-logger = logging.getLogger(__name__)
-
-T = TypeVar("T")
+from .host.results import media_result
+from .host.samples import Samples
 
 FLUX = "@cf/black-forest-labs/flux-1-schnell"
 SDXL = "@cf/stabilityai/stable-diffusion-xl-base-1.0"
@@ -73,11 +67,8 @@ _NAMES = {
     "seed": ("seed",),
     "images": ("image_b64", "image"),
 }
-# Seconds between progress notifications while the model works.
-HEARTBEAT_SECONDS = 2.0
 
 
-@tool_errors
 async def generate_image(
     prompt: Annotated[str, Field(min_length=1, max_length=2048, description="What the image should show.")],
     ctx: AppContext,
@@ -125,7 +116,7 @@ async def generate_image(
     inputs = fill(chosen, wire.params, values, hint=f", or use a model that takes it, such as {SDXL}")
     request = await _request(state, chosen, wire, inputs, images or [])
     started = time.monotonic()
-    result = await _with_heartbeat(ctx, lambda: state.ai.run(chosen, request))
+    result = await with_heartbeat(ctx, lambda: state.ai.run(chosen, request))
     data = _image_bytes(result, chosen)
     media_type = sniff_image_type(data)
     try:
@@ -135,14 +126,13 @@ async def generate_image(
     except PreviewError:
         raise ResponseDecodeError(f"{chosen} answered with data that is not an image.") from None
     await ctx.report_progress(1, 1, "done")
-    saved = state.outputs.save(data, stem=prompt, extension=extension_for(media_type))
     seconds = time.monotonic() - started
     head = f"Generated a {size[0]}x{size[1]} image with {chosen} in {seconds:.1f} s" + (
         f" (seed {seed})." if seed is not None else "."
     )
     head += " " + CallInfo.from_meta(result.meta).note
-    blocks = [TextContent(type="text", text=head), *await media_blocks(saved, data, "image", state.settings)]
-    return cap_result(blocks, state.settings)
+    before = [TextContent(type="text", text=head)]
+    return await media_result(state.outputs, state.settings, data, media_type, stem=prompt, before=before)
 
 
 async def _request(state: AppState, model: str, wire: ModelWire, inputs: dict[str, Any], images: list[str]) -> Request:
@@ -162,37 +152,6 @@ async def _request(state: AppState, model: str, wire: ModelWire, inputs: dict[st
     return json_request({**inputs, field.wire: encode_media(form, media[0].data)})
 
 
-async def _with_heartbeat(ctx: AppContext, call: Callable[[], Awaitable[T]]) -> T:
-    """Run `call`, sending a progress notification now and every HEARTBEAT_SECONDS until it ends."""
-    await ctx.report_progress(0, 1, "generating")
-    outcome: list[T] = []
-    failure: list[Exception] = []
-    async with anyio.create_task_group() as group:
-        group.start_soon(_heartbeat, ctx)
-        try:
-            outcome.append(await call())
-        except Exception as exc:  # re-raised below, outside the task group, unwrapped
-            failure.append(exc)
-        finally:
-            group.cancel_scope.cancel()
-    if failure:
-        raise failure[0]
-    return outcome[0]
-
-
-async def _heartbeat(ctx: AppContext) -> None:
-    started = time.monotonic()
-    while True:
-        await anyio.sleep(HEARTBEAT_SECONDS)
-        elapsed = time.monotonic() - started
-        try:
-            # Approaches 1 without reaching it: the model's running time is not known in advance.
-            await ctx.report_progress(elapsed / (elapsed + 10.0), 1, f"generating ({elapsed:.0f} s)")
-        except Exception:  # a client gone quiet must not fail the generation
-            logger.debug("progress notification failed", exc_info=True)
-            return
-
-
 def _image_bytes(result: RunResult, model: str) -> bytes:
     """The image from a raw answer (SDXL family) or a JSON `{image: <base64>}` one (flux)."""
     if isinstance(result, BinaryResult):
@@ -207,6 +166,9 @@ def _image_bytes(result: RunResult, model: str) -> bytes:
         return base64.b64decode(encoded, validate=True)
     except (binascii.Error, ValueError):
         raise ResponseDecodeError(f"{model} answered with an image that is not valid base64.") from None
+
+
+SAMPLES: Samples = {"generate_image": {"prompt": "a red square", "steps": 1}}
 
 
 def register(server: Registry) -> None:

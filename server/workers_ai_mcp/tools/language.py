@@ -11,8 +11,9 @@ from ..client.errors import InvalidRequestError, ResponseDecodeError
 from ..client.request import json_request
 from ..jsonvalues import as_list
 from .host.call_info import call_of
-from .host.common import AppContext, add_inference_tool, model_param, state_of, tool_errors
+from .host.common import AppContext, add_inference_tool, model_param, state_of
 from .host.registry import Registry
+from .host.samples import Samples
 
 # Whatever the model's schema takes: m2m100 takes codes ('fr') and names ('french') alike, indictrans2
 # one of its codes ('hin_Deva'). The model's own schema decides; this only keeps out what no language is.
@@ -49,7 +50,6 @@ class Translation(BaseModel):
     call: dict[str, Any] | None = None
 
 
-@tool_errors
 async def translate(
     text: Annotated[str, Field(min_length=1, max_length=20_000, description="The text to translate.")],
     target_lang: LanguageCode,
@@ -104,7 +104,6 @@ class TextLabels(BaseModel):
     call: dict[str, Any] | None = None
 
 
-@tool_errors
 async def summarize(
     text: Annotated[str, Field(min_length=1, max_length=100_000, description="The text to summarize.")],
     ctx: AppContext,
@@ -128,7 +127,6 @@ async def summarize(
     return Summary(summary=summary, model=chosen, call=call_of(result.meta))
 
 
-@tool_errors
 async def classify_text(
     text: Annotated[str, Field(min_length=1, max_length=20_000, description="The text to classify.")],
     ctx: AppContext,
@@ -150,6 +148,17 @@ async def classify_text(
         )
     labels.sort(key=lambda label: label.score, reverse=True)
     return TextLabels(labels=labels, model=chosen, call=call_of(result.meta))
+
+
+SAMPLES: Samples = {
+    "translate": {"text": "hello", "target_lang": "fr"},
+    "summarize": {
+        "text": "Workers AI runs machine learning models on Cloudflare's network. It offers text, image and "
+        "audio models behind one REST API, billed per use.",
+        "max_length": 32,
+    },
+    "classify_text": {"text": "I love this."},
+}
 
 
 def register(server: Registry) -> None:

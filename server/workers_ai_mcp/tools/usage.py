@@ -13,8 +13,9 @@ from pydantic import BaseModel, Field
 from ..client import InvalidRequestError
 from ..spending.ledger import FREE_DAILY_NEURONS, ModelUsage, day_start, month_start, neurons
 from ..state import AppState
-from .host.common import AppContext, state_of, tool_errors
+from .host.common import AppContext, state_of
 from .host.registry import Registry
+from .host.samples import Samples
 
 LOCAL_READ = ToolAnnotations(
     title="Usage and estimated cost",
@@ -146,7 +147,6 @@ def parse_since(text: str) -> float:
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
 
 
-@tool_errors
 async def usage(
     ctx: AppContext,
     since: Annotated[
@@ -161,6 +161,9 @@ async def usage(
     structured = found.model_dump(mode="json")
     text = TextContent(type="text", text=json.dumps(structured, ensure_ascii=False))
     return CallToolResult(content=[text], structured_content=structured)
+
+
+SAMPLES: Samples = {"usage": {}}
 
 
 def register(server: Registry) -> None:

@@ -18,9 +18,10 @@ from ..media.inputs import MediaInput, resolve_media
 from ..media.previews import PreviewError, image_size, make_preview
 from ..state import AppState
 from .host.call_info import call_of
-from .host.common import WRITES_OUTPUT, AppContext, add_inference_tool, model_param, state_of, tool_errors
-from .host.media_blocks import cap_result, media_blocks
+from .host.common import WRITES_OUTPUT, AppContext, add_inference_tool, model_param, state_of
 from .host.registry import Registry
+from .host.results import file_blocks
+from .host.samples import IMAGE, Samples
 
 LLAVA = "@cf/llava-hf/llava-1.5-7b-hf"
 _IMAGE_WIRE = ModelWire(body=True, json_form="array", media_field="image")
@@ -106,7 +107,6 @@ class ImageDescription(BaseModel):
     call: dict[str, Any] | None = None
 
 
-@tool_errors
 async def classify_image(
     image: ImageParam,
     ctx: AppContext,
@@ -124,7 +124,6 @@ async def classify_image(
     return Classification(model=chosen, labels=labels[:top_k], call=call_of(result.meta))
 
 
-@tool_errors
 async def detect_objects(
     image: ImageParam,
     ctx: AppContext,
@@ -166,13 +165,10 @@ async def detect_objects(
     )
     structured = data.model_dump(mode="json")
     summary = TextContent(type="text", text=_detection_summary(data, min_score))
-    blocks: list[ContentBlock] = [summary, *await media_blocks(saved, png, "image", state.settings)]
-    return CallToolResult(
-        content=cap_result(blocks, state.settings, structured=structured), structured_content=structured
-    )
+    blocks: list[ContentBlock] = [summary, *await file_blocks(saved, png, state.settings)]
+    return CallToolResult(content=blocks, structured_content=structured)
 
 
-@tool_errors
 async def describe_image(
     image: ImageParam,
     ctx: AppContext,
@@ -270,6 +266,13 @@ def _detection_summary(data: DetectionResult, min_score: float) -> str:
     listed = ", ".join(f"{o.label} {o.score:.0%}" for o in data.objects[:20])
     more = f" and {len(data.objects) - 20} more" if len(data.objects) > 20 else ""
     return f"{head}: {listed}{more}."
+
+
+SAMPLES: Samples = {
+    "classify_image": {"image": IMAGE, "top_k": 1},
+    "detect_objects": {"image": IMAGE},
+    "describe_image": {"image": IMAGE, "prompt": "Describe the image in five words.", "max_tokens": 16},
+}
 
 
 def register(server: Registry) -> None:

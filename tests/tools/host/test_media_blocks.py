@@ -18,7 +18,8 @@ from support.session import open_session
 from support.settings import make_settings as settings_for
 from workers_ai_mcp.media.outputs import OutputStore
 from workers_ai_mcp.media.previews import PreviewError, make_preview
-from workers_ai_mcp.tools.host.media_blocks import binary_media_result, cap_result, media_blocks, result_size
+from workers_ai_mcp.tools.host.media_blocks import cap_result, media_blocks, result_size
+from workers_ai_mcp.tools.host.results import binary_media_result
 
 MEBIBYTE = 1024 * 1024
 

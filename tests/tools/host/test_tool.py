@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import inspect
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from mcp import Client
 from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
-from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.server.mcpserver.tools import Tool
-from mcp.types import TextContent
+from mcp.types import CallToolResult, TextContent
 from pydantic import ValidationError
 
 from support.session import open_session
+from support.settings import make_settings
 from workers_ai_mcp.app import TOOL_MODULES
+from workers_ai_mcp.client import InvalidRequestError
 from workers_ai_mcp.settings import Settings
 from workers_ai_mcp.tools.host.arguments import MAX_ERROR_CHARS, bounded
 from workers_ai_mcp.tools.host.registry import Registry
@@ -110,3 +116,62 @@ async def test_a_server_given_host_tools_answers_bad_arguments_in_a_sentence() -
         result = await client.call_tool("echo", {})
     assert result.is_error
     assert result.content == [TextContent(type="text", text="echo: word is required (a string).")]
+
+
+async def test_a_tool_raising_a_workers_ai_error_answers_its_sentence_without_any_decorator() -> None:
+    async def refuse(word: str) -> str:
+        """Always refuses."""
+        raise InvalidRequestError(f"{word} is not a model this account can run; list_models shows those it can.")
+
+    server = MCPServer[Any]("seam", tools=[HostTool.from_function(refuse)])
+    async with Client(server) as client:
+        result = await client.call_tool("refuse", {"word": "@cf/none"})
+    assert result.is_error
+    assert result.content == [
+        TextContent(
+            type="text",
+            text="Error executing tool refuse: @cf/none is not a model this account can run; "
+            "list_models shows those it can.",
+        )
+    ]
+
+
+async def test_a_crash_that_is_not_anticipated_keeps_its_text_on_the_server() -> None:
+    async def crash() -> str:
+        """Always crashes."""
+        raise RuntimeError("internal detail")
+
+    server = MCPServer[Any]("seam", tools=[HostTool.from_function(crash)])
+    async with Client(server) as client:
+        result = await client.call_tool("crash", {})
+    assert result.is_error
+    assert result.content == [TextContent(type="text", text="Error executing tool crash")]
+
+
+async def test_the_sdk_reports_a_tool_failure_as_an_unexpected_tool_error_caused_by_it() -> None:
+    def fail() -> str:
+        raise InvalidRequestError("no")
+
+    with pytest.raises(UnexpectedToolError) as caught:
+        await Tool.from_function(fail).run({}, Context())
+    assert isinstance(caught.value.__cause__, InvalidRequestError)
+
+
+async def test_every_result_is_capped_by_the_host_whatever_tool_made_it(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, max_result_bytes=64_000)
+
+    async def sprawl() -> CallToolResult:
+        """Answers far more than the cap, and caps nothing itself."""
+        return CallToolResult(content=[TextContent(type="text", text="many words " * 20_000)])
+
+    @asynccontextmanager
+    async def lifespan(_: MCPServer[Any]) -> AsyncIterator[Any]:
+        yield SimpleNamespace(settings=settings)
+
+    server = MCPServer[Any]("seam", tools=[HostTool.from_function(sprawl)], lifespan=lifespan)
+    async with Client(server) as client:
+        result = await client.call_tool("sprawl", {})
+    assert not result.is_error
+    assert len(result.model_dump_json(by_alias=True, exclude_none=True).encode()) <= 64_000
+    text = " ".join(block.text for block in result.content if isinstance(block, TextContent))
+    assert text.startswith("many words") and "cut to keep the result under the size cap" in text

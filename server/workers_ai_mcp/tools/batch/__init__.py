@@ -20,13 +20,15 @@ from ...client import (
 )
 from ...jsonvalues import as_dict, dicts
 from ...media.outputs import SavedFile
-from ...media.vectors import inline_limit, json_size, resource_link, save_json
+from ...media.vectors import inline_limit, json_size, save_json
 from ...spending.batch_store import BatchRecord, BatchState, BatchStore, utc_now
 from ...state import AppState
 from ..host.advice import error_text
 from ..host.call_info import CallInfo
-from ..host.common import WRITES_OUTPUT, AppContext, add_inference_tool, state_of, tool_errors
+from ..host.common import WRITES_OUTPUT, AppContext, add_inference_tool, state_of
+from ..host.links import resource_link
 from ..host.registry import Registry
+from ..host.samples import CHEAP_MODEL, Earlier, Samples
 from .results import BatchItem, batch_items
 
 MAX_PAYLOAD_BYTES = 10_000_000  # "Ensure that the total payload is under 10 MB" (Workers AI batch docs)
@@ -90,7 +92,6 @@ def _origin(state: AppState) -> str:
     return f"account:{state.settings.account_id}"
 
 
-@tool_errors
 async def submit_batch(
     model: Annotated[str, Field(min_length=3, max_length=160, description="Model id; it must accept batches.")],
     inputs: Annotated[
@@ -142,7 +143,6 @@ async def submit_batch(
     )
 
 
-@tool_errors
 async def get_batch(job_id: JobId, ctx: AppContext) -> Annotated[CallToolResult, BatchStatus]:
     """Check a batch job: queued, running, or done with its results in input order (also saved as JSON)."""
     state = state_of(ctx)
@@ -313,6 +313,13 @@ def _result(status: BatchStatus, extra: list[ContentBlock] | None = None) -> Cal
     structured = status.model_dump(mode="json")
     text = TextContent(type="text", text=json.dumps(structured, ensure_ascii=False))
     return CallToolResult(content=[text, *(extra or [])], structured_content=structured)
+
+
+SAMPLES: Samples = {
+    "submit_batch": {"model": CHEAP_MODEL, "inputs": [{"text": "hello world"}]},
+    "get_batch": {"job_id": Earlier("submit_batch", "job_id")},
+    "list_batches": {"limit": 1},
+}
 
 
 def register(server: Registry) -> None:

@@ -1,24 +1,19 @@
-"""What every tool module shares: the typed context, error translation, annotations."""
+"""What every tool module shares: the typed context, annotations, the registration of model tools.
+
+Error translation is not here: `HostTool.run` does it for every tool (see tool.py)."""
 
 from __future__ import annotations
 
-import functools
 import inspect
 from collections.abc import Awaitable, Callable
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 from mcp.server.mcpserver import Context
-from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
 from pydantic import Field
 
-from ...client import WorkersAIError
 from ...state import AppState
-from .advice import error_text
 from .registry import Registry
-
-P = ParamSpec("P")
-R = TypeVar("R")
 
 AppContext = Context[AppState]
 
@@ -60,16 +55,3 @@ def model_param() -> Any:
 def state_of(ctx: AppContext) -> AppState:
     """The lifespan state: settings, the Workers AI account, the output store."""
     return ctx.request_context.lifespan_context
-
-
-def tool_errors(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
-    """Turn every anticipated failure into a `ToolError` whose text the assistant can act on."""
-
-    @functools.wraps(fn)
-    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return await fn(*args, **kwargs)
-        except WorkersAIError as exc:
-            raise ToolError(error_text(exc)) from None
-
-    return wrapper

@@ -3,7 +3,9 @@
 Every saved file gives a text line (path and size) and a `resource_link`; inline media depend on
 `settings.media_mode`: `preview` (a downscaled image under `preview_max_bytes`; audio only if it
 fits that cap), `file` (none) or `full` (the file itself if the result stays under the cap, else
-the preview). `cap_result` then guarantees that the serialized result fits `max_result_bytes`.
+the preview). `cap_result` then guarantees that the serialized result fits `max_result_bytes`;
+`HostTool.run` applies it to every tool's result (`cap_call_result`). The pipeline tools call
+(save, show, link) is results.py.
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ from typing import Any, Literal
 import anyio.to_thread
 from mcp.types import AudioContent, CallToolResult, ContentBlock, ImageContent, TextContent
 
-from ...media.outputs import OutputStore, SavedFile, extension_for, resource_link
+from ...media.outputs import SavedFile
 from ...media.previews import PreviewError, make_preview
 from ...settings import Settings
+from .links import human_size, resource_link, saved_line
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +54,7 @@ async def media_blocks(saved: SavedFile, data: bytes, kind: MediaKind, settings:
             inline = _media_block(kind, data, saved.media_type)
         else:
             notes.append(f"The audio is too long to play inline ({human_size(len(data))}); open the file.")
-    blocks: list[ContentBlock] = [TextContent(type="text", text=" ".join([_saved_line(saved), *notes]).strip())]
+    blocks: list[ContentBlock] = [TextContent(type="text", text=" ".join([saved_line(saved), *notes]).strip())]
     if inline is not None:
         blocks.append(inline)
     blocks.append(resource_link(saved))
@@ -62,6 +65,15 @@ def result_size(blocks: Sequence[ContentBlock], structured: dict[str, Any] | Non
     """Bytes of the result's JSON, as the client will receive it."""
     result = CallToolResult(content=list(blocks), structured_content=structured)
     return len(result.model_dump_json(by_alias=True, exclude_none=True).encode())
+
+
+def cap_call_result(result: CallToolResult, settings: Settings) -> CallToolResult:
+    """`result` itself when it fits `max_result_bytes`, else a copy with its content capped (`cap_result`)."""
+    structured = result.structured_content
+    if result_size(result.content, structured) <= settings.max_result_bytes - _ENVELOPE:
+        return result
+    content = cap_result(result.content, settings, structured=structured)
+    return CallToolResult(content=content, structured_content=structured, is_error=result.is_error, _meta=result.meta)
 
 
 def cap_result(
@@ -91,21 +103,6 @@ def cap_result(
     if result_size(kept, structured) > limit:
         _cut_text(kept, limit, structured)
     return kept
-
-
-async def binary_media_result(
-    outputs: OutputStore, settings: Settings, model: str, data: bytes, media_type: str
-) -> list[ContentBlock]:
-    """Blocks for a model's binary answer: saved to the output folder, shown per the media policy."""
-    kind = media_type.split("/", 1)[0]
-    stem = model.rsplit("/", 1)[-1]
-    saved = outputs.save(data, stem=stem, extension=extension_for(media_type))
-    if kind in ("image", "audio"):
-        blocks = await media_blocks(saved, data, "image" if kind == "image" else "audio", settings)
-    else:
-        blocks = [TextContent(type="text", text=f"{model} answered with {media_type}. {_saved_line(saved)}"),
-                  resource_link(saved)]  # fmt: skip
-    return cap_result(blocks, settings)
 
 
 async def _image_preview(data: bytes, cap: int) -> tuple[ImageContent | None, str]:
@@ -156,17 +153,5 @@ def _cut_text(blocks: list[ContentBlock], limit: int, structured: dict[str, Any]
         blocks[index] = TextContent(type="text", text=text[:keep] + marker if keep else _CUT)
 
 
-def _saved_line(saved: SavedFile) -> str:
-    return f"Saved {saved.path} ({human_size(saved.size)}, {saved.media_type})."
-
-
 def _b64_len(size: int) -> int:
     return (size + 2) // 3 * 4
-
-
-def human_size(size: int) -> str:
-    if size < 1_000:
-        return f"{size} bytes"
-    if size < 1_000_000:
-        return f"{size / 1_000:.0f} KB"
-    return f"{size / 1_000_000:.1f} MB"

@@ -18,7 +18,8 @@ from mcp_types.version import KNOWN_PROTOCOL_VERSIONS, is_version_at_least
 
 from ...media.outputs import OUTPUT_URI_PREFIX
 from ...settings import Settings
-from .media_blocks import cap_result, human_size
+from .links import human_size
+from .media_blocks import cap_result
 
 LINKS_SINCE = "2025-06-18"  # resource_link content blocks and structuredContent
 AUDIO_SINCE = "2025-03-26"  # audio content blocks

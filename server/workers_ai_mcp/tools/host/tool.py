@@ -1,10 +1,14 @@
-"""Our layer around every tool call: argument errors in sentences, bounded errors, results fitted to the host.
+"""Our layer around every tool call: argument errors in sentences, failures translated, results fitted to the host.
 
 The SDK validates a call's arguments in `Tool.run` before the tool function runs, and turns a failure
 into `ToolError(f"Error executing tool {name}: {pydantic text}")` whose `__cause__` is the
-`ValidationError`. `HostTool` subclasses the SDK's public `Tool` and overrides `run` to rewrite that
-error, to refuse unknown arguments (the SDK drops them silently), to bound every error's length and to
-fit the result to the session's protocol version (`Context.protocol_version`).
+`ValidationError`; anything else a tool raises becomes `UnexpectedToolError("Error executing tool
+{name}")` (the bare crash message) whose `__cause__` is what was raised. `HostTool` subclasses the
+SDK's public `Tool` and overrides `run` to rewrite the argument error, to translate every anticipated
+failure (a `WorkersAIError` and its kinds, whose text is written for the assistant) into
+a `ToolError` carrying that sentence, for every tool (no tool needs a decorator for it), to refuse
+unknown arguments (the SDK drops them silently), to bound every error's length and to fit the result
+to the session's protocol version (`Context.protocol_version`).
 
 The registry builds every tool as a `HostTool` (through the public `Tool.from_function`) and hands
 them to `MCPServer(tools=...)`; tests/tools/host/test_tool.py fails loudly if the SDK changes what
@@ -21,9 +25,14 @@ from mcp.server.mcpserver.tools import Tool
 from mcp.types import CallToolResult
 from pydantic import ValidationError
 
+from ...client import WorkersAIError
 from ...state import AppState
+from .advice import error_text
 from .arguments import argument_error, bounded, unknown_arguments_error
+from .media_blocks import cap_call_result
 from .protocol import fit_result
+
+# Failures a tool may raise on purpose: their text is a sentence the assistant can act on.
 
 
 class HostTool(Tool):
@@ -35,7 +44,11 @@ class HostTool(Tool):
             raise ToolError(unknown_arguments_error(self.name, unknown, self.parameters))
         try:
             result = await super().run(arguments, context, convert_result)
-        except UnexpectedToolError:
+        except UnexpectedToolError as exc:
+            cause = exc.__cause__
+            if isinstance(cause, WorkersAIError):
+                # The same words a `ToolError` raised by the tool gets from the SDK.
+                raise ToolError(bounded(f"Error executing tool {self.name}: {error_text(cause)}")) from None
             raise
         except ToolError as exc:
             cause = exc.__cause__
@@ -46,7 +59,7 @@ class HostTool(Tool):
             version = context.protocol_version
             if version is not None:
                 state: AppState = context.request_context.lifespan_context
-                return fit_result(result, version, state.settings)
+                return fit_result(cap_call_result(result, state.settings), version, state.settings)
         return result
 
     def argument_names(self) -> set[str]:

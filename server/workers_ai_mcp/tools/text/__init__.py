@@ -8,21 +8,20 @@ from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel, ConfigDict, Field
 
 from ...client import APIStatusError, JsonResult, RunResult, StreamEvent
-from ...client.answers import token_usage
+from ...client.answers import Usage, token_usage
 from ...client.errors import InvalidRequestError, ResponseDecodeError
 from ...defaults import BY_FIELD
 from ...jsonvalues import dicts
 from ..host.call_info import call_of
-from ..host.common import AppContext, add_inference_tool, model_param, state_of, tool_errors
+from ..host.common import AppContext, add_inference_tool, model_param, state_of
+from ..host.progress import StreamProgress, progress_token
 from ..host.registry import Registry
+from ..host.samples import Samples
 from .answers import (
-    StreamProgress,
-    Usage,
     bounded,
     check_json_schema,
     json_value,
     nothing_returned,
-    progress_token,
     text_answer,
     trimmed_output,
     usage_field,
@@ -88,7 +87,6 @@ def conversation(prompt: str | None, messages: list[ChatMessage] | None, system:
     return [*turns, {"role": "user", "content": prompt}]
 
 
-@tool_errors
 async def chat(
     ctx: AppContext,
     prompt: Annotated[str | None, Field(min_length=1, max_length=MAX_TEXT, description="One user message.")] = None,
@@ -184,7 +182,6 @@ chat.__doc__ = (
 )
 
 
-@tool_errors
 async def complete(
     prompt: Annotated[str, Field(min_length=1, max_length=MAX_TEXT, description="Text to continue, sent as is.")],
     ctx: AppContext,
@@ -217,7 +214,6 @@ async def complete(
     )
 
 
-@tool_errors
 async def respond(
     input: Annotated[str, Field(min_length=1, max_length=MAX_TEXT, description="The request for the model.")],
     ctx: AppContext,
@@ -248,6 +244,13 @@ async def respond(
         reasoning=answer.reasoning or None,
         call=call_of(result.meta),
     )
+
+
+SAMPLES: Samples = {
+    "chat": {"prompt": "Say hi", "max_tokens": 16},
+    "complete": {"prompt": "Once upon a time", "max_tokens": 16},
+    "respond": {"input": "Say hi", "max_output_tokens": 16},
+}
 
 
 def register(server: Registry) -> None:

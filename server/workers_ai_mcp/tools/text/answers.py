@@ -1,29 +1,21 @@
-"""What the text tools share: shaping the client's `Answer` for their results, and streaming progress.
+"""What the text tools share: shaping the client's `Answer` for their results.
 
 Answers are read in `client/answers.py` (every form, whole or streamed); here they are only
-refused in words that name tools, bounded, and turned into progress notifications.
+refused in words that name tools and bounded. Progress while streaming: `../host/progress.py`.
 """
 
 from __future__ import annotations
 
 import json
-import math
-import time
-from collections.abc import Callable
 from typing import Any, cast
 
 from pydantic import Field
 
-from ...client import BinaryResult, RunResult, StreamEvent
-from ...client.answers import Answer, Usage
+from ...client import BinaryResult, RunResult
+from ...client.answers import Answer
 from ...client.errors import InvalidRequestError, ResponseDecodeError
 from ...jsonvalues import as_dict, as_list, dicts
-from ..host.common import AppContext
 
-# Progress while streaming: at most one notification per interval, unless this many chunks arrived.
-PROGRESS_INTERVAL = 0.1
-PROGRESS_EVERY = 16
-PROGRESS_TAIL = 200
 # `respond` returns the raw output items, with long strings cut and at most this many items.
 OUTPUT_ITEMS = 20
 OUTPUT_STRING = 1000
@@ -88,55 +80,6 @@ def check_json_schema(schema: dict[str, Any]) -> None:
         where = "/".join(str(part) for part in exc.path) or "the top level"
         detail = exc.message if len(exc.message) <= 200 else f"{exc.message[:200]}…"  # it may quote huge values
         raise InvalidRequestError(f"json_schema is not a valid JSON Schema at {where}: {detail}") from None
-
-
-def progress_token(ctx: AppContext) -> str | int | None:
-    """The progress token of this call, if the client asked for progress.
-
-    Present over stdio and HTTP, and from an in-memory `mcp.Client(mode="legacy")`. The in-memory
-    client's default "auto" (2026-07-28) mode reports progress through its callback without putting a
-    token in `_meta`, so we cannot see that it wants progress and such calls are not streamed.
-    """
-    meta = ctx.request_context.meta
-    token = meta.get("progress_token") if meta else None
-    return token if isinstance(token, str | int) else None
-
-
-class StreamProgress:
-    """Turns stream events into throttled progress notifications: at most one per
-    `PROGRESS_INTERVAL` seconds unless `PROGRESS_EVERY` chunks arrived since the last, and a final one."""
-
-    def __init__(self, ctx: AppContext, total: int, clock: Callable[[], float] = time.monotonic) -> None:
-        self._ctx = ctx
-        self._total = total
-        self._clock = clock
-        self.text = ""
-        self.chunks = 0
-        self._sent_chunks = 0
-        self._sent_progress = -1
-        self._last = -math.inf
-
-    async def on_event(self, event: StreamEvent) -> None:
-        if not event.text:
-            return
-        self.text += event.text
-        self.chunks += 1
-        now = self._clock()
-        if now - self._last >= PROGRESS_INTERVAL or self.chunks - self._sent_chunks >= PROGRESS_EVERY:
-            await self._send(self.chunks, now)
-
-    async def finish(self, usage: Usage | None) -> None:
-        """The final notification (unless the last one already said everything)."""
-        progress = max(self.chunks, usage.get("completion_tokens", 0) if usage else 0)
-        if self._sent_progress < progress or self._sent_chunks < self.chunks:
-            await self._send(max(progress, self._sent_progress + 1), self._clock())
-
-    async def _send(self, progress: int, now: float) -> None:
-        self._last = now
-        self._sent_chunks = self.chunks
-        self._sent_progress = progress
-        text = self.text if len(self.text) <= PROGRESS_TAIL else "…" + self.text[-(PROGRESS_TAIL - 1) :]
-        await self._ctx.report_progress(progress=progress, total=self._total, message=text)
 
 
 def _parse_json(text: str) -> Any:
