@@ -6,7 +6,7 @@ Run after adding, renaming or re-describing a tool, or changing any tool's param
     uv run python scripts/refresh.py --check  # exit 1 if either is out of date
 
 The server is built with default settings in emulator mode and listed through an in-memory MCP
-client, as tests/packaging/test_manifest.py and tests/test_tools_list.py do.
+client, as tests/packaging/test_manifest.py and tests/tools/test_tools_list.py do.
 """
 
 from __future__ import annotations

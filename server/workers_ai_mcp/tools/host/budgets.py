@@ -1,4 +1,4 @@
-"""The tools/list byte budgets, in one place: read by tests/test_tools_list.py and bench/tools_size.py.
+"""The tools/list byte budgets, in one place: read by tests/tools/test_tools_list.py and bench/tools_size.py.
 
 Every tool's schema costs the assistant context in every conversation, so the list has a ceiling
 (DESIGN §10 allows 28 KB for all tools and 14 KB for the text tools; the list is held to what it
