@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 
+import anyio
 import httpx2
 from mcp.server import MCPServer
 from pydantic import SecretStr
@@ -36,7 +37,7 @@ def create_server(settings: Settings, *, transport: httpx2.AsyncBaseTransport | 
     """Build the MCP server; nothing is read or connected until its lifespan starts."""
 
     @asynccontextmanager
-    async def lifespan(_: MCPServer[AppState]) -> AsyncGenerator[AppState]:
+    async def open_state() -> AsyncGenerator[AppState]:
         effective, mounts = emulated(settings)
         client = WorkersAIClient(
             effective,
@@ -62,12 +63,51 @@ def create_server(settings: Settings, *, transport: httpx2.AsyncBaseTransport | 
         version=__version__,
         instructions=INSTRUCTIONS,
         website_url="https://developers.cloudflare.com/workers-ai/",
-        lifespan=lifespan,
+        lifespan=SharedLifespan(open_state),
         log_level=settings.log_level,
         tools=registry.tools,
     )
     registry.install(server)
     return server
+
+
+class SharedLifespan:
+    """The server lifespan, shared by every connection served at once: the first to enter opens the state
+    (the Workers AI client, the spending store), the last to leave closes it.
+
+    The SDK enters the lifespan once per served connection; over SSE that is once per client. The HTTP
+    app also holds it for as long as it runs (`transports/http/app.py`), so every SSE client gets the
+    one state of the process, as stdio and streamable HTTP do.
+    """
+
+    def __init__(self, open_state: Callable[[], AbstractAsyncContextManager[AppState]]) -> None:
+        self._open = open_state
+        self._lock = anyio.Lock()
+        self._users = 0
+        self._state: AppState | None = None
+        self._exit: AsyncExitStack | None = None
+
+    @asynccontextmanager
+    async def __call__(self, _server: object) -> AsyncGenerator[AppState]:
+        async with self._lock:
+            if self._users == 0:
+                stack = AsyncExitStack()
+                self._state = await stack.enter_async_context(self._open())
+                self._exit = stack
+            self._users += 1
+        assert self._state is not None
+        try:
+            yield self._state
+        finally:
+            with anyio.CancelScope(shield=True):
+                await self._leave()
+
+    async def _leave(self) -> None:
+        async with self._lock:
+            self._users -= 1
+            if self._users == 0 and self._exit is not None:
+                stack, self._exit, self._state = self._exit, None, None
+                await stack.aclose()
 
 
 def emulated(settings: Settings) -> tuple[Settings, Callable[[], dict[str, httpx2.AsyncBaseTransport]]]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import io
 import logging
 import signal
 import sys
@@ -18,12 +19,13 @@ from typing import Any
 
 import anyio
 from mcp.server import MCPServer
+from mcp.shared.message import SessionMessage
 
 from ..settings import Settings, SettingsError
 from ..state import AppState
 from .http.server import SHUTDOWN_GRACE, ConnectionLimits, http_server
 from .sdk_private import serve_streams
-from .stdio import DEFAULT_MAX_LINE, CheckedLines, StdinLines
+from .stdio import DEFAULT_MAX_LINE, CheckedMessages, StdinLines
 
 __all__ = ["SHUTDOWN_GRACE", "StdinLines", "http_server", "run_transport", "serve_stdio"]
 
@@ -135,11 +137,14 @@ async def serve_stdio(server: MCPServer[AppState], max_line: int = DEFAULT_MAX_L
         return 0
     from mcp.server.stdio import stdio_server
 
-    lines = CheckedLines(StdinLines(sys.stdin.fileno(), max_line=max_line))
+    messages = CheckedMessages(StdinLines(sys.stdin.fileno(), max_line=max_line))
+    into_server, read = anyio.create_memory_object_stream[SessionMessage | Exception](0)
     async with anyio.create_task_group() as group:
         group.start_soon(_cancel_on_signal, group.cancel_scope)
-        async with stdio_server(stdin=lines) as (read, write):
-            lines.answer_through(write)
+        # The SDK's transport writes stdout (and keeps stray prints off it); stdin is read here, each line
+        # parsed once, so the SDK's reader gets an input that is already at its end.
+        async with stdio_server(stdin=anyio.wrap_file(io.StringIO())) as (_, write):
+            group.start_soon(messages.pump, into_server, write)
             await serve_streams(server, read, write)
         group.cancel_scope.cancel()
     return 0

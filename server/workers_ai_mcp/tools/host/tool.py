@@ -75,7 +75,8 @@ class PublishedHostTool(HostTool):
         if name == "fn_metadata" and BUILD_METADATA in fields:
             fields["fn_metadata"] = fields.pop(BUILD_METADATA)()
             return fields["fn_metadata"]
-        return getattr(super(), "__getattr__")(name)  # pydantic's (private attributes, then AttributeError)
+        # pydantic's (private attributes, then AttributeError); it is hidden from type checkers
+        return super().__getattr__(name)  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType, reportUnknownVariableType]
 
 
 def published_tool(
