@@ -15,7 +15,7 @@ from starlette.applications import Starlette
 
 from workers_ai_mcp import __version__
 from workers_ai_mcp.emulator import EMULATOR_TOKEN, EmulatorState, Fault, create_emulator_app
-from workers_ai_mcp.transports.serve import SHUTDOWN_GRACE
+from workers_ai_mcp.transports.http.server import SHUTDOWN_GRACE
 
 from .conftest import INBOUND_TOKEN, AppFactory, asgi_client, mcp_over
 from .serving import CountingTransport, LineWatcher, Watched, model_runs, server_command, server_env, serving, spawned
