@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Callable, Iterable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from typing import Any
 
 import anyio
 import httpx2
 from mcp.server import MCPServer
-from pydantic import SecretStr
+from mcp.server.lowlevel.helper_types import ReadResourceContents
+from mcp.server.mcpserver import Context
+from mcp.types import InputRequiredResult
+from mcp.types import Resource as MCPResource
+from pydantic import AnyUrl, SecretStr
 
 from . import __version__
 from .client import WorkersAIClient, create_http_client
@@ -57,18 +62,55 @@ def create_server(settings: Settings, *, transport: httpx2.AsyncBaseTransport | 
             f"WORKERS_AI_MCP_TOOLS (--tools) names unknown tools: {', '.join(unknown)}. "
             f"Available: {', '.join(sorted(registry.names))}."
         )
-    server = MCPServer[AppState](
+    shared = SharedLifespan(open_state)
+    server = WorkersAIServer(
+        registry,
+        shared,
         "workers-ai-mcp",
         title="Cloudflare Workers AI",
         version=__version__,
         instructions=INSTRUCTIONS,
         website_url="https://developers.cloudflare.com/workers-ai/",
-        lifespan=SharedLifespan(open_state),
+        lifespan=shared,
         log_level=settings.log_level,
         tools=registry.tools,
     )
     registry.install(server)
     return server
+
+
+class WorkersAIServer(MCPServer[AppState]):
+    """`MCPServer` whose resources/list and resources/read add what the tool modules registered for them
+    (`Registry.list_resources_with`, `Registry.retype_reads_with`), through the SDK's public methods that
+    its request handlers call; no middleware, so no other request passes through this."""
+
+    def __init__(self, registry: Registry, shared: SharedLifespan, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._registry = registry
+        self._shared = shared
+
+    async def list_resources(self) -> list[MCPResource]:
+        listed = await super().list_resources()
+        state = self._shared.state
+        if state is None:  # not serving: only the fixed resources
+            return listed
+        present = {str(resource.uri) for resource in listed}
+        for lister in self._registry.listers:
+            extra = await lister(self, state)
+            listed += [resource for resource in extra if str(resource.uri) not in present]
+            present |= {str(resource.uri) for resource in extra}
+        return listed
+
+    async def read_resource(
+        self, uri: AnyUrl | str, context: Context[AppState, Any] | None = None
+    ) -> Iterable[ReadResourceContents] | InputRequiredResult:
+        contents = await super().read_resource(uri, context)
+        if isinstance(contents, InputRequiredResult):
+            return contents
+        typed = list(contents)
+        for retyper in self._registry.retypers:
+            typed = retyper(str(uri), typed)
+        return typed
 
 
 class SharedLifespan:
@@ -86,6 +128,11 @@ class SharedLifespan:
         self._users = 0
         self._state: AppState | None = None
         self._exit: AsyncExitStack | None = None
+
+    @property
+    def state(self) -> AppState | None:
+        """The state while any connection (or the HTTP app) holds the lifespan, else None."""
+        return self._state
 
     @asynccontextmanager
     async def __call__(self, _server: object) -> AsyncGenerator[AppState]:

@@ -10,18 +10,24 @@ Resources are recorded and installed on the server once it is made.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Awaitable, Callable, Collection
 from typing import Any, TypeVar
 
 from mcp.server import MCPServer
+from mcp.server.lowlevel.helper_types import ReadResourceContents
 from mcp.server.mcpserver.tools import Tool
 from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata
-from mcp.types import ToolAnnotations
+from mcp.types import Resource, ToolAnnotations
 
+from ...state import AppState
 from .schemas import Published, compact_annotations, compact_description, compact_tool, load_published
 from .tool import HostTool, published_tool
 
 F = TypeVar("F", bound=Callable[..., Any])
+# What the server's resources/list adds: given the server and the lifespan state, more resources.
+ResourceLister = Callable[[MCPServer[Any], AppState], Awaitable[list[Resource]]]
+# What resources/read passes its contents through: given the URI read and the contents, the contents.
+ReadRetyper = Callable[[str, list[ReadResourceContents]], list[ReadResourceContents]]
 
 
 class Registry:
@@ -33,7 +39,8 @@ class Registry:
         self.names: list[str] = []  # every tool offered, built or not
         self.tools: list[Tool] = []
         self._resources: list[tuple[str, dict[str, Any], Callable[..., Any]]] = []
-        self._on_install: list[Callable[[MCPServer[Any]], None]] = []
+        self.listers: list[ResourceLister] = []  # resources/list adds what these give
+        self.retypers: list[ReadRetyper] = []  # resources/read contents pass through these
 
     def add_tool(
         self,
@@ -81,20 +88,22 @@ class Registry:
 
         return record
 
-    def on_install(self, step: Callable[[MCPServer[Any]], None]) -> None:
-        """Run `step` on the server once it is made (e.g. to add middleware)."""
-        self._on_install.append(step)
+    def list_resources_with(self, lister: ResourceLister) -> None:
+        """Add to resources/list what `lister` gives (resources that are no fixed `resource`)."""
+        self.listers.append(lister)
+
+    def retype_reads_with(self, retyper: ReadRetyper) -> None:
+        """Let `retyper` set the MIME types of what resources/read of a URI gives."""
+        self.retypers.append(retyper)
 
     def unknown(self) -> list[str]:
         """Names given to `--tools` that no module offers."""
         return sorted((self.only or set()) - set(self.names))
 
     def install(self, server: MCPServer[Any]) -> None:
-        """Add the recorded resources to `server`, then run the install steps."""
+        """Add the recorded resources to `server`."""
         for uri, options, fn in self._resources:
             server.resource(uri, **options)(fn)
-        for step in self._on_install:
-            step(server)
 
 
 def build_tool(
