@@ -6,8 +6,9 @@ a writer waits up to `BUSY_TIMEOUT_MS` for another process's transaction. sqlite
 every use runs on a worker thread (`run`), one at a time per process.
 
 Writes nobody waits for (a call's record, once its answer is known) are written behind (`defer`):
-queued, and written by the store's own writer thread in one transaction with whatever else is
-queued, so the answer leaves without waiting for SQLite. Every `run` writes what is queued
+queued, and written by the store's own writer thread some milliseconds later in one transaction
+with whatever else was queued meanwhile, so the answer leaves without waiting for SQLite and a
+burst of calls commits once. Every `run` writes what is queued
 before its own work (a budget check or a report always sees this process's calls), and `close`
 (the server's shutdown) writes the rest; so does the interpreter's exit, should a store be left open.
 
@@ -37,6 +38,8 @@ logger = logging.getLogger(__name__)
 
 FILE_NAME = "state.sqlite3"
 BUSY_TIMEOUT_MS = 2_000
+# How long a queued write waits for others to share its transaction (a burst of calls commits once).
+WRITE_BEHIND_SECONDS = 0.01
 
 # One script per schema version; `PRAGMA user_version` says how many have run. Never edit a
 # released step: add the next one.
@@ -210,6 +213,7 @@ class StateStore:
     def _write_behind(self, stop: threading.Event) -> None:
         while not stop.is_set():
             self._wake.wait()
+            stop.wait(WRITE_BEHIND_SECONDS)  # let the answer go first, and gather the writes of a burst
             self._wake.clear()
             with self._lock:
                 self._write_queued()
