@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import io
 import logging
 import signal
 import sys
@@ -25,7 +24,7 @@ from mcp.shared.message import SessionMessage
 from ..settings import Settings, SettingsError
 from ..state import AppState
 from .sdk_private import serve_streams
-from .stdio import DEFAULT_MAX_LINE, CheckedMessages, StdinLines
+from .stdio import DEFAULT_MAX_LINE, CheckedMessages, StdinLines, claimed_stdout, write_messages
 
 __all__ = ["ServeOptions", "StdinLines", "run_transport", "serve_stdio"]
 
@@ -35,6 +34,9 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 # Shortest inbound token accepted on an address other machines can reach.
 MIN_PUBLIC_TOKEN = 16
+
+# How long the last answers may take to reach a client that stopped reading, once serving ends.
+LAST_WRITES_SECONDS = 5.0
 
 Transport = Literal["stdio", "sse", "streamable-http"]
 
@@ -155,23 +157,26 @@ def check_bind(settings: Settings, host: str, port: int) -> None:
 async def serve_stdio(server: MCPServer[AppState], max_line: int = DEFAULT_MAX_LINE) -> int:
     """Serve one client over stdin/stdout until stdin closes, SIGINT or SIGTERM.
 
-    Every line that is not a JSON-RPC message gets a JSON-RPC error (see `stdio.py`).
+    Every line that is not a JSON-RPC message gets a JSON-RPC error, every other line is parsed once
+    and handed to the server as a message; answers are written by the event loop itself, with fd 1
+    pointing at stderr meanwhile (see `stdio.py`).
     """
     if sys.platform == "win32":
         await server.run_stdio_async()
         return 0
-    from mcp.server.stdio import stdio_server
-
     messages = CheckedMessages(StdinLines(sys.stdin.fileno(), max_line=max_line))
     into_server, read = anyio.create_memory_object_stream[SessionMessage | Exception](0)
-    async with anyio.create_task_group() as group:
-        group.start_soon(_cancel_on_signal, group.cancel_scope)
-        # The SDK's transport writes stdout (and keeps stray prints off it); stdin is read here, each line
-        # parsed once, so the SDK's reader gets an input that is already at its end.
-        async with stdio_server(stdin=anyio.wrap_file(io.StringIO())) as (_, write):
-            group.start_soon(messages.pump, into_server, write)
-            await serve_streams(server, read, write)
-        group.cancel_scope.cancel()
+    write, out_of_server = anyio.create_memory_object_stream[SessionMessage](0)
+    with claimed_stdout() as wire:
+        async with anyio.create_task_group() as writing:
+            writing.start_soon(write_messages, out_of_server, wire)
+            # `write` is closed once serving ends: the writer writes what is left, then stops.
+            async with write, anyio.create_task_group() as group:
+                group.start_soon(_cancel_on_signal, group.cancel_scope)
+                group.start_soon(messages.pump, into_server, write)
+                await serve_streams(server, read, write)
+                group.cancel_scope.cancel()
+            writing.cancel_scope.deadline = anyio.current_time() + LAST_WRITES_SECONDS  # a client not reading
     return 0
 
 

@@ -1,11 +1,14 @@
-"""Reading MCP messages from stdin: one bounded line at a time, parsed once, and an answer for every line
-that is not a message.
+"""MCP over stdin and stdout: lines read one bounded line at a time and parsed once, an answer for every
+line that is not a message, and answers written without a worker thread.
 
 The SDK's stdio transport drops a line it cannot read as a JSON-RPC message without a word, so a
 client that sent it waits forever. `CheckedMessages` answers such a line itself, as the HTTP transport
 does: -32700 for a line that is not JSON (bad UTF-8, a lone surrogate, nesting deeper than the parser
 allows), -32600 for JSON that is not one JSON-RPC message (a batch array, a missing `method`) or a
-line over the size limit. Blank lines are skipped.
+line over the size limit. Blank lines are skipped. The SDK's transport would also parse each line
+a second time and hand every write and flush of stdout to a worker thread (two thread hops per
+answer); here the event loop polls both pipes, and fd 1 points at stderr while serving
+(`claimed_stdout`), as the SDK does, so stray output never reaches the protocol stream.
 """
 
 from __future__ import annotations
@@ -15,11 +18,13 @@ import io
 import json
 import os
 import stat
+import sys
+from collections.abc import Generator
 from typing import Any, cast
 
 import anyio
 import mcp.types as types
-from anyio.streams.memory import MemoryObjectSendStream
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from mcp.shared.message import SessionMessage
 from pydantic import ValidationError
 
@@ -121,6 +126,38 @@ class CheckedMessages:
                     refusal = parsed[1]
                 with contextlib.suppress(anyio.ClosedResourceError, anyio.BrokenResourceError):
                     await answers.send(SessionMessage(refusal))
+
+
+@contextlib.contextmanager
+def claimed_stdout() -> Generator[int]:
+    """The protocol's own descriptor for stdout; meanwhile fd 1 points at stderr, so a stray `print`
+    (ours, a library's, a child's) cannot break the stream. fd 1 is restored on exit."""
+    sys.stdout.flush()
+    wire = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        yield wire
+    finally:
+        os.dup2(wire, 1)
+        os.close(wire)
+
+
+async def write_messages(messages: MemoryObjectReceiveStream[SessionMessage], fd: int) -> None:
+    """Write each message as one line to `fd`, waiting for the pipe to drain, never blocking the loop
+    (the SDK's writer hands every write and flush to a worker thread)."""
+    poll = not _is_regular_file(fd)
+    if poll:
+        os.set_blocking(fd, False)
+    async with messages:
+        async for message in messages:
+            data = memoryview((message.message.model_dump_json(by_alias=True, exclude_unset=True) + "\n").encode())
+            while data:
+                try:
+                    data = data[os.write(fd, data) :]
+                except BlockingIOError:
+                    await anyio.wait_writable(fd)
+                except OSError:  # the client is gone: nothing more can be written
+                    return
 
 
 def parse_line(raw: bytes) -> tuple[types.JSONRPCMessage, None] | tuple[None, types.JSONRPCError]:
