@@ -1,30 +1,45 @@
-"""`create_server`: the one place that wires settings, the Workers AI client and the tools."""
+"""`create_server`: the one place that wires settings, the Workers AI client and the tools.
+
+A start imports little: the tools are listed from their kept entries (`tools/host/listed.py`) and
+their modules load on the first request that needs them; the lifespan state makes the Workers AI
+account (client, catalog, spending store) on its first use (`DeferredState`).
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Callable, Iterable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import httpx2
 from mcp.server import MCPServer
 from mcp.server.lowlevel.helper_types import ReadResourceContents
 from mcp.server.mcpserver import Context
-from mcp.types import InputRequiredResult
+from mcp.types import CallToolResult, InputRequiredResult
 from mcp.types import Resource as MCPResource
+from mcp.types import ResourceTemplate as MCPResourceTemplate
 from pydantic import AnyUrl, SecretStr
 
 from . import __version__
-from .client import WorkersAIClient, create_http_client
-from .inference import WorkersAI
-from .media.outputs import OutputStore
 from .settings import Settings, SettingsError
 from .state import AppState
-from .tools import audio, batch, catalog, embeddings, generic, images, language, outputs, text, usage, vision
-from .tools.host.registry import Registry
+from .tools.host.listed import ToolLoader
 
-TOOL_MODULES = (text, language, embeddings, generic, catalog, vision, images, audio, batch, usage, outputs)
+if TYPE_CHECKING:
+    from .inference import WorkersAI
+    from .media.outputs import OutputStore
+    from .tools.host.registry import Registry
+
+# The tool modules, in tools/list order; each has `register(registry)`.
+TOOL_MODULE_NAMES = tuple(
+    f"{__package__}.tools.{name}"
+    for name in (
+        "text", "language", "embeddings", "generic", "catalog", "vision", "images", "audio", "batch", "usage",
+        "outputs",
+    )
+)  # fmt: skip
 
 EMULATOR_BASE = "http://emulator.invalid"
 
@@ -44,27 +59,23 @@ def create_server(settings: Settings, *, transport: httpx2.AsyncBaseTransport | 
     @asynccontextmanager
     async def open_state() -> AsyncGenerator[AppState]:
         effective, mounts = emulated(settings)
-        client = WorkersAIClient(
-            effective,
-            lambda: create_http_client(effective, transport, mounts=mounts()),  # made on the first call
-        )
-        ai = WorkersAI(effective, client)
+        state = DeferredState(effective, lambda: account(effective, transport, mounts))
         try:
-            yield AppState(settings=effective, ai=ai, outputs=OutputStore(effective.output_dir))
+            yield state
         finally:
-            await ai.aclose()
+            if state.made:
+                await state.ai.aclose()
 
-    registry = Registry(settings.tools)
-    for module in TOOL_MODULES:
-        module.register(registry)
-    if unknown := registry.unknown():
+    loader = ToolLoader(TOOL_MODULE_NAMES, settings.tools)
+    tools = loader.listed()
+    if unknown := sorted(set(settings.tools or ()) - set(loader.names)):
         raise SettingsError(
             f"WORKERS_AI_MCP_TOOLS (--tools) names unknown tools: {', '.join(unknown)}. "
-            f"Available: {', '.join(sorted(registry.names))}."
+            f"Available: {', '.join(sorted(loader.names))}."
         )
     shared = SharedLifespan(open_state)
-    server = WorkersAIServer(
-        registry,
+    return WorkersAIServer(
+        loader,
         shared,
         "workers-ai-mcp",
         title="Cloudflare Workers AI",
@@ -73,10 +84,40 @@ def create_server(settings: Settings, *, transport: httpx2.AsyncBaseTransport | 
         website_url="https://developers.cloudflare.com/workers-ai/",
         lifespan=shared,
         log_level=settings.log_level,
-        tools=registry.tools,
+        tools=tools,
     )
-    registry.install(server)
-    return server
+
+
+def account(
+    settings: Settings,
+    transport: httpx2.AsyncBaseTransport | None,
+    mounts: Callable[[], dict[str, httpx2.AsyncBaseTransport]],
+) -> tuple[WorkersAI, OutputStore]:
+    """The Workers AI account (the HTTP client is made on its first call) and the output folder."""
+    from .client import WorkersAIClient, create_http_client
+    from .inference import WorkersAI
+    from .media.outputs import OutputStore
+
+    client = WorkersAIClient(settings, lambda: create_http_client(settings, transport, mounts=mounts()))
+    return WorkersAI(settings, client), OutputStore(settings.output_dir)
+
+
+class DeferredState(AppState):
+    """The lifespan state; its Workers AI account and output store are made when a tool first asks."""
+
+    def __init__(self, settings: Settings, make: Callable[[], tuple[WorkersAI, OutputStore]]) -> None:
+        self.settings = settings
+        self._make = make
+
+    @property
+    def made(self) -> bool:
+        return "ai" in vars(self)
+
+    def __getattr__(self, name: str) -> Any:  # only for attributes not set: `ai` and `outputs` until made
+        if name in ("ai", "outputs"):
+            self.ai, self.outputs = self._make()
+            return vars(self)[name]
+        raise AttributeError(name)
 
 
 class WorkersAIServer(MCPServer[AppState]):
@@ -84,18 +125,38 @@ class WorkersAIServer(MCPServer[AppState]):
     (`Registry.list_resources_with`, `Registry.retype_reads_with`), through the SDK's public methods that
     its request handlers call; no middleware, so no other request passes through this."""
 
-    def __init__(self, registry: Registry, shared: SharedLifespan, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, loader: ToolLoader, shared: SharedLifespan, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._registry = registry
+        self._loader = loader
         self._shared = shared
+        self._installed = False
+
+    def registry(self) -> Registry:
+        """The tool modules' registry, loaded (and its resources added to the server) on first need."""
+        registry = self._loader.load()
+        if not self._installed:
+            registry.install(self)
+            self._installed = True
+        return registry
+
+    async def call_tool(
+        self, name: str, arguments: dict[str, Any], context: Context[AppState, Any] | None = None
+    ) -> CallToolResult | InputRequiredResult:
+        self.registry()
+        return await super().call_tool(name, arguments, context)
+
+    async def list_resource_templates(self) -> list[MCPResourceTemplate]:
+        self.registry()
+        return await super().list_resource_templates()
 
     async def list_resources(self) -> list[MCPResource]:
+        registry = self.registry()
         listed = await super().list_resources()
         state = self._shared.state
         if state is None:  # not serving: only the fixed resources
             return listed
         present = {str(resource.uri) for resource in listed}
-        for lister in self._registry.listers:
+        for lister in registry.listers:
             extra = await lister(self, state)
             listed += [resource for resource in extra if str(resource.uri) not in present]
             present |= {str(resource.uri) for resource in extra}
@@ -104,11 +165,12 @@ class WorkersAIServer(MCPServer[AppState]):
     async def read_resource(
         self, uri: AnyUrl | str, context: Context[AppState, Any] | None = None
     ) -> Iterable[ReadResourceContents] | InputRequiredResult:
+        registry = self.registry()
         contents = await super().read_resource(uri, context)
         if isinstance(contents, InputRequiredResult):
             return contents
         typed = list(contents)
-        for retyper in self._registry.retypers:
+        for retyper in registry.retypers:
             typed = retyper(str(uri), typed)
         return typed
 
@@ -184,3 +246,16 @@ def emulated(settings: Settings) -> tuple[Settings, Callable[[], dict[str, httpx
         }
     )
     return effective, mounts
+
+
+def __getattr__(name: str) -> Any:
+    if name == "TOOL_MODULES":  # the tool modules themselves, imported when asked for
+        return tool_modules()
+    raise AttributeError(name)
+
+
+def tool_modules() -> tuple[ModuleType, ...]:
+    """The tool modules, imported (in tools/list order)."""
+    import importlib
+
+    return tuple(importlib.import_module(name) for name in TOOL_MODULE_NAMES)

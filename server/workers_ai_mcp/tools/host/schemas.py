@@ -5,14 +5,16 @@ pydantic writes a `title` for every model and property and spells an optional pa
 over the whole tool list it costs kilobytes. Arguments and results are still validated by the
 tools' own pydantic models, so only the published copy changes.
 
-The compacted schemas of every tool are kept in `published.json` beside this module, so a start
-serves `tools/list` without building 21 pydantic models (the registry builds a tool's models on
-its first call). `UPDATE_SNAPSHOTS=1 uv run pytest tests/tools/test_published_schemas.py` rewrites
-the file; that test fails while it differs from what the tools' signatures give.
+Every tool's compacted `tools/list` entry is kept in `published.json` beside this module, so a start
+serves `tools/list` without importing the tool modules or building their pydantic models (`listed.py`
+loads them on the first request that needs them).
+`UPDATE_SNAPSHOTS=1 uv run pytest tests/tools/test_published_schemas.py` rewrites the file; that test
+fails while it differs from what the tool modules give.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import json
 from dataclasses import dataclass
@@ -126,20 +128,21 @@ def compact_tool(tool: Tool) -> Tool:
 
 @dataclass(frozen=True)
 class Published:
-    """What `tools/list` shows of a tool's signature, and what calling it needs before its models exist."""
+    """A tool's `tools/list` entry, and what calling it needs before its models exist."""
 
+    title: str | None
+    description: str
+    annotations: dict[str, Any] | None
     parameters: dict[str, Any]
     output_schema: dict[str, Any] | None
     context_kwarg: str | None
     is_async: bool
 
     def as_json(self) -> dict[str, Any]:
-        return {
-            "parameters": self.parameters,
-            "output_schema": self.output_schema,
-            "context_kwarg": self.context_kwarg,
-            "is_async": self.is_async,
-        }
+        return dataclasses.asdict(self)
+
+    def tool_annotations(self) -> ToolAnnotations | None:
+        return None if self.annotations is None else ToolAnnotations.model_validate(self.annotations)
 
 
 def published_of(tool: Tool) -> Published | None:
@@ -147,7 +150,11 @@ def published_of(tool: Tool) -> Published | None:
     (resolver parameters are planned at build time)."""
     if tool.resolved_params:
         return None
-    return Published(tool.parameters, tool.fn_metadata.output_schema, tool.context_kwarg, tool.is_async)
+    annotations = tool.annotations.model_dump(mode="json", exclude_none=True) if tool.annotations else None
+    return Published(
+        tool.title, tool.description, annotations, tool.parameters, tool.fn_metadata.output_schema,
+        tool.context_kwarg, tool.is_async,
+    )  # fmt: skip
 
 
 def load_published(path: Path = PUBLISHED_FILE) -> dict[str, Published]:
@@ -156,10 +163,10 @@ def load_published(path: Path = PUBLISHED_FILE) -> dict[str, Published]:
         entries = cast(dict[str, dict[str, Any]], json.loads(path.read_text(encoding="utf-8")))
     except (OSError, ValueError):
         return {}
-    return {
-        name: Published(e["parameters"], e["output_schema"], e["context_kwarg"], e["is_async"])
-        for name, e in entries.items()
-    }
+    try:
+        return {name: Published(**entry) for name, entry in entries.items()}
+    except TypeError:  # written by another version of this module: build every tool at once
+        return {}
 
 
 def dump_published(entries: dict[str, Published]) -> str:
