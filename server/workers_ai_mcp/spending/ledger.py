@@ -5,7 +5,8 @@ A call's estimate is checked against each window and reserved in one write trans
 processes cannot both spend the last cent. A reservation names its process and expires (at the
 call's deadline plus a margin, or at once when its process is gone), so a killed process does
 not hold budget for ever. A call whose price cannot be known counts as the fallback amount.
-An answered call's record is written behind its answer (see `record`).
+An answered call's record is written behind its answer (see `record`). (Over 300 lines: the
+budget checks and their refusal texts read the same windows the records write.)
 """
 
 from __future__ import annotations

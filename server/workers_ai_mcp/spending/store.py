@@ -16,6 +16,9 @@ Bad state never stops the server: when the file cannot be opened or written (dam
 past the timeout, read-only, written by a newer release), the store warns once and carries on
 in memory for this process, starting from a copy of what it could still read. The file itself
 is never changed or removed then, so nothing written before is lost.
+
+(A little over 300 lines: the connection, its fallback and the write-behind queue share one lock
+and one order of writes, so they stay in one class.)
 """
 
 from __future__ import annotations

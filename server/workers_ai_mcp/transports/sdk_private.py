@@ -3,8 +3,9 @@
 `MCPServer` has no public way to serve a connection over streams a caller brings (the SDK's own
 in-memory `Client` reaches `_lowlevel_server` the same way); stdio needs it to hand the server
 messages parsed once (`stdio.py`). tests/transports/test_sdk_private.py fails as soon as an SDK
-release changes what this module, or the tool host (`tools/host/tool.py`: the SDK's `Tool` built
-from kept schemas), relies on.
+release changes what this module, or the tool host (`tools/host/tool.py`, `tools/host/listed.py`:
+the SDK's `Tool` made from kept entries with `model_construct`, its `fn_metadata` built later),
+relies on.
 """
 
 from __future__ import annotations
