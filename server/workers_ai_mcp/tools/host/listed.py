@@ -80,6 +80,7 @@ class ToolLoader:
         self.only = only
         self.published = load_published()
         self._registry: Registry | None = None
+        self._by_name: dict[str, Tool] = {}
 
     @property
     def names(self) -> list[str]:
@@ -112,8 +113,11 @@ class ToolLoader:
             if self.published and registry.names != list(self.published):
                 logger.warning("tools/host/published.json does not match the tool modules; run %s", REFRESH)
             self._registry = registry
+            self._by_name = {tool.name: tool for tool in registry.tools}
         return self._registry
 
     def tool(self, name: str) -> Tool | None:
         """The real tool of `name` (loading the modules if need be)."""
-        return next((tool for tool in self.load().tools if tool.name == name), None)
+        if self._registry is None:
+            self.load()
+        return self._by_name.get(name)
