@@ -34,6 +34,7 @@ class Variant:
     rss_mib: list[float] = field(default_factory=lambda: list[float]())
     tools: int = 0
     tools_list_bytes: int = 0
+    env: dict[str, str] = field(default_factory=lambda: dict[str, str]())
 
 
 VARIANTS = (
@@ -44,7 +45,7 @@ VARIANTS = (
 
 
 def one_start(variant: Variant, *, record: bool) -> None:
-    server = StdioServer(variant.command, env=clean_env(), log_name="cold_start")
+    server = StdioServer(variant.command, env={**clean_env(), **variant.env}, log_name="cold_start")
     server.start()
     try:
         init = server.initialize()
@@ -60,15 +61,17 @@ def one_start(variant: Variant, *, record: bool) -> None:
         variant.tools_list_bytes = listed.size
 
 
-def run(runs: int = 9) -> dict[str, Any]:
+def run(runs: int = 9, against: str | None = None) -> dict[str, Any]:
     variants = [Variant(name, list(command)) for name, command in VARIANTS]
+    if against is not None:  # another checkout's package, for a before/after in one run
+        variants.append(Variant("against: plain", list(OURS), env={"PYTHONPATH": against}))
     for variant in variants:
         one_start(variant, record=False)
     for round_index in range(runs):
         shift = round_index % len(variants)
         for variant in variants[shift:] + variants[:shift]:
             one_start(variant, record=True)
-    bare, plain, emulator = variants
+    bare, plain, emulator = variants[:3]
     results: dict[str, Any] = {
         "runs": runs,
         "variants": {
@@ -87,6 +90,7 @@ def run(runs: int = 9) -> dict[str, Any]:
         "cold_extra_ms": summary([o - b for o, b in zip(plain.start_ms, bare.start_ms, strict=True)]),
         "memory_ratio": ratio_of_medians(plain.rss_mib, bare.rss_mib),
         "memory_ratio_emulator": ratio_of_medians(emulator.rss_mib, bare.rss_mib),
+        "cold_ratio_against": ratio_of_medians(variants[3].start_ms, bare.start_ms) if against else None,
         "cold_budget": COLD_BUDGET,
         "memory_budget": MEMORY_BUDGET,
     }
@@ -104,6 +108,7 @@ def report(results: dict[str, Any]) -> list[str]:
     lines.append(
         f"  cold ratio {results['cold_ratio']:.2f}x (budget {COLD_BUDGET}x), "
         f"--emulator {results['cold_ratio_emulator']:.2f}x"
+        + (f", against {results['cold_ratio_against']:.2f}x" if results.get("cold_ratio_against") else "")
     )
     lines.append(
         f"  memory ratio {results['memory_ratio']:.2f}x (budget {MEMORY_BUDGET}x), "
@@ -115,9 +120,14 @@ def report(results: dict[str, Any]) -> list[str]:
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n", 1)[0])
     parser.add_argument("--runs", type=int, default=9)
+    parser.add_argument(
+        "--against",
+        metavar="SERVER_DIR",
+        help="also start another checkout's server/ folder, interleaved",
+    )
     args = parser.parse_args(argv)
     started = time.monotonic()
-    print("\n".join(report(run(args.runs))))
+    print("\n".join(report(run(args.runs, args.against))))
     print(f"({time.monotonic() - started:.0f} s)")
 
 

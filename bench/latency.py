@@ -29,10 +29,13 @@ WARMUP = 20
 BUDGET_SLACK_MS = 1.0
 
 
-def run(calls: int = 300) -> dict[str, Any]:
+def run(calls: int = 300, against: str | None = None) -> dict[str, Any]:
+    import contextlib
+
     import httpx2
 
     with (
+        contextlib.ExitStack() as extra,
         Emulator() as emulator,
         StdioServer(OURS, env=emulator_env(emulator.base_url), log_name="latency_ours") as ours,
         StdioServer(BARE, env=clean_env(), log_name="latency_bare") as bare,
@@ -41,6 +44,11 @@ def run(calls: int = 300) -> dict[str, Any]:
             base_url=emulator.base_url, headers={"authorization": "Bearer emulator-token"}, timeout=30
         ) as http,
     ):
+        other = None
+        if against is not None:  # another checkout's package, for a before/after in one run
+            env = {**emulator_env(emulator.base_url), "PYTHONPATH": against}
+            other = extra.enter_context(StdioServer(OURS, env=env, log_name="latency_against"))
+            other.initialize()
         ours.initialize()
         bare.initialize()
         bare_http.initialize()
@@ -67,6 +75,8 @@ def run(calls: int = 300) -> dict[str, Any]:
             ("direct", call_direct),
             ("bare+http", call_bare_http),
         ]
+        if other is not None:
+            kinds.append(("against", lambda: other.call("translate", TRANSLATE_ARGS)))
         for _ in range(WARMUP):
             for _name, fn in kinds:
                 fn()
@@ -89,7 +99,7 @@ def run(calls: int = 300) -> dict[str, Any]:
         "ours_minus_bare_http_ms": stats["ours"]["median"] - stats["bare+http"]["median"],
         "met": stats["ours"]["median"] <= allowed,
         # ours, direct and bare+http all reach the emulator: 3 per round if ours sends one request per call
-        "emulator_requests_per_round": state["request_count"] / calls,
+        "emulator_requests_per_round": state["request_count"] / calls - (1 if against else 0),
     }
     write_json("latency", results)
     return results
@@ -98,7 +108,7 @@ def run(calls: int = 300) -> dict[str, Any]:
 def report(results: dict[str, Any]) -> list[str]:
     lines = [f"per-call latency, {results['calls']} interleaved calls each:"]
     for name, s in results["stats_ms"].items():
-        lines.append(f"  {name:7} p50 {s['median']:.2f} ms  p99 {s['p99']:.2f} ms  (IQR {s['q1']:.2f}–{s['q3']:.2f})")
+        lines.append(f"  {name:9} p50 {s['median']:.2f} ms  p99 {s['p99']:.2f} ms  (IQR {s['q1']:.2f}–{s['q3']:.2f})")
     lines.append(
         f"  ours − echo − direct = {results['overhead_median_ms']:+.2f} ms at the median "
         f"(budget: ours ≤ {results['allowed_median_ms']:.2f} ms → {'met' if results['met'] else 'MISSED'}); "
@@ -111,8 +121,13 @@ def report(results: dict[str, Any]) -> list[str]:
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n", 1)[0])
     parser.add_argument("--calls", type=int, default=300)
+    parser.add_argument(
+        "--against",
+        metavar="SERVER_DIR",
+        help="also time another checkout's server/ folder, interleaved",
+    )
     args = parser.parse_args(argv)
-    print("\n".join(report(run(args.calls))))
+    print("\n".join(report(run(args.calls, args.against))))
 
 
 if __name__ == "__main__":

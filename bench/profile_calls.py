@@ -5,7 +5,8 @@ under `python -m cProfile` and answer the same number of sequential calls; the p
 written when stdin closes. Own time (tottime) is summed by top-level package and divided by
 the number of calls, so the two columns show what a call costs beyond the SDK's own handling.
 cProfile inflates every figure (roughly 2×); compare the columns, not the absolute values.
-Start-up is excluded by profiling only from the first call on (a warm-up precedes it).
+Start-up and the first call (a warm-up, which loads the tool modules) are excluded: the profile
+starts with the second call.
 
 `python bench/profile_calls.py [--calls N]`
 """
@@ -21,18 +22,19 @@ from typing import Any, cast
 
 from benchlib import BARE, OURS, Emulator, StdioServer, clean_env, emulator_env, out_dir, write_json
 
-# The profiler is switched on by the first `tools/call` and dumped at exit, so start-up is not in it.
+# The profiler is switched on by the second `tools/call` and dumped at exit, so neither start-up nor the
+# first call (which imports the tool modules) is in it.
 SHIM = r"""
 import cProfile, runpy, sys, atexit
 from mcp.server.mcpserver.server import MCPServer
 profile = cProfile.Profile()
 target, out, rest = sys.argv[1], sys.argv[2], sys.argv[3:]
-started = False
+calls = 0
 original = MCPServer._handle_call_tool
 async def handle(self, *args, **kwargs):
-    global started
-    if not started:
-        started = True
+    global calls
+    calls += 1
+    if calls == 2:  # the first call (a warm-up: it loads the tool modules) is not profiled
         profile.enable()
     return await original(self, *args, **kwargs)
 MCPServer._handle_call_tool = handle
@@ -117,11 +119,11 @@ def run(calls: int = 300, bursts: int = 5, in_flight: int = 64) -> dict[str, Any
             emulator.configure(latency=0)
         with StdioServer(profiled(OURS, ours_prof), env=emulator_env(emulator.base_url), log_name="profile") as ours:
             ours.initialize()
-            for _ in range(calls):
+            for _ in range(calls + 1):  # the first is the unprofiled warm-up
                 ours.call("translate", {"text": "hello world", "target_lang": "fr"})
         with StdioServer(profiled(BARE, bare_prof), env=clean_env(), log_name="profile") as bare:
             bare.initialize()
-            for _ in range(calls):
+            for _ in range(calls + 1):
                 bare.call("echo", {"text": "hello world"})
     ours_pk, bare_pk = by_package(ours_prof, calls), by_package(bare_prof, calls)
     results: dict[str, Any] = {

@@ -35,7 +35,7 @@ from workers_ai_mcp.app import create_server
 from workers_ai_mcp.client import retry
 from workers_ai_mcp.emulator import EmulatorState, Fault, create_emulator_app
 from workers_ai_mcp.transports.http.app import create_http_app
-from workers_ai_mcp.transports.serve import http_server
+from workers_ai_mcp.transports.http.server import http_server
 
 
 @dataclass

@@ -30,7 +30,7 @@ from mcp.client.stdio import StdioServerParameters
 from mcp.types import CallToolResult, TextContent
 
 from workers_ai_mcp.emulator import EMULATOR_TOKEN, EmulatorState, create_emulator_app
-from workers_ai_mcp.transports.serve import http_server
+from workers_ai_mcp.transports.http.server import http_server
 
 SEQUENTIAL = 20
 

@@ -1,24 +1,45 @@
-"""`create_server`: the one place that wires settings, the Workers AI client and the tools."""
+"""`create_server`: the one place that wires settings, the Workers AI client and the tools.
+
+A start imports little: the tools are listed from their kept entries (`tools/host/listed.py`) and
+their modules load on the first request that needs them; the lifespan state makes the Workers AI
+account (client, catalog, spending store) on its first use (`DeferredState`).
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncGenerator, Callable, Iterable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
+import anyio
 import httpx2
 from mcp.server import MCPServer
-from pydantic import SecretStr
+from mcp.server.lowlevel.helper_types import ReadResourceContents
+from mcp.server.mcpserver import Context
+from mcp.types import CallToolResult, InputRequiredResult
+from mcp.types import Resource as MCPResource
+from mcp.types import ResourceTemplate as MCPResourceTemplate
+from pydantic import AnyUrl, SecretStr
 
 from . import __version__
-from .client import WorkersAIClient, create_http_client
-from .inference import WorkersAI
-from .media.outputs import OutputStore
 from .settings import Settings, SettingsError
 from .state import AppState
-from .tools import audio, batch, catalog, embeddings, generic, images, language, outputs, text, usage, vision
-from .tools.host.registry import Registry
+from .tools.host.listed import ToolLoader
 
-TOOL_MODULES = (text, language, embeddings, generic, catalog, vision, images, audio, batch, usage, outputs)
+if TYPE_CHECKING:
+    from .inference import WorkersAI
+    from .media.outputs import OutputStore
+    from .tools.host.registry import Registry
+
+# The tool modules, in tools/list order; each has `register(registry)`.
+TOOL_MODULE_NAMES = tuple(
+    f"{__package__}.tools.{name}"
+    for name in (
+        "text", "language", "embeddings", "generic", "catalog", "vision", "images", "audio", "batch", "usage",
+        "outputs",
+    )
+)  # fmt: skip
 
 EMULATOR_BASE = "http://emulator.invalid"
 
@@ -36,38 +57,166 @@ def create_server(settings: Settings, *, transport: httpx2.AsyncBaseTransport | 
     """Build the MCP server; nothing is read or connected until its lifespan starts."""
 
     @asynccontextmanager
-    async def lifespan(_: MCPServer[AppState]) -> AsyncGenerator[AppState]:
+    async def open_state() -> AsyncGenerator[AppState]:
         effective, mounts = emulated(settings)
-        client = WorkersAIClient(
-            effective,
-            lambda: create_http_client(effective, transport, mounts=mounts()),  # made on the first call
-        )
-        ai = WorkersAI(effective, client)
+        state = DeferredState(effective, lambda: account(effective, transport, mounts))
         try:
-            yield AppState(settings=effective, ai=ai, outputs=OutputStore(effective.output_dir))
+            yield state
         finally:
-            await ai.aclose()
+            if state.made:
+                await state.ai.aclose()
 
-    registry = Registry(settings.tools)
-    for module in TOOL_MODULES:
-        module.register(registry)
-    if unknown := registry.unknown():
+    loader = ToolLoader(TOOL_MODULE_NAMES, settings.tools)
+    tools = loader.listed()
+    if unknown := sorted(set(settings.tools or ()) - set(loader.names)):
         raise SettingsError(
             f"WORKERS_AI_MCP_TOOLS (--tools) names unknown tools: {', '.join(unknown)}. "
-            f"Available: {', '.join(sorted(registry.names))}."
+            f"Available: {', '.join(sorted(loader.names))}."
         )
-    server = MCPServer[AppState](
+    shared = SharedLifespan(open_state)
+    return WorkersAIServer(
+        loader,
+        shared,
         "workers-ai-mcp",
         title="Cloudflare Workers AI",
         version=__version__,
         instructions=INSTRUCTIONS,
         website_url="https://developers.cloudflare.com/workers-ai/",
-        lifespan=lifespan,
+        lifespan=shared,
         log_level=settings.log_level,
-        tools=registry.tools,
+        tools=tools,
     )
-    registry.install(server)
-    return server
+
+
+def account(
+    settings: Settings,
+    transport: httpx2.AsyncBaseTransport | None,
+    mounts: Callable[[], dict[str, httpx2.AsyncBaseTransport]],
+) -> tuple[WorkersAI, OutputStore]:
+    """The Workers AI account (the HTTP client is made on its first call) and the output folder."""
+    from .client import WorkersAIClient, create_http_client
+    from .inference import WorkersAI
+    from .media.outputs import OutputStore
+
+    client = WorkersAIClient(settings, lambda: create_http_client(settings, transport, mounts=mounts()))
+    return WorkersAI(settings, client), OutputStore(settings.output_dir)
+
+
+class DeferredState(AppState):
+    """The lifespan state; its Workers AI account and output store are made when a tool first asks."""
+
+    def __init__(self, settings: Settings, make: Callable[[], tuple[WorkersAI, OutputStore]]) -> None:
+        self.settings = settings
+        self._make = make
+
+    @property
+    def made(self) -> bool:
+        return "ai" in vars(self)
+
+    def __getattr__(self, name: str) -> Any:  # only for attributes not set: `ai` and `outputs` until made
+        if name in ("ai", "outputs"):
+            self.ai, self.outputs = self._make()
+            return vars(self)[name]
+        raise AttributeError(name)
+
+
+class WorkersAIServer(MCPServer[AppState]):
+    """`MCPServer` whose resources/list and resources/read add what the tool modules registered for them
+    (`Registry.list_resources_with`, `Registry.retype_reads_with`), through the SDK's public methods that
+    its request handlers call; no middleware, so no other request passes through this."""
+
+    def __init__(self, loader: ToolLoader, shared: SharedLifespan, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._loader = loader
+        self._shared = shared
+        self._installed = False
+
+    def registry(self) -> Registry:
+        """The tool modules' registry, loaded (and its resources added to the server) on first need."""
+        registry = self._loader.load()
+        if not self._installed:
+            registry.install(self)
+            self._installed = True
+        return registry
+
+    async def call_tool(
+        self, name: str, arguments: dict[str, Any], context: Context[AppState, Any] | None = None
+    ) -> CallToolResult | InputRequiredResult:
+        self.registry()
+        return await super().call_tool(name, arguments, context)
+
+    async def list_resource_templates(self) -> list[MCPResourceTemplate]:
+        self.registry()
+        return await super().list_resource_templates()
+
+    async def list_resources(self) -> list[MCPResource]:
+        registry = self.registry()
+        listed = await super().list_resources()
+        state = self._shared.state
+        if state is None:  # not serving: only the fixed resources
+            return listed
+        present = {str(resource.uri) for resource in listed}
+        for lister in registry.listers:
+            extra = await lister(self, state)
+            listed += [resource for resource in extra if str(resource.uri) not in present]
+            present |= {str(resource.uri) for resource in extra}
+        return listed
+
+    async def read_resource(
+        self, uri: AnyUrl | str, context: Context[AppState, Any] | None = None
+    ) -> Iterable[ReadResourceContents] | InputRequiredResult:
+        registry = self.registry()
+        contents = await super().read_resource(uri, context)
+        if isinstance(contents, InputRequiredResult):
+            return contents
+        typed = list(contents)
+        for retyper in registry.retypers:
+            typed = retyper(str(uri), typed)
+        return typed
+
+
+class SharedLifespan:
+    """The server lifespan, shared by every connection served at once: the first to enter opens the state
+    (the Workers AI client, the spending store), the last to leave closes it.
+
+    The SDK enters the lifespan once per served connection; over SSE that is once per client. The HTTP
+    app also holds it for as long as it runs (`transports/http/app.py`), so every SSE client gets the
+    one state of the process, as stdio and streamable HTTP do.
+    """
+
+    def __init__(self, open_state: Callable[[], AbstractAsyncContextManager[AppState]]) -> None:
+        self._open = open_state
+        self._lock = anyio.Lock()
+        self._users = 0
+        self._state: AppState | None = None
+        self._exit: AsyncExitStack | None = None
+
+    @property
+    def state(self) -> AppState | None:
+        """The state while any connection (or the HTTP app) holds the lifespan, else None."""
+        return self._state
+
+    @asynccontextmanager
+    async def __call__(self, _server: object) -> AsyncGenerator[AppState]:
+        async with self._lock:
+            if self._users == 0:
+                stack = AsyncExitStack()
+                self._state = await stack.enter_async_context(self._open())
+                self._exit = stack
+            self._users += 1
+        assert self._state is not None
+        try:
+            yield self._state
+        finally:
+            with anyio.CancelScope(shield=True):
+                await self._leave()
+
+    async def _leave(self) -> None:
+        async with self._lock:
+            self._users -= 1
+            if self._users == 0 and self._exit is not None:
+                stack, self._exit, self._state = self._exit, None, None
+                await stack.aclose()
 
 
 def emulated(settings: Settings) -> tuple[Settings, Callable[[], dict[str, httpx2.AsyncBaseTransport]]]:
@@ -97,3 +246,10 @@ def emulated(settings: Settings) -> tuple[Settings, Callable[[], dict[str, httpx
         }
     )
     return effective, mounts
+
+
+def tool_modules() -> tuple[ModuleType, ...]:
+    """The tool modules, imported (in tools/list order)."""
+    import importlib
+
+    return tuple(importlib.import_module(name) for name in TOOL_MODULE_NAMES)

@@ -115,11 +115,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     configure_logging(settings.log_level, redactor)
     from .app import create_server
-    from .transports.serve import run_transport
+    from .transports.serve import ServeOptions, run_transport
 
     try:
         server = create_server(settings)
-        return run_transport(server, settings, args)
+        return run_transport(server, settings, ServeOptions.from_args(args))
     except SettingsError as exc:
         sys.stderr.write(f"workers-ai-mcp: {exc}\n")
         return 2

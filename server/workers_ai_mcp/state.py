@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from .inference import WorkersAI
-from .media.outputs import OutputStore
 from .settings import Settings
+
+if TYPE_CHECKING:  # annotations only: serving starts without importing inference (app.DeferredState)
+    from .inference import WorkersAI
+    from .media.outputs import OutputStore
 
 
 @dataclass

@@ -142,3 +142,41 @@ async def test_a_store_locked_past_the_busy_timeout_falls_back_to_memory_with_wh
         holder.close()
     assert "stayed locked by another process" in result["call"]["spending_note"]
     assert report["store"] == "memory" and report["today"]["total"]["calls"] == 2  # the earlier call was copied
+
+
+async def test_recorded_calls_are_written_behind_the_answer_and_all_land_when_the_store_closes(tmp_path: Path) -> None:
+    store = StateStore(tmp_path)
+    ledger = Ledger(store, Budgets())
+    for _ in range(50):
+        await ledger.record("@cf/x/y", {"prompt_tokens": 1}, 0.001)
+    await store.aclose()
+    with sqlite3.connect(tmp_path / FILE_NAME) as conn:
+        assert conn.execute("SELECT COUNT(*), ROUND(SUM(counted_usd), 6) FROM calls").fetchone() == (50, 0.05)
+
+
+async def test_a_budget_check_sees_every_call_this_process_recorded_before_it(tmp_path: Path) -> None:
+    store = StateStore(tmp_path)
+    ledger = Ledger(store, Budgets(daily=0.05))
+    for number in range(5):
+        await ledger.reserve(f"call:{number}", "@cf/x/y", Estimate(0.01))
+        await ledger.record("@cf/x/y", None, 0.01, release=f"call:{number}")
+    with pytest.raises(BudgetExceededError, match="already spent or committed about \\$0.0500"):
+        await ledger.reserve("call:5", "@cf/x/y", Estimate(0.001))
+    await store.aclose()
+
+
+def test_calls_still_queued_when_the_interpreter_exits_are_written(tmp_path: Path) -> None:
+    script = (
+        "import asyncio, sys\n"
+        "from pathlib import Path\n"
+        "from workers_ai_mcp.spending.ledger import Budgets, Ledger\n"
+        "from workers_ai_mcp.spending.store import StateStore\n"
+        "async def main():\n"
+        "    ledger = Ledger(StateStore(Path(sys.argv[1])), Budgets())\n"
+        "    for _ in range(20):\n"
+        "        await ledger.record('@cf/x/y', None, 0.01)\n"
+        "asyncio.run(main())\n"
+    )
+    subprocess.run([sys.executable, "-c", script, str(tmp_path)], check=True, timeout=60)
+    with sqlite3.connect(tmp_path / FILE_NAME) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM calls").fetchone() == (20,)

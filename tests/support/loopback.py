@@ -15,8 +15,7 @@ from contextlib import asynccontextmanager, contextmanager
 import anyio
 from starlette.types import ASGIApp
 
-from workers_ai_mcp.transports.http.server import ConnectionLimits
-from workers_ai_mcp.transports.serve import http_server
+from workers_ai_mcp.transports.http.server import ConnectionLimits, http_server
 
 
 @asynccontextmanager

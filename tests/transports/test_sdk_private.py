@@ -1,17 +1,22 @@
 """What `sdk_private` takes from the MCP SDK's internals is still there; and nothing else takes any.
 
-If an SDK release moves `_lowlevel_server` or the low-level server's `lifespan`/`run`, these fail
-first, naming what changed, before any transport test fails in a harder way to read.
+If an SDK release moves `_lowlevel_server` or the low-level server's `run`, or changes the `Tool`
+internals (`fn_metadata`, `FuncMetadata`, the `output_schema` cached property) that tools made from
+kept schemas rely on, these fail first, naming what changed, before any other test fails in a harder
+way to read.
 """
 
 from __future__ import annotations
 
+import functools
 import inspect
 import re
 from pathlib import Path
 
 from mcp.server import MCPServer
 from mcp.server.lowlevel.server import Server
+from mcp.server.mcpserver.tools import Tool
+from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata
 
 from workers_ai_mcp.transports import sdk_private
 
@@ -24,23 +29,28 @@ def test_the_sdk_still_keeps_its_low_level_server_where_sdk_private_reaches_it()
     server = MCPServer("probe")
     lowlevel = sdk_private.lowlevel_server(server)
     assert isinstance(lowlevel, Server), "MCPServer._lowlevel_server is gone or changed type"
-    assert callable(lowlevel.lifespan), "Server.lifespan is no longer a settable callable"
     run = inspect.signature(lowlevel.run)
     assert list(run.parameters)[:3] == ["read_stream", "write_stream", "initialization_options"], run
     assert callable(lowlevel.create_initialization_options)
 
 
-async def test_the_shared_lifespan_is_entered_once_and_restored() -> None:
-    server = MCPServer("probe")
-    lowlevel = sdk_private.lowlevel_server(server)
-    own = lowlevel.lifespan
-    async with (
-        sdk_private.lifespan_shared_by_connections(server),
-        lowlevel.lifespan(lowlevel) as first,
-        lowlevel.lifespan(lowlevel) as second,
-    ):
-        assert first is second
-    assert lowlevel.lifespan is own
+def test_the_sdk_tool_still_has_what_tools_made_from_kept_schemas_rely_on() -> None:
+    """`tools/host/tool.py` makes the SDK's `Tool` with `model_construct` and builds `fn_metadata` later."""
+
+    async def probe(text: str) -> str:
+        return text
+
+    tool = Tool.from_function(probe)
+    assert isinstance(tool.fn_metadata, FuncMetadata), "Tool.fn_metadata is gone or changed type"
+    assert set(Tool.model_fields) >= {
+        "fn", "name", "title", "description", "parameters", "fn_metadata", "is_async", "context_kwarg",
+        "resolved_params", "resolver_plans", "annotations", "icons", "meta",
+    }, sorted(Tool.model_fields)  # fmt: skip
+    assert isinstance(inspect.getattr_static(Tool, "output_schema"), functools.cached_property), (
+        "Tool.output_schema is no longer a cached property read from fn_metadata"
+    )
+    assert {"arg_model", "output_schema"} <= set(FuncMetadata.model_fields)
+    assert "self.fn_metadata.validate_arguments" in inspect.getsource(Tool.run)
 
 
 def test_no_other_module_of_the_transports_reaches_into_the_sdk() -> None:

@@ -144,3 +144,60 @@ async def test_waiting_for_stdin_is_cancellable() -> None:
             group.cancel_scope.cancel()
     os.close(read_end)
     os.close(write_end)
+
+
+STRAY_PRINTS = """
+import anyio, os, sys
+from mcp.server import MCPServer
+from workers_ai_mcp.transports.serve import serve_stdio
+
+server = MCPServer("stray")
+
+@server.tool()
+def noisy(text: str) -> str:
+    print("a stray print")
+    os.system("echo a stray child line")
+    return text.upper()
+
+sys.exit(anyio.run(serve_stdio, server))
+"""
+
+
+def test_stray_output_of_a_tool_or_its_child_goes_to_stderr_and_every_answer_arrives_whole(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import threading
+
+    requests = [
+        {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}},
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        *({"jsonrpc": "2.0", "id": 2 + n, "method": "tools/call",
+           "params": {"name": "noisy", "arguments": {"text": "x" * 200_000}}} for n in range(3)),
+    ]  # fmt: skip
+    with (tmp_path / "stderr.log").open("w") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-c", STRAY_PRINTS],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+            cwd=tmp_path,
+        )
+        assert process.stdin is not None and process.stdout is not None
+        watchdog = threading.Timer(60, process.kill)  # a hang fails the test instead of blocking it
+        watchdog.start()
+        try:
+            process.stdin.write("".join(json.dumps(r) + "\n" for r in requests))
+            process.stdin.flush()
+            answers = [json.loads(process.stdout.readline()) for _ in range(4)]
+            process.stdin.close()
+            assert process.wait() == 0
+        finally:
+            watchdog.cancel()
+            process.kill()
+            process.stdout.close()
+    assert sorted(a["id"] for a in answers) == [1, 2, 3, 4]
+    assert all(a["result"]["structuredContent"] == {"result": "X" * 200_000} for a in answers if a["id"] > 1)
+    logged = (tmp_path / "stderr.log").read_text()
+    assert logged.count("a stray print") == 3 and logged.count("a stray child line") == 3

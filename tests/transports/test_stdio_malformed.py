@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import mcp.types as types
 import pytest
 from anyio.abc import Process
 
 from support.transports import server_command, server_env, spawned
-from workers_ai_mcp.transports.stdio import StdinLines, check_line
+from workers_ai_mcp.transports.stdio import StdinLines, parse_line
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="POSIX pipes")
 
@@ -86,9 +87,9 @@ async def test_every_malformed_line_gets_a_json_rpc_error_and_the_server_keeps_s
     assert "Traceback" not in (tmp_path / "stderr.log").read_text()
 
 
-def test_a_valid_message_passes_the_line_check_unchanged() -> None:
+def test_a_valid_message_is_parsed_once_into_the_message_the_server_gets() -> None:
     line = b'{"jsonrpc":"2.0","id":1,"method":"ping"}\n'
-    assert check_line(line) == (line.decode(), None)
+    assert parse_line(line) == (types.JSONRPCRequest(jsonrpc="2.0", id=1, method="ping"), None)
 
 
 async def test_a_line_over_the_limit_is_skipped_without_being_held_whole() -> None:

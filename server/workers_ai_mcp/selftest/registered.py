@@ -1,6 +1,6 @@
 """What the tool modules register, read without building a server: each tool's family and samples.
 
-The tool modules of `app.TOOL_MODULES` are the one list of tools; everything that needs to know
+The tool modules of `app.tool_modules()` are the one list of tools; everything that needs to know
 every tool (selftest, the generic test suites, the tools/list budget, the benchmarks) asks here.
 A module's `register` runs on a `Registry` that builds nothing (no `--tools` name matches), so only
 the names are recorded; its samples are its module-level `SAMPLES` (see `tools/host/samples.py`).
@@ -23,10 +23,10 @@ _BUILD_NOTHING = ("",)
 @cache
 def tool_families() -> MappingProxyType[str, str]:
     """Tool name → the family that registers it (the short name of its module), in registration order."""
-    from ..app import TOOL_MODULES
+    from ..app import tool_modules
 
     families: dict[str, str] = {}
-    for module in TOOL_MODULES:
+    for module in tool_modules():
         probe = Registry(_BUILD_NOTHING)
         module.register(probe)
         families |= dict.fromkeys(probe.names, module.__name__.rsplit(".", 1)[-1])
@@ -36,10 +36,10 @@ def tool_families() -> MappingProxyType[str, str]:
 @cache
 def tool_samples() -> MappingProxyType[str, dict[str, Any]]:
     """Tool name → the sample arguments its module declares (`SAMPLES`), for every module that has them."""
-    from ..app import TOOL_MODULES
+    from ..app import tool_modules
 
     samples: Samples = {}
-    for module in TOOL_MODULES:
+    for module in tool_modules():
         samples |= cast(Samples, getattr(module, "SAMPLES", {}))
     return MappingProxyType(samples)
 

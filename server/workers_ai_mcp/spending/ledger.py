@@ -5,6 +5,8 @@ A call's estimate is checked against each window and reserved in one write trans
 processes cannot both spend the last cent. A reservation names its process and expires (at the
 call's deadline plus a margin, or at once when its process is gone), so a killed process does
 not hold budget for ever. A call whose price cannot be known counts as the fallback amount.
+An answered call's record is written behind its answer (see `record`). (Over 300 lines: the
+budget checks and their refusal texts read the same windows the records write.)
 """
 
 from __future__ import annotations
@@ -176,7 +178,12 @@ class Ledger:
         kind: str = "call",
         release: str | None = None,
     ) -> float:
-        """Record one answered call (and drop its reservation) in one transaction; returns the amount counted."""
+        """Record one answered call (and drop its reservation) in one transaction; returns the amount counted.
+
+        The write is queued (`StateStore.defer`), not awaited: until it lands, the call's reservation
+        (dropped in the same transaction) still holds its estimate for every other process, and this
+        process writes it before its next budget check or report.
+        """
         counted = 0.0 if cached else (cost if cost is not None else self.budgets.fallback)
         now = time.time()
         row = (now, model, json.dumps(usage or {}), cost, counted, int(cached), kind, os.getpid())
@@ -201,7 +208,10 @@ class Ledger:
                 conn.execute("DELETE FROM calls WHERE at < ?", (oldest,))
                 conn.execute("DELETE FROM days WHERE day < ?", (_day(oldest),))
 
-        await self.store.run(lambda conn: transaction(conn, work))
+        if self.store.opened:
+            self.store.defer(work)  # written behind the answer; every later check or report writes it first
+        else:  # the first use opens the file, and finds out whether it must fall back to memory
+            await self.store.run(lambda conn: transaction(conn, work))
         return counted
 
     async def committed(self) -> Committed:

@@ -5,19 +5,31 @@ the batch index. WAL mode lets readers and one writer work at once; every transa
 a writer waits up to `BUSY_TIMEOUT_MS` for another process's transaction. sqlite3 blocks, so
 every use runs on a worker thread (`run`), one at a time per process.
 
+Writes nobody waits for (a call's record, once its answer is known) are written behind (`defer`):
+queued, and written by the store's own writer thread some milliseconds later in one transaction
+with whatever else was queued meanwhile, so the answer leaves without waiting for SQLite and a
+burst of calls commits once. Every `run` writes what is queued
+before its own work (a budget check or a report always sees this process's calls), and `close`
+(the server's shutdown) writes the rest; so does the interpreter's exit, should a store be left open.
+
 Bad state never stops the server: when the file cannot be opened or written (damaged, locked
 past the timeout, read-only, written by a newer release), the store warns once and carries on
 in memory for this process, starting from a copy of what it could still read. The file itself
 is never changed or removed then, so nothing written before is lost.
+
+(A little over 300 lines: the connection, its fallback and the write-behind queue share one lock
+and one order of writes, so they stay in one class.)
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import sqlite3
 import threading
 import uuid
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -29,6 +41,8 @@ logger = logging.getLogger(__name__)
 
 FILE_NAME = "state.sqlite3"
 BUSY_TIMEOUT_MS = 2_000
+# How long a queued write waits for others to share its transaction (a burst of calls commits once).
+WRITE_BEHIND_SECONDS = 0.01
 
 # One script per schema version; `PRAGMA user_version` says how many have run. Never edit a
 # released step: add the next one.
@@ -104,12 +118,21 @@ class StateStore:
         self.problem: str | None = None  # why this process keeps its state in memory, when it does
         self.instance = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"  # this process's run of the server
         self._conn: sqlite3.Connection | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the connection, and the order of writes
+        self._queued: list[Callable[[sqlite3.Connection], object]] = []
+        self._queue_lock = threading.Lock()
+        self._wake = threading.Event()
+        self._writer: tuple[threading.Thread, threading.Event] | None = None  # the thread, its stop signal
 
     @property
     def shared(self) -> bool:
         """True while the state lives in the shared file."""
         return self.path is not None and self.problem is None
+
+    @property
+    def opened(self) -> bool:
+        """True once the connection is open (and so `shared` and `problem` are known)."""
+        return self._conn is not None
 
     @property
     def where(self) -> str:
@@ -121,23 +144,82 @@ class StateStore:
 
     def run_sync(self, work: Callable[[sqlite3.Connection], T]) -> T:
         with self._lock:
-            conn = self._connection()
-            try:
-                return work(conn)
-            except sqlite3.Error as exc:
-                if not self.shared:
-                    raise
-                self._fall_back(exc)
-                return work(self._connection())
+            self._write_queued()
+            return self._attempt(work)
+
+    def defer(self, write: Callable[[sqlite3.Connection], object]) -> None:
+        """Queue `write` to run inside a write transaction soon, on the writer thread, in queue order."""
+        with self._queue_lock:
+            self._queued.append(write)
+            started = None
+            if self._writer is None:
+                stop = threading.Event()
+                started = threading.Thread(target=self._write_behind, args=(stop,), name="state-writer", daemon=True)
+                self._writer = (started, stop)
+                _open_stores.add(self)
+        self._wake.set()
+        if started is not None:
+            started.start()
+
+    def flush(self) -> None:
+        """Write everything queued now (blocking)."""
+        with self._lock:
+            self._write_queued()
 
     async def aclose(self) -> None:
         await anyio.to_thread.run_sync(self.close)
 
     def close(self) -> None:
+        """Write what is queued, stop the writer thread, close the connection (a later use reopens it)."""
+        with self._queue_lock:
+            writer, self._writer = self._writer, None
+        if writer is not None:
+            thread, stop = writer
+            stop.set()
+            self._wake.set()
+            thread.join()
         with self._lock:
+            self._write_queued()
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
+        _open_stores.discard(self)
+
+    # ---- internals -----------------------------------------------------------------------------
+
+    def _attempt(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        conn = self._connection()
+        try:
+            return work(conn)
+        except sqlite3.Error as exc:
+            if not self.shared:
+                raise
+            self._fall_back(exc)
+            return work(self._connection())
+
+    def _write_queued(self) -> None:
+        """Write the queued writes in one transaction (the caller holds `_lock`)."""
+        with self._queue_lock:
+            writes, self._queued = self._queued, []
+        if not writes:
+            return
+
+        def work(conn: sqlite3.Connection) -> None:
+            for write in writes:
+                write(conn)
+
+        try:
+            self._attempt(lambda conn: transaction(conn, work))
+        except sqlite3.Error:
+            logger.exception("%d queued write(s) to the state store were lost", len(writes))
+
+    def _write_behind(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            self._wake.wait()
+            stop.wait(WRITE_BEHIND_SECONDS)  # let the answer go first, and gather the writes of a burst
+            self._wake.clear()
+            with self._lock:
+                self._write_queued()
 
     # ---- internals -----------------------------------------------------------------------------
 
@@ -166,6 +248,16 @@ class StateStore:
             self.problem,
         )
         self._conn = _memory(copy_of=self.path)
+
+
+# Stores with a writer thread; what they still hold is written when the interpreter exits.
+_open_stores: weakref.WeakSet[StateStore] = weakref.WeakSet()
+
+
+@atexit.register
+def _write_open_stores() -> None:
+    for store in list(_open_stores):
+        store.flush()
 
 
 def _open_file(path: Path) -> sqlite3.Connection:

@@ -2,20 +2,22 @@
 
 Reads go through the output store's sandbox (`media.outputs`): a refused or unknown name is a
 "resource not found" error, never an internal one. A resource template always reports one MIME
-type, so a small middleware on the server's public `middleware` chain puts each output's real
-type on its `resources/read` answer, and adds to `resources/list` the fixed resources (templates
-whose only variables are optional query parameters, such as `workers-ai://models{?page}`) and the
-newest generated files with their types and sizes.
+type, so the server (`app.WorkersAIServer`) passes each read through `typed_reads`, which puts an
+output's real type on it, and adds to `resources/list` what `listed` gives: the fixed resources
+(templates whose only variables are optional query parameters, such as `workers-ai://models{?page}`)
+and the newest generated files with their types and sizes. No middleware: other requests never
+pass through this module.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from typing import Any, cast
+from typing import Any
 
 import anyio
 from mcp.server import MCPServer
-from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
+from mcp.server.lowlevel.helper_types import ReadResourceContents
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError
 from mcp.types import Resource
 
@@ -31,7 +33,7 @@ _QUERY_ONLY = re.compile(r"([^{}]+)\{\?[^{}]+\}")
 
 
 def register(server: Registry) -> None:
-    """Add the outputs resource template, and (once the server is made) the listing and typing middleware."""
+    """Add the outputs resource template, the listing of generated files and their real types on reads."""
 
     @server.resource(
         OUTPUT_URI_PREFIX + "{name}",
@@ -49,28 +51,12 @@ def register(server: Registry) -> None:
             raise ResourceNotFoundError(str(exc)) from None
         return data.decode("utf-8", "replace") if _is_text(media_type) else data
 
-    server.on_install(_install_middleware)
+    server.list_resources_with(listed)
+    server.retype_reads_with(typed_reads)
 
 
-def _install_middleware(server: MCPServer[AppState]) -> None:
-    async def resources_middleware(ctx: ServerRequestContext[AppState, Any], call_next: CallNext) -> HandlerResult:
-        result = await call_next(ctx)
-        if not isinstance(result, dict):
-            return result
-        answer = result
-        if ctx.method == "resources/read":
-            _set_output_types(answer)
-        elif ctx.method == "resources/list" and not (ctx.params or {}).get("cursor"):
-            listed = await _listed(server, ctx.lifespan_context)
-            present = {entry.get("uri") for entry in _dicts(answer.get("resources"))}
-            extra = [r.model_dump(by_alias=True, mode="json", exclude_none=True) for r in listed]
-            answer["resources"] = [*_dicts(answer.get("resources")), *(r for r in extra if r["uri"] not in present)]
-        return answer
-
-    server.middleware.append(resources_middleware)
-
-
-async def _listed(server: MCPServer[AppState], state: AppState) -> list[Resource]:
+async def listed(server: MCPServer[Any], state: AppState) -> list[Resource]:
+    """The fixed resources of query-only templates, and the newest generated files."""
     fixed = [
         Resource(
             uri=match.group(1),
@@ -98,19 +84,15 @@ def _output_resource(saved: SavedFile) -> Resource:
     )
 
 
-def _set_output_types(answer: dict[str, Any]) -> None:
-    for content in _dicts(answer.get("contents")):
-        uri = content.get("uri")
-        if isinstance(uri, str) and uri.startswith(OUTPUT_URI_PREFIX):
-            media_type = served_type(uri.removeprefix(OUTPUT_URI_PREFIX))
-            if media_type is not None:
-                content["mimeType"] = media_type
+def typed_reads(uri: str, contents: list[ReadResourceContents]) -> list[ReadResourceContents]:
+    """The contents of a generated file with its real MIME type (the template reports one for all)."""
+    if not uri.startswith(OUTPUT_URI_PREFIX):
+        return contents
+    media_type = served_type(uri.removeprefix(OUTPUT_URI_PREFIX))
+    if media_type is None:
+        return contents
+    return [dataclasses.replace(content, mime_type=media_type) for content in contents]
 
 
 def _is_text(media_type: str) -> bool:
     return media_type.startswith("text/") or media_type == "application/json"
-
-
-def _dicts(value: object) -> list[dict[str, Any]]:
-    items = cast(list[object], value) if isinstance(value, list) else []
-    return [cast(dict[str, Any], item) for item in items if isinstance(item, dict)]

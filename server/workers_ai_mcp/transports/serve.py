@@ -14,18 +14,19 @@ import functools
 import logging
 import signal
 import sys
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal, cast
 
 import anyio
 from mcp.server import MCPServer
+from mcp.shared.message import SessionMessage
 
 from ..settings import Settings, SettingsError
 from ..state import AppState
-from .http.server import SHUTDOWN_GRACE, ConnectionLimits, http_server
 from .sdk_private import serve_streams
-from .stdio import DEFAULT_MAX_LINE, CheckedLines, StdinLines
+from .stdio import DEFAULT_MAX_LINE, CheckedMessages, StdinLines, claimed_stdout, write_messages
 
-__all__ = ["SHUTDOWN_GRACE", "StdinLines", "http_server", "run_transport", "serve_stdio"]
+__all__ = ["ServeOptions", "StdinLines", "run_transport", "serve_stdio"]
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +34,33 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 # Shortest inbound token accepted on an address other machines can reach.
 MIN_PUBLIC_TOKEN = 16
+
+# How long the last answers may take to reach a client that stopped reading, once serving ends.
+LAST_WRITES_SECONDS = 5.0
+
+Transport = Literal["stdio", "sse", "streamable-http"]
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    """How to serve: the transport and, for HTTP, where and how (the settings hold everything else)."""
+
+    transport: Transport = "stdio"
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    stateless: bool = False  # streamable HTTP without sessions
+    json_response: bool = False  # streamable HTTP answers with JSON bodies
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> ServeOptions:
+        """The options `add_transport_arguments` parsed."""
+        return cls(
+            transport=cast(Transport, args.transport),
+            host=args.host,
+            port=args.port,
+            stateless=args.stateless,
+            json_response=args.json_response,
+        )
 
 
 def add_transport_arguments(parser: argparse.ArgumentParser) -> None:
@@ -72,30 +100,31 @@ def transport_overrides(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def run_transport(server: MCPServer[AppState], settings: Settings, args: argparse.Namespace) -> int:
+def run_transport(server: MCPServer[AppState], settings: Settings, options: ServeOptions) -> int:
     """Serve until the client goes away or a signal arrives; returns the process exit code."""
     from .http.app import create_http_app, message_limit
 
-    if args.transport == "stdio":
+    if options.transport == "stdio":
         return anyio.run(functools.partial(serve_stdio, server, message_limit(settings)))
-    check_bind(settings, args.host, args.port)
+    check_bind(settings, options.host, options.port)
+    from .http.server import ConnectionLimits, http_server
 
     app = create_http_app(
         server,
         settings,
-        transport=args.transport,
-        host=args.host,
-        stateless=args.stateless,
-        json_response=args.json_response,
+        transport=options.transport,
+        host=options.host,
+        stateless=options.stateless,
+        json_response=options.json_response,
     )
-    path = "/mcp" if args.transport == "streamable-http" else "/sse"
-    logger.info("MCP over %s: the endpoint is %s on the address uvicorn reports", args.transport, path)
+    path = "/mcp" if options.transport == "streamable-http" else "/sse"
+    logger.info("MCP over %s: the endpoint is %s on the address uvicorn reports", options.transport, path)
     limits = ConnectionLimits(
         max_connections=settings.http_max_connections,
         header_timeout=settings.http_header_timeout,
         keep_alive_timeout=settings.http_keep_alive_timeout,
     )
-    http = http_server(app, host=args.host, port=args.port, log_level=settings.log_level, limits=limits)
+    http = http_server(app, host=options.host, port=options.port, log_level=settings.log_level, limits=limits)
     anyio.run(http.serve)
     return 0
 
@@ -128,20 +157,26 @@ def check_bind(settings: Settings, host: str, port: int) -> None:
 async def serve_stdio(server: MCPServer[AppState], max_line: int = DEFAULT_MAX_LINE) -> int:
     """Serve one client over stdin/stdout until stdin closes, SIGINT or SIGTERM.
 
-    Every line that is not a JSON-RPC message gets a JSON-RPC error (see `stdio.py`).
+    Every line that is not a JSON-RPC message gets a JSON-RPC error, every other line is parsed once
+    and handed to the server as a message; answers are written by the event loop itself, with fd 1
+    pointing at stderr meanwhile (see `stdio.py`).
     """
     if sys.platform == "win32":
         await server.run_stdio_async()
         return 0
-    from mcp.server.stdio import stdio_server
-
-    lines = CheckedLines(StdinLines(sys.stdin.fileno(), max_line=max_line))
-    async with anyio.create_task_group() as group:
-        group.start_soon(_cancel_on_signal, group.cancel_scope)
-        async with stdio_server(stdin=lines) as (read, write):
-            lines.answer_through(write)
-            await serve_streams(server, read, write)
-        group.cancel_scope.cancel()
+    messages = CheckedMessages(StdinLines(sys.stdin.fileno(), max_line=max_line))
+    into_server, read = anyio.create_memory_object_stream[SessionMessage | Exception](0)
+    write, out_of_server = anyio.create_memory_object_stream[SessionMessage](0)
+    with claimed_stdout() as wire:
+        async with anyio.create_task_group() as writing:
+            writing.start_soon(write_messages, out_of_server, wire)
+            # `write` is closed once serving ends: the writer writes what is left, then stops.
+            async with write, anyio.create_task_group() as group:
+                group.start_soon(_cancel_on_signal, group.cancel_scope)
+                group.start_soon(messages.pump, into_server, write)
+                await serve_streams(server, read, write)
+                group.cancel_scope.cancel()
+            writing.cancel_scope.deadline = anyio.current_time() + LAST_WRITES_SECONDS  # a client not reading
     return 0
 
 

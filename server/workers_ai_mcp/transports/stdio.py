@@ -1,10 +1,14 @@
-"""Reading MCP messages from stdin: one bounded line at a time, and an answer for every line that is not one.
+"""MCP over stdin and stdout: lines read one bounded line at a time and parsed once, an answer for every
+line that is not a message, and answers written without a worker thread.
 
 The SDK's stdio transport drops a line it cannot read as a JSON-RPC message without a word, so a
-client that sent it waits forever. `CheckedLines` answers such a line itself, as the HTTP transport
+client that sent it waits forever. `CheckedMessages` answers such a line itself, as the HTTP transport
 does: -32700 for a line that is not JSON (bad UTF-8, a lone surrogate, nesting deeper than the parser
 allows), -32600 for JSON that is not one JSON-RPC message (a batch array, a missing `method`) or a
-line over the size limit. Blank lines are skipped.
+line over the size limit. Blank lines are skipped. The SDK's transport would also parse each line
+a second time and hand every write and flush of stdout to a worker thread (two thread hops per
+answer); here the event loop polls both pipes, and fd 1 points at stderr while serving
+(`claimed_stdout`), as the SDK does, so stray output never reaches the protocol stream.
 """
 
 from __future__ import annotations
@@ -14,10 +18,13 @@ import io
 import json
 import os
 import stat
+import sys
+from collections.abc import Generator
 from typing import Any, cast
 
 import anyio
 import mcp.types as types
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from mcp.shared.message import SessionMessage
 from pydantic import ValidationError
 
@@ -88,64 +95,85 @@ class StdinLines(anyio.AsyncFile[str]):
                 return b""
 
 
-class CheckedLines(anyio.AsyncFile[str]):
-    """The lines of `source` that are JSON-RPC messages; every other line is answered with an error.
+class CheckedMessages:
+    """The JSON-RPC messages of `source`, each line parsed once; every other line is answered with an error.
 
-    Call `answer_through(write)` with the transport's write stream once it exists; until then a bad
-    line waits for it.
+    The SDK's stdio transport would parse each line again: `pump` hands the server the parsed
+    message itself, on the stream the server reads, and answers a bad line on the one it writes.
     """
 
     def __init__(self, source: StdinLines) -> None:
-        super().__init__(io.StringIO())
         self._source = source
-        self._write: Any = None
-        self._ready = anyio.Event()
 
-    def answer_through(self, write: Any) -> None:
-        self._write = write
-        self._ready.set()
-
-    async def readline(self) -> str:
-        while True:
-            raw = await self._source.read_line()
-            if raw == b"":
-                return ""
-            if raw is None:
-                refusal = _error(
-                    None,
-                    types.INVALID_REQUEST,
-                    f"Invalid Request: the message is over {self._source.max_line} bytes "
-                    "(WORKERS_AI_MCP_HTTP_MAX_BODY_BYTES); pass large media as a file path or URL instead.",
-                )
-            elif not raw.strip():
-                continue
-            else:
-                text, refusal = check_line(raw)
-                if refusal is None:
-                    return text
-            await self._answer(refusal)
-
-    async def _answer(self, refusal: types.JSONRPCError) -> None:
-        await self._ready.wait()
-        with contextlib.suppress(anyio.ClosedResourceError, anyio.BrokenResourceError):
-            await self._write.send(SessionMessage(refusal))
+    async def pump(self, messages: MemoryObjectSendStream[SessionMessage | Exception], answers: Any) -> None:
+        """Send every message of the input to `messages` until the input ends, then close it."""
+        async with messages:
+            while (raw := await self._source.read_line()) != b"":
+                if raw is None:
+                    refusal = _error(
+                        None,
+                        types.INVALID_REQUEST,
+                        f"Invalid Request: the message is over {self._source.max_line} bytes "
+                        "(WORKERS_AI_MCP_HTTP_MAX_BODY_BYTES); pass large media as a file path or URL instead.",
+                    )
+                elif not raw.strip():
+                    continue
+                else:
+                    parsed = parse_line(raw)
+                    if parsed[1] is None:
+                        await messages.send(SessionMessage(parsed[0]))
+                        continue
+                    refusal = parsed[1]
+                with contextlib.suppress(anyio.ClosedResourceError, anyio.BrokenResourceError):
+                    await answers.send(SessionMessage(refusal))
 
 
-def check_line(raw: bytes) -> tuple[str, types.JSONRPCError | None]:
-    """The line as text, and the error to answer when it is not one JSON-RPC message."""
+@contextlib.contextmanager
+def claimed_stdout() -> Generator[int]:
+    """The protocol's own descriptor for stdout; meanwhile fd 1 points at stderr, so a stray `print`
+    (ours, a library's, a child's) cannot break the stream. fd 1 is restored on exit."""
+    sys.stdout.flush()
+    wire = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        yield wire
+    finally:
+        os.dup2(wire, 1)
+        os.close(wire)
+
+
+async def write_messages(messages: MemoryObjectReceiveStream[SessionMessage], fd: int) -> None:
+    """Write each message as one line to `fd`, waiting for the pipe to drain, never blocking the loop
+    (the SDK's writer hands every write and flush to a worker thread)."""
+    poll = not _is_regular_file(fd)
+    if poll:
+        os.set_blocking(fd, False)
+    async with messages:
+        async for message in messages:
+            data = memoryview((message.message.model_dump_json(by_alias=True, exclude_unset=True) + "\n").encode())
+            while data:
+                try:
+                    data = data[os.write(fd, data) :]
+                except BlockingIOError:
+                    await anyio.wait_writable(fd)
+                except OSError:  # the client is gone: nothing more can be written
+                    return
+
+
+def parse_line(raw: bytes) -> tuple[types.JSONRPCMessage, None] | tuple[None, types.JSONRPCError]:
+    """The line's JSON-RPC message, or the error to answer when it is not one."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return "", _error(None, types.PARSE_ERROR, f"Parse error: the line is not UTF-8 (byte {exc.start}).")
+        return None, _error(None, types.PARSE_ERROR, f"Parse error: the line is not UTF-8 (byte {exc.start}).")
     try:
-        types.jsonrpc_message_adapter.validate_json(text, by_name=False)
+        return types.jsonrpc_message_adapter.validate_json(text, by_name=False), None
     except ValidationError as exc:
         errors = exc.errors(include_url=False, include_input=False)
         invalid_json = next((error for error in errors if error["type"] == "json_invalid"), None)
         if invalid_json is not None:
-            return text, _error(None, types.PARSE_ERROR, f"Parse error: {invalid_json['msg']}.")
-        return text, _invalid_request(text)
-    return text, None
+            return None, _error(None, types.PARSE_ERROR, f"Parse error: {invalid_json['msg']}.")
+        return None, _invalid_request(text)
 
 
 def _invalid_request(text: str) -> types.JSONRPCError:

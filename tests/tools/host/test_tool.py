@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from support.session import open_session
 from support.settings import make_settings
-from workers_ai_mcp.app import TOOL_MODULES
+from workers_ai_mcp.app import tool_modules
 from workers_ai_mcp.client import InvalidRequestError
 from workers_ai_mcp.settings import Settings
 from workers_ai_mcp.tools.host.arguments import MAX_ERROR_CHARS, bounded
@@ -87,7 +87,7 @@ def test_a_long_error_is_cut_under_a_thousand_characters_and_marked() -> None:
 
 def test_every_registered_tool_is_a_host_tool(settings: Settings) -> None:
     registry = Registry()
-    for module in TOOL_MODULES:
+    for module in tool_modules():
         module.register(registry)
     assert registry.tools and all(isinstance(tool, HostTool) for tool in registry.tools)
     assert len(registry.tools) == len(registry.names)

@@ -16,7 +16,7 @@ from support.loopback import serving
 from support.transports import CountingTransport, LineWatcher, Watched, model_runs, server_command, server_env, spawned
 from workers_ai_mcp import __version__
 from workers_ai_mcp.emulator import EMULATOR_TOKEN, EmulatorState, Fault, create_emulator_app
-from workers_ai_mcp.transports.serve import SHUTDOWN_GRACE
+from workers_ai_mcp.transports.http.server import SHUTDOWN_GRACE
 
 TRANSLATE = {"text": "hello", "target_lang": "fr"}
 

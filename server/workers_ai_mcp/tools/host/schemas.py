@@ -1,18 +1,30 @@
-"""Compact the JSON Schemas that `tools/list` publishes, to spare the assistant's context.
+"""Compact the JSON Schemas that `tools/list` publishes, to spare the assistant's context; and keep them.
 
 pydantic writes a `title` for every model and property and spells an optional parameter as
 `anyOf: [X, null]` with `default: null`. None of that helps an assistant choose arguments, and
 over the whole tool list it costs kilobytes. Arguments and results are still validated by the
 tools' own pydantic models, so only the published copy changes.
+
+Every tool's compacted `tools/list` entry is kept in `published.json` beside this module, so a start
+serves `tools/list` without importing the tool modules or building their pydantic models (`listed.py`
+loads them on the first request that needs them).
+`uv run python scripts/refresh.py` rewrites the file; tests/tools/test_published_schemas.py fails
+while it differs from what the tool modules give.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
+import json
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, cast
 
 from mcp.server.mcpserver.tools import Tool
 from mcp.types import ToolAnnotations
+
+PUBLISHED_FILE = Path(__file__).with_name("published.json")
 
 # Keys whose values map names to schemas (a property may itself be called "title").
 _NAMED = frozenset({"properties", "$defs", "definitions", "patternProperties"})
@@ -98,12 +110,64 @@ def compact_annotations(annotations: ToolAnnotations, title: str | None) -> Tool
     return ToolAnnotations(**hints)
 
 
+def compact_description(text: str | None) -> str:
+    """The description on one line, as hosts show it."""
+    return " ".join(inspect.cleandoc(text or "").split())
+
+
 def compact_tool(tool: Tool) -> Tool:
     """The tool with its published description, annotations and schemas compacted (in place)."""
-    tool.description = " ".join(inspect.cleandoc(tool.description or "").split())
+    tool.description = compact_description(tool.description)
     if tool.annotations is not None:
         tool.annotations = compact_annotations(tool.annotations, tool.title)
     tool.parameters = compact_input(tool.parameters)
     if tool.fn_metadata.output_schema is not None:
         tool.fn_metadata.output_schema = compact_output(tool.fn_metadata.output_schema)
     return tool
+
+
+@dataclass(frozen=True)
+class Published:
+    """A tool's `tools/list` entry, and what calling it needs before its models exist."""
+
+    title: str | None
+    description: str
+    annotations: dict[str, Any] | None
+    parameters: dict[str, Any]
+    output_schema: dict[str, Any] | None
+    context_kwarg: str | None
+    is_async: bool
+
+    def as_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def tool_annotations(self) -> ToolAnnotations | None:
+        return None if self.annotations is None else ToolAnnotations.model_validate(self.annotations)
+
+
+def published_of(tool: Tool) -> Published | None:
+    """The published form of a compacted tool built by `Tool.from_function`; None if it cannot be kept
+    (resolver parameters are planned at build time)."""
+    if tool.resolved_params:
+        return None
+    annotations = tool.annotations.model_dump(mode="json", exclude_none=True) if tool.annotations else None
+    return Published(
+        tool.title, tool.description, annotations, tool.parameters, tool.fn_metadata.output_schema,
+        tool.context_kwarg, tool.is_async,
+    )  # fmt: skip
+
+
+def load_published(path: Path = PUBLISHED_FILE) -> dict[str, Published]:
+    """The kept schemas by tool name (none when the file is missing: every tool is then built at once)."""
+    try:
+        entries = cast(dict[str, dict[str, Any]], json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        return {}
+    try:
+        return {name: Published(**entry) for name, entry in entries.items()}
+    except TypeError:  # written by another version of this module: build every tool at once
+        return {}
+
+
+def dump_published(entries: dict[str, Published]) -> str:
+    return json.dumps({name: p.as_json() for name, p in entries.items()}, indent=1) + "\n"

@@ -17,12 +17,14 @@ the override relies on (`Tool.run`'s signature and the `ValidationError` cause).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.server.mcpserver.tools import Tool
-from mcp.types import CallToolResult
+from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata
+from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import ValidationError
 
 from ...client import WorkersAIError
@@ -31,6 +33,7 @@ from .advice import error_text
 from .arguments import argument_error, bounded, unknown_arguments_error
 from .media_blocks import cap_call_result
 from .protocol import fit_result
+from .schemas import Published
 
 # Failures a tool may raise on purpose: their text is a sentence the assistant can act on.
 
@@ -66,3 +69,55 @@ class HostTool(Tool):
         """Names a call may use: the argument model's fields and their aliases."""
         fields = self.fn_metadata.arg_model.model_fields
         return set(fields) | {field.alias for field in fields.values() if field.alias}
+
+
+BUILD_METADATA = "_build_metadata"  # kept beside the fields until `fn_metadata` is first read
+
+
+class PublishedHostTool(HostTool):
+    """A `HostTool` made from its published schemas; the SDK's argument model is built on the first call.
+
+    Building the pydantic argument and output models of 21 tools is most of a cold start's own work,
+    and `tools/list` needs only their JSON Schemas, which `published.json` holds (see `schemas.py`).
+    The first read of `fn_metadata` (the first call, or anything else that asks) builds it exactly as
+    `Tool.from_function` does, so arguments are validated as strictly as ever.
+    """
+
+    def __getattr__(self, name: str) -> Any:  # only for attributes not set: `fn_metadata` until built
+        fields = vars(self)
+        if name == "fn_metadata" and BUILD_METADATA in fields:
+            fields["fn_metadata"] = fields.pop(BUILD_METADATA)()
+            return fields["fn_metadata"]
+        # pydantic's (private attributes, then AttributeError); it is hidden from type checkers
+        return super().__getattr__(name)  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType, reportUnknownVariableType]
+
+
+def published_tool(
+    fn: Callable[..., Any],
+    *,
+    name: str,
+    title: str | None,
+    description: str,
+    annotations: ToolAnnotations | None,
+    published: Published,
+    build_metadata: Callable[[], FuncMetadata],
+) -> HostTool:
+    """A tool whose `tools/list` entry is `published`, without building its argument model now."""
+    tool = PublishedHostTool.model_construct(
+        fn=fn,
+        name=name,
+        title=title,
+        description=description,
+        parameters=published.parameters,
+        is_async=published.is_async,
+        context_kwarg=published.context_kwarg,
+        resolved_params={},
+        resolver_plans={},
+        annotations=annotations,
+        icons=None,
+        meta=None,
+    )
+    fields = vars(tool)
+    fields["output_schema"] = published.output_schema  # `Tool.output_schema` is a cached property
+    fields[BUILD_METADATA] = build_metadata
+    return tool

@@ -12,6 +12,8 @@ import ipaddress
 import json
 import logging
 import math
+from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager
 from typing import Literal
 
 from mcp.server import MCPServer
@@ -24,7 +26,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ... import __version__
 from ...settings import MEBIBYTE, Settings
 from ...state import AppState
-from ..sdk_private import lifespan_shared_by_connections
 from .gate import RefusalLog, RequestGate, install_log_limits
 
 logger = logging.getLogger(__name__)
@@ -125,7 +126,7 @@ def create_http_app(
             host=host,
             max_request_body_size=limit,
         )
-        app.router.lifespan_context = lambda _app: lifespan_shared_by_connections(server)
+        app.router.lifespan_context = lambda _app: _held_state(server)
     refusals = RefusalLog()
     install_log_limits("mcp.server.streamable_http_manager", ["Refusing to open a new session"])
     app.add_middleware(SessionsFullNotice, settings=settings, refusals=refusals)
@@ -145,6 +146,18 @@ def create_http_app(
             "the account's money); set one to require 'Authorization: Bearer <token>'."
         )
     return app
+
+
+@asynccontextmanager
+async def _held_state(server: MCPServer[AppState]) -> AsyncGenerator[None]:
+    """Hold the server lifespan while the app runs: the SSE app enters it once per connection, and the
+    server's own lifespan (`app.SharedLifespan`) gives every connection this one state."""
+    lifespan = server.settings.lifespan
+    if lifespan is None:
+        yield
+        return
+    async with lifespan(server):
+        yield
 
 
 async def _health(_: Request) -> Response:

@@ -2,20 +2,41 @@
 
 uvicorn has no header timeout (`timeout_keep_alive` only runs between requests) and its
 `limit_concurrency` answers 503 but keeps the connection open; this protocol closes a connection
-whose headers take too long and refuses one over the cap at once. Imported only when HTTP is served.
+whose headers take too long and refuses one over the cap at once, and says so in its own log,
+at most once per interval for each cause (an abusive client cannot flood the log). Imported only
+when HTTP is served.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 from typing import ClassVar, cast
 
 from uvicorn.protocols.http.h11_impl import H11Protocol, RequestResponseCycle
 
-from .limits import TOO_MANY, TOO_SLOW, ConnectionLimits
+from .gate import install_log_limits
 
-logger = logging.getLogger("workers_ai_mcp.transports.http.server")  # the logger whose refusals are rate-limited
+logger = logging.getLogger(__name__)
+
+TOO_MANY = "Refused a connection: %d connections are open, the limit (WORKERS_AI_MCP_HTTP_MAX_CONNECTIONS)"
+TOO_SLOW = "Closed a connection whose request headers took over %g s (WORKERS_AI_MCP_HTTP_HEADER_TIMEOUT)"
+
+
+@dataclass(frozen=True)
+class ConnectionLimits:
+    """Per-server connection limits (the defaults are those of `Settings`)."""
+
+    max_connections: int = 200
+    header_timeout: float = 10.0
+    keep_alive_timeout: int = 5
+
+
+def guarded_h11(limits: ConnectionLimits) -> type[asyncio.Protocol]:
+    """uvicorn's h11 protocol with `limits`; its refusals are logged at most once per interval each."""
+    install_log_limits(__name__, [TOO_MANY[:24], TOO_SLOW[:24]])
+    return type("GuardedH11Protocol", (GuardedH11Protocol,), {"limits": limits})
 
 
 class GuardedH11Protocol(H11Protocol):

@@ -4,7 +4,8 @@ under abuse.
 uvicorn keeps a connection whose request headers never finish for ever (its keep-alive timeout only
 runs between requests), and its `limit_concurrency` answers 503 to requests while leaving every
 connection open. So the HTTP protocol here closes a connection whose request headers take longer
-than the header timeout, and closes a new connection at once while the connection cap is reached.
+than the header timeout, and closes a new connection at once while the connection cap is reached
+(`h11.py`). Imported only when HTTP is served: uvicorn's protocol modules come with it.
 """
 
 from __future__ import annotations
@@ -18,23 +19,18 @@ from collections.abc import Generator
 from typing import TYPE_CHECKING
 
 from .gate import install_log_limits
-from .limits import TOO_MANY, TOO_SLOW, ConnectionLimits
+from .h11 import ConnectionLimits, guarded_h11
 
 if TYPE_CHECKING:
     import uvicorn
     from starlette.types import ASGIApp
 
+__all__ = ["SHUTDOWN_GRACE", "ConnectionLimits", "http_server"]
+
 logger = logging.getLogger(__name__)
 
 # Seconds uvicorn lets open requests finish after a signal before cancelling them.
 SHUTDOWN_GRACE = 3
-
-
-def guarded_h11(limits: ConnectionLimits) -> type[asyncio.Protocol]:
-    """uvicorn's h11 protocol with `limits` (imported only when HTTP is served)."""
-    from .h11 import GuardedH11Protocol
-
-    return type("GuardedH11Protocol", (GuardedH11Protocol,), {"limits": limits})
 
 
 def http_server(
@@ -65,7 +61,6 @@ def http_server(
     if not any(isinstance(existing, _DropCancelledRequests) for existing in errors.filters):
         errors.addFilter(_DropCancelledRequests())
     install_log_limits("uvicorn.error", ["Invalid HTTP request received", "Exceeded concurrency limit"])
-    install_log_limits(__name__, [TOO_MANY[:24], TOO_SLOW[:24]])
     config = uvicorn.Config(
         app,
         host=host,
