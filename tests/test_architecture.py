@@ -181,3 +181,18 @@ def test_media_and_client_do_not_speak_mcp(package: str) -> None:
         if external_imports(path) & {"mcp", "mcp_types"}
     )
     assert speaking == []
+
+
+def test_the_package_root_holds_at_most_ten_modules() -> None:
+    root = sorted(path.name for path in PACKAGE.glob("*.py"))
+    assert len(root) <= 10, root
+
+
+def test_a_module_over_300_lines_says_why_in_its_docstring() -> None:
+    unexplained = [
+        str(path.relative_to(PACKAGE))
+        for path in PACKAGE.rglob("*.py")
+        if len(path.read_text().splitlines()) > 300
+        and "Over 300 lines" not in (ast.get_docstring(ast.parse(path.read_text())) or "")
+    ]
+    assert unexplained == []

@@ -17,7 +17,7 @@ past the timeout, read-only, written by a newer release), the store warns once a
 in memory for this process, starting from a copy of what it could still read. The file itself
 is never changed or removed then, so nothing written before is lost.
 
-(A little over 300 lines: the connection, its fallback and the write-behind queue share one lock
+(Over 300 lines: the connection, its fallback and the write-behind queue share one lock
 and one order of writes, so they stay in one class.)
 """
 

@@ -1,4 +1,8 @@
-"""Batch tools: submit_batch, get_batch, list_batches (Workers AI's asynchronous batch API)."""
+"""Batch tools: submit_batch, get_batch, list_batches (Workers AI's asynchronous batch API).
+
+Over 300 lines because the three tools share one job index and one reading of a job's states;
+shaping a finished job's results lives in `results.py`.
+"""
 
 from __future__ import annotations
 
