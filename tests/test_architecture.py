@@ -67,9 +67,10 @@ def imports() -> dict[str, set[str]]:
     for name, path in modules.items():
         package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
         found: set[str] = set()
-        skipped = {id(n) for node in ast.walk(ast.parse(path.read_text())) if isinstance(node, ast.If)
+        tree = ast.parse(path.read_text())  # one tree: the skipped nodes are known by identity
+        skipped = {id(n) for node in ast.walk(tree) if isinstance(node, ast.If)
                    and _type_checking_only(node) for n in ast.walk(node)}  # fmt: skip
-        for node in ast.walk(ast.parse(path.read_text())):
+        for node in ast.walk(tree):
             if id(node) in skipped:
                 continue
             targets: list[str] = []
