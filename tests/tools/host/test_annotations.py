@@ -25,4 +25,5 @@ async def test_the_free_look_ups_stay_read_only(mcp_client: Client) -> None:
     tools = {tool.name: tool for tool in (await mcp_client.list_tools()).tools}
     for name in FREE_READS:
         assert COST_NOTE not in (tools[name].description or "")
-        assert tools[name].annotations is not None and tools[name].annotations.read_only_hint is True, name
+        hints = tools[name].annotations
+        assert hints is not None and hints.read_only_hint is True, name
