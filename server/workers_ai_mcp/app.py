@@ -27,7 +27,7 @@ from . import __version__
 from .settings import Settings, SettingsError
 from .state import AppState
 from .tools.host.listed import ToolLoader
-from .tools.host.surface import add_prompts, check_cursors
+from .tools.host.surface import add_completions, add_prompts, check_cursors
 from .transports.sdk_private import lowlevel_server
 
 if TYPE_CHECKING:
@@ -90,6 +90,7 @@ def create_server(settings: Settings, *, transport: httpx2.AsyncBaseTransport | 
         tools=tools,
     )
     add_prompts(server, server.tool_names)
+    add_completions(server, lambda: shared.state)
     check_cursors(lowlevel_server(server))
     return server
 

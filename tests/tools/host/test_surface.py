@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from mcp import Client, MCPError
-from mcp.types import INVALID_PARAMS, TextContent
+from mcp.types import INVALID_PARAMS, ResourceTemplateReference, TextContent
 
 from support.session import open_session
 from workers_ai_mcp.settings import Settings
@@ -72,3 +72,26 @@ async def test_every_unknown_uri_is_resource_not_found(mcp_client: Client, uri: 
     with pytest.raises(MCPError) as raised:
         await mcp_client.read_resource(uri)
     assert raised.value.error.code == INVALID_PARAMS  # SDK 2.3's "resource not found", not -32603
+
+
+MODEL_TEMPLATE = ResourceTemplateReference(type="ref/resource", uri="workers-ai://models/{+model}")
+
+
+async def test_model_ids_complete_from_the_catalog(mcp_client: Client) -> None:
+    assert mcp_client.server_capabilities.completions is not None
+    completion = (await mcp_client.complete(MODEL_TEMPLATE, {"name": "model", "value": "BGE-base"})).completion
+    assert "@cf/baai/bge-base-en-v1.5" in completion.values
+    assert all("bge-base" in value for value in completion.values)
+    assert completion.has_more is False and completion.total == len(completion.values)
+
+
+async def test_an_empty_model_completes_to_at_most_a_hundred_catalog_ids(mcp_client: Client) -> None:
+    completion = (await mcp_client.complete(MODEL_TEMPLATE, {"name": "model", "value": ""})).completion
+    assert 0 < len(completion.values) <= 100
+    assert all(value.startswith("@") for value in completion.values)
+    assert completion.has_more == ((completion.total or 0) > 100)
+
+
+async def test_other_arguments_complete_to_nothing(mcp_client: Client) -> None:
+    ref = ResourceTemplateReference(type="ref/resource", uri="workers-ai://outputs/{name}")
+    assert (await mcp_client.complete(ref, {"name": "name", "value": "x"})).completion.values == []

@@ -1,21 +1,32 @@
-"""The protocol surface around the tools: the prompts offered, and page cursors checked.
+"""The protocol surface around the tools: the prompts offered, page cursors checked, model ids completed.
 
 Nothing here pages (a list is always whole), so any cursor a client sends was not one of ours: the
 list requests answer it with -32602 (invalid params) instead of ignoring it. The prompts are real
 ones, so that advertising the `prompts` capability is true; each chains tools an assistant would
-otherwise have to discover.
+otherwise have to discover. completion/complete offers catalog model ids for any `model` argument
+(the resource templates' `workers-ai://models/{+model}` and `workers-ai://usage{?model}`), read through
+the catalog's cache, at most 100 with `hasMore`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import Annotated, Any
 
 from mcp.server import MCPServer
 from mcp.server.lowlevel.server import Server
 from mcp.shared.exceptions import MCPError
-from mcp.types import INVALID_PARAMS, PaginatedRequestParams
+from mcp.types import (
+    INVALID_PARAMS,
+    Completion,
+    CompletionArgument,
+    PaginatedRequestParams,
+    PromptReference,
+    ResourceTemplateReference,
+)
 from pydantic import Field
+
+from ...state import AppState
 
 # The list requests whose pages a cursor would name.
 PAGED = ("tools/list", "resources/list", "resources/templates/list", "prompts/list")
@@ -74,3 +85,35 @@ def add_prompts(server: MCPServer[Any], tools: Collection[str]) -> None:
     for fn, title, needs in PROMPTS:
         if needs <= set(tools):
             server.prompt(name=fn.__name__, title=title)(fn)
+
+
+COMPLETION_LIMIT = 100  # the most values completion/complete may carry
+CATALOG_PAGES = 10  # pages of 100 read at most to complete a model id
+
+
+def add_completions(server: MCPServer[Any], state: Callable[[], AppState | None]) -> None:
+    """Complete the `model` argument of every resource template (and prompt) from the catalog."""
+
+    @server.completion()
+    async def complete(
+        ref: PromptReference | ResourceTemplateReference, argument: CompletionArgument, context: Any
+    ) -> Completion | None:
+        current = state()
+        if argument.name != "model" or current is None:
+            return None
+        return await model_completion(current, argument.value)
+
+
+async def model_completion(state: AppState, typed: str) -> Completion:
+    """Catalog model ids containing what was typed (case forgiven), at most 100, sorted."""
+    wanted = typed.strip().lower()
+    names: list[str] = []
+    for page in range(1, CATALOG_PAGES + 1):
+        found = await state.ai.search_models(page=page, per_page=COMPLETION_LIMIT)
+        names += [str(row.get("name", "")) for row in found.models]
+        if found.count < found.per_page:
+            break
+    matching = sorted({name for name in names if name and wanted in name.lower()})
+    return Completion(
+        values=matching[:COMPLETION_LIMIT], total=len(matching), has_more=len(matching) > COMPLETION_LIMIT
+    )
