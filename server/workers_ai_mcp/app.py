@@ -17,7 +17,8 @@ import httpx2
 from mcp.server import MCPServer
 from mcp.server.lowlevel.helper_types import ReadResourceContents
 from mcp.server.mcpserver import Context
-from mcp.types import CallToolResult, InputRequiredResult
+from mcp.shared.exceptions import MCPError
+from mcp.types import INVALID_PARAMS, CallToolResult, GetPromptResult, InputRequiredResult
 from mcp.types import Resource as MCPResource
 from mcp.types import ResourceTemplate as MCPResourceTemplate
 from pydantic import AnyUrl, SecretStr
@@ -26,6 +27,8 @@ from . import __version__
 from .settings import Settings, SettingsError
 from .state import AppState
 from .tools.host.listed import ToolLoader
+from .tools.host.surface import add_completions, add_prompts, check_cursors
+from .transports.sdk_private import lowlevel_server
 
 if TYPE_CHECKING:
     from .inference import WorkersAI
@@ -74,7 +77,7 @@ def create_server(settings: Settings, *, transport: httpx2.AsyncBaseTransport | 
             f"Available: {', '.join(sorted(loader.names))}."
         )
     shared = SharedLifespan(open_state)
-    return WorkersAIServer(
+    server = WorkersAIServer(
         loader,
         shared,
         "workers-ai-mcp",
@@ -86,6 +89,10 @@ def create_server(settings: Settings, *, transport: httpx2.AsyncBaseTransport | 
         log_level=settings.log_level,
         tools=tools,
     )
+    add_prompts(server, server.tool_names)
+    add_completions(server, lambda: shared.state)
+    check_cursors(lowlevel_server(server))
+    return server
 
 
 def account(
@@ -127,6 +134,7 @@ class WorkersAIServer(MCPServer[AppState]):
 
     def __init__(self, loader: ToolLoader, shared: SharedLifespan, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.tool_names = frozenset(tool.name for tool in kwargs.get("tools") or ())
         self._loader = loader
         self._shared = shared
         self._installed = False
@@ -142,12 +150,22 @@ class WorkersAIServer(MCPServer[AppState]):
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[AppState, Any] | None = None
     ) -> CallToolResult | InputRequiredResult:
+        if name not in self.tool_names:  # a protocol error (-32602), not a tool's error result
+            raise MCPError(code=INVALID_PARAMS, message=f"Unknown tool: {name}")
         self.registry()
         return await super().call_tool(name, arguments, context)
 
+    async def get_prompt(
+        self, name: str, arguments: dict[str, Any] | None = None, context: Context[AppState, Any] | None = None
+    ) -> GetPromptResult | InputRequiredResult:
+        if name not in {prompt.name for prompt in await self.list_prompts()}:
+            raise MCPError(code=INVALID_PARAMS, message=f"Unknown prompt: {name}")
+        return await super().get_prompt(name, arguments, context)
+
     async def list_resource_templates(self) -> list[MCPResourceTemplate]:
-        self.registry()
-        return await super().list_resource_templates()
+        untyped = self.registry().untyped  # templates of many types: no one MIME type claimed for them
+        listed = await super().list_resource_templates()
+        return [t.model_copy(update={"mime_type": None}) if t.uri_template in untyped else t for t in listed]
 
     async def list_resources(self) -> list[MCPResource]:
         registry = self.registry()

@@ -232,7 +232,9 @@ async def test_data_tools_publish_an_output_schema_and_media_tools_none(connect:
             None,
             False,
         )  # false is the default
-        assert tools["classify_image"].annotations and tools["classify_image"].annotations.read_only_hint is True
+        # billed, so not read-only either (absent is the spec's default, false)
+        assert tools["classify_image"].annotations and not tools["classify_image"].annotations.read_only_hint
+        assert tools["classify_image"].annotations.destructive_hint is False
 
 
 async def test_describe_image_sends_a_body_that_fits_llavas_real_schema(

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from mcp.server.mcpserver.exceptions import ResourceError
+from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from pydantic import BaseModel, Field
 
 from ..catalog.models import NUMBER_PROPERTIES, TASKS, ModelInfo
-from ..client import WorkersAIError
+from ..client import InvalidRequestError, NotFoundError, WorkersAIError
 from ..defaults import DEFAULTS
 from ..jsonvalues import as_dict
 from ..settings import Settings
@@ -188,6 +188,8 @@ def register(server: Registry) -> None:
     async def read_model_schema(model: str, ctx: AppContext) -> str:
         try:
             schema = await state_of(ctx).ai.model_schema(model)
+        except (InvalidRequestError, NotFoundError) as exc:  # no such model: "resource not found", not internal
+            raise ResourceNotFoundError(error_text(exc)) from None
         except WorkersAIError as exc:
             raise ResourceError(error_text(exc)) from None
         return json.dumps({"model": model, **schema}, ensure_ascii=False)

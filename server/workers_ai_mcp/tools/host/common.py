@@ -17,11 +17,12 @@ from .registry import Registry
 
 AppContext = Context[AppState]
 
-# Inference: reads nothing local, changes nothing, talks to Cloudflare.
-INFERENCE = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=False, open_world_hint=True)
-# Catalog look-ups: free and repeatable.
+# Inference: billed to the account, so not read-only (a host that auto-approves read-only tools must not
+# spend without asking); it destroys nothing, and talks to Cloudflare.
+INFERENCE = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True)
+# Catalog look-ups: free and repeatable, so read-only.
 CATALOG = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True)
-# Tools that write a file into the output folder (generated media).
+# Billed tools that also write a file into the output folder (generated media).
 WRITES_OUTPUT = ToolAnnotations(
     read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True
 )

@@ -41,6 +41,7 @@ class Registry:
         self._resources: list[tuple[str, dict[str, Any], Callable[..., Any]]] = []
         self.listers: list[ResourceLister] = []  # resources/list adds what these give
         self.retypers: list[ReadRetyper] = []  # resources/read contents pass through these
+        self.untyped: set[str] = set()  # resource URIs registered without one MIME type (the SDK says text/plain)
 
     def add_tool(
         self,
@@ -84,6 +85,8 @@ class Registry:
 
         def record(fn: F) -> F:
             self._resources.append((uri, options, fn))
+            if "mime_type" not in options:
+                self.untyped.add(uri)
             return fn
 
         return record

@@ -1,7 +1,8 @@
 """The Starlette app behind `--transport sse|streamable-http`.
 
 It is the SDK's own app (Host/Origin checks on, body limit, session cap and idle expiry from our
-settings) behind our gate (`gate.py`: Host/Origin, bearer token, body size and time), a
+settings) behind our gate (`gate.py`: Host/Origin, bearer token, body size and time) and clean
+JSON-RPC errors for malformed messages (`messages.py`), a
 `/health` route that reveals nothing secret, and — for SSE — a lifespan that opens the Workers AI
 client once per process instead of once per connection.
 """
@@ -27,6 +28,7 @@ from ... import __version__
 from ...settings import MEBIBYTE, Settings
 from ...state import AppState
 from .gate import RefusalLog, RequestGate, install_log_limits
+from .messages import CleanMessageErrors
 
 logger = logging.getLogger(__name__)
 
@@ -127,6 +129,7 @@ def create_http_app(
             max_request_body_size=limit,
         )
         app.router.lifespan_context = lambda _app: _held_state(server)
+    app.add_middleware(CleanMessageErrors, checked_path=MESSAGE_PATH if transport == "sse" else None)
     refusals = RefusalLog()
     install_log_limits("mcp.server.streamable_http_manager", ["Refusing to open a new session"])
     app.add_middleware(SessionsFullNotice, settings=settings, refusals=refusals)

@@ -1,0 +1,119 @@
+"""The protocol surface around the tools: the prompts offered, page cursors checked, model ids completed.
+
+Nothing here pages (a list is always whole), so any cursor a client sends was not one of ours: the
+list requests answer it with -32602 (invalid params) instead of ignoring it. The prompts are real
+ones, so that advertising the `prompts` capability is true; each chains tools an assistant would
+otherwise have to discover. completion/complete offers catalog model ids for any `model` argument
+(the resource templates' `workers-ai://models/{+model}` and `workers-ai://usage{?model}`), read through
+the catalog's cache, at most 100 with `hasMore`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from typing import Annotated, Any
+
+from mcp.server import MCPServer
+from mcp.server.lowlevel.server import Server
+from mcp.shared.exceptions import MCPError
+from mcp.types import (
+    INVALID_PARAMS,
+    Completion,
+    CompletionArgument,
+    PaginatedRequestParams,
+    PromptReference,
+    ResourceTemplateReference,
+)
+from pydantic import Field
+
+from ...state import AppState
+
+# The list requests whose pages a cursor would name.
+PAGED = ("tools/list", "resources/list", "resources/templates/list", "prompts/list")
+
+
+def check_cursors(lowlevel: Server[Any]) -> None:
+    """Make every list request refuse a cursor: no list here is ever cut into pages."""
+    for method in PAGED:
+        entry = lowlevel.get_request_handler(method)
+        if entry is None:
+            continue
+        lowlevel.add_request_handler(method, PaginatedRequestParams, _refusing_cursors(entry.handler))
+
+
+def _refusing_cursors(handler: Any) -> Any:
+    async def handle(ctx: Any, params: PaginatedRequestParams) -> Any:
+        if params.cursor is not None:
+            raise MCPError(code=INVALID_PARAMS, message="Invalid cursor: this list has no further pages.")
+        return await handler(ctx, params)
+
+    return handle
+
+
+Recording = Annotated[str, Field(description="Path or https URL of the recording.")]
+Image = Annotated[str, Field(description="Path or https URL of the image.")]
+
+
+def transcribe_and_summarise(recording: Recording) -> str:
+    """Transcribe a recording, then summarise what was said."""
+    return (
+        f"Transcribe the recording {recording} with the transcribe_audio tool. Then summarise the "
+        "transcript with the summarize tool (or in your own words if it is short): the main points, "
+        "decisions and open questions, and who said what where the transcript tells. Give the "
+        "transcript's file path so I can read it in full."
+    )
+
+
+def describe_and_caption(image: Image) -> str:
+    """Describe an image in detail and write a short caption for it."""
+    return (
+        f"Describe the image {image} with the describe_image tool: what it shows, its setting, text in it "
+        "and anything notable. Then write a one-sentence caption suitable as alt text, and a title of at "
+        "most six words."
+    )
+
+
+# Each prompt, with its title and the tools it asks for.
+PROMPTS = (
+    (transcribe_and_summarise, "Transcribe and summarise a recording", {"transcribe_audio"}),
+    (describe_and_caption, "Describe and caption an image", {"describe_image"}),
+)
+
+
+def add_prompts(server: MCPServer[Any], tools: Collection[str]) -> None:
+    """Offer the prompts whose tools the server lists (`--tools` may leave them out)."""
+    for fn, title, needs in PROMPTS:
+        if needs <= set(tools):
+            server.prompt(name=fn.__name__, title=title)(fn)
+
+
+COMPLETION_LIMIT = 100  # the most values completion/complete may carry
+CATALOG_PAGES = 10  # pages of 100 read at most to complete a model id
+
+
+def add_completions(server: MCPServer[Any], state: Callable[[], AppState | None]) -> None:
+    """Complete the `model` argument of every resource template (and prompt) from the catalog."""
+
+    @server.completion()
+    async def complete(
+        ref: PromptReference | ResourceTemplateReference, argument: CompletionArgument, context: Any
+    ) -> Completion | None:
+        current = state()
+        if argument.name != "model" or current is None:
+            return None
+        return await model_completion(current, argument.value)
+
+
+async def model_completion(state: AppState, typed: str) -> Completion:
+    """Catalog model ids containing what was typed (case forgiven), at most 100, sorted."""
+    wanted = typed.strip().lower()
+    names: list[str] = []
+    for page in range(1, CATALOG_PAGES + 1):
+        found = await state.ai.search_models(page=page, per_page=COMPLETION_LIMIT)
+        names += [str(row.get("name", "")) for row in found.models]
+        if found.count < found.per_page:
+            break
+    matching = sorted({name for name in names if name and wanted in name.lower()})
+    return Completion(
+        values=matching[:COMPLETION_LIMIT], total=len(matching), has_more=len(matching) > COMPLETION_LIMIT
+    )
