@@ -27,6 +27,7 @@ from .errors import (
     APIConnectionError,
     APIStatusError,
     APITimeoutError,
+    DailyAllocationError,
     RedirectError,
     ResponseDecodeError,
     empty_answer_error,
@@ -379,8 +380,8 @@ class _Retry(Exception):
 
 
 def _retry_may_help(error: APIStatusError) -> bool:
-    # The daily allocation (3036) will not come back within a retry's wait.
-    return error.code != 3036
+    # The daily allocation (4006, documented as 3036) will not come back within a retry's wait.
+    return not isinstance(error, DailyAllocationError)
 
 
 __all__ = ["OnEvent", "Sender", "StreamResult", "create_http_client"]
