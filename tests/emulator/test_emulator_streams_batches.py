@@ -53,10 +53,14 @@ def openai_chunks(text: str) -> list[dict[str, Any]]:
     return [json.loads(p) for p in payloads[:-1]]
 
 
-async def test_gpt_oss_answers_stream_true_on_ai_run_with_one_json_body(client: httpx2.AsyncClient) -> None:
+async def test_gpt_oss_answers_stream_true_on_ai_run_with_an_empty_json_result_and_unstreamed_with_the_answer(
+    client: httpx2.AsyncClient,
+) -> None:
     body = {"messages": [{"role": "user", "content": "Hi"}], "stream": True, "max_tokens": 4}
     response = await client.post(f"{AI}/run/@cf/openai/gpt-oss-120b", json=body)
     assert response.headers["content-type"].startswith("application/json")
+    assert response.json() == {"result": {}, "success": True, "errors": [], "messages": []}
+    response = await client.post(f"{AI}/run/@cf/openai/gpt-oss-120b", json={**body, "stream": False})
     completion = response.json()["result"]
     assert completion["object"] == "chat.completion"
     message = completion["choices"][0]["message"]

@@ -45,6 +45,7 @@ from .streaming import (
     decode_events,
     event_from_json,
     gather_sse,
+    is_empty_result,
     native_body,
     sse_lines,
 )
@@ -213,6 +214,10 @@ class Sender:
                     gatherer = Gatherer(self.redact, on_event)
                     try:
                         result = await self._read_stream(response, gatherer, model)
+                        if result is None:  # an empty JSON answer to a stream request: ask again unstreamed
+                            return await self._unstreamed(
+                                url, body, model=model, headers=headers, budget=budget, gatherer=gatherer
+                            )
                         result.meta = ResponseMeta.from_response(response, budget.used, redact=self.redact)
                         return result
                     except _RETRYABLE_TRANSPORT as exc:
@@ -229,18 +234,48 @@ class Sender:
         except (TimeoutError, httpx2.TimeoutException):
             raise self._timeout() from None
 
-    async def _read_stream(self, response: httpx2.Response, gatherer: Gatherer, model: str) -> StreamResult:
+    async def _read_stream(self, response: httpx2.Response, gatherer: Gatherer, model: str) -> StreamResult | None:
+        """The stream gathered; None when the model answered the stream request with an empty JSON result."""
         kind = media_type(response)
         if kind != "text/event-stream":
-            # Some models ignore `stream` and answer with JSON.
+            # Some models ignore `stream` and answer with JSON; gpt-oss and Kimi answer it with an empty result.
             content = await read_capped(response, answer_cap(self.settings, "application/json"))
             if not content or content.isspace():
                 raise empty_answer_error(response.status_code, model)
+            if is_empty_result(content):
+                return None
             await gatherer.add(event_from_json(content))
             return await gatherer.finish()
         async for event in decode_events(self._lines(capped_chunks(response, stream_cap(self.settings)))):
             await gatherer.add(event)
         return await gatherer.finish()
+
+    async def _unstreamed(
+        self,
+        url: str,
+        body: Mapping[str, Any],
+        *,
+        model: str,
+        headers: dict[str, str],
+        budget: _Budget,
+        gatherer: Gatherer,
+    ) -> StreamResult:
+        """The same request once more with `stream: false`, its answer delivered as the stream's one event.
+
+        Cloudflare's own client does this for the models whose /ai/run stream answers an empty JSON
+        result (gpt-oss, Kimi); it is decided from that answer, not from a list of models.
+        """
+        logger.info("Workers AI answered a stream request with an empty result; asking again without streaming")
+        unstreamed = {**body, "stream": False}
+        response, content, _ = await self._send(
+            "POST", url, model=model, json=unstreamed, headers=headers, read=True, budget=budget
+        )
+        if not content or content.isspace():
+            raise empty_answer_error(response.status_code, model)  # (an empty result again is the tool's to word)
+        await gatherer.add(event_from_json(content))
+        result = await gatherer.finish()
+        result.meta = ResponseMeta.from_response(response, budget.used, redact=self.redact)
+        return result
 
     def _lines(self, chunks: AsyncIterator[bytes]) -> AsyncIterator[str]:
         return sse_lines(chunks, max_line=self.settings.max_stream_line_bytes, setting=LINE_SETTING)

@@ -142,14 +142,37 @@ class Gatherer:
         await self._on_event(event)
 
 
+def is_empty_result(content: bytes) -> bool:
+    """Whether a JSON answer to a stream request holds nothing: `{}` or a null result, in the envelope or not.
+
+    gpt-oss (and, per Cloudflare's changelog, Kimi) answer `stream: true` on /ai/run that way; their
+    answer comes only without `stream` (tests/recorded/streams/gpt_oss_run_stream_empty_json.json).
+    """
+    try:
+        data: Any = json.loads(content)
+    except ValueError:
+        return False
+    data = _unenveloped(data)
+    return data is None or data == {}
+
+
+_ENVELOPE = frozenset({"result", "success", "errors", "messages"})
+
+
+def _unenveloped(data: Any) -> Any:
+    """The `result` of Cloudflare's envelope (whole, or `result` alone as Cloudflare's own test doubles send it)."""
+    if isinstance(data, dict) and "result" in data and set(cast(dict[str, Any], data)) <= _ENVELOPE:
+        return cast(dict[str, Any], data)["result"]
+    return data
+
+
 def event_from_json(content: bytes) -> StreamEvent:
     """The one event of a JSON answer to a streamed request (some models ignore `stream`)."""
     try:
         data: Any = json.loads(content)
     except ValueError:
         raise ResponseDecodeError("Workers AI sent an answer that is not valid JSON; try again.") from None
-    if isinstance(data, dict) and "result" in data and "success" in data:
-        data = cast(dict[str, Any], data)["result"]
+    data = _unenveloped(data)
     if not isinstance(data, dict):
         raise ResponseDecodeError("Workers AI sent an unexpected answer to a streamed request.")
     return decode_chunk(cast(dict[str, Any], data))
