@@ -161,9 +161,11 @@ _ENVELOPE = frozenset({"result", "success", "errors", "messages"})
 
 def _unenveloped(data: Any) -> Any:
     """The `result` of Cloudflare's envelope (whole, or `result` alone as Cloudflare's own test doubles send it)."""
-    if isinstance(data, dict) and "result" in data and set(cast(dict[str, Any], data)) <= _ENVELOPE:
-        return cast(dict[str, Any], data)["result"]
-    return data
+    if isinstance(data, dict):
+        envelope = cast(dict[str, Any], data)
+        if "result" in envelope and set(envelope) <= _ENVELOPE:
+            return envelope["result"]
+    return cast(Any, data)
 
 
 def event_from_json(content: bytes) -> StreamEvent:
