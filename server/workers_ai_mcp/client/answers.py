@@ -35,6 +35,9 @@ class Answer:
     usage: dict[str, Any] | None = None
     finish_reason: str | None = None
     json: Any = None
+    # The usage is the call's total (a native answer or final native stream event), not one chunk's
+    # share of it: `usage_totals.py` tells them apart when gathering a stream.
+    usage_is_total: bool = False
 
 
 def read_answer(body: Mapping[str, Any], *, chunk: bool = False) -> Answer | None:
@@ -65,6 +68,7 @@ def _native(body: Mapping[str, Any], usage: dict[str, Any] | None) -> Answer:
         usage=usage,
         finish_reason=finish if isinstance(finish, str) and finish else None,
         json=response if isinstance(response, dict | list) else None,
+        usage_is_total=usage is not None,
     )
 
 

@@ -19,6 +19,7 @@ from ..redact import Redactor
 from .answers import Answer, read_answer
 from .errors import ResponseDecodeError, too_large_error
 from .results import StreamResult
+from .usage_totals import UsageTotals
 
 _NEWLINE = re.compile(rb"\r\n|\r|\n")
 LINE_SETTING = "WORKERS_AI_MCP_MAX_STREAM_LINE_BYTES"
@@ -112,6 +113,7 @@ class Gatherer:
         self._on_event = on_event
         self._text = redact.stream()
         self._reasoning = redact.stream()
+        self._usage = UsageTotals()
 
     async def add(self, event: StreamEvent) -> None:
         redact = self._redact
@@ -122,6 +124,7 @@ class Gatherer:
                 finish_reason=redact(event.finish_reason) if event.finish_reason else None,
                 tool_calls=redact.json(event.tool_calls),
                 reasoning=self._reasoning.feed(event.reasoning),
+                usage_is_total=event.usage_is_total,
             )
         )
 
@@ -136,7 +139,8 @@ class Gatherer:
         result.delivered = True
         result.text += event.text
         result.reasoning += event.reasoning
-        result.usage = event.usage or result.usage
+        self._usage.add(event.usage, total=event.usage_is_total)
+        result.usage = self._usage.value
         result.finish_reason = event.finish_reason or result.finish_reason
         result.tool_calls.extend(event.tool_calls)
         await self._on_event(event)

@@ -13,7 +13,7 @@ from .envelope import JsonObj, bad_input, no_such_model, ok
 from .forms import ModelInput, read_input
 from .generate_text import complete
 from .model_spec import ModelSpec
-from .openai_format import chat_chunks
+from .openai_format import run_chunks
 from .registry import find
 from .results import Binary, Ids
 from .streaming import events_of, sse_response, workers_ai_events
@@ -24,7 +24,7 @@ def _stream(spec: ModelSpec, payload: JsonObj, ids: Ids, delay: float) -> Respon
     if spec.openai_chat:
         limit = payload.get("max_completion_tokens", payload.get("max_tokens", 256))
         completion = complete(spec.name, {**payload, "max_tokens": limit})
-        chunks = chat_chunks(spec.name, completion, ident=ids.ident, created=ids.created, reasoning=spec.reasoning)
+        chunks = run_chunks(spec.name, completion, ident=ids.ident, created=ids.created, reasoning=spec.reasoning)
         return sse_response(events_of(chunks), delay)
     if payload.get("response_format") is not None:
         raise bad_input("JSON Mode does not support streaming at '/stream'")
