@@ -114,12 +114,13 @@ class Gatherer:
         self._text = redact.stream()
         self._reasoning = redact.stream()
         self._usage = UsageTotals()
+        self._whole = ""  # the answer so far, for events that carry it whole (cumulative)
 
     async def add(self, event: StreamEvent) -> None:
         redact = self._redact
         await self._deliver(
             StreamEvent(
-                text=self._text.feed(event.text),
+                text=self._text.feed(self._new_text(event)),
                 usage=redact.json(event.usage),
                 finish_reason=redact(event.finish_reason) if event.finish_reason else None,
                 tool_calls=redact.json(event.tool_calls),
@@ -127,6 +128,16 @@ class Gatherer:
                 usage_is_total=event.usage_is_total,
             )
         )
+
+    def _new_text(self, event: StreamEvent) -> str:
+        """The text the event adds: all of it, or for a cumulative event what goes beyond the answer so far."""
+        if not event.cumulative:
+            self._whole += event.text
+            return event.text
+        if not event.text.startswith(self._whole):
+            return ""  # an answer that went back on itself: what was delivered stands
+        added, self._whole = event.text[len(self._whole) :], event.text
+        return added
 
     async def finish(self) -> StreamResult:
         text, reasoning = self._text.flush(), self._reasoning.flush()
