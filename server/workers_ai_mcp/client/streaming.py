@@ -19,6 +19,7 @@ from ..redact import Redactor
 from .answers import Answer, read_answer
 from .errors import ResponseDecodeError, too_large_error
 from .results import StreamResult
+from .tool_calls import merge_tool_calls
 from .usage_totals import UsageTotals
 
 _NEWLINE = re.compile(rb"\r\n|\r|\n")
@@ -75,7 +76,13 @@ async def sse_data(lines: AsyncIterator[str]) -> AsyncIterator[str]:
 
 
 async def decode_events(lines: AsyncIterator[str]) -> AsyncIterator[StreamEvent]:
-    """Decode an event stream into `StreamEvent`s; raise `ResponseDecodeError` if it is cut off."""
+    """Decode an event stream into `StreamEvent`s; raise `ResponseDecodeError` if it is cut off.
+
+    A stream is complete at `data: [DONE]`, or when it ends after a chunk with a `finish_reason`: the
+    model said it had finished, and Cloudflare's own client accepts that (workers-ai-provider
+    src/streaming.ts). One that ends with neither was cut off.
+    """
+    finished = False
     async for data in sse_data(lines):
         if data.strip() == "[DONE]":
             return
@@ -84,8 +91,11 @@ async def decode_events(lines: AsyncIterator[str]) -> AsyncIterator[StreamEvent]
         except ValueError:
             raise ResponseDecodeError("Workers AI sent a stream chunk that is not JSON; try again.") from None
         if isinstance(chunk, dict):
-            yield decode_chunk(cast(dict[str, Any], chunk))
-    raise ResponseDecodeError("The Workers AI stream ended before it was complete; try again.")
+            event = decode_chunk(cast(dict[str, Any], chunk))
+            finished = finished or event.finish_reason is not None
+            yield event
+    if not finished:
+        raise ResponseDecodeError("The Workers AI stream ended before it was complete; try again.")
 
 
 def decode_chunk(chunk: dict[str, Any]) -> StreamEvent:
@@ -153,7 +163,7 @@ class Gatherer:
         self._usage.add(event.usage, total=event.usage_is_total)
         result.usage = self._usage.value
         result.finish_reason = event.finish_reason or result.finish_reason
-        result.tool_calls.extend(event.tool_calls)
+        merge_tool_calls(result.tool_calls, event.tool_calls)
         await self._on_event(event)
 
 
