@@ -69,6 +69,9 @@ class _Budget:
 
     limit: int
     used: int = 0
+    # False for a request that must not be sent twice (a batch submission): retried only when nothing
+    # can have reached Cloudflare (the connection never opened), or when it said so itself (429).
+    idempotent: bool = True
 
     @property
     def left(self) -> bool:
@@ -144,6 +147,7 @@ class Sender:
         params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
         raw: bool = False,
+        idempotent: bool = True,
     ) -> RunResult:
         """Send `request` (none for a GET) with retries inside the per-call deadline; decode the answer by
         content type. Cloudflare's envelope is unwrapped to its `result` (`raw` keeps it whole) and an
@@ -155,8 +159,9 @@ class Sender:
             params = request.query or params or None
         try:
             with anyio.fail_after(self.settings.timeout):
+                budget = _Budget(self.settings.max_retries + 1, idempotent=idempotent)
                 response, body, budget = await self._send(
-                    method, url, model=model, headers=headers, params=params, read=True, **content
+                    method, url, model=model, headers=headers, params=params, read=True, budget=budget, **content
                 )
                 if not body or body.isspace():
                     raise empty_answer_error(response.status_code, model)
@@ -323,6 +328,8 @@ class Sender:
                 raise _Retry() from None
             raise self._timeout() from None
         except _RETRYABLE_TRANSPORT as exc:
+            if not budget.idempotent and not isinstance(exc, httpx2.ConnectError):
+                raise _not_repeated(type(exc).__name__) from None
             if budget.left:
                 logger.info("Workers AI connection failed (%s); retrying", type(exc).__name__)
                 raise _Retry() from None
@@ -336,6 +343,8 @@ class Sender:
         try:
             return await read_capped(response, answer_cap(self.settings, media_type(response)))
         except _RETRYABLE_TRANSPORT as exc:
+            if not budget.idempotent:
+                raise _not_repeated(type(exc).__name__) from None
             if not budget.left:
                 raise APIConnectionError(
                     f"The connection to Workers AI broke mid-answer ({type(exc).__name__}) "
@@ -376,7 +385,8 @@ class Sender:
             redact=self.redact,
             url_setting=self._custom_url(url),
         )
-        if should_retry(status) and _retry_may_help(error) and budget.left:
+        repeatable = budget.idempotent or status == 429  # a 429 says Cloudflare took nothing on
+        if should_retry(status) and repeatable and _retry_may_help(error) and budget.left:
             logger.info("Workers AI answered HTTP %s; retrying", status)
             raise _Retry(retry_after)
         if budget.used > 1:
@@ -412,6 +422,14 @@ class _Retry(Exception):
     def __init__(self, after: float | None = None) -> None:
         super().__init__()
         self.after = after
+
+
+def _not_repeated(cause: str) -> APIConnectionError:
+    return APIConnectionError(
+        f"The connection to Workers AI broke ({cause}) after the request may have reached Cloudflare; it is "
+        "not sent again, since a second one could be queued and billed twice. Check the batch jobs already "
+        "queued (and the Cloudflare dashboard) before submitting it again."
+    )
 
 
 def _retry_may_help(error: APIStatusError) -> bool:
