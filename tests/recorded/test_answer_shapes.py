@@ -84,3 +84,14 @@ async def test_a_stream_that_ends_with_neither_finish_reason_nor_done_was_cut_of
     replay = Replay(emulator_app).answer(LLAMA, "streams/truncated_without_done")
     result = await chat(tmp_path, replay, progress=True)
     assert result.is_error and "ended before it was complete" in text_of(result)
+
+
+async def test_a_7000_for_a_model_path_says_there_is_no_such_model_and_to_call_list_models(
+    tmp_path: Path, emulator_app: Starlette
+) -> None:
+    replay = Replay(emulator_app).answer(LLAMA, "errors/7000_no_route_for_model_path")
+    result = await chat(tmp_path, replay, progress=False)
+    assert result.is_error
+    text = text_of(result)
+    assert f"no model named {LLAMA}" in text and "list_models" in text and "code 7000" in text
+    assert len(replay.requests) == 1

@@ -215,7 +215,7 @@ def status_error(
     upstream = _CONTROL.sub(" ", redact(upstream))[:_MAX_UPSTREAM_TEXT]  # redact first: a cut could split a secret
     request_id = header_text(request_id, redact)
     cls, advice = _classify(status, code, upstream, model)
-    step = _STEPS.get(code) if code is not None else None
+    step = _STEPS.get(code) if code is not None and (code != 7000 or model) else None
     hint = Hint(advice[:-1], step) if step is not None else None
     if status == 404 and code != 5007 and url_setting is not None:
         name, value = url_setting
@@ -308,10 +308,12 @@ _BY_CODE: dict[int, tuple[type[APIStatusError], str]] = {
     3036: (DailyAllocationError, _DAILY_ALLOCATION),  # what Cloudflare's error table documents
     3040: (RateLimitError, "Workers AI is out of capacity for this model right now; try again shortly."),
     7003: (NotFoundError, _ROUTE),
+    # "No route for that URI" on a model's path: the id names no model Cloudflare routes to (a typo).
+    7000: (NotFoundError, "Workers AI has no model named {model} (no route for that id)."),
     3006: (BadRequestError, _TOO_LARGE),
 }
 # Codes whose next step is a tool's: the sentence above ends where `tools/` adds it.
-_STEPS: dict[int, Literal["find_model", "see_schema"]] = {5007: "find_model", 5006: "see_schema"}
+_STEPS: dict[int, Literal["find_model", "see_schema"]] = {5007: "find_model", 7000: "find_model", 5006: "see_schema"}
 # HTTP status -> (exception, sentence), when the code says nothing more precise.
 _BY_STATUS: dict[int, tuple[type[APIStatusError], str]] = {
     401: (AuthenticationError, _API_TOKEN),
@@ -328,7 +330,7 @@ _BY_STATUS: dict[int, tuple[type[APIStatusError], str]] = {
 def _classify(status: int, code: int | None, upstream: str, model: str | None) -> tuple[type[APIStatusError], str]:
     if code == 10000 or code not in _BY_CODE and status == 401:
         code = 10000
-    if code is None and status == 404 and "route" in upstream.lower():
+    if code is None and status == 404 and "route" in upstream.lower() or code == 7000 and model is None:
         code = 7003
     if code is None and status == 429 and "daily free allocation" in upstream.lower():
         code = 4006  # the allocation's wording without its code (seen nested in other payloads)
