@@ -40,6 +40,14 @@ NO_ROUTE = (7000, 7003)
 class ChatMessage(BaseModel):
     role: Literal["system", "user", "assistant", "tool"]
     content: str = Field(max_length=MAX_TEXT)
+    # A tool round trip, as OpenAI-shaped models take it (tests/recorded/tools/round_trip_messages.json).
+    tool_calls: list[dict[str, Any]] | None = Field(
+        default=None, max_length=128, description="Assistant turns: the tool calls the model made."
+    )
+    tool_call_id: str | None = Field(
+        default=None, max_length=200, description="Tool turns: the id of the call this answers."
+    )
+    name: str | None = Field(default=None, max_length=200, description="Tool turns: the tool's name.")
 
 
 class ChatResult(BaseModel):
@@ -84,7 +92,7 @@ def conversation(prompt: str | None, messages: list[ChatMessage] | None, system:
         raise InvalidRequestError("Give either prompt (one user message) or messages (a conversation), not both.")
     turns: list[dict[str, Any]] = [{"role": "system", "content": system}] if system is not None else []
     if messages is not None:
-        return turns + [message.model_dump() for message in messages]
+        return turns + [message.model_dump(exclude_none=True) for message in messages]
     return [*turns, {"role": "user", "content": prompt}]
 
 
