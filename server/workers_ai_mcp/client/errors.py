@@ -215,7 +215,7 @@ def status_error(
     upstream = _CONTROL.sub(" ", redact(upstream))[:_MAX_UPSTREAM_TEXT]  # redact first: a cut could split a secret
     request_id = header_text(request_id, redact)
     cls, advice = _classify(status, code, upstream, model)
-    step = _STEPS.get(code) if code is not None and (code != 7000 or model) else None
+    step = _STEPS.get(code) if code is not None and (code != 7000 or model and status < 500) else None
     hint = Hint(advice[:-1], step) if step is not None else None
     if status == 404 and code != 5007 and url_setting is not None:
         name, value = url_setting
@@ -330,7 +330,9 @@ _BY_STATUS: dict[int, tuple[type[APIStatusError], str]] = {
 def _classify(status: int, code: int | None, upstream: str, model: str | None) -> tuple[type[APIStatusError], str]:
     if code == 10000 or code not in _BY_CODE and status == 401:
         code = 10000
-    if code is None and status == 404 and "route" in upstream.lower() or code == 7000 and model is None:
+    if code == 7000 and (model is None or status >= 500):
+        code = 7003 if status < 500 else None  # a model's path only names no model when it is refused (4xx)
+    if code is None and status == 404 and "route" in upstream.lower():
         code = 7003
     if code is None and status == 429 and "daily free allocation" in upstream.lower():
         code = 4006  # the allocation's wording without its code (seen nested in other payloads)
