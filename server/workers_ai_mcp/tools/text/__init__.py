@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from mcp.types import CallToolResult, TextContent
+from mcp.types import CallToolResult, ContentBlock, TextContent
 from pydantic import BaseModel, ConfigDict, Field
 
 from ...client import APIStatusError, JsonResult, RunResult, StreamEvent
@@ -35,6 +35,12 @@ MAX_TEXT = 131_072
 NO_SUCH_MODEL = 5007
 # Cloudflare's codes for "no such route" (7000) and "method not allowed" (7003): `complete` then runs the model.
 NO_ROUTE = (7000, 7003)
+
+
+UNPUBLISHED = (
+    "{model} publishes no input schema, so the conversation was sent unchecked in the classic Workers AI "
+    "form (messages on /ai/run)."
+)
 
 
 class ChatMessage(BaseModel):
@@ -182,9 +188,10 @@ async def chat(
         call=call_of(meta),
     )
     text = found.model_dump_json(exclude={"reasoning"})  # in structured content only: it can be long
-    return CallToolResult(
-        content=[TextContent(type="text", text=text)], structured_content=found.model_dump(mode="json")
-    )
+    blocks: list[ContentBlock] = [TextContent(type="text", text=text)]
+    if call.unpublished:
+        blocks.append(TextContent(type="text", text=UNPUBLISHED.format(model=chosen)))
+    return CallToolResult(content=blocks, structured_content=found.model_dump(mode="json"))
 
 
 chat.__doc__ = (
