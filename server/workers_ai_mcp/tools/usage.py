@@ -100,8 +100,9 @@ async def report(state: AppState, since: float | None = None, model: str | None 
 
     async def window(start: float, budget: float | None, counted: float | None) -> Window:
         models = await ledger.totals(start)
-        total = ModelUsage("*")
-        for usage in models:
+        shown = [m for m in models if model is None or m.model == model]
+        total = ModelUsage("*" if model is None else model)
+        for usage in shown:  # the totals of what is shown: one model's when filtered
             total.calls += usage.calls
             total.prompt_tokens += usage.prompt_tokens
             total.completion_tokens += usage.completion_tokens
@@ -113,7 +114,6 @@ async def report(state: AppState, since: float | None = None, model: str | None 
             total.cached_calls += usage.cached_calls
         spent = counted if counted is not None else total.counted_usd
         left = None if budget is None else round(max(0.0, budget - spent - committed.held), 8)
-        shown = [m for m in models if model is None or m.model == model]
         return Window(
             start=datetime.fromtimestamp(start, UTC).isoformat(timespec="seconds"),
             total=Spend.of(total),
@@ -123,13 +123,14 @@ async def report(state: AppState, since: float | None = None, model: str | None 
         )
 
     today = await window(day_start(now), budgets.daily, committed.today)
+    today_cost = sum(usage.cost_usd for usage in await ledger.totals(day_start(now)))  # every model, filter or not
     note = NOTE if store.shared else f"Spending is kept in memory for this server process only: {store.problem}. {NOTE}"
     return UsageReport(
         today=today,
         month=await window(month_start(now), budgets.monthly, committed.month),
         since=await window(since, None, None) if since is not None else None,
         free_daily_neurons=FREE_DAILY_NEURONS,
-        free_neurons_left_today=round(max(0.0, FREE_DAILY_NEURONS - today.total.neurons), 2),
+        free_neurons_left_today=round(max(0.0, FREE_DAILY_NEURONS - neurons(today_cost)), 2),
         held_usd=round(committed.held, 8),
         per_call_cap_usd=budgets.per_call,
         unpriced_call_usd=budgets.fallback,
