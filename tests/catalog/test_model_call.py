@@ -29,15 +29,17 @@ SCHEMA: dict[str, Any] = {"input": {"type": "object", "properties": {"prompt": {
 class Catalog:
     """A catalog that counts what it is asked, and fails as told."""
 
-    def __init__(self, *, info_error: Exception | None = None, schema_error: Exception | None = None) -> None:
+    def __init__(
+        self, *, info_error: Exception | None = None, schema_error: Exception | None = None, listed: bool = True
+    ) -> None:
         self.asked: list[str] = []
-        self.info_error, self.schema_error = info_error, schema_error
+        self.info_error, self.schema_error, self.listed = info_error, schema_error, listed
 
     async def model_info(self, model: str) -> ModelInfo | None:
         self.asked.append("info")
         if self.info_error is not None:
             raise self.info_error
-        return INFO
+        return INFO if self.listed else None
 
     async def model_schema(self, model: str) -> dict[str, Any]:
         self.asked.append("schema")
@@ -61,9 +63,15 @@ async def test_an_unreadable_schema_lets_the_call_go_unchecked() -> None:
 
 
 async def test_a_model_that_does_not_exist_fails_before_anything_is_sent() -> None:
-    call = ModelCall(Catalog(schema_error=NotFoundError("no such model", status=404, code=5007)), MODEL)
+    missing = NotFoundError("no such model", status=404, code=5007)
+    call = ModelCall(Catalog(schema_error=missing, listed=False), MODEL)
     with pytest.raises(NotFoundError):
         await call.schema()
+
+
+async def test_a_listed_model_that_publishes_no_schema_goes_unchecked_and_says_so() -> None:
+    call = ModelCall(Catalog(schema_error=NotFoundError("no schema", status=404, code=5007)), MODEL)
+    assert await call.schema() is None and call.unpublished
 
 
 async def test_an_unreadable_entry_is_unknown_and_says_why() -> None:

@@ -18,6 +18,7 @@ from workers_ai_mcp.client import (
     APITimeoutError,
     AuthenticationError,
     BinaryResult,
+    DailyAllocationError,
     InvalidRequestError,
     JsonResult,
     NotFoundError,
@@ -153,8 +154,8 @@ async def test_rate_limits_end_in_a_clear_error_after_the_allowed_retries(
 
 
 async def test_the_daily_allocation_is_not_retried(client: WorkersAIClient, emulator_state: EmulatorState) -> None:
-    emulator_state.inject(Fault.DAILY_LIMIT_3036)
-    with pytest.raises(RateLimitError, match="daily free"):
+    emulator_state.inject(Fault.DAILY_LIMIT_4006)
+    with pytest.raises(DailyAllocationError, match="daily free"):
         await client.run("@cf/meta/m2m100-1.2b", {"text": "hi", "target_lang": "fr"})
     assert len(run_requests(emulator_state)) == 1
 

@@ -19,6 +19,7 @@ BODY = {"prompt": "hello"}
         (Fault.RATE_LIMIT_3040, 429, 3040),
         (Fault.RATE_LIMIT_3040_RETRY_AFTER, 429, 3040),
         (Fault.DAILY_LIMIT_3036, 429, 3036),
+        (Fault.DAILY_LIMIT_4006, 429, 4006),
         (Fault.SERVER_ERROR_500, 500, 3043),
         (Fault.UNAVAILABLE_503, 503, 7009),
     ],

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import httpx2
+import pytest
 
 from support.emulator import AI, LLAMA
 
@@ -34,7 +35,13 @@ async def test_stream_sends_tokens_then_usage_then_done(client: httpx2.AsyncClie
     assert "".join(c["response"] for c in tokens) == "[emulator] You said: Stream this please"
     assert chunks[-1] == {
         "response": "",
-        "usage": {"prompt_tokens": 3, "completion_tokens": 6, "total_tokens": 9},
+        "usage": {
+            "prompt_tokens": 3,
+            "completion_tokens": 6,
+            "total_tokens": 9,
+            "prompt_tokens_details": {"cached_tokens": 0},
+            "neurons": pytest.approx(0.21),
+        },
     }
     whole = await client.post(f"{AI}/run/{LLAMA}", json={**body, "stream": False})
     assert whole.json()["result"]["response"] == "".join(c["response"] for c in tokens)
@@ -53,10 +60,14 @@ def openai_chunks(text: str) -> list[dict[str, Any]]:
     return [json.loads(p) for p in payloads[:-1]]
 
 
-async def test_gpt_oss_answers_stream_true_on_ai_run_with_one_json_body(client: httpx2.AsyncClient) -> None:
+async def test_gpt_oss_answers_stream_true_on_ai_run_with_an_empty_json_result_and_unstreamed_with_the_answer(
+    client: httpx2.AsyncClient,
+) -> None:
     body = {"messages": [{"role": "user", "content": "Hi"}], "stream": True, "max_tokens": 4}
     response = await client.post(f"{AI}/run/@cf/openai/gpt-oss-120b", json=body)
     assert response.headers["content-type"].startswith("application/json")
+    assert response.json() == {"result": {}, "success": True, "errors": [], "messages": []}
+    response = await client.post(f"{AI}/run/@cf/openai/gpt-oss-120b", json={**body, "stream": False})
     completion = response.json()["result"]
     assert completion["object"] == "chat.completion"
     message = completion["choices"][0]["message"]
@@ -64,17 +75,26 @@ async def test_gpt_oss_answers_stream_true_on_ai_run_with_one_json_body(client: 
     assert completion["usage"]["completion_tokens"] == 4
 
 
-async def test_kimi_streams_openai_chunks_on_ai_run_with_reasoning(client: httpx2.AsyncClient) -> None:
+async def test_kimi_streams_openai_chunks_on_ai_run_with_reasoning_and_usage_as_recorded(
+    client: httpx2.AsyncClient,
+) -> None:
     body = {"messages": [{"role": "user", "content": "Hi"}], "stream": True, "max_tokens": 4}
     response = await client.post(f"{AI}/run/@cf/moonshotai/kimi-k2.6", json=body)
-    chunks = openai_chunks(response.text)
+    *chunks, native = openai_chunks(response.text)
     assert all(c["object"] == "chat.completion.chunk" for c in chunks)
     deltas = [c["choices"][0]["delta"] for c in chunks if c["choices"]]
     assert deltas[0] == {"role": "assistant", "content": ""}
     assert any("reasoning_content" in d for d in deltas)
     assert "".join(d.get("content", "") for d in deltas) == "[emulator] You said: Hi"
     assert chunks[-2]["choices"][0]["finish_reason"] == "length"
-    assert chunks[-1]["choices"] == [] and chunks[-1]["usage"]["completion_tokens"] == 4
+    # As recorded (tests/recorded/streams/gemma4_*, glm_*): increments per chunk, zero-filled finish and
+    # trailing `choices: []` chunks, then a native event with the totals.
+    increments = [c["usage"]["completion_tokens"] for c in chunks]
+    assert sum(increments) == 4 and max(increments) == 1
+    assert chunks[0]["usage"]["prompt_tokens"] > 0 and chunks[1]["usage"]["prompt_tokens"] == 0
+    assert chunks[-1]["choices"] == [] and chunks[-1]["usage"]["total_tokens"] == 0
+    assert native["response"] == "" and native["usage"]["completion_tokens"] == 4
+    assert native["usage"]["neurons"] > 0 and native["usage"]["prompt_tokens_details"] == {"cached_tokens": 0}
 
 
 async def test_chat_completions_stream_ends_with_finish_usage_and_done(client: httpx2.AsyncClient) -> None:

@@ -59,13 +59,14 @@ RETRYABLE = (
     Fault.GATEWAY_TIMEOUT_504,
     Fault.CONNECTION_RESET,
 )
-FINAL = (Fault.DAILY_LIMIT_3036, Fault.MALFORMED_JSON, Fault.TRUNCATED_SSE, Fault.HANG)
+FINAL = (Fault.DAILY_LIMIT_4006, Fault.DAILY_LIMIT_3036, Fault.MALFORMED_JSON, Fault.TRUNCATED_SSE, Fault.HANG)
 
 # What the error text must name, per fault (and per tool where the tool changes the cause).
 CAUSES: dict[Fault, tuple[str, ...]] = {
     Fault.RATE_LIMIT_3040: ("out of capacity", "HTTP 429, code 3040", "Gave up after 3 attempts"),
     Fault.RATE_LIMIT_3040_RETRY_AFTER: ("out of capacity", "HTTP 429, code 3040", "Gave up after 3 attempts"),
-    Fault.DAILY_LIMIT_3036: ("daily free Workers AI allocation is used up", "HTTP 429, code 3036"),
+    Fault.DAILY_LIMIT_4006: ("daily free Workers AI allocation", "used up", "HTTP 429, code 4006"),
+    Fault.DAILY_LIMIT_3036: ("daily free Workers AI allocation", "used up", "HTTP 429, code 3036"),
     Fault.SERVER_ERROR_500: ("server-side error", "HTTP 500", "Gave up after 3 attempts"),
     Fault.BAD_GATEWAY_HTML_502: ("server-side error", "HTTP 502", "Gave up after 3 attempts"),
     Fault.UNAVAILABLE_503: ("server-side error", "HTTP 503", "Gave up after 3 attempts"),

@@ -3,9 +3,9 @@
 A call needs the model's catalog entry (its price, its flags) and its schema (to build and check
 the input, to price steps and tiles), in the tool and again in metering. The tool, or `WorkersAI`
 when the tool needs neither, makes one `ModelCall` and hands it down, so nothing asks twice, and
-the one error policy lives here: a schema that cannot be read now lets the call go unchecked, a
-model Cloudflare says does not exist fails before anything is sent, and a catalog entry that
-cannot be read is simply unknown (`info_error` says why).
+the one error policy lives here: a schema that cannot be read now (or that a listed model does not
+publish) lets the call go unchecked, a model Cloudflare says does not exist fails before anything is
+sent, and a catalog entry that cannot be read is simply unknown (`info_error` says why).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ class CatalogSource(Protocol):
 class ModelCall:
     """One call's model id (already checked) and its catalog entry and schema, read on first use."""
 
-    __slots__ = ("_catalog", "_info", "_schema", "info_error", "model")
+    __slots__ = ("_catalog", "_info", "_schema", "info_error", "model", "unpublished")
 
     def __init__(self, catalog: CatalogSource, model: str) -> None:
         self.model = model
@@ -41,6 +41,7 @@ class ModelCall:
         self._info: ModelInfo | None = _UNREAD
         self._schema: dict[str, Any] | None = _UNREAD
         self.info_error: WorkersAIError | None = None
+        self.unpublished = False  # the catalog lists the model but it publishes no schema (apertus, eurollm)
 
     async def info(self) -> ModelInfo | None:
         """The catalog entry, or None when the catalog does not list the model or cannot be read now."""
@@ -61,7 +62,10 @@ class ModelCall:
             try:
                 self._schema = await self._catalog.model_schema(self.model)
             except NotFoundError:
-                raise
+                if await self.info() is None:
+                    raise
+                # Listed in the catalog, but no schema published: the call goes unchecked (and says so).
+                self._schema, self.unpublished = None, True
             except WorkersAIError as exc:
                 logger.warning("The schema of %s could not be read (%s); the input is sent unchecked", self.model, exc)
                 self._schema = None

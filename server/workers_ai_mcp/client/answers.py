@@ -35,6 +35,11 @@ class Answer:
     usage: dict[str, Any] | None = None
     finish_reason: str | None = None
     json: Any = None
+    # The usage is the call's total (a native answer or final native stream event), not one chunk's
+    # share of it: `usage_totals.py` tells them apart when gathering a stream.
+    usage_is_total: bool = False
+    # `text` is the whole answer so far, not a new piece (moondream's streamed `chunk.answer`, `output`).
+    cumulative: bool = False
 
 
 def read_answer(body: Mapping[str, Any], *, chunk: bool = False) -> Answer | None:
@@ -45,6 +50,9 @@ def read_answer(body: Mapping[str, Any], *, chunk: bool = False) -> Answer | Non
     """
     usage = body.get("usage")
     reported = cast(dict[str, Any], usage) if isinstance(usage, dict) else None
+    skill = _skill_answer(body) if chunk else None
+    if skill is not None:
+        return Answer(skill, usage=reported, cumulative=True)
     choices = as_list(body.get("choices"))
     if isinstance(body.get("choices"), list):
         return _choice(as_dict(choices[0] if choices else None), reported)
@@ -56,15 +64,27 @@ def read_answer(body: Mapping[str, Any], *, chunk: bool = False) -> Answer | Non
     return None
 
 
+def _skill_answer(chunk: Mapping[str, Any]) -> str | None:
+    """The answer so far of a moondream stream event: `chunk.answer` (cumulative), or the last `answer`
+    of the terminal `output` array (tests/recorded/streams/moondream_run_stream_status_events.json)."""
+    piece = as_dict(chunk.get("chunk")).get("answer")
+    if isinstance(piece, str):
+        return piece
+    items = dicts(chunk.get("output"))
+    answers = [item["answer"] for item in items if isinstance(item.get("answer"), str)]
+    return answers[-1] if answers and not any("type" in item for item in items) else None
+
+
 def _native(body: Mapping[str, Any], usage: dict[str, Any] | None) -> Answer:
     response = body.get("response")
     finish = body.get("finish_reason")
     return Answer(
-        text=json.dumps(response, ensure_ascii=False) if isinstance(response, dict | list) else _str(response),
+        text=json.dumps(response, ensure_ascii=False) if isinstance(response, dict | list) else _text(response),
         tool_calls=as_list(body.get("tool_calls")),
         usage=usage,
         finish_reason=finish if isinstance(finish, str) and finish else None,
         json=response if isinstance(response, dict | list) else None,
+        usage_is_total=usage is not None,
     )
 
 
@@ -127,6 +147,13 @@ def _parts_text(content: object) -> str:
 
 def _int(value: object) -> int:
     return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0
+
+
+def _text(value: object) -> str:
+    """A native `response` as text: Workers AI sometimes answers a number (Cloudflare's CHANGELOG 3.0.5)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return json.dumps(value)
+    return _str(value)
 
 
 def _str(value: object) -> str:

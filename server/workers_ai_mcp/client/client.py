@@ -69,13 +69,17 @@ class WorkersAIClient:
         *,
         cache_ttl: int | None = None,
         skip_cache: bool = False,
+        idempotent: bool = True,
     ) -> RunResult:
         """`POST ai/run/{model}` with `request` as it is (a mapping is JSON inputs); `skip_cache` keeps
-        the AI Gateway's cache out of it (an answer that changes)."""
+        the AI Gateway's cache out of it (an answer that changes); a request that is not `idempotent` is
+        retried only when it cannot have reached Cloudflare."""
         if not isinstance(request, Request):
             request = Request(inputs=request)
         headers = self._gateway_headers(cache_ttl, skip_cache=skip_cache)
-        return await self._sender.call("POST", self._run_url(model), model=model, request=request, headers=headers)
+        return await self._sender.call(
+            "POST", self._run_url(model), model=model, request=request, headers=headers, idempotent=idempotent
+        )
 
     async def stream_run(
         self, model: str, inputs: Mapping[str, Any], on_event: OnEvent, *, cache_ttl: int | None = None
@@ -154,7 +158,10 @@ class WorkersAIClient:
 
     async def queue_batch(self, model: str, requests: list[dict[str, Any]]) -> JsonResult:
         """Queue an async batch (`?queueRequest=true`); the answer carries a `request_id`."""
-        result = await self.run(model, Request(inputs={"requests": requests}, query=_QUEUE), skip_cache=True)
+        # Not idempotent: once the submission may have reached Cloudflare, another one could queue (and bill)
+        # the batch twice, so only a connection that never opened is tried again.
+        queue = Request(inputs={"requests": requests}, query=_QUEUE)
+        result = await self.run(model, queue, skip_cache=True, idempotent=False)
         if not isinstance(result, JsonResult):
             raise ResponseDecodeError("Workers AI answered a batch submission with binary data.")
         return result

@@ -13,7 +13,9 @@
         ├── PermissionDeniedError       403 (licence not accepted, model not allowed)
         ├── NotFoundError               404, or code 5007 (no such model)
         ├── BadRequestError             other 4xx (5006 bad input, 413 too large)
-        ├── RateLimitError              429 (3040 capacity, 3036 daily allocation)
+        ├── RateLimitError              429 (3040 capacity, or no code): worth a retry after a wait
+        ├── DailyAllocationError        429 with 4006 (what the API sends) or 3036 (what the docs list):
+        │                               the free daily neurons are spent; no retry helps before 00:00 UTC
         └── ServerError                 5xx
 
 Every message is one or two sentences an assistant can act on, in facts: where the next step is
@@ -135,7 +137,12 @@ class BadRequestError(APIStatusError):
 
 
 class RateLimitError(APIStatusError):
-    """Too many requests, out of capacity, or the daily allocation is used up."""
+    """Too many requests, or out of capacity: a retry after a short wait may succeed."""
+
+
+class DailyAllocationError(APIStatusError):
+    """The account's daily free allocation is used up: nothing changes before 00:00 UTC (or an upgrade),
+    so it is neither a rate limit nor worth a retry."""
 
 
 class ServerError(APIStatusError):
@@ -208,7 +215,7 @@ def status_error(
     upstream = _CONTROL.sub(" ", redact(upstream))[:_MAX_UPSTREAM_TEXT]  # redact first: a cut could split a secret
     request_id = header_text(request_id, redact)
     cls, advice = _classify(status, code, upstream, model)
-    step = _STEPS.get(code) if code is not None else None
+    step = _STEPS.get(code) if code is not None and (code != 7000 or model and status < 500) else None
     hint = Hint(advice[:-1], step) if step is not None else None
     if status == 404 and code != 5007 and url_setting is not None:
         name, value = url_setting
@@ -277,6 +284,12 @@ _API_TOKEN = (
     "'Workers AI' Read permission, and that CLOUDFLARE_ACCOUNT_ID is the account the token belongs to."
 )
 _ROUTE = "Cloudflare could not route the request; check CLOUDFLARE_ACCOUNT_ID."
+_DAILY_ALLOCATION = (
+    "The account's daily free Workers AI allocation (10,000 neurons) is used up, so Workers AI refuses "
+    "calls until it resets at 00:00 UTC; retrying before then will not help. Wait for 00:00 UTC, or "
+    "upgrade the account to the Workers Paid plan (neurons beyond the free ones are then billed) and set "
+    "WORKERS_AI_MCP_MAX_COST_USD as a daily budget."
+)
 _TOO_LARGE = "The request is too large for Workers AI; send a smaller input."
 # Cloudflare error code -> (exception, sentence); {subject} is "the model X", {model} its id.
 _BY_CODE: dict[int, tuple[type[APIStatusError], str]] = {
@@ -291,17 +304,16 @@ _BY_CODE: dict[int, tuple[type[APIStatusError], str]] = {
     ),
     5018: (PermissionDeniedError, "This Cloudflare account is not allowed to use {subject}."),
     3041: (PermissionDeniedError, "This Cloudflare account is not allowed to use {subject}."),
-    3036: (
-        RateLimitError,
-        "The account's daily free Workers AI allocation is used up; it resets at 00:00 UTC, "
-        "or upgrade to the Workers Paid plan.",
-    ),
+    4006: (DailyAllocationError, _DAILY_ALLOCATION),  # what the live API sends (tests/recorded/errors)
+    3036: (DailyAllocationError, _DAILY_ALLOCATION),  # what Cloudflare's error table documents
     3040: (RateLimitError, "Workers AI is out of capacity for this model right now; try again shortly."),
     7003: (NotFoundError, _ROUTE),
+    # "No route for that URI" on a model's path: the id names no model Cloudflare routes to (a typo).
+    7000: (NotFoundError, "Workers AI has no model named {model} (no route for that id)."),
     3006: (BadRequestError, _TOO_LARGE),
 }
 # Codes whose next step is a tool's: the sentence above ends where `tools/` adds it.
-_STEPS: dict[int, Literal["find_model", "see_schema"]] = {5007: "find_model", 5006: "see_schema"}
+_STEPS: dict[int, Literal["find_model", "see_schema"]] = {5007: "find_model", 7000: "find_model", 5006: "see_schema"}
 # HTTP status -> (exception, sentence), when the code says nothing more precise.
 _BY_STATUS: dict[int, tuple[type[APIStatusError], str]] = {
     401: (AuthenticationError, _API_TOKEN),
@@ -318,8 +330,12 @@ _BY_STATUS: dict[int, tuple[type[APIStatusError], str]] = {
 def _classify(status: int, code: int | None, upstream: str, model: str | None) -> tuple[type[APIStatusError], str]:
     if code == 10000 or code not in _BY_CODE and status == 401:
         code = 10000
+    if code == 7000 and (model is None or status >= 500):
+        code = 7003 if status < 500 else None  # a model's path only names no model when it is refused (4xx)
     if code is None and status == 404 and "route" in upstream.lower():
         code = 7003
+    if code is None and status == 429 and "daily free allocation" in upstream.lower():
+        code = 4006  # the allocation's wording without its code (seen nested in other payloads)
     found = _BY_CODE.get(code) if code is not None else None
     found = found or _BY_STATUS.get(status)
     if found is None:

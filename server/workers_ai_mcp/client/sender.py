@@ -27,6 +27,7 @@ from .errors import (
     APIConnectionError,
     APIStatusError,
     APITimeoutError,
+    DailyAllocationError,
     RedirectError,
     ResponseDecodeError,
     empty_answer_error,
@@ -44,6 +45,7 @@ from .streaming import (
     decode_events,
     event_from_json,
     gather_sse,
+    is_empty_result,
     native_body,
     sse_lines,
 )
@@ -67,6 +69,9 @@ class _Budget:
 
     limit: int
     used: int = 0
+    # False for a request that must not be sent twice (a batch submission): retried only when nothing
+    # can have reached Cloudflare (the connection never opened), or when it said so itself (429).
+    idempotent: bool = True
 
     @property
     def left(self) -> bool:
@@ -142,6 +147,7 @@ class Sender:
         params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
         raw: bool = False,
+        idempotent: bool = True,
     ) -> RunResult:
         """Send `request` (none for a GET) with retries inside the per-call deadline; decode the answer by
         content type. Cloudflare's envelope is unwrapped to its `result` (`raw` keeps it whole) and an
@@ -153,8 +159,9 @@ class Sender:
             params = request.query or params or None
         try:
             with anyio.fail_after(self.settings.timeout):
+                budget = _Budget(self.settings.max_retries + 1, idempotent=idempotent)
                 response, body, budget = await self._send(
-                    method, url, model=model, headers=headers, params=params, read=True, **content
+                    method, url, model=model, headers=headers, params=params, read=True, budget=budget, **content
                 )
                 if not body or body.isspace():
                     raise empty_answer_error(response.status_code, model)
@@ -212,6 +219,10 @@ class Sender:
                     gatherer = Gatherer(self.redact, on_event)
                     try:
                         result = await self._read_stream(response, gatherer, model)
+                        if result is None:  # an empty JSON answer to a stream request: ask again unstreamed
+                            return await self._unstreamed(
+                                url, body, model=model, headers=headers, budget=budget, gatherer=gatherer
+                            )
                         result.meta = ResponseMeta.from_response(response, budget.used, redact=self.redact)
                         return result
                     except _RETRYABLE_TRANSPORT as exc:
@@ -228,18 +239,48 @@ class Sender:
         except (TimeoutError, httpx2.TimeoutException):
             raise self._timeout() from None
 
-    async def _read_stream(self, response: httpx2.Response, gatherer: Gatherer, model: str) -> StreamResult:
+    async def _read_stream(self, response: httpx2.Response, gatherer: Gatherer, model: str) -> StreamResult | None:
+        """The stream gathered; None when the model answered the stream request with an empty JSON result."""
         kind = media_type(response)
         if kind != "text/event-stream":
-            # Some models ignore `stream` and answer with JSON.
+            # Some models ignore `stream` and answer with JSON; gpt-oss and Kimi answer it with an empty result.
             content = await read_capped(response, answer_cap(self.settings, "application/json"))
             if not content or content.isspace():
                 raise empty_answer_error(response.status_code, model)
+            if is_empty_result(content):
+                return None
             await gatherer.add(event_from_json(content))
             return await gatherer.finish()
         async for event in decode_events(self._lines(capped_chunks(response, stream_cap(self.settings)))):
             await gatherer.add(event)
         return await gatherer.finish()
+
+    async def _unstreamed(
+        self,
+        url: str,
+        body: Mapping[str, Any],
+        *,
+        model: str,
+        headers: dict[str, str],
+        budget: _Budget,
+        gatherer: Gatherer,
+    ) -> StreamResult:
+        """The same request once more with `stream: false`, its answer delivered as the stream's one event.
+
+        Cloudflare's own client does this for the models whose /ai/run stream answers an empty JSON
+        result (gpt-oss, Kimi); it is decided from that answer, not from a list of models.
+        """
+        logger.info("Workers AI answered a stream request with an empty result; asking again without streaming")
+        unstreamed = {**body, "stream": False}
+        response, content, _ = await self._send(
+            "POST", url, model=model, json=unstreamed, headers=headers, read=True, budget=budget
+        )
+        if not content or content.isspace():
+            raise empty_answer_error(response.status_code, model)  # (an empty result again is the tool's to word)
+        await gatherer.add(event_from_json(content))
+        result = await gatherer.finish()
+        result.meta = ResponseMeta.from_response(response, budget.used, redact=self.redact)
+        return result
 
     def _lines(self, chunks: AsyncIterator[bytes]) -> AsyncIterator[str]:
         return sse_lines(chunks, max_line=self.settings.max_stream_line_bytes, setting=LINE_SETTING)
@@ -287,6 +328,8 @@ class Sender:
                 raise _Retry() from None
             raise self._timeout() from None
         except _RETRYABLE_TRANSPORT as exc:
+            if not budget.idempotent and not isinstance(exc, httpx2.ConnectError):
+                raise _not_repeated(type(exc).__name__) from None
             if budget.left:
                 logger.info("Workers AI connection failed (%s); retrying", type(exc).__name__)
                 raise _Retry() from None
@@ -300,6 +343,8 @@ class Sender:
         try:
             return await read_capped(response, answer_cap(self.settings, media_type(response)))
         except _RETRYABLE_TRANSPORT as exc:
+            if not budget.idempotent:
+                raise _not_repeated(type(exc).__name__) from None
             if not budget.left:
                 raise APIConnectionError(
                     f"The connection to Workers AI broke mid-answer ({type(exc).__name__}) "
@@ -340,7 +385,8 @@ class Sender:
             redact=self.redact,
             url_setting=self._custom_url(url),
         )
-        if should_retry(status) and _retry_may_help(error) and budget.left:
+        repeatable = budget.idempotent or status == 429  # a 429 says Cloudflare took nothing on
+        if should_retry(status) and repeatable and _retry_may_help(error) and budget.left:
             logger.info("Workers AI answered HTTP %s; retrying", status)
             raise _Retry(retry_after)
         if budget.used > 1:
@@ -378,9 +424,17 @@ class _Retry(Exception):
         self.after = after
 
 
+def _not_repeated(cause: str) -> APIConnectionError:
+    return APIConnectionError(
+        f"The connection to Workers AI broke ({cause}) after the request may have reached Cloudflare; it is "
+        "not sent again, since a second one could be queued and billed twice. Check the batch jobs already "
+        "queued (and the Cloudflare dashboard) before submitting it again."
+    )
+
+
 def _retry_may_help(error: APIStatusError) -> bool:
-    # The daily allocation (3036) will not come back within a retry's wait.
-    return error.code != 3036
+    # The daily allocation (4006, documented as 3036) will not come back within a retry's wait.
+    return not isinstance(error, DailyAllocationError)
 
 
 __all__ = ["OnEvent", "Sender", "StreamResult", "create_http_client"]

@@ -19,6 +19,8 @@ from ..redact import Redactor
 from .answers import Answer, read_answer
 from .errors import ResponseDecodeError, too_large_error
 from .results import StreamResult
+from .tool_calls import merge_tool_calls
+from .usage_totals import UsageTotals
 
 _NEWLINE = re.compile(rb"\r\n|\r|\n")
 LINE_SETTING = "WORKERS_AI_MCP_MAX_STREAM_LINE_BYTES"
@@ -74,7 +76,13 @@ async def sse_data(lines: AsyncIterator[str]) -> AsyncIterator[str]:
 
 
 async def decode_events(lines: AsyncIterator[str]) -> AsyncIterator[StreamEvent]:
-    """Decode an event stream into `StreamEvent`s; raise `ResponseDecodeError` if it is cut off."""
+    """Decode an event stream into `StreamEvent`s; raise `ResponseDecodeError` if it is cut off.
+
+    A stream is complete at `data: [DONE]`, or when it ends after a chunk with a `finish_reason`: the
+    model said it had finished, and Cloudflare's own client accepts that (workers-ai-provider
+    src/streaming.ts). One that ends with neither was cut off.
+    """
+    finished = False
     async for data in sse_data(lines):
         if data.strip() == "[DONE]":
             return
@@ -83,8 +91,11 @@ async def decode_events(lines: AsyncIterator[str]) -> AsyncIterator[StreamEvent]
         except ValueError:
             raise ResponseDecodeError("Workers AI sent a stream chunk that is not JSON; try again.") from None
         if isinstance(chunk, dict):
-            yield decode_chunk(cast(dict[str, Any], chunk))
-    raise ResponseDecodeError("The Workers AI stream ended before it was complete; try again.")
+            event = decode_chunk(cast(dict[str, Any], chunk))
+            finished = finished or event.finish_reason is not None
+            yield event
+    if not finished:
+        raise ResponseDecodeError("The Workers AI stream ended before it was complete; try again.")
 
 
 def decode_chunk(chunk: dict[str, Any]) -> StreamEvent:
@@ -112,18 +123,31 @@ class Gatherer:
         self._on_event = on_event
         self._text = redact.stream()
         self._reasoning = redact.stream()
+        self._usage = UsageTotals()
+        self._whole = ""  # the answer so far, for events that carry it whole (cumulative)
 
     async def add(self, event: StreamEvent) -> None:
         redact = self._redact
         await self._deliver(
             StreamEvent(
-                text=self._text.feed(event.text),
+                text=self._text.feed(self._new_text(event)),
                 usage=redact.json(event.usage),
                 finish_reason=redact(event.finish_reason) if event.finish_reason else None,
                 tool_calls=redact.json(event.tool_calls),
                 reasoning=self._reasoning.feed(event.reasoning),
+                usage_is_total=event.usage_is_total,
             )
         )
+
+    def _new_text(self, event: StreamEvent) -> str:
+        """The text the event adds: all of it, or for a cumulative event what goes beyond the answer so far."""
+        if not event.cumulative:
+            self._whole += event.text
+            return event.text
+        if not event.text.startswith(self._whole):
+            return ""  # an answer that went back on itself: what was delivered stands
+        added, self._whole = event.text[len(self._whole) :], event.text
+        return added
 
     async def finish(self) -> StreamResult:
         text, reasoning = self._text.flush(), self._reasoning.flush()
@@ -136,10 +160,37 @@ class Gatherer:
         result.delivered = True
         result.text += event.text
         result.reasoning += event.reasoning
-        result.usage = event.usage or result.usage
+        self._usage.add(event.usage, total=event.usage_is_total)
+        result.usage = self._usage.value
         result.finish_reason = event.finish_reason or result.finish_reason
-        result.tool_calls.extend(event.tool_calls)
+        merge_tool_calls(result.tool_calls, event.tool_calls)
         await self._on_event(event)
+
+
+def is_empty_result(content: bytes) -> bool:
+    """Whether a JSON answer to a stream request holds nothing: `{}` or a null result, in the envelope or not.
+
+    gpt-oss (and, per Cloudflare's changelog, Kimi) answer `stream: true` on /ai/run that way; their
+    answer comes only without `stream` (tests/recorded/streams/gpt_oss_run_stream_empty_json.json).
+    """
+    try:
+        data: Any = json.loads(content)
+    except ValueError:
+        return False
+    data = _unenveloped(data)
+    return data is None or data == {}
+
+
+_ENVELOPE = frozenset({"result", "success", "errors", "messages"})
+
+
+def _unenveloped(data: Any) -> Any:
+    """The `result` of Cloudflare's envelope (whole, or `result` alone as Cloudflare's own test doubles send it)."""
+    if isinstance(data, dict):
+        envelope = cast(dict[str, Any], data)
+        if "result" in envelope and set(envelope) <= _ENVELOPE:
+            return envelope["result"]
+    return cast(Any, data)
 
 
 def event_from_json(content: bytes) -> StreamEvent:
@@ -148,8 +199,7 @@ def event_from_json(content: bytes) -> StreamEvent:
         data: Any = json.loads(content)
     except ValueError:
         raise ResponseDecodeError("Workers AI sent an answer that is not valid JSON; try again.") from None
-    if isinstance(data, dict) and "result" in data and "success" in data:
-        data = cast(dict[str, Any], data)["result"]
+    data = _unenveloped(data)
     if not isinstance(data, dict):
         raise ResponseDecodeError("Workers AI sent an unexpected answer to a streamed request.")
     return decode_chunk(cast(dict[str, Any], data))

@@ -5,6 +5,7 @@ Deterministic schedule: the first poll answers `running`, the second and later t
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from .dispatch import answer
@@ -31,7 +32,9 @@ def enqueue(state: EmulatorState, spec: ModelSpec, payload: JsonObj, created: in
     requests = [as_obj(item) or {} for item in as_list(payload.get("requests")) or []]
     if not requests:
         raise bad_input("required properties at '/' are 'requests'")
-    request_id = state.new_id()
+    # Random, not from the emulator's counter: two emulator processes must never hand out the same job id
+    # (a server keeps its jobs in a store shared with other processes).
+    request_id = str(uuid.uuid4())
     results = [
         answer(spec, ModelInput({k: v for k, v in r.items() if k != "external_reference"}), Ids(request_id, created))
         for r in requests

@@ -1,7 +1,8 @@
 """What each injected Fault does to the one request that consumes it.
 
 Observable effects (see also the package docstring):
-- status faults answer at once: 429 (3040, optionally `Retry-After: 1`; 3036), 500 JSON, 502 HTML,
+- status faults answer at once: 429 (3040, optionally `Retry-After: 1`; 4006 as the live API sends a spent
+  daily allocation, 3036 as the docs list it), 500 JSON, 502 HTML,
   503 JSON (7009), 504 HTML.
 - CONNECTION_RESET starts a 200 answer, then raises EmulatedConnectionReset. Over
   httpx2.ASGITransport the client call raises that exception (an httpx2.ReadError); under uvicorn
@@ -35,6 +36,11 @@ _DAILY = (
     "You have used up your daily free allocation of 10,000 neurons. "
     "Please upgrade to Cloudflare's Workers Paid plan if you would like to continue usage."
 )
+# The live API's words for a spent allocation (tests/recorded/errors/4006_daily_free_allocation.json).
+DAILY_4006 = (
+    "you have used up your daily free allocation of 10,000 neurons, please upgrade to Cloudflare's "
+    "Workers Paid plan if you would like to continue usage."
+)
 _TRUNCATED_JSON = b'{"result":{"response":"[emulator] this answer was cut off by an injected fau'
 
 
@@ -51,6 +57,8 @@ def _status_answer(fault: Fault) -> Response | None:
             return JSONResponse(body, 429, {"retry-after": "1"})
         case Fault.DAILY_LIMIT_3036:
             return JSONResponse(error_body(3036, _DAILY), 429)
+        case Fault.DAILY_LIMIT_4006:
+            return daily_allocation_answer()
         case Fault.SERVER_ERROR_500:
             return JSONResponse(error_body(3043, "Internal server error"), 500)
         case Fault.BAD_GATEWAY_HTML_502:
@@ -61,6 +69,11 @@ def _status_answer(fault: Fault) -> Response | None:
             return HTMLResponse(_HTML.format(status=504, reason="Gateway Time-out"), 504)
         case _:
             return None
+
+
+def daily_allocation_answer() -> Response:
+    """429 / 4006: the free daily allocation is used up."""
+    return JSONResponse(error_body(4006, DAILY_4006), 429)
 
 
 def _truncated_stream(openai_style: bool) -> StreamingResponse:

@@ -39,6 +39,11 @@ def stable_hash(*parts: object) -> int:
     return int.from_bytes(digest, "big")
 
 
+# The emulator's neurons per prompt token and per generated token (made up: the real rates are not published).
+PROMPT_NEURONS = 0.01
+TOKEN_NEURONS = 0.03
+
+
 def count_tokens(text: str) -> int:
     """The emulator counts whitespace-separated words as tokens."""
     return len(text.split())
@@ -61,6 +66,15 @@ class Completion:
     def usage(self) -> JsonObj:
         total = self.prompt_tokens + self.completion_tokens
         return {"prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens, "total_tokens": total}
+
+    @property
+    def neurons(self) -> float:
+        """The neurons the emulator reports for this answer: its own rates (not Cloudflare's, which are unknown)."""
+        return self.prompt_tokens * PROMPT_NEURONS + self.completion_tokens * TOKEN_NEURONS
+
+    def run_usage(self) -> JsonObj:
+        """Usage as `/ai/run` reports it in 2026 answers: tokens, cached prompt tokens, neurons."""
+        return {**self.usage(), "prompt_tokens_details": {"cached_tokens": 0}, "neurons": self.neurons}
 
 
 def message_text(content: Any) -> str:

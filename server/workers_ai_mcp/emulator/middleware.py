@@ -1,4 +1,5 @@
-"""Outermost layer: records each request, adds latency, checks the bearer token, plays injected faults."""
+"""Outermost layer: records each request, adds latency, checks the bearer token, plays injected faults,
+spends the free daily allocation (4006 once it is used up)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .envelope import as_obj, unauthorized
-from .faults import play
+from .faults import daily_allocation_answer, play
 from .state import EmulatorState, RecordedRequest
 
 _AI_PATH = re.compile(r"^/client/v4/accounts/[^/]+/ai/|^(?:/v1)?/[^/]+/[^/]+/workers-ai/")
@@ -103,10 +104,20 @@ class EmulatorMiddleware:
         if not self._authorized(headers.get("authorization", "")):
             await unauthorized().to_response()(scope, replay, send_tagged)
             return
-        if state.faults and _AI_PATH.match(path):
+        if _AI_PATH.match(path) and await self._answered_before_the_model(scope, body, replay, send_tagged):
+            return
+        await self.app(scope, replay, send_tagged)
+
+    async def _answered_before_the_model(self, scope: Scope, body: bytes, receive: Receive, send: Send) -> bool:
+        """Play the next injected fault, or 4006 when the free allocation is spent; False to run the model."""
+        state, path = self.state, str(scope["path"])
+        if state.faults:
             fault = state.faults.popleft()
             stream = _json_body(body).get("stream") is True
             openai_style = "/ai/v1/" in path or "/workers-ai/v1/" in path
-            await play(fault, scope, replay, send_tagged, stream=stream, openai_style=openai_style)
-            return
-        await self.app(scope, replay, send_tagged)
+            await play(fault, scope, receive, send, stream=stream, openai_style=openai_style)
+            return True
+        if scope["method"] == "POST" and not state.spend_free_neurons():
+            await daily_allocation_answer()(scope, receive, send)
+            return True
+        return False

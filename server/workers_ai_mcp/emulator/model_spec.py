@@ -134,7 +134,7 @@ class ModelSpec:
     def streams_on_run(self) -> bool:
         """`stream: true` on /ai/run gets SSE; otherwise one JSON body (see README, "The emulator")."""
         if self.task.name != "Text Generation" or self.responses_api:
-            return False  # gpt-oss on /ai/run ignores `stream` and answers JSON (reference §3)
+            return False  # gpt-oss on /ai/run answers `stream` with an empty JSON result (tests/recorded/streams)
         return "text/event-stream" in self.output_types or not self.output_types
 
     @functools.cached_property

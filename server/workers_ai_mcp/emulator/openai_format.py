@@ -7,7 +7,7 @@ import struct
 from typing import Any
 
 from .envelope import JsonObj
-from .generate_text import MARK, Completion
+from .generate_text import MARK, PROMPT_NEURONS, TOKEN_NEURONS, Completion
 
 REASONING = f"{MARK} No reasoning happens here; this is a local test double."
 
@@ -48,6 +48,31 @@ def chat_chunks(model: str, completion: Completion, *, ident: str, created: int,
     usage["choices"], usage["usage"] = [], completion.usage()
     chunks.append(usage)
     return chunks
+
+
+def run_chunks(model: str, completion: Completion, *, ident: str, created: int, reasoning: bool) -> list[JsonObj]:
+    """An OpenAI-format stream on `/ai/run` as recorded live (tests/recorded/streams/gemma4_run_stream_usage_*,
+    glm_run_stream_incremental_usage_zero_chunk): each chunk's usage is its *increment* (the prompt on the
+    first, one token per token chunk, neurons on each), the finish chunk and a trailing `choices: []` chunk
+    are zero-filled, and a native `{"response": "", "usage"}` event ends with the call's totals."""
+    chunks = chat_chunks(model, completion, ident=ident, created=created, reasoning=reasoning)[:-1]
+    zero = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
+
+    def usage(prompt: int, tokens: int, neurons: float) -> JsonObj:
+        counts = {"prompt_tokens": prompt, "completion_tokens": tokens, "total_tokens": prompt + tokens}
+        return {**counts, "prompt_tokens_details": {"cached_tokens": 0}, "neurons": neurons}
+
+    first, prompt_neurons = chunks[0], completion.prompt_tokens * PROMPT_NEURONS
+    first["usage"] = usage(completion.prompt_tokens, 0, prompt_neurons)
+    for chunk in chunks[1:-1]:
+        delta = chunk["choices"][0]["delta"]
+        tokens = 1 if delta.get("content") else 0
+        chunk["usage"] = usage(0, tokens, tokens * TOKEN_NEURONS)
+    chunks[-1]["usage"] = usage(0, 0, 0.0)
+    trailing: JsonObj = dict(chunks[-1])
+    trailing["choices"] = []
+    trailing["usage"] = {**zero, "prompt_tokens_details": {"cached_tokens": 0}, "neurons": 0}
+    return [*chunks, trailing, {"response": "", "usage": completion.run_usage()}]
 
 
 def text_completion(model: str, completion: Completion, *, ident: str, created: int) -> JsonObj:

@@ -19,7 +19,8 @@ class Fault(enum.Enum):
 
     RATE_LIMIT_3040 = "RATE_LIMIT_3040"
     RATE_LIMIT_3040_RETRY_AFTER = "RATE_LIMIT_3040_RETRY_AFTER"
-    DAILY_LIMIT_3036 = "DAILY_LIMIT_3036"
+    DAILY_LIMIT_3036 = "DAILY_LIMIT_3036"  # the code Cloudflare's error table documents
+    DAILY_LIMIT_4006 = "DAILY_LIMIT_4006"  # the code the live API sends (tests/recorded/errors)
     SERVER_ERROR_500 = "SERVER_ERROR_500"
     BAD_GATEWAY_HTML_502 = "BAD_GATEWAY_HTML_502"
     UNAVAILABLE_503 = "UNAVAILABLE_503"
@@ -112,10 +113,24 @@ class EmulatorState:
     record_limit: int = 1000
     batch_jobs: OrderedDict[str, BatchJob] = field(default_factory=lambda: OrderedDict[str, BatchJob]())
     gateway_cache: GatewayCache = field(default_factory=GatewayCache)
+    # The account's free daily allocation, in neurons: None is unlimited; each inference request spends
+    # `neurons_per_call`, and once none are left every inference request is answered 429 / 4006, as the
+    # live API does (tests/recorded/errors/4006_daily_free_allocation.json).
+    free_neurons: float | None = None
+    neurons_per_call: float = 1.0
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1), repr=False)
 
     def inject(self, *faults: Fault) -> None:
         self.faults.extend(faults)
+
+    def spend_free_neurons(self) -> bool:
+        """Spend one call's neurons from the free allocation; False when it was already used up."""
+        if self.free_neurons is None:
+            return True
+        if self.free_neurons <= 0:
+            return False
+        self.free_neurons -= self.neurons_per_call
+        return True
 
     def reset_counters(self) -> None:
         self.requests.clear()

@@ -35,7 +35,7 @@ def padding(index: int) -> str:
 def workers_ai_events(completion: Completion) -> list[str]:
     """Classic Workers AI stream: one `{"response": token, "p": ...}` per token, then usage."""
     events = [dumps_compact({"response": tok, "p": padding(i)}) for i, tok in enumerate(completion.tokens)]
-    events.append(dumps_compact({"response": "", "usage": completion.usage()}))
+    events.append(dumps_compact({"response": "", "usage": completion.run_usage()}))
     return events
 
 

@@ -30,7 +30,7 @@ MIGRATED_SUFFIX = ".migrated"
 MAX_JOBS = 500
 MAX_LEGACY_BYTES = 5_000_000
 
-BatchState = Literal["queued", "running", "done", "lost"]
+BatchState = Literal["queued", "running", "done", "lost", "failed"]
 _COLUMNS = ("job_id", "model", "count", "submitted_at", "status", "checked_at", "results_file", "origin")
 
 

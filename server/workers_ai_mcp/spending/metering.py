@@ -26,7 +26,17 @@ from ..client import BinaryResult, JsonResult, NotFoundError, ResponseMeta, Stre
 from ..jsonvalues import as_dict, dicts
 from ..settings import Settings
 from .ledger import FALLBACK_SETTING, Budgets, Estimate, Ledger, usd
-from .pricing import PROMPT_TOKENS, REQUESTS, STEPS, TILES, Pricing, estimate_before, measure_after, request_units
+from .pricing import (
+    PROMPT_TOKENS,
+    REQUESTS,
+    STEPS,
+    TILES,
+    Pricing,
+    estimate_before,
+    measure_after,
+    reported_cost,
+    request_units,
+)
 from .store import StateStore
 
 logger = logging.getLogger(__name__)
@@ -49,6 +59,18 @@ class CallMeta(ResponseMeta):
     usage_estimated: bool = False  # tokens counted as characters / 4 because the API reported none
     counted_usd: float | None = None  # what usage and budgets count: the cost, else the fallback amount
     spending_note: str | None = None  # the fallback, or spending kept in memory only: said on the result
+    # Where `cost_usd` comes from: "neurons" (what the answer reported, exact), "price" (the catalog's
+    # price for the measured usage), or None (unknown: the call counts as the fallback, an estimate).
+    cost_basis: str | None = None
+
+
+def _cost(pricing: Pricing | None, usage: dict[str, float] | None) -> tuple[float | None, str | None]:
+    """The call's cost and its basis: reported neurons win over the catalog price."""
+    reported = reported_cost(usage)
+    if reported is not None:
+        return reported, "neurons"
+    cost = pricing.cost(usage) if pricing is not None and usage is not None else None
+    return cost, None if cost is None else "price"
 
 
 class Spending:
@@ -184,15 +206,16 @@ class Spending:
         else:
             output, reported = result.text, result.usage
         usage, estimated = measure_after(pricing, inputs, output, as_dict(reported), schema=schema)
-        cost = pricing.cost(usage) if pricing is not None and usage is not None else None
+        cost, basis = _cost(pricing, usage)
         cached = (result.meta.gateway_cache_status or "").upper() == "HIT"
         if cached and cost is not None:
             cost = 0.0  # answered from the AI Gateway cache: no model ran
         counted = await self.ledger.record(call.model, usage, cost, cached=cached, release=key)
-        return self._labelled(
-            result, usage, cost, priced=pricing is not None and pricing.known, estimated=estimated,
-            counted=counted, unknown=unknown or "the answer did not say how much was used",
+        labelled = self._labelled(
+            result, usage, cost, priced=basis == "neurons" or pricing is not None and pricing.known,
+            estimated=estimated, counted=counted, unknown=unknown or "the answer did not say how much was used",
         )  # fmt: skip
+        return dataclasses.replace(labelled, meta=dataclasses.replace(labelled.meta, cost_basis=basis))
 
     async def _pricing(self, call: ModelCall) -> tuple[Pricing | None, str | None]:
         """The model's pricing when it is known, and otherwise why not."""

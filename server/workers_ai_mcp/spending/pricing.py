@@ -1,9 +1,12 @@
 """What a Workers AI call costs: the catalog's `price` property, estimates before a call, usage after.
 
-The catalog lists prices per unit (`[{"unit": "per M input tokens", "price": 0.29, "currency": "USD"},
-...]`). A call is measured in the same units: prompt and completion tokens (as the API reports them,
-else about four characters a token), diffusion steps, 512x512 tiles, audio minutes, characters of
-text, or one request. Everything here is pure: no I/O, no MCP.
+Where the answer reports `usage.neurons` (2026 answers on /ai/run and /ai/v1 do), that is what Cloudflare
+bills: the cost is those neurons at $0.011 per 1,000, exactly. Otherwise the catalog's price: it lists
+prices per unit (`[{"unit": "per M input tokens", "price": 0.29, "currency": "USD"}, ...]`), and a call is
+measured in the same units: prompt and completion tokens (as the API reports them, else about four
+characters a token; prompt tokens the answer reports as cached, `prompt_tokens_details.cached_tokens`,
+at the "per M cached input tokens" rate where the catalog lists one), diffusion steps, 512x512 tiles,
+audio minutes, characters of text, or one request. Everything here is pure: no I/O, no MCP.
 """
 
 from __future__ import annotations
@@ -25,6 +28,9 @@ TILES = "tiles"
 AUDIO_MINUTES = "audio_minutes"
 CHARACTERS = "characters"
 REQUESTS = "requests"
+CACHED_TOKENS = "cached_prompt_tokens"  # part of PROMPT_TOKENS, billed at its own rate where one is listed
+NEURONS = "neurons"  # what the answer says Cloudflare billed
+USD_PER_NEURON = 0.011 / 1000  # Cloudflare's price of neurons beyond the free daily allocation
 
 CHARS_PER_TOKEN = 4
 DEFAULT_MAX_TOKENS = 256
@@ -36,6 +42,7 @@ TILE_SIDE = 512
 _UNITS: tuple[tuple[re.Pattern[str], str, float], ...] = (
     (re.compile(r"^per (m|million) input tokens$"), PROMPT_TOKENS, 1_000_000),
     (re.compile(r"^per (m|million) output tokens$"), COMPLETION_TOKENS, 1_000_000),
+    (re.compile(r"^per (m|million) cached input tokens$"), CACHED_TOKENS, 1_000_000),
     (re.compile(r"^per (diffusion )?step$"), STEPS, 1),
     (re.compile(r"^per 512 ?(by|x) ?512 tile$"), TILES, 1),
     (re.compile(r"^per audio minute$"), AUDIO_MINUTES, 1),
@@ -84,16 +91,26 @@ class Pricing:
         """USD for `usage`, or None when the price has a unit the usage does not measure."""
         if not self.known:
             return None
+        cached = float(usage.get(CACHED_TOKENS, 0.0)) if CACHED_TOKENS in self.rates else 0.0
         total = 0.0
         for measure, rate in self.rates.items():
             amount = usage.get(measure)
             if amount is None:
-                if measure == COMPLETION_TOKENS and PROMPT_TOKENS in usage:
-                    amount = 0.0  # the API reported tokens and none were generated (embeddings)
+                if measure == COMPLETION_TOKENS and PROMPT_TOKENS in usage or measure == CACHED_TOKENS:
+                    amount = 0.0  # tokens reported and none generated (embeddings), or none cached
                 else:
                     return None
+            if measure == PROMPT_TOKENS:
+                amount = max(0.0, float(amount) - cached)  # the cached ones are billed at their own rate
             total += rate * float(amount)
         return total
+
+
+def reported_cost(usage: Mapping[str, float] | None) -> float | None:
+    """USD for the neurons the answer reported, or None when it reported none."""
+    if usage is None or NEURONS not in usage:
+        return None
+    return usage[NEURONS] * USD_PER_NEURON
 
 
 def estimate_before(
@@ -158,8 +175,8 @@ def measure_after(
     result: dict[str, float] = dict(usage)
     estimated = False
     for measure in pricing.rates:
-        if measure in result or (measure == COMPLETION_TOKENS and PROMPT_TOKENS in usage):
-            continue  # reported, or tokens were reported and none generated (embeddings)
+        if measure in result or measure == CACHED_TOKENS or (measure == COMPLETION_TOKENS and PROMPT_TOKENS in usage):
+            continue  # reported, none reported cached, or tokens were reported and none generated (embeddings)
         if measure == COMPLETION_TOKENS:
             result[measure] = float(math.ceil(sum(len(s) for s in _strings(output)) / CHARS_PER_TOKEN))
             estimated = True
@@ -191,7 +208,18 @@ def normalize_usage(reported: Mapping[str, Any] | None) -> dict[str, float]:
         out["total_tokens"] = float(total)
     elif out:
         out["total_tokens"] = sum(out.values())
+    details = as_dict(usage.get("prompt_tokens_details")) or as_dict(usage.get("input_tokens_details"))
+    cached = details.get("cached_tokens")
+    if _number(cached) and cached:
+        out[CACHED_TOKENS] = float(cached)
+    neurons = usage.get(NEURONS)
+    if _number(neurons) and neurons:
+        out[NEURONS] = float(neurons)
     return out
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def audio_seconds(output: Any) -> float | None:

@@ -25,9 +25,10 @@ LOCAL_READ = ToolAnnotations(
     open_world_hint=False,
 )
 NOTE = (
-    "Costs are estimates in USD from the catalog's prices (tokens as reported, else about 4 characters each). "
-    "Neurons are estimated from those dollars at Cloudflare's $0.011 per 1,000 neurons, against the 10,000 free "
-    "each UTC day. Calls whose price is unknown count as the fallback amount (fallback_usd). Only calls made "
+    "Costs are in USD: the neurons the answer reported ($0.011 per 1,000) where it reported them, else the "
+    "catalog's price (tokens as reported, else about 4 characters each; cached prompt tokens at their own rate). "
+    "Neurons are those dollars at $0.011 per 1,000, against the 10,000 free each UTC day. Calls whose price is "
+    "unknown count as the fallback amount (fallback_usd), an estimate that is not counted as neurons. Only calls made "
     "through this server are counted, by every process of this user; Cloudflare's dashboard is authoritative."
 )
 
@@ -42,7 +43,7 @@ class Spend(BaseModel):
     units: dict[str, float] = Field(description="Other priced units used: steps, tiles, audio_minutes, characters.")
     cost_usd: float = Field(description="Estimated cost of the calls whose price is known.")
     fallback_usd: float = Field(description="What the calls of unknown price count as (the fallback amount each).")
-    neurons: float = Field(description="Estimated neurons: (cost_usd + fallback_usd) / $0.011 per 1,000.")
+    neurons: float = Field(description="Neurons: cost_usd / $0.011 per 1,000 (reported or priced; never the fallback).")
     unpriced_calls: int = Field(description="Calls whose price is unknown (catalog unreachable, no price listed).")
     cached_calls: int = Field(description="Calls answered from the AI Gateway cache (not billed).")
 
@@ -56,7 +57,7 @@ class Spend(BaseModel):
             units=dict(usage.units),
             cost_usd=round(usage.cost_usd, 8),
             fallback_usd=round(usage.fallback_usd, 8),
-            neurons=round(neurons(usage.counted_usd), 2),
+            neurons=round(neurons(usage.cost_usd), 2),
             unpriced_calls=usage.unpriced_calls,
             cached_calls=usage.cached_calls,
         )
@@ -81,7 +82,9 @@ class UsageReport(BaseModel):
     month: Window = Field(description="Since the 1st, 00:00 UTC; the budget is WORKERS_AI_MCP_MAX_COST_USD_MONTHLY.")
     since: Window | None = Field(default=None, description="Since the time asked for.")
     free_daily_neurons: int
-    free_neurons_left_today: float = Field(description="Estimated; 0 once today's estimate passes the allocation.")
+    free_neurons_left_today: float = Field(
+        description="10,000 less today's reported or priced neurons (fallback amounts not counted); 0 once spent."
+    )
     held_usd: float = Field(description="Reserved now by calls in flight and queued batches.")
     per_call_cap_usd: float | None = Field(description="WORKERS_AI_MCP_MAX_CALL_COST_USD, or null.")
     unpriced_call_usd: float = Field(description="The fallback amount a call of unknown price counts as.")
@@ -98,8 +101,9 @@ async def report(state: AppState, since: float | None = None, model: str | None 
 
     async def window(start: float, budget: float | None, counted: float | None) -> Window:
         models = await ledger.totals(start)
-        total = ModelUsage("*")
-        for usage in models:
+        shown = [m for m in models if model is None or m.model == model]
+        total = ModelUsage("*" if model is None else model)
+        for usage in shown:  # the totals of what is shown: one model's when filtered
             total.calls += usage.calls
             total.prompt_tokens += usage.prompt_tokens
             total.completion_tokens += usage.completion_tokens
@@ -111,7 +115,6 @@ async def report(state: AppState, since: float | None = None, model: str | None 
             total.cached_calls += usage.cached_calls
         spent = counted if counted is not None else total.counted_usd
         left = None if budget is None else round(max(0.0, budget - spent - committed.held), 8)
-        shown = [m for m in models if model is None or m.model == model]
         return Window(
             start=datetime.fromtimestamp(start, UTC).isoformat(timespec="seconds"),
             total=Spend.of(total),
@@ -121,13 +124,14 @@ async def report(state: AppState, since: float | None = None, model: str | None 
         )
 
     today = await window(day_start(now), budgets.daily, committed.today)
+    today_cost = sum(usage.cost_usd for usage in await ledger.totals(day_start(now)))  # every model, filter or not
     note = NOTE if store.shared else f"Spending is kept in memory for this server process only: {store.problem}. {NOTE}"
     return UsageReport(
         today=today,
         month=await window(month_start(now), budgets.monthly, committed.month),
         since=await window(since, None, None) if since is not None else None,
         free_daily_neurons=FREE_DAILY_NEURONS,
-        free_neurons_left_today=round(max(0.0, FREE_DAILY_NEURONS - today.total.neurons), 2),
+        free_neurons_left_today=round(max(0.0, FREE_DAILY_NEURONS - neurons(today_cost)), 2),
         held_usd=round(committed.held, 8),
         per_call_cap_usd=budgets.per_call,
         unpriced_call_usd=budgets.fallback,

@@ -174,6 +174,7 @@ async def get_batch(job_id: JobId, ctx: AppContext) -> Annotated[CallToolResult,
     data = polled.object
     now = utc_now()
     if "responses" not in data:
+        await _check_not_ended(state, store, record, data.get("status"))
         status: BatchState = "running" if data.get("status") == "running" else "queued"
         record = record.model_copy(update={"status": status, "checked_at": now})
         await store.update(record)
@@ -230,6 +231,19 @@ async def _check_reachable(state: AppState, store: BatchStore, record: BatchReco
             f"Batch job {record.job_id} was queued with Cloudflare account {origin.removeprefix('account:')}, "
             f"and this server uses {where}; get it from a server configured with that account."
         )
+
+
+async def _check_not_ended(state: AppState, store: BatchStore, record: BatchRecord, status: object) -> None:
+    """A status other than queued or running (failed, cancelled, ...) ends the job: it will bring no results,
+    so polling on would go on for ever. The job is marked failed and its budget hold dropped."""
+    if not isinstance(status, str) or status.lower() in ("queued", "running", ""):
+        return
+    await store.update(record.model_copy(update={"status": "failed", "checked_at": utc_now()}))
+    await state.ai.spending.forget_batch(record.job_id)
+    raise WorkersAIError(
+        f"Workers AI reports batch job {record.job_id} as {status[:40]!r}: it will bring no results, so it is "
+        "marked failed in list_batches. Submit the inputs again (submit_batch) if they are still needed."
+    )
 
 
 async def _mark_lost(state: AppState, store: BatchStore, record: BatchRecord) -> None:

@@ -46,11 +46,20 @@ def batch_items(outputs: OutputStore, job_id: str, responses: list[dict[str, Any
                 index=index if isinstance(index, int) else position,
                 success=success,
                 external_reference=reference if isinstance(reference, str) else None,
-                result=_save_media(outputs, response.get("result"), stem) if success else None,
+                result=_save_media(outputs, _unwrapped(response.get("result")), stem) if success else None,
                 error=error,
             )
         )
     return items
+
+
+def _unwrapped(value: Any) -> Any:
+    """An item's answer: Cloudflare's docs show it nested once more, `result.result.response`
+    (tests/recorded/batch/completed_nested_result_result_response.json)."""
+    nested = as_dict(value)
+    if set(nested) == {"result"} or "result" in nested and set(nested) <= {"result", "success", "errors", "messages"}:
+        return nested["result"]
+    return value
 
 
 def _error_text(response: dict[str, Any]) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from mcp.types import CallToolResult, TextContent
+from mcp.types import CallToolResult, ContentBlock, TextContent
 from pydantic import BaseModel, ConfigDict, Field
 
 from ...client import APIStatusError, JsonResult, RunResult, StreamEvent
@@ -36,9 +36,23 @@ NO_SUCH_MODEL = 5007
 NO_ROUTE = (7000, 7003)
 
 
+UNPUBLISHED = (
+    "{model} publishes no input schema, so the conversation was sent unchecked in the classic Workers AI "
+    "form (messages on /ai/run)."
+)
+
+
 class ChatMessage(BaseModel):
     role: Literal["system", "user", "assistant", "tool"]
     content: str = Field(max_length=MAX_TEXT)
+    # A tool round trip, as OpenAI-shaped models take it (tests/recorded/tools/round_trip_messages.json).
+    tool_calls: list[dict[str, Any]] | None = Field(
+        default=None, max_length=128, description="Assistant turns: the tool calls the model made."
+    )
+    tool_call_id: str | None = Field(
+        default=None, max_length=200, description="Tool turns: the id of the call this answers."
+    )
+    name: str | None = Field(default=None, max_length=200, description="Tool turns: the tool's name.")
 
 
 class ChatResult(BaseModel):
@@ -83,7 +97,7 @@ def conversation(prompt: str | None, messages: list[ChatMessage] | None, system:
         raise InvalidRequestError("Give either prompt (one user message) or messages (a conversation), not both.")
     turns: list[dict[str, Any]] = [{"role": "system", "content": system}] if system is not None else []
     if messages is not None:
-        return turns + [message.model_dump() for message in messages]
+        return turns + [message.model_dump(exclude_none=True) for message in messages]
     return [*turns, {"role": "user", "content": prompt}]
 
 
@@ -172,9 +186,10 @@ async def chat(
         call=call_of(meta),
     )
     text = found.model_dump_json(exclude={"reasoning"})  # in structured content only: it can be long
-    return CallToolResult(
-        content=[TextContent(type="text", text=text)], structured_content=found.model_dump(mode="json")
-    )
+    blocks: list[ContentBlock] = [TextContent(type="text", text=text)]
+    if call.unpublished:
+        blocks.append(TextContent(type="text", text=UNPUBLISHED.format(model=chosen)))
+    return CallToolResult(content=blocks, structured_content=found.model_dump(mode="json"))
 
 
 chat.__doc__ = (
