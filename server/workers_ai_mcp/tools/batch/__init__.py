@@ -333,6 +333,10 @@ def _result(status: BatchStatus, extra: list[ContentBlock] | None = None) -> Cal
     return CallToolResult(content=[text, *(extra or [])], structured_content=structured)
 
 
+# Tools whose request is not idempotent: after a failure that may have reached Cloudflare (a 5xx, a
+# connection dropped once the request was sent) it is not sent again (see client.queue_batch).
+SENT_ONCE = frozenset({"submit_batch"})
+
 SAMPLES: Samples = {
     "submit_batch": {"model": CHEAP_MODEL, "inputs": [{"text": "hello world"}]},
     "get_batch": {"job_id": Earlier("submit_batch", "job_id")},
