@@ -14,7 +14,15 @@ import sys
 from pathlib import Path
 from typing import Annotated, Any, Literal, cast
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from .defaults import BY_FIELD
@@ -176,6 +184,25 @@ class Settings(BaseSettings):
                 continue
             cleaned[key] = value
         return cleaned
+
+    @field_validator("api_token", "gateway_token", "http_auth_token", mode="after")
+    @classmethod
+    def _header_safe_token(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        """A token travels in an HTTP header: whitespace around it (a CRLF env file, a pasted value)
+        is stripped with a warning; any other control character is refused. Neither shows the token."""
+        if value is None:
+            return None
+        raw = value.get_secret_value()
+        stripped = raw.strip()
+        env = _env_name(info.field_name or "")
+        if stripped != raw:
+            logger.warning("%s had whitespace (such as a CR or LF) around it; it was stripped", env)
+        if any(ord(char) < 32 or ord(char) == 127 for char in stripped):
+            raise ValueError(
+                "contains a control character, which cannot travel in an HTTP header; "
+                "copy the token again (its value is not shown)"
+            )
+        return SecretStr(stripped) if stripped != raw else value
 
     @field_validator("allowed_url_hosts", "tools", "allowed_hosts", "allowed_origins", mode="before")
     @classmethod
