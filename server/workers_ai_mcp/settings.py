@@ -3,6 +3,8 @@
 Every field names its environment variable. Values that still look like an unsubstituted
 template (`${user_config.token}`, `{{token}}`), as MCP hosts sometimes pass them, count as
 unset and leave a warning on stderr. A bad value fails with one sentence naming the variable.
+
+Over 300 lines because every setting is declared here, in one table, with its variable and bounds.
 """
 
 from __future__ import annotations

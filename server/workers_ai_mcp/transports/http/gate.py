@@ -1,4 +1,5 @@
-"""The gate in front of the HTTP transports: Host/Origin, bearer token, request body size and time.
+"""The gate in front of the HTTP transports: Host/Origin, bearer token, request body size and time,
+and an answer for a request whose id JSON-RPC does not allow.
 
 Each refusal is a short answer that says what to do, and one log line per cause per minute at
 most (with a count of the ones not logged); anything taken from the request is escaped before it
@@ -18,6 +19,7 @@ import anyio
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..message_ids import invalid_id_error, invalid_id_in
 from .auth import bearer_check, send_unauthorized
 
 logger = logging.getLogger(__name__)
@@ -197,7 +199,7 @@ class RequestGate:
         async def replay() -> Message:
             return queued.pop(0) if queued else await receive()
 
-        await self.app(scope, replay, send)
+        await self.app(scope, replay, _answering_invalid_ids(send, bytes(body)))
 
     async def _too_large(self, scope: Scope, send: Send) -> None:
         self._refusals.refused("a request body over the limit", scope)
@@ -215,6 +217,25 @@ class RequestGate:
                 },
             },
         )
+
+
+def _answering_invalid_ids(send: Send, body: bytes) -> Send:
+    """`send`, except that the SDK's bare `202` for a request whose id it dropped (a fraction, boolean,
+    object, array or null: read as a notification) becomes JSON-RPC's Invalid Request with `id: null`.
+    Only a `202` is looked at, so only those bodies are read a second time."""
+    replaced = False
+
+    async def checked(message: Message) -> None:
+        nonlocal replaced
+        if message["type"] == "http.response.start" and message.get("status") == 202 and invalid_id_in(body):
+            replaced = True
+            await _json(send, 400, invalid_id_error().model_dump(mode="json", by_alias=True, exclude_unset=True))
+            return
+        if replaced and message["type"] == "http.response.body":
+            return
+        await send(message)
+
+    return checked
 
 
 def _content_length(scope: Scope) -> int | None:
