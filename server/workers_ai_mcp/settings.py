@@ -122,6 +122,9 @@ class Settings(BaseSettings):
     media_mode: MediaMode = Field(default="preview", validation_alias="WORKERS_AI_MCP_MEDIA_MODE")
     preview_max_bytes: int = Field(default=300_000, ge=10_000, validation_alias="WORKERS_AI_MCP_PREVIEW_MAX_BYTES")
     max_result_bytes: int = Field(default=MEBIBYTE, ge=64_000, validation_alias="WORKERS_AI_MCP_MAX_RESULT_BYTES")
+    max_image_pixels: int = Field(
+        default=40_000_000, ge=1_000_000, le=1_000_000_000, validation_alias="WORKERS_AI_MCP_MAX_IMAGE_PIXELS"
+    )  # checked from the header, before any image is decoded
 
     # Server
     tools: StrList | None = Field(default=None, validation_alias="WORKERS_AI_MCP_TOOLS")

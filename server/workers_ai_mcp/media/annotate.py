@@ -7,6 +7,8 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from .previews import DEFAULT_MAX_IMAGE_PIXELS, open_image
+
 # Annotated copies of very large photos are drawn at this long side: a 24-megapixel PNG would take
 # seconds to encode and tens of megabytes on disk, and the boxes read just as well smaller.
 ANNOTATED_MAX_SIDE = 2048
@@ -34,11 +36,12 @@ def colour_of(label: str) -> tuple[int, int, int]:
     return _PALETTE[hashlib.sha1(label.encode()).digest()[0] % len(_PALETTE)]
 
 
-def draw_boxes(data: bytes, boxes: Sequence[Box]) -> bytes:
-    """PNG of the image with each box outlined and labelled with its label and score."""
+def draw_boxes(data: bytes, boxes: Sequence[Box], max_pixels: int = DEFAULT_MAX_IMAGE_PIXELS) -> bytes:
+    """PNG of the image with each box outlined and labelled with its label and score (`ImageTooLarge`
+    before anything is decoded for an image over `max_pixels`)."""
     from PIL import Image, ImageDraw, ImageFont, ImageOps
 
-    with Image.open(io.BytesIO(data)) as source:
+    with open_image(data, max_pixels) as source:
         original = source.size
         source.draft("RGB", (ANNOTATED_MAX_SIDE, ANNOTATED_MAX_SIDE))  # big JPEGs decode at a reduced scale
         # The raw pixel grid (no EXIF rotation): the frame the width, height and boxes are reported in.
