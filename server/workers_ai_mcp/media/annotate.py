@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from .outputs import OutputNotSaved
 from .previews import DEFAULT_MAX_IMAGE_PIXELS, open_image
 
 # Annotated copies of very large photos are drawn at this long side: a 24-megapixel PNG would take
@@ -75,3 +78,16 @@ def draw_boxes(data: bytes, boxes: Sequence[Box], max_pixels: int = DEFAULT_MAX_
 def _ink_for(colour: tuple[int, int, int]) -> tuple[int, int, int]:
     red, green, blue = colour
     return (0, 0, 0) if red * 299 + green * 587 + blue * 114 > 150_000 else (255, 255, 255)
+
+
+def not_annotated(model: str, found: list[dict[str, Any]], exc: Exception) -> OutputNotSaved:
+    """After a billed call, the boxes could not be drawn or saved: the sentence carries what was found."""
+    if isinstance(exc, OutputNotSaved):
+        why = str(exc).split(", but ", 1)[-1].split("; nothing was kept", 1)[0]
+        why += " (free some space or set WORKERS_AI_MCP_OUTPUT_DIR to another folder for the annotated image)"
+    else:
+        why = f"the image could not be fully decoded to draw the boxes on it ({exc})"
+    return OutputNotSaved(
+        f"{model} answered and the call was billed, but {why}. The {len(found)} objects it found are here "
+        f"instead (no annotated image was saved): {json.dumps(found)}"
+    )

@@ -13,8 +13,9 @@ from ..catalog.requests import media_request
 from ..client import JsonResult, RunResult
 from ..client.errors import InvalidRequestError, ResponseDecodeError
 from ..jsonvalues import as_dict, dicts
-from ..media.annotate import Box, draw_boxes
+from ..media.annotate import Box, draw_boxes, not_annotated
 from ..media.inputs import MediaInput, resolve_media
+from ..media.outputs import OutputNotSaved
 from ..media.previews import ImageTooLarge, PreviewError, image_size, make_preview
 from ..state import AppState
 from .host.call_info import call_of
@@ -155,8 +156,11 @@ async def detect_objects(
         found.append(DetectedObject(label=str(item["label"]), score=round(float(item["score"]), 4), box=bounds))
     found.sort(key=lambda o: -o.score)
     boxes = [Box(o.label, o.score, o.box.xmin, o.box.ymin, o.box.xmax, o.box.ymax) for o in found]
-    png = await anyio.to_thread.run_sync(draw_boxes, media.data, boxes, pixels)
-    saved = state.outputs.save(png, stem="detections", extension="png")
+    try:
+        png = await anyio.to_thread.run_sync(draw_boxes, media.data, boxes, pixels)
+        saved = state.outputs.save(png, stem="detections", extension="png")
+    except (OSError, PreviewError, OutputNotSaved) as exc:
+        raise not_annotated(chosen, [o.model_dump(mode="json") for o in found], exc) from None
     data = DetectionResult(
         model=chosen,
         width=width,
