@@ -277,7 +277,8 @@ class Settings(BaseSettings):
     @field_validator("state_dir", mode="after")
     @classmethod
     def _expand_state_dir(cls, value: Path) -> Path:
-        return value.expanduser().resolve()
+        # Absolute but not resolved: the store refuses a state folder that is a symbolic link.
+        return Path(os.path.abspath(value.expanduser()))
 
 
 def default_state_dir() -> Path:
