@@ -27,6 +27,14 @@ logger = logging.getLogger(__name__)
 LOG_INTERVAL = 60.0
 _SHOWN = 120  # characters of a request value kept in a log line
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+# Bounds on what parsing one body may build (docs/reliability.md, "Limits"); smaller bodies cannot amplify much.
+MAX_JSON_CONTAINERS = 100_000
+MAX_JSON_ITEMS = 1_000_000
+_COUNT_FROM = 256 * 1024
+MANY_ITEMS_MESSAGE = (
+    f"The request body holds more than {MAX_JSON_CONTAINERS:,} JSON objects and arrays or {MAX_JSON_ITEMS:,} "
+    "items, more than any tool call needs; send the data as a file path or URL instead."
+)
 
 
 def escape(value: str, limit: int = _SHOWN) -> str:
@@ -194,6 +202,10 @@ class RequestGate:
                 "(WORKERS_AI_MCP_HTTP_BODY_TIMEOUT); send it again.",
             )
             return
+        if too_many_items(body):
+            self._refusals.refused("a request body with too many JSON items", scope)
+            await _json(send, 413, _error_body(MANY_ITEMS_MESSAGE))
+            return
         queued: list[Message] = [{"type": "http.request", "body": bytes(body), "more_body": False}, *tail]
 
         async def replay() -> Message:
@@ -217,6 +229,22 @@ class RequestGate:
                 },
             },
         )
+
+
+def too_many_items(body: bytes | bytearray) -> bool:
+    """True when parsing `body` could cost far more memory than the body: more than `MAX_JSON_CONTAINERS`
+    objects and arrays, or `MAX_JSON_ITEMS` separators (`{}` is 2 bytes of body but 64 of memory).
+
+    Counted from the bytes alone (brackets and commas inside strings too, so it errs on the safe side),
+    at C speed: about 10 ms for a 35 MB body. Media as base64 has none of these characters."""
+    if len(body) < _COUNT_FROM:
+        return False
+    containers = body.count(b"{") + body.count(b"[")
+    return containers > MAX_JSON_CONTAINERS or containers + body.count(b",") + body.count(b":") > MAX_JSON_ITEMS
+
+
+def _error_body(message: str) -> dict[str, object]:
+    return {"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": message}}
 
 
 def _answering_invalid_ids(send: Send, body: bytes) -> Send:
