@@ -12,7 +12,7 @@ REDACTED = "[redacted]"
 
 
 class Redactor:
-    """Replaces every known secret, and its URL-encoded and base64 forms, with `[redacted]`."""
+    """Replaces every known secret, and its URL-encoded and base64 forms (at any alignment), with `[redacted]`."""
 
     def __init__(self, secrets: Iterable[str | None] = ()) -> None:
         self._forms: list[str] = []
@@ -28,6 +28,7 @@ class Redactor:
             base64.b64encode(secret.encode()).decode(),
             base64.urlsafe_b64encode(secret.encode()).decode().rstrip("="),
             base64.b64encode(secret.encode()).decode().rstrip("="),
+            *shifted_base64(secret.encode()),
         }
         self._forms = sorted(set(self._forms) | forms, key=len, reverse=True)
 
@@ -67,6 +68,27 @@ class Redactor:
     def stream(self) -> StreamRedactor:
         """An incremental redactor for text that arrives in pieces (a secret may span two)."""
         return StreamRedactor(self)
+
+
+_URL_SAFE = str.maketrans("+/", "-_")
+_MIN_CORE = 12  # a shorter core could match innocent text
+
+
+def shifted_base64(data: bytes) -> set[str]:
+    """The base64 characters (standard and URL-safe) that `data` alone decides, at each of the three
+    byte alignments it can take inside a longer encoded text (such as `Authorization: Bearer <token>`).
+
+    Character i of a base64 text carries bits [6i, 6i+6) of the bytes; the ones wholly inside `data`
+    are the same whatever surrounds it, so they are what redaction looks for.
+    """
+    cores: set[str] = set()
+    for offset in range(3):
+        padded = bytes(offset) + data + bytes(-(offset + len(data)) % 3)
+        encoded = base64.b64encode(padded).decode()
+        core = encoded[-(-8 * offset // 6) : 8 * (offset + len(data)) // 6]
+        if len(core) >= _MIN_CORE:
+            cores |= {core, core.translate(_URL_SAFE)}
+    return cores
 
 
 class StreamRedactor:

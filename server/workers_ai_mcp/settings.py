@@ -3,6 +3,8 @@
 Every field names its environment variable. Values that still look like an unsubstituted
 template (`${user_config.token}`, `{{token}}`), as MCP hosts sometimes pass them, count as
 unset and leave a warning on stderr. A bad value fails with one sentence naming the variable.
+
+Over 300 lines because every setting is declared here, in one table, with its variable and bounds.
 """
 
 from __future__ import annotations
@@ -14,7 +16,15 @@ import sys
 from pathlib import Path
 from typing import Annotated, Any, Literal, cast
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from .defaults import BY_FIELD
@@ -112,6 +122,9 @@ class Settings(BaseSettings):
     media_mode: MediaMode = Field(default="preview", validation_alias="WORKERS_AI_MCP_MEDIA_MODE")
     preview_max_bytes: int = Field(default=300_000, ge=10_000, validation_alias="WORKERS_AI_MCP_PREVIEW_MAX_BYTES")
     max_result_bytes: int = Field(default=MEBIBYTE, ge=64_000, validation_alias="WORKERS_AI_MCP_MAX_RESULT_BYTES")
+    max_image_pixels: int = Field(
+        default=40_000_000, ge=1_000_000, le=1_000_000_000, validation_alias="WORKERS_AI_MCP_MAX_IMAGE_PIXELS"
+    )  # checked from the header, before any image is decoded
 
     # Server
     tools: StrList | None = Field(default=None, validation_alias="WORKERS_AI_MCP_TOOLS")
@@ -176,6 +189,25 @@ class Settings(BaseSettings):
                 continue
             cleaned[key] = value
         return cleaned
+
+    @field_validator("api_token", "gateway_token", "http_auth_token", mode="after")
+    @classmethod
+    def _header_safe_token(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        """A token travels in an HTTP header: whitespace around it (a CRLF env file, a pasted value)
+        is stripped with a warning; any other control character is refused. Neither shows the token."""
+        if value is None:
+            return None
+        raw = value.get_secret_value()
+        stripped = raw.strip()
+        env = _env_name(info.field_name or "")
+        if stripped != raw:
+            logger.warning("%s had whitespace (such as a CR or LF) around it; it was stripped", env)
+        if any(ord(char) < 32 or ord(char) == 127 for char in stripped):
+            raise ValueError(
+                "contains a control character, which cannot travel in an HTTP header; "
+                "copy the token again (its value is not shown)"
+            )
+        return SecretStr(stripped) if stripped != raw else value
 
     @field_validator("allowed_url_hosts", "tools", "allowed_hosts", "allowed_origins", mode="before")
     @classmethod
@@ -245,7 +277,8 @@ class Settings(BaseSettings):
     @field_validator("state_dir", mode="after")
     @classmethod
     def _expand_state_dir(cls, value: Path) -> Path:
-        return value.expanduser().resolve()
+        # Absolute but not resolved: the store refuses a state folder that is a symbolic link.
+        return Path(os.path.abspath(value.expanduser()))
 
 
 def default_state_dir() -> Path:

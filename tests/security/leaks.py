@@ -26,6 +26,10 @@ SECRETS = {"API token": API_TOKEN, "gateway token": GATEWAY_TOKEN, "inbound toke
 FRAGMENT = 16  # any 16 characters of a secret count as a leak (a truncated echo is still a leak)
 
 
+def url_safe(encoded: str) -> str:
+    return encoded.replace("+", "-").replace("/", "_")
+
+
 def leak_forms(secret: str) -> dict[str, str]:
     """Every shape a secret could leave in: raw, header value, URL/form-encoded, base64, fragments."""
     encoded = base64.b64encode(secret.encode()).decode()
@@ -37,6 +41,9 @@ def leak_forms(secret: str) -> dict[str, str]:
         "base64": encoded.rstrip("="),
         "URL-safe base64": base64.urlsafe_b64encode(secret.encode()).decode().rstrip("="),
     }
+    for shift in range(3):  # the token inside longer encoded text: the middle is the same at any offset
+        shifted = base64.b64encode(b"\0" * shift + secret.encode()).decode()[4:-4]
+        forms |= {f"base64 at offset {shift}": shifted, f"URL-safe base64 at offset {shift}": url_safe(shifted)}
     forms |= {f"characters {i}-{i + FRAGMENT}": secret[i : i + FRAGMENT] for i in range(len(secret) - FRAGMENT + 1)}
     return forms
 

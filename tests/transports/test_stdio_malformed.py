@@ -29,6 +29,17 @@ MALFORMED: list[tuple[str, bytes, int, object]] = [
     ("a batch array", b'[{"jsonrpc":"2.0","id":9,"method":"ping"}]', -32600, None),
     ("no method", b'{"jsonrpc":"2.0","id":10}', -32600, 10),
     ("not JSON", b"hello", -32700, None),
+    *(
+        (f"an id that is {kind}", b'{"jsonrpc":"2.0","id":' + request_id + b',"method":"ping"}', -32600, None)
+        for kind, request_id in (
+            ("a fraction", b"1.5"),
+            ("a float", b"2.0"),
+            ("a boolean", b"true"),
+            ("an object", b'{"n":1}'),
+            ("an array", b"[3]"),
+            ("null", b"null"),
+        )
+    ),
     (
         "over the size limit",
         b'{"jsonrpc":"2.0","id":11,"method":"ping","params":{"x":"' + b"A" * 100_000 + b'"}}',

@@ -327,6 +327,12 @@ class Sender:
             if isinstance(exc, httpx2.ConnectTimeout | httpx2.PoolTimeout) and budget.left:
                 raise _Retry() from None
             raise self._timeout() from None
+        except httpx2.LocalProtocolError:
+            # Its text quotes the offending header, which may be the token: never pass it on.
+            raise APIConnectionError(
+                "A request header is not valid HTTP (a control character in a token?); its value is not shown. "
+                "Check CLOUDFLARE_API_TOKEN and CLOUDFLARE_AI_GATEWAY_TOKEN."
+            ) from None
         except _RETRYABLE_TRANSPORT as exc:
             if not budget.idempotent and not isinstance(exc, httpx2.ConnectError):
                 raise _not_repeated(type(exc).__name__) from None

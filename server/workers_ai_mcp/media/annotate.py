@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
+
+from .outputs import OutputNotSaved
+from .previews import DEFAULT_MAX_IMAGE_PIXELS, open_image
 
 # Annotated copies of very large photos are drawn at this long side: a 24-megapixel PNG would take
 # seconds to encode and tens of megabytes on disk, and the boxes read just as well smaller.
@@ -34,11 +39,12 @@ def colour_of(label: str) -> tuple[int, int, int]:
     return _PALETTE[hashlib.sha1(label.encode()).digest()[0] % len(_PALETTE)]
 
 
-def draw_boxes(data: bytes, boxes: Sequence[Box]) -> bytes:
-    """PNG of the image with each box outlined and labelled with its label and score."""
+def draw_boxes(data: bytes, boxes: Sequence[Box], max_pixels: int = DEFAULT_MAX_IMAGE_PIXELS) -> bytes:
+    """PNG of the image with each box outlined and labelled with its label and score (`ImageTooLarge`
+    before anything is decoded for an image over `max_pixels`)."""
     from PIL import Image, ImageDraw, ImageFont, ImageOps
 
-    with Image.open(io.BytesIO(data)) as source:
+    with open_image(data, max_pixels) as source:
         original = source.size
         source.draft("RGB", (ANNOTATED_MAX_SIDE, ANNOTATED_MAX_SIDE))  # big JPEGs decode at a reduced scale
         # The raw pixel grid (no EXIF rotation): the frame the width, height and boxes are reported in.
@@ -72,3 +78,16 @@ def draw_boxes(data: bytes, boxes: Sequence[Box]) -> bytes:
 def _ink_for(colour: tuple[int, int, int]) -> tuple[int, int, int]:
     red, green, blue = colour
     return (0, 0, 0) if red * 299 + green * 587 + blue * 114 > 150_000 else (255, 255, 255)
+
+
+def not_annotated(model: str, found: list[dict[str, Any]], exc: Exception) -> OutputNotSaved:
+    """After a billed call, the boxes could not be drawn or saved: the sentence carries what was found."""
+    if isinstance(exc, OutputNotSaved):
+        why = str(exc).split(", but ", 1)[-1].split("; nothing was kept", 1)[0]
+        why += " (free some space or set WORKERS_AI_MCP_OUTPUT_DIR to another folder for the annotated image)"
+    else:
+        why = f"the image could not be fully decoded to draw the boxes on it ({exc})"
+    return OutputNotSaved(
+        f"{model} answered and the call was billed, but {why}. The {len(found)} objects it found are here "
+        f"instead (no annotated image was saved): {json.dumps(found)}"
+    )

@@ -19,7 +19,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..client.errors import InvalidRequestError
+from ..client.errors import InvalidRequestError, WorkersAIError
 from .paths import PathRefused, open_below, read_open_file
 
 OUTPUT_URI_PREFIX = "workers-ai://outputs/"
@@ -54,6 +54,15 @@ _EXTENSIONS = {
 }
 
 
+class OutputNotSaved(WorkersAIError):
+    """The model answered (so the call is billed) but its result could not be kept; the message says so."""
+
+
+def _write(fd: int, data: bytes) -> None:
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+
+
 @dataclass(frozen=True)
 class SavedFile:
     """A file in the output folder."""
@@ -76,19 +85,31 @@ class OutputStore:
 
     def save(self, data: bytes, *, stem: str, extension: str) -> SavedFile:
         """Write `data` as `<time>-<stem>-<id>.<extension>` and return where it went."""
-        self.folder.mkdir(parents=True, exist_ok=True)
         slug = re.sub(r"[^a-z0-9]+", "-", stem.lower()).strip("-")[:40] or "output"
         name = f"{time.strftime('%Y%m%d-%H%M%S')}-{slug}-{uuid.uuid4().hex[:8]}.{extension.lstrip('.')}"
         path = self.folder / name
-        fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".partial-")
         try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
+            self.folder.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".partial-")
+        except OSError as exc:
+            raise self._not_saved(exc) from None
+        try:
+            _write(fd, data)
             os.replace(tmp, path)
-        except BaseException:
+        except BaseException as exc:
             Path(tmp).unlink(missing_ok=True)
+            if isinstance(exc, OSError):
+                raise self._not_saved(exc) from None
             raise
         return SavedFile(path=path, name=name, media_type=media_type_of(name), size=len(data))
+
+    def _not_saved(self, exc: OSError) -> OutputNotSaved:
+        reason = "no space left on device" if exc.errno == errno.ENOSPC else (exc.strerror or type(exc).__name__)
+        return OutputNotSaved(
+            f"Workers AI answered and the call was billed, but its result could not be saved in {self.folder} "
+            f"({reason}); nothing was kept (the partial file was removed). Free some space or set "
+            "WORKERS_AI_MCP_OUTPUT_DIR to another folder, then call again."
+        )
 
     def read(self, name: str, *, limit: int = DEFAULT_READ_LIMIT) -> tuple[bytes, str]:
         """Bytes and media type of an output file; `OutputNotFound` for anything the sandbox refuses."""

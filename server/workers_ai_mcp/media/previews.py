@@ -1,11 +1,15 @@
 """Image previews: downscaled, re-encoded copies small enough to put inline in a tool result.
 
-Pillow is imported inside the functions: the server must start without loading it.
+Pillow is imported inside the functions: the server must start without loading it. Every image is
+opened through `open_image`, which reads only the header and refuses one over the pixel cap before
+anything is decoded (a 20 KB PNG can declare 150 megapixels: gigabytes once decoded).
 """
 
 from __future__ import annotations
 
 import io
+import re
+import warnings
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -20,8 +24,47 @@ _SMALLEST_SIDE = 16
 _INLINE_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp", "GIF": "image/gif"}
 
 
+# The largest image any model takes is far smaller; WORKERS_AI_MCP_MAX_IMAGE_PIXELS sets it.
+DEFAULT_MAX_IMAGE_PIXELS = 40_000_000
+
+
 class PreviewError(ValueError):
     """The bytes are not an image Pillow can read, or no preview fits the cap."""
+
+
+class ImageTooLarge(PreviewError):
+    """The image's header declares more pixels than the cap; the message is the sentence to show."""
+
+
+def _too_large(pixels: str, max_pixels: int) -> ImageTooLarge:
+    return ImageTooLarge(
+        f"The image is {pixels}, over the limit of {max_pixels / 1e6:g} megapixels "
+        "(WORKERS_AI_MCP_MAX_IMAGE_PIXELS); send a smaller image."
+    )
+
+
+def open_image(data: bytes, max_pixels: int = DEFAULT_MAX_IMAGE_PIXELS) -> PILImage:
+    """The image opened lazily (header only), refused with `ImageTooLarge` above `max_pixels`.
+
+    Pillow's own bomb guard stays on at the same cap, its warning an error, both turned into the sentence.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    Image.MAX_IMAGE_PIXELS = max_pixels
+    warnings.simplefilter("error", Image.DecompressionBombWarning)
+    try:
+        image = Image.open(io.BytesIO(data))
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        declared = re.search(r"\((\d+) pixels\)", str(exc))  # Pillow's "Image size (N pixels) exceeds ..."
+        pixels = f"{int(declared[1]) / 1e6:.0f} megapixels" if declared else f"over {max_pixels / 1e6:g} megapixels"
+        raise _too_large(pixels, max_pixels) from None
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        raise PreviewError(f"not a readable image ({type(exc).__name__})") from None
+    width, height = image.size
+    if width * height > max_pixels:
+        image.close()
+        raise _too_large(f"{width}x{height} ({width * height / 1e6:.0f} megapixels)", max_pixels)
+    return image
 
 
 class Preview(NamedTuple):
@@ -46,18 +89,15 @@ def sniff_image_type(data: bytes) -> str | None:
     return None
 
 
-def image_size(data: bytes) -> tuple[int, int]:
-    """Width and height from the image header (nothing is decoded)."""
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            return image.size
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise PreviewError(f"not a readable image ({type(exc).__name__})") from None
+def image_size(data: bytes, max_pixels: int = DEFAULT_MAX_IMAGE_PIXELS) -> tuple[int, int]:
+    """Width and height from the image header (nothing is decoded); `ImageTooLarge` over the cap."""
+    with open_image(data, max_pixels) as image:
+        return image.size
 
 
-def make_preview(data: bytes, max_bytes: int, *, max_side: int = PREVIEW_MAX_SIDE) -> Preview:
+def make_preview(
+    data: bytes, max_bytes: int, *, max_side: int = PREVIEW_MAX_SIDE, max_pixels: int = DEFAULT_MAX_IMAGE_PIXELS
+) -> Preview:
     """A copy of the image whose encoded bytes are at most `max_bytes`, never upscaled.
 
     An image that already fits (a format every client shows, within `max_side` and `max_bytes`) is
@@ -67,7 +107,7 @@ def make_preview(data: bytes, max_bytes: int, *, max_side: int = PREVIEW_MAX_SID
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     try:
-        with Image.open(io.BytesIO(data)) as source:
+        with open_image(data, max_pixels) as source:
             width, height = source.size
             mime = _INLINE_FORMATS.get(source.format or "")
             if mime and len(data) <= max_bytes and max(width, height) <= max_side:
@@ -77,7 +117,9 @@ def make_preview(data: bytes, max_bytes: int, *, max_side: int = PREVIEW_MAX_SID
             image = ImageOps.exif_transpose(source)
             alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
             image = image.convert("RGBA" if alpha else "RGB")
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        if isinstance(exc, PreviewError):
+            raise
         raise PreviewError(f"not a readable image ({type(exc).__name__})") from None
     size = _fit(image.size, max_side)
     while True:

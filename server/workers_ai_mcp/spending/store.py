@@ -27,6 +27,7 @@ import atexit
 import logging
 import os
 import sqlite3
+import stat
 import threading
 import uuid
 import weakref
@@ -260,7 +261,39 @@ def _write_open_stores() -> None:
         store.flush()
 
 
+class StoreSymlinkError(OSError):
+    """The store file or its folder is a symbolic link: never followed (it would write another file)."""
+
+
+def _refuse_symlinks(path: Path) -> None:
+    """Refuse a store whose folder or file (or its journal files) is a symbolic link, touching no target.
+
+    The folder is opened with O_NOFOLLOW | O_DIRECTORY (a symlink fails there); the files are `lstat`ed,
+    so a dangling link is refused too rather than creating a database where it points.
+    """
+    folder = path.parent
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0))
+    except FileNotFoundError:
+        if folder.is_symlink():  # a dangling link for the folder
+            raise StoreSymlinkError(f"its folder {folder} is a symbolic link, which is never followed") from None
+        return  # created below, as a real folder
+    except OSError as exc:
+        if folder.is_symlink():
+            raise StoreSymlinkError(f"its folder {folder} is a symbolic link, which is never followed") from None
+        raise exc
+    os.close(fd)
+    for name in (path.name, f"{path.name}-wal", f"{path.name}-shm", f"{path.name}-journal"):
+        try:
+            mode = os.lstat(folder / name).st_mode
+        except FileNotFoundError:
+            continue
+        if stat.S_ISLNK(mode):
+            raise StoreSymlinkError(f"{name} is a symbolic link, which is never followed")
+
+
 def _open_file(path: Path) -> sqlite3.Connection:
+    _refuse_symlinks(path)
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     conn = sqlite3.connect(
         path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False, cached_statements=64
@@ -282,7 +315,7 @@ def _open_file(path: Path) -> sqlite3.Connection:
 def _memory(copy_of: Path | None = None) -> sqlite3.Connection:
     """An in-memory store, starting from a copy of the file when it can still be read."""
     conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
-    if copy_of is not None and copy_of.is_file():
+    if copy_of is not None and not _linked(copy_of) and copy_of.is_file():
         for mode in ("ro", "ro&immutable=1"):
             try:
                 source = sqlite3.connect(f"{copy_of.as_uri()}?mode={mode}", uri=True, timeout=0.2)
@@ -299,8 +332,14 @@ def _memory(copy_of: Path | None = None) -> sqlite3.Connection:
     return conn
 
 
+def _linked(path: Path) -> bool:
+    return path.is_symlink() or path.parent.is_symlink()
+
+
 def _describe(path: Path, exc: BaseException) -> str:
     text = str(exc) or type(exc).__name__
+    if isinstance(exc, StoreSymlinkError):
+        return text
     if isinstance(exc, StoreTooNewError):
         return f"{path.name} was written by a newer release ({text})"
     if "not a database" in text or "malformed" in text:

@@ -13,9 +13,10 @@ from ..catalog.requests import media_request
 from ..client import JsonResult, RunResult
 from ..client.errors import InvalidRequestError, ResponseDecodeError
 from ..jsonvalues import as_dict, dicts
-from ..media.annotate import Box, draw_boxes
+from ..media.annotate import Box, draw_boxes, not_annotated
 from ..media.inputs import MediaInput, resolve_media
-from ..media.previews import PreviewError, image_size, make_preview
+from ..media.outputs import OutputNotSaved
+from ..media.previews import ImageTooLarge, PreviewError, image_size, make_preview
 from ..state import AppState
 from .host.call_info import call_of
 from .host.common import WRITES_OUTPUT, AppContext, add_inference_tool, model_param, state_of
@@ -135,8 +136,11 @@ async def detect_objects(
     state = state_of(ctx)
     chosen = model or state.settings.detect_model
     media = await _resolve(state, image)
+    pixels = state.settings.max_image_pixels
     try:
-        width, height = await anyio.to_thread.run_sync(image_size, media.data)
+        width, height = await anyio.to_thread.run_sync(image_size, media.data, pixels)
+    except ImageTooLarge as exc:
+        raise InvalidRequestError(str(exc)) from None
     except PreviewError:
         raise InvalidRequestError("The image could not be read to draw boxes on it; send a PNG or JPEG.") from None
     result = await _send(state, chosen, media, await wire_for(state.ai, chosen, KNOWN, names={}, media_field="image"))
@@ -153,8 +157,11 @@ async def detect_objects(
         found.append(DetectedObject(label=str(item["label"]), score=round(float(item["score"]), 4), box=bounds))
     found.sort(key=lambda o: -o.score)
     boxes = [Box(o.label, o.score, o.box.xmin, o.box.ymin, o.box.xmax, o.box.ymax) for o in found]
-    png = await anyio.to_thread.run_sync(draw_boxes, media.data, boxes)
-    saved = state.outputs.save(png, stem="detections", extension="png")
+    try:
+        png = await anyio.to_thread.run_sync(draw_boxes, media.data, boxes, pixels)
+        saved = state.outputs.save(png, stem="detections", extension="png")
+    except (OSError, PreviewError, OutputNotSaved) as exc:
+        raise not_annotated(chosen, [o.model_dump(mode="json") for o in found], exc) from None
     data = DetectionResult(
         model=chosen,
         width=width,
@@ -215,7 +222,16 @@ async def describe_image(
 
 
 async def _resolve(state: AppState, value: str) -> MediaInput:
-    return await resolve_media(value, "image", settings=state.settings, http=state.ai.http)
+    """The image, refused before anything is sent when its header declares more pixels than the cap
+    (one Pillow cannot read is left for the model to judge)."""
+    media = await resolve_media(value, "image", settings=state.settings, http=state.ai.http)
+    try:
+        await anyio.to_thread.run_sync(image_size, media.data, state.settings.max_image_pixels)
+    except ImageTooLarge as exc:
+        raise InvalidRequestError(str(exc)) from None
+    except PreviewError:
+        pass
+    return media
 
 
 async def _send(
@@ -232,15 +248,17 @@ async def _send(
     data = media.data
     raw = wire.body and not extra and (prefer_body or wire.json_form is None)
     if not raw and wire.json_form == "array":
-        data = await anyio.to_thread.run_sync(_compact, data)
+        data = await anyio.to_thread.run_sync(_compact, data, state.settings.max_image_pixels)
     request = media_request(model, wire, data, media.media_type, extra, prefer_body=prefer_body)
     return await state.ai.run(model, request)
 
 
-def _compact(data: bytes) -> bytes:
+def _compact(data: bytes, max_pixels: int) -> bytes:
     """The image scaled to ARRAY_IMAGE_MAX_SIDE: a list of byte values costs about 3.6 bytes per byte."""
     try:
-        return make_preview(data, _ARRAY_IMAGE_MAX_BYTES, max_side=ARRAY_IMAGE_MAX_SIDE).data
+        return make_preview(data, _ARRAY_IMAGE_MAX_BYTES, max_side=ARRAY_IMAGE_MAX_SIDE, max_pixels=max_pixels).data
+    except ImageTooLarge as exc:
+        raise InvalidRequestError(str(exc)) from None
     except PreviewError:
         return data  # let the model judge an image Pillow cannot read
 

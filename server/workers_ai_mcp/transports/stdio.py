@@ -5,10 +5,11 @@ The SDK's stdio transport drops a line it cannot read as a JSON-RPC message with
 client that sent it waits forever. `CheckedMessages` answers such a line itself, as the HTTP transport
 does: -32700 for a line that is not JSON (bad UTF-8, a lone surrogate, nesting deeper than the parser
 allows), -32600 for JSON that is not one JSON-RPC message (a batch array, a missing `method`) or a
-line over the size limit. Blank lines are skipped. The SDK's transport would also parse each line
-a second time and hand every write and flush of stdout to a worker thread (two thread hops per
-answer); here the event loop polls both pipes, and fd 1 points at stderr while serving
-(`claimed_stdout`), as the SDK does, so stray output never reaches the protocol stream.
+line over the size limit, or a request whose id is not a string or an integer (`message_ids`).
+Blank lines are skipped. The SDK's transport would also parse each line a second time and hand every
+write and flush of stdout to a worker thread (two thread hops per answer); here the event loop polls
+both pipes, and fd 1 points at stderr while serving (`claimed_stdout`), as the SDK does, so stray output
+never reaches the protocol stream.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ import mcp.types as types
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from mcp.shared.message import SessionMessage
 from pydantic import ValidationError
+
+from .message_ids import invalid_id_error, invalid_id_in
 
 _CHUNK = 65536
 # The limit when none is given: 25 MiB of media as base64, plus room for the rest of the message.
@@ -167,13 +170,17 @@ def parse_line(raw: bytes) -> tuple[types.JSONRPCMessage, None] | tuple[None, ty
     except UnicodeDecodeError as exc:
         return None, _error(None, types.PARSE_ERROR, f"Parse error: the line is not UTF-8 (byte {exc.start}).")
     try:
-        return types.jsonrpc_message_adapter.validate_json(text, by_name=False), None
+        # Strict: an id of `true` or `1.0` is not taken for 1 (it then reads as a notification, checked next).
+        message = types.jsonrpc_message_adapter.validate_json(text, by_name=False, strict=True)
     except ValidationError as exc:
         errors = exc.errors(include_url=False, include_input=False)
         invalid_json = next((error for error in errors if error["type"] == "json_invalid"), None)
         if invalid_json is not None:
             return None, _error(None, types.PARSE_ERROR, f"Parse error: {invalid_json['msg']}.")
         return None, _invalid_request(text)
+    if isinstance(message, types.JSONRPCNotification) and invalid_id_in(text):
+        return None, invalid_id_error()
+    return message, None
 
 
 def _invalid_request(text: str) -> types.JSONRPCError:
