@@ -1,4 +1,8 @@
-"""Vision tools: classify_image, detect_objects, describe_image."""
+"""Vision tools: classify_image, detect_objects, describe_image.
+
+Over 300 lines because the three tools share one image check (pixels before bytes) and the wire
+forms the vision models take (raw bytes, a byte array, a data URI, moondream's stream).
+"""
 
 from __future__ import annotations
 
