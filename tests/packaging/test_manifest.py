@@ -5,11 +5,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from pydantic import AliasChoices
 
 import workers_ai_mcp
-from support.repository import live_tools, load_script, read_manifest, read_pyproject
-from workers_ai_mcp.settings import Settings, load_settings
+from support.repository import live_tools, load_script, read_manifest, read_pyproject, settings_env_names
+from workers_ai_mcp.settings import load_settings
 
 SYNC_HINT = "manifest.json is out of date: run `uv run python scripts/refresh.py` and commit it."
 TEMPLATE = re.compile(r"\$\{user_config\.([A-Za-z0-9_]+)\}")
@@ -19,17 +18,6 @@ def env_of_manifest() -> dict[str, str]:
     env = read_manifest()["server"]["mcp_config"]["env"]
     assert isinstance(env, dict)
     return {str(name): str(value) for name, value in env.items()}  # pyright: ignore[reportUnknownVariableType, reportUnknownArgumentType]
-
-
-def settings_env_names() -> set[str]:
-    names: set[str] = set()
-    for info in Settings.model_fields.values():
-        alias = info.validation_alias
-        if isinstance(alias, str):
-            names.add(alias)
-        elif isinstance(alias, AliasChoices):
-            names.update(choice for choice in alias.choices if isinstance(choice, str))
-    return names
 
 
 async def test_the_manifest_lists_exactly_the_servers_tools_with_their_first_sentences() -> None:

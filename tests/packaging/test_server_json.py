@@ -13,28 +13,15 @@ from typing import Any
 
 import pytest
 from jsonschema import Draft7Validator
-from pydantic import AliasChoices
 
 import workers_ai_mcp
-from support.repository import ROOT, load_script, read_manifest, read_pyproject
-from workers_ai_mcp.settings import Settings
+from support.repository import ROOT, load_script, read_manifest, read_pyproject, settings_env_names
 
 SCHEMA = Path(__file__).parent / "registry" / "server.schema.json"
 SCHEMA_SHA256 = "3fba09590c99f61735d234822279f4223fab9e300c0a81e81c91ab62a4114de0"  # see registry/README.md
 SCHEMA_URL = "https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json"
 OWNER_REPO = "workers-ai-mcp/workers-ai-mcp"  # the GitHub owner/repository, everywhere the same
 REPOSITORY = f"https://github.com/{OWNER_REPO}"
-
-
-def settings_env_names() -> set[str]:
-    names: set[str] = set()
-    for info in Settings.model_fields.values():
-        alias = info.validation_alias
-        if isinstance(alias, str):
-            names.add(alias)
-        elif isinstance(alias, AliasChoices):
-            names.update(choice for choice in alias.choices if isinstance(choice, str))
-    return names
 
 
 def read_server_json() -> dict[str, Any]:

@@ -5,20 +5,15 @@ from __future__ import annotations
 import io
 import wave
 
-from PIL import Image
-
+from support.media import small_png
 from workers_ai_mcp.emulator import EMULATOR_TOKEN
 
 ACCOUNT = "/client/v4/accounts/test-account"
 AI = f"{ACCOUNT}/ai"
 AUTH = {"Authorization": f"Bearer {EMULATOR_TOKEN}"}
+make_png = small_png  # the emulator tests' name for the shared sample image
+
 LLAMA = "@cf/meta/llama-3.3-70b-instruct-fp8-fast"
-
-
-def make_png(width: int = 64, height: int = 48) -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (width, height), (200, 40, 40)).save(out, "PNG")
-    return out.getvalue()
 
 
 def make_wav(seconds: float = 1.0, rate: int = 16_000) -> bytes:

@@ -51,3 +51,19 @@ async def loopback_emulator(emulator_state: EmulatorState) -> AsyncGenerator[str
     """The emulator on 127.0.0.1 (for subprocesses); yields its API base URL."""
     async with serving(create_emulator_app(emulator_state)) as base:
         yield f"{base}/client/v4"
+
+
+def settings_env_names() -> set[str]:
+    """Every environment variable name the Settings read (each field's alias or alias choices)."""
+    from pydantic import AliasChoices
+
+    from workers_ai_mcp.settings import Settings
+
+    names: set[str] = set()
+    for info in Settings.model_fields.values():
+        alias = info.validation_alias
+        if isinstance(alias, str):
+            names.add(alias)
+        elif isinstance(alias, AliasChoices):
+            names.update(choice for choice in alias.choices if isinstance(choice, str))
+    return names
