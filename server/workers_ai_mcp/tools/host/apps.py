@@ -31,7 +31,7 @@ VIEWED_TOOLS = frozenset(
 
 
 def viewer_html() -> str:
-    return files(__package__).joinpath("viewer.html").read_text(encoding="utf-8")
+    return files(__name__.rpartition(".")[0]).joinpath("viewer.html").read_text(encoding="utf-8")
 
 
 def viewer_extension() -> Apps:
