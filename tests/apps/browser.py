@@ -5,11 +5,12 @@ memory, as is ext-apps' host bridge bundled by esbuild from `tests/apps/node_mod
 puts the viewer page (read from the server) in the host's sandboxed frame under the CSP its
 `_meta.ui.csp` declares, hands it a tool's input and result, and relays what the page asks
 (`resources/read`, `resources/list`, `tools/call`) to the session. Any request the page makes outside
-the bridge is recorded in `strays` and aborted.
+the bridge is recorded in `strays` and refused (`refusing_proxy`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 import subprocess
@@ -28,6 +29,8 @@ from workers_ai_mcp.tools.host.apps import VIEWER_URI
 HERE = Path(__file__).parent
 HOST_URL = "http://host.test/"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# What Chromium asks of Google's services by itself (component updates, sign-in), whatever page is open.
+BROWSER_OWN_HOSTS = ("update.googleapis.com", "accounts.google.com", "clients2.google.com", "googleapis.com")
 # The flags this machine's closed network needs (no background connections), as root (no sandbox).
 CHROMIUM_FLAGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -94,16 +97,45 @@ class ViewerHost:
 
 
 @asynccontextmanager
+async def refusing_proxy(strays: list[str]) -> AsyncIterator[str]:
+    """A loopback HTTP proxy that refuses every request and records where it was going.
+
+    Playwright's routes do not see requests from a sandboxed `srcdoc` frame (the viewer's frame), so the
+    browser is sent through this proxy: whatever any frame asks of the network arrives here.
+    """
+
+    async def refuse(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        line = (await reader.readline()).decode("latin-1").split()
+        if len(line) >= 2 and not any(own in line[1] for own in BROWSER_OWN_HOSTS):
+            strays.append(line[1].removesuffix(":443"))
+        writer.write(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(refuse, "127.0.0.1", 0)
+    try:
+        yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    finally:
+        server.close()
+
+
+@asynccontextmanager
 async def open_host(client: Client) -> AsyncIterator[ViewerHost]:
     if not Path(CHROMIUM).exists():
         raise RuntimeError("The browser test needs Chromium: `apt-get install chromium` (.ci/run does).")
     bundle = bridge_bundle()
     host_page = (HERE / "host.html").read_text()
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
+    strays: list[str] = []
+    async with async_playwright() as playwright, refusing_proxy(strays) as proxy:
+        browser = await playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=CHROMIUM_FLAGS,
+            proxy={"server": proxy, "bypass": "<-loopback>"},
+        )
         try:
             page = await browser.new_page(viewport={"width": 840, "height": 920})
-            host = ViewerHost(page, client)
+            host = ViewerHost(page, client, strays)
 
             async def serve(route: Route) -> None:
                 url = route.request.url

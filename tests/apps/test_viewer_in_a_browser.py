@@ -220,3 +220,19 @@ async def test_a_failed_call_shows_its_sentence(client: Client, host: ViewerHost
     app: FrameLocator = await host.show({"prompt": "x"}, failed)
     await app.locator(".error").wait_for()
     assert (await app.locator(".error").inner_text()).strip()
+
+
+async def test_the_test_host_catches_a_page_that_reaches_outside_the_bridge(client: Client) -> None:
+    result = await call(client, "describe_image", {"image": data_uri(small_png(), "image/png")})
+    async with open_host(client) as host:
+        await host.page.evaluate(
+            "([input, result]) => { window.startApp("  # not awaited: this page never initializes the bridge
+            "'<html><head></head><body><img src=\"http://elsewhere.test/pixel.png\"></body></html>',"
+            ' "img-src http://elsewhere.test", input, result); }',
+            [{}, result.model_dump(mode="json", by_alias=True, exclude_none=True)],
+        )
+        for _ in range(100):  # at most 10 s for the frame to load and ask
+            if host.strays:
+                break
+            await host.page.wait_for_timeout(100)
+    assert host.strays == ["http://elsewhere.test/pixel.png"]
