@@ -26,6 +26,7 @@ from pydantic import AnyUrl, SecretStr
 from . import __version__
 from .settings import Settings, SettingsError
 from .state import AppState
+from .tools.host.apps import link_viewed_tools, viewer_extension
 from .tools.host.listed import ToolLoader
 from .tools.host.surface import add_completions, add_prompts, check_cursors
 from .transports.sdk_private import lowlevel_server
@@ -88,10 +89,13 @@ def create_server(settings: Settings, *, transport: httpx2.AsyncBaseTransport | 
         lifespan=shared,
         log_level=settings.log_level,
         tools=tools,
+        extensions=[viewer_extension()] if settings.apps else [],
     )
     add_prompts(server, server.tool_names)
     add_completions(server, lambda: shared.state)
     check_cursors(lowlevel_server(server))
+    if settings.apps:
+        link_viewed_tools(lowlevel_server(server))
     return server
 
 

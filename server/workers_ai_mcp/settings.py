@@ -129,6 +129,7 @@ class Settings(BaseSettings):
     # Server
     tools: StrList | None = Field(default=None, validation_alias="WORKERS_AI_MCP_TOOLS")
     emulator: bool = Field(default=False, validation_alias="WORKERS_AI_MCP_EMULATOR")
+    apps: bool = Field(default=True, validation_alias="WORKERS_AI_MCP_APPS")  # the MCP Apps viewer, for hosts that ask
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="WARNING", validation_alias=AliasChoices("WORKERS_AI_MCP_LOG_LEVEL", "LOG_LEVEL")
     )

@@ -189,6 +189,16 @@ async def test_whisper_turbo_takes_base64_and_answers_segments(client: httpx2.As
     assert bad.json()["errors"][0]["code"] == 5004
 
 
+async def test_whisper_turbo_cuts_a_long_recording_into_contiguous_segments(client: httpx2.AsyncClient) -> None:
+    body = {"audio": base64.b64encode(make_wav(seconds=25.0)).decode()}
+    result = await run(client, "@cf/openai/whisper-large-v3-turbo", body)
+    segments = result["segments"]
+    assert len(segments) == 3
+    assert segments[0]["start"] == 0.0 and segments[-1]["end"] == 25.0
+    assert all(a["end"] == b["start"] for a, b in zip(segments, segments[1:], strict=False))
+    assert " ".join(segment["text"] for segment in segments) == result["text"]
+
+
 async def test_empty_audio_is_bad_input(client: httpx2.AsyncClient) -> None:
     response = await client.post(f"{AI}/run/@cf/openai/whisper", content=b"", headers={"content-type": "audio/wav"})
     assert response.status_code == 400

@@ -7,12 +7,15 @@ shows what reached the API.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import anyio
 import pytest
 
 from support.repository import live_tools, loopback_emulator
 from workers_ai_mcp import cli
 from workers_ai_mcp.emulator import EMULATOR_TOKEN, EmulatorState
+from workers_ai_mcp.selftest.run import VIEWER_ROW
 
 MEDIA_GENERATION = {"generate_image", "text_to_speech"}
 
@@ -49,9 +52,30 @@ async def test_selftest_with_the_emulator_calls_every_tool_and_lists_each_as_ok(
     out = capsys.readouterr().out
     rows = table_rows(out)
     assert code == 0, out
-    assert set(rows) == expected
+    assert set(rows) == expected | {VIEWER_ROW}
     assert set(rows.values()) == {"ok"}, out
     assert f"selftest: {len(expected)} of {len(expected)} tools ok" in out
+
+
+async def test_selftest_checks_the_viewer_as_a_host_that_renders_apps_would_use_it() -> None:
+    from mcp import Client
+    from mcp.types import CallToolResult, ResourceLink, TextContent
+
+    from support.settings import make_settings
+    from workers_ai_mcp.app import create_server
+    from workers_ai_mcp.selftest.viewer import DeclaresApps, viewer_problems
+
+    server = create_server(make_settings(Path("/nonexistent"), emulator=True))
+    async with Client(server, extensions=[DeclaresApps()]) as client:
+        tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+        assert await viewer_problems(client, tools, {}) == []
+        unlinked = {**tools, "usage": tools["usage"].model_copy(update={"meta": None})}
+        missing = ResourceLink(type="resource_link", name="gone.png", uri="workers-ai://outputs/gone.png")
+        broken = CallToolResult(content=[TextContent(type="text", text="made"), missing])
+        problems = await viewer_problems(client, unlinked, {"generate_image": broken})
+    assert problems[0] == "usage has no viewer link"
+    assert problems[1].startswith("generate_image's workers-ai://outputs/gone.png cannot be read: ")
+    assert len(problems) == 2
 
 
 def test_selftest_without_credentials_says_what_to_set_and_launches_nothing(capsys: pytest.CaptureFixture[str]) -> None:
@@ -93,7 +117,7 @@ async def test_a_paid_selftest_with_yes_calls_every_tool_except_media_generation
     out = capsys.readouterr().out
     rows = table_rows(out)
     assert code == 0, out
-    assert set(rows) == expected
+    assert set(rows) == expected | {VIEWER_ROW}
     assert set(rows.values()) == {"ok"}, out
     models = {request.model for request in emulator_state.requests}
     assert "@cf/black-forest-labs/flux-1-schnell" not in models

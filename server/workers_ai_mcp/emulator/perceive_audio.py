@@ -34,6 +34,29 @@ def _timed(words: list[str], seconds: float) -> list[JsonObj]:
     return [{"word": w, "start": round(i * step, 3), "end": round((i + 1) * step, 3)} for i, w in enumerate(words)]
 
 
+SEGMENT_SECONDS = 10.0  # the words of each 10 s of audio make one segment, as Whisper cuts a long recording
+
+
+def _segments(timed: list[JsonObj], seconds: float) -> list[JsonObj]:
+    groups: dict[int, list[JsonObj]] = {}
+    for word in timed:
+        groups.setdefault(int(float(word["start"]) // SEGMENT_SECONDS), []).append(word)
+    ordered = [groups[key] for key in sorted(groups)]
+    return [
+        {
+            "start": group[0]["start"],
+            "end": seconds if index == len(ordered) - 1 else ordered[index + 1][0]["start"],
+            "text": " ".join(str(word["word"]) for word in group),
+            "temperature": 0.0,
+            "avg_logprob": -0.2,
+            "compression_ratio": 1.1,
+            "no_speech_prob": 0.01,
+            "words": group,
+        }
+        for index, group in enumerate(ordered)
+    ]
+
+
 def _clock(seconds: float) -> str:
     minutes, rest = divmod(seconds, 60)
     return f"{int(minutes):02d}:{rest:06.3f}"
@@ -58,22 +81,12 @@ def whisper_turbo(audio: bytes, *, language: str, task: str, prefix: str) -> Jso
     if prefix:
         words = [*prefix.split(), *words]
     text = " ".join(words)
-    segment = {
-        "start": 0.0,
-        "end": seconds,
-        "text": text,
-        "temperature": 0.0,
-        "avg_logprob": -0.2,
-        "compression_ratio": 1.1,
-        "no_speech_prob": 0.01,
-        "words": _timed(words, seconds),
-    }
     info = {"language": language, "language_probability": 0.99, "duration": seconds, "duration_after_vad": seconds}
     return {
         "transcription_info": info,
         "text": text,
         "word_count": len(words),
-        "segments": [segment],
+        "segments": _segments(_timed(words, seconds), seconds),
         "vtt": vtt(text, seconds),
     }
 

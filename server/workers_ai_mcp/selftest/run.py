@@ -18,13 +18,16 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import anyio
+from mcp.types import CallToolResult
 
 from ..redact import Redactor
 from .samples import sample_arguments
+from .viewer import DeclaresApps, viewer_problems
 
 # Tools that generate media cost the most per call; a paid run skips them unless --all.
 MEDIA_GENERATION = frozenset({"generate_image", "text_to_speech"})
 STATUS_WIDTH = 60
+VIEWER_ROW = "(viewer)"  # the row of the MCP Apps check, after the tools'
 
 
 @dataclass
@@ -106,7 +109,7 @@ async def _run(args: argparse.Namespace, workdir: Path, log: TextIO, redact: Red
         env=child_environment(workdir),
     )
     transport = stdio_client(params, errlog=log)
-    async with Client(transport, read_timeout_seconds=args.timeout) as client:
+    async with Client(transport, read_timeout_seconds=args.timeout, extensions=[DeclaresApps()]) as client:
         listed = await client.list_tools()
         tools = {tool.name: tool for tool in listed.tools}
         unknown = sorted(set(_wanted(args)) - set(tools))
@@ -118,16 +121,21 @@ async def _run(args: argparse.Namespace, workdir: Path, log: TextIO, redact: Red
             return 0
         rows: list[Row] = []
         earlier: dict[str, dict[str, Any]] = {}
+        results: dict[str, CallToolResult] = {}
         for name in chosen:
             arguments = sample_arguments(name, dict(tools[name].input_schema), workdir, earlier)
-            row, structured = await _call(client, name, arguments, args.timeout)
+            row, result = await _call(client, name, arguments, args.timeout)
             rows.append(row)
-            if structured is not None:
-                earlier[name] = structured
+            if result is not None:
+                results[name] = result
+                if result.structured_content is not None:
+                    earlier[name] = result.structured_content
+        rows.append(await _check_viewer(client, tools, results))
     _out(format_table(rows, redact))
+    called = [row for row in rows if row.tool != VIEWER_ROW]
     failed = [row for row in rows if not row.ok]
-    _out(f"selftest: {len(rows) - len(failed)} of {len(rows)} tools ok\n")
-    return 1 if failed or not rows else 0
+    _out(f"selftest: {len(called) - len([row for row in failed if row in called])} of {len(called)} tools ok\n")
+    return 1 if failed or not called else 0
 
 
 def child_environment(workdir: Path) -> dict[str, str]:
@@ -180,8 +188,18 @@ def _announce(args: argparse.Namespace, chosen: list[str], available: list[str])
     return True
 
 
-async def _call(client: Any, name: str, arguments: dict[str, Any], timeout: float) -> tuple[Row, Any]:
-    """One call's row, and its structured content when it succeeded (later samples may use it)."""
+async def _check_viewer(client: Any, tools: dict[str, Any], results: dict[str, CallToolResult]) -> Row:
+    """The row of the MCP Apps viewer (`viewer.py`)."""
+    started = time.perf_counter()
+    try:
+        problems = await viewer_problems(client, tools, results)
+    except Exception as exc:
+        problems = [_describe(exc)]
+    return Row(VIEWER_ROW, not problems, "; ".join(problems) or "ok", _since(started), 0)
+
+
+async def _call(client: Any, name: str, arguments: dict[str, Any], timeout: float) -> tuple[Row, CallToolResult | None]:
+    """One call's row, and its result when it succeeded (later samples may use its structured content)."""
     started = time.perf_counter()
     try:
         with anyio.fail_after(timeout):
@@ -196,7 +214,7 @@ async def _call(client: Any, name: str, arguments: dict[str, Any], timeout: floa
         texts = [block.text for block in result.content if getattr(block, "type", "") == "text"]
         text = " ".join(texts).removeprefix(f"Error executing tool {name}: ")
         return Row(name, False, text or "error without text", elapsed, size), None
-    return Row(name, True, "ok", elapsed, size), result.structured_content
+    return Row(name, True, "ok", elapsed, size), result
 
 
 def format_table(rows: list[Row], redact: Redactor) -> str:
