@@ -40,7 +40,7 @@ TOOL_MODULE_NAMES = tuple(
     f"{__package__}.tools.{name}"
     for name in (
         "text", "language", "embeddings", "generic", "catalog", "vision", "images", "audio", "batch", "usage",
-        "outputs",
+        "estimate", "outputs",
     )
 )  # fmt: skip
 

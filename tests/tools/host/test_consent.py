@@ -154,3 +154,32 @@ async def test_without_the_setting_nobody_is_asked(
         result = await client.call_tool("embed", EMBED)
     assert not result.is_error and person.asked == []
     assert len(model_calls(emulator_state)) == 1
+
+
+async def test_estimate_cost_tells_a_calls_cost_and_sends_nothing(
+    confirm_settings: Any, emulator_app: Starlette, emulator_state: EmulatorState
+) -> None:
+    person = Person("accept")
+    async with open_session(confirm_settings, upstream=emulator_app, elicitation_callback=person) as client:  # pyright: ignore[reportArgumentType]
+        result = await client.call_tool("estimate_cost", {"tool": "embed", "arguments": EMBED})
+    assert not result.is_error, text_of(result)
+    data = result.structured_content
+    assert data is not None
+    assert data["model"] == "@cf/baai/bge-base-en-v1.5" and data["price_known"] is True
+    assert 0 < data["estimate_usd"] < 0.001
+    assert data["would_ask_first"] is True and "nothing was sent" in data["summary"]
+    assert person.asked == []  # a dry run asks nobody
+    assert model_calls(emulator_state) == []
+
+
+async def test_estimate_cost_refuses_free_tools_and_says_why_a_call_would_fail(
+    settings: Any, emulator_app: Starlette, emulator_state: EmulatorState
+) -> None:
+    async with open_session(settings, upstream=emulator_app) as client:
+        free = await client.call_tool("estimate_cost", {"tool": "list_models"})
+        bad = await client.call_tool("estimate_cost", {"tool": "embed", "arguments": {"texts": []}})
+        unknown = await client.call_tool("estimate_cost", {"tool": "no_such_tool"})
+    assert free.is_error and "list_models is free" in text_of(free)
+    assert bad.is_error and "would not be sent" in text_of(bad) and "texts" in text_of(bad)
+    assert unknown.is_error and "not a billed tool" in text_of(unknown)
+    assert model_calls(emulator_state) == []
