@@ -36,6 +36,7 @@ from .arguments import argument_error, bounded, unknown_arguments_error
 from .consent import InputNeeded, SessionGate
 from .media_blocks import cap_call_result
 from .protocol import fit_result
+from .results import compact_copies
 from .schemas import Published
 
 # Failures a tool may raise on purpose: their text is a sentence the assistant can act on.
@@ -69,6 +70,7 @@ class HostTool(Tool):
         finally:
             CALL_GATE.reset(gate)
         if isinstance(result, CallToolResult):
+            result = compact_copies(result)
             version = context.protocol_version
             if version is not None:
                 state: AppState = context.request_context.lifespan_context
