@@ -34,6 +34,7 @@ from ...state import AppState
 from .advice import error_text
 from .arguments import argument_error, bounded, unknown_arguments_error
 from .consent import InputNeeded, SessionGate
+from .essentials import reads_structured_only, with_essentials
 from .media_blocks import cap_call_result
 from .protocol import fit_result
 from .results import compact_copies
@@ -74,6 +75,8 @@ class HostTool(Tool):
             version = context.protocol_version
             if version is not None:
                 state: AppState = context.request_context.lifespan_context
+                if reads_structured_only(context, state.settings):
+                    result = with_essentials(result, state.settings)
                 return fit_result(cap_call_result(result, state.settings), version, state.settings)
         return result
 
