@@ -2,8 +2,8 @@
 
 Every saved file gives a text line (path and size) and a `resource_link`; inline media depend on
 `settings.media_mode`: `preview` (a downscaled image under `preview_max_bytes`; audio only if it
-is a few seconds, under 24 KB and that cap), `file` (none) or `full` (the file itself if the result stays under the cap, else
-the preview). `cap_result` then guarantees that the serialized result fits `max_result_bytes`;
+is a few seconds, under 24 KB and that cap), `file` (none) or `full` (the file itself if the result
+stays under the cap, else the preview). `cap_result` then guarantees that the serialized result fits `max_result_bytes`;
 `HostTool.run` applies it to every tool's result (`cap_call_result`). The pipeline tools call
 (save, show, link) is results.py.
 """
