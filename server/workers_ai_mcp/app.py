@@ -26,6 +26,7 @@ from pydantic import AnyUrl, SecretStr
 from . import __version__
 from .settings import Settings, SettingsError
 from .state import AppState
+from .tools.host.icons import SERVER_ICONS, IconsByVersion
 from .tools.host.listed import ToolLoader
 from .tools.host.surface import add_completions, add_prompts, check_cursors
 from .transports.sdk_private import lowlevel_server
@@ -85,6 +86,7 @@ def create_server(settings: Settings, *, transport: httpx2.AsyncBaseTransport | 
         version=__version__,
         instructions=INSTRUCTIONS,
         website_url="https://developers.cloudflare.com/workers-ai/",
+        icons=SERVER_ICONS,
         lifespan=shared,
         log_level=settings.log_level,
         tools=tools,
@@ -92,6 +94,7 @@ def create_server(settings: Settings, *, transport: httpx2.AsyncBaseTransport | 
     add_prompts(server, server.tool_names)
     add_completions(server, lambda: shared.state)
     check_cursors(lowlevel_server(server))
+    lowlevel_server(server).middleware.append(IconsByVersion())
     return server
 
 

@@ -25,7 +25,7 @@ from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.server.mcpserver.tools import Tool
 from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata
-from mcp.types import CallToolResult, ToolAnnotations
+from mcp.types import CallToolResult, Icon, ToolAnnotations
 from pydantic import ValidationError
 
 from ...client import WorkersAIError
@@ -116,6 +116,7 @@ def published_tool(
     annotations: ToolAnnotations | None,
     published: Published,
     build_metadata: Callable[[], FuncMetadata],
+    icons: list[Icon] | None = None,
 ) -> HostTool:
     """A tool whose `tools/list` entry is `published`, without building its argument model now."""
     tool = PublishedHostTool.model_construct(
@@ -129,7 +130,7 @@ def published_tool(
         resolved_params={},
         resolver_plans={},
         annotations=annotations,
-        icons=None,
+        icons=icons,
         meta=None,
     )
     fields = vars(tool)
