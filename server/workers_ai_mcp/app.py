@@ -27,6 +27,7 @@ from . import __version__
 from .settings import Settings, SettingsError
 from .state import AppState
 from .tools.host.apps import link_viewed_tools, viewer_extension
+from .tools.host.icons import SERVER_ICONS, IconsByVersion
 from .tools.host.listed import ToolLoader
 from .tools.host.surface import add_completions, add_prompts, check_cursors
 from .transports.sdk_private import lowlevel_server
@@ -41,7 +42,7 @@ TOOL_MODULE_NAMES = tuple(
     f"{__package__}.tools.{name}"
     for name in (
         "text", "language", "embeddings", "generic", "catalog", "vision", "images", "audio", "batch", "usage",
-        "outputs",
+        "estimate", "outputs",
     )
 )  # fmt: skip
 
@@ -86,6 +87,7 @@ def create_server(settings: Settings, *, transport: httpx2.AsyncBaseTransport | 
         version=__version__,
         instructions=INSTRUCTIONS,
         website_url="https://developers.cloudflare.com/workers-ai/",
+        icons=SERVER_ICONS,
         lifespan=shared,
         log_level=settings.log_level,
         tools=tools,
@@ -96,6 +98,7 @@ def create_server(settings: Settings, *, transport: httpx2.AsyncBaseTransport | 
     check_cursors(lowlevel_server(server))
     if settings.apps:
         link_viewed_tools(lowlevel_server(server))
+    lowlevel_server(server).middleware.append(IconsByVersion())
     return server
 
 

@@ -1,17 +1,22 @@
 """`WorkersAI`: the one object tools call for inference and catalog look-ups.
 
 Every model call goes guard → client → settle: `Spending` checks the budget before anything is
-sent and prices the answer after; the client sends. Model ids enter here and are checked once;
-each call carries one `ModelCall` (made by the tool when it reads the model's schema or entry
-itself, else here), so the catalog is asked at most once per fact per call. Catalog look-ups go
-through the `Catalog`'s caches. Tools never reach the HTTP client directly (media URL fetching
+sent and prices the answer after; the client sends. Before the guard, a call whose estimate is above
+`WORKERS_AI_MCP_CONFIRM_ABOVE_USD` is put to the gate of the tool call in progress (`CALL_GATE`,
+set by the tool host: it asks the person, see tools/host/consent.py); with no gate to ask, it is
+refused. A dry run's gate is handed every call's estimate and stops it before it is sent. Model ids
+enter here and are checked once; each call carries one `ModelCall` (made by the tool when it reads
+the model's schema or entry itself, else here), so the catalog is asked at most once per fact per
+call. Catalog look-ups go through the `Catalog`'s caches. Tools never reach the HTTP client directly (media URL fetching
 borrows its pool).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 import httpx2
 
@@ -20,10 +25,53 @@ from .catalog.call import ModelCall
 from .catalog.deprecations import CatalogWatch, DeprecationNotice
 from .catalog.models import ModelInfo
 from .client import JsonResult, ModelPage, RunResult, StreamResult, WorkersAIClient, check_model_id
+from .client.errors import InvalidRequestError
 from .client.request import Request
 from .client.sender import OnEvent
 from .settings import Settings
+from .spending.ledger import FALLBACK_SETTING, usd
 from .spending.metering import Spending
+from .spending.pricing import Pricing, estimate_before
+
+CONFIRM_SETTING = "WORKERS_AI_MCP_CONFIRM_ABOVE_USD"
+
+
+@dataclass(frozen=True)
+class PlannedCall:
+    """A model call about to be sent: its model, what it is estimated to cost, and the budget left."""
+
+    model: str
+    estimate_usd: float
+    price_known: bool  # False: the estimate is the fallback amount (`unknown_because` says why)
+    unknown_because: str | None = None
+    budget_left_usd: float | None = None  # the smaller of the daily and monthly budgets left, if any is set
+
+    @property
+    def cost_words(self) -> str:
+        """The estimate in words: the amount, or the fallback amount and why no price is known."""
+        if self.price_known:
+            return f"about {usd(self.estimate_usd)}"
+        return f"{usd(self.estimate_usd)} ({FALLBACK_SETTING}: {self.unknown_because or 'no price is known'})"
+
+
+class ConsentRefusedError(InvalidRequestError):
+    """A call above the confirmation threshold was not consented to; nothing was sent."""
+
+
+class CallGate(Protocol):
+    """What the tool call in progress does with a call before it is sent: return to send it, raise to stop."""
+
+    @property
+    def every_call(self) -> bool:
+        """True for a dry run: every call is handed over, not only those above the threshold."""
+        ...
+
+    async def __call__(self, planned: PlannedCall) -> None: ...
+
+
+# The gate of the tool call in progress; None outside a tool call (nothing to ask: calls above the
+# threshold are refused).
+CALL_GATE: ContextVar[CallGate | None] = ContextVar("workers_ai_mcp_call_gate", default=None)
 
 
 class WorkersAI:
@@ -61,6 +109,8 @@ class WorkersAI:
         if not isinstance(request, Request):
             request = Request(inputs=request)
 
+        await self.before_send(call, request.priced_inputs)
+
         async def send() -> RunResult:
             return await self.client.run(call.model, request, cache_ttl=cache_ttl)
 
@@ -72,6 +122,8 @@ class WorkersAI:
         """`ai/run/{model}` with `stream: true`; `on_event` sees each chunk as it arrives."""
         call = model if isinstance(model, ModelCall) else self.prepare(model)
 
+        await self.before_send(call, inputs)
+
         async def send() -> StreamResult:
             return await self.client.stream_run(call.model, inputs, on_event, cache_ttl=cache_ttl)
 
@@ -82,6 +134,8 @@ class WorkersAI:
     ) -> JsonResult:
         """An OpenAI-compatible endpoint `/ai/v1/{name}`; `body["model"]` names the model."""
         call = call or self.prepare(str(body.get("model", "")))
+
+        await self.before_send(call, body)
 
         async def send() -> JsonResult:
             return await self.client.v1(name, body, cache_ttl=cache_ttl)
@@ -100,6 +154,8 @@ class WorkersAI:
         """`/ai/v1/{name}` with `stream: true`; `on_event` sees each chunk as it arrives."""
         call = call or self.prepare(str(body.get("model", "")))
 
+        await self.before_send(call, body)
+
         async def send() -> StreamResult:
             return await self.client.stream_v1(name, body, on_event, cache_ttl=cache_ttl)
 
@@ -108,6 +164,7 @@ class WorkersAI:
     async def queue_batch(self, model: str, requests: list[dict[str, Any]]) -> JsonResult:
         """Queue an async batch; its estimate stays held against the budget until its results are priced."""
         call = self.prepare(model)
+        await self.before_send(call, {"requests": requests})
 
         async def send() -> JsonResult:
             return await self.client.queue_batch(model, requests)
@@ -117,11 +174,71 @@ class WorkersAI:
     async def poll_batch(self, model: str, request_id: str) -> JsonResult:
         """Poll an async batch; the answer that carries its results is priced and recorded once."""
         call = self.prepare(model)
+        gate = CALL_GATE.get()
+        if gate is not None and gate.every_call:  # a dry run: polling is free, and nothing is sent
+            await gate(PlannedCall(call.model, 0.0, price_known=True))
 
         async def send() -> JsonResult:
             return await self.client.poll_batch(model, request_id)
 
         return await self.spending.poll_batch(call, request_id, send)
+
+    # ---- consent --------------------------------------------------------------------------------
+
+    async def before_send(self, call: ModelCall, inputs: Mapping[str, Any] | None) -> None:
+        """Put a call above the confirmation threshold (or any call, in a dry run) to the gate of the
+        tool call in progress; refuse it when there is none. Returns when the call may be sent."""
+        gate = CALL_GATE.get()
+        threshold = self.settings.confirm_above_usd
+        dry_run = gate is not None and gate.every_call
+        if threshold is None and not dry_run:
+            return
+        planned = await self.plan(call, inputs)
+        if not dry_run and (threshold is None or planned.estimate_usd <= threshold):
+            return
+        if gate is not None:
+            await gate(planned)
+        else:
+            raise ConsentRefusedError(
+                f"This call of {planned.model} is estimated at {planned.cost_words}, above {CONFIRM_SETTING}="
+                f"{self.settings.confirm_above_usd:g}, and there is no one to ask for consent; nothing was sent."
+            )
+
+    async def plan(self, call: ModelCall, inputs: Mapping[str, Any] | None) -> PlannedCall:
+        """What a call is estimated to cost before it is sent, as the spending guard counts it: the
+        catalog price for the request's size, else the fallback amount; and the budget left."""
+        info = await call.info()
+        pricing = Pricing.of(info) if call.info_error is None else None
+        amount: float | None = None
+        why: str | None = None
+        if pricing is not None and pricing.known:
+            amount = estimate_before(info, inputs, schema=await call.input_schema())
+        elif call.info_error is not None:
+            why = "the catalog could not be read"
+        elif info is None:
+            why = "the model is not in the catalog"
+        elif pricing is None:
+            why = "the catalog lists no price for it"
+        else:
+            why = "its price is in units this server cannot measure"
+        left = await self.budget_left()
+        if amount is None:
+            reason = why or "its cost cannot be estimated before the call"
+            return PlannedCall(call.model, self.spending.budgets.fallback, False, reason, left)
+        return PlannedCall(call.model, amount, True, None, left)
+
+    async def budget_left(self) -> float | None:
+        """The smaller of the daily and monthly budgets not yet spent or held, or None when neither is set."""
+        budgets = self.spending.budgets
+        if budgets.daily is None and budgets.monthly is None:
+            return None
+        committed = await self.spending.ledger.committed()
+        left = [
+            budget - spent - committed.held
+            for budget, spent in ((budgets.daily, committed.today), (budgets.monthly, committed.month))
+            if budget is not None
+        ]
+        return round(max(0.0, min(left)), 8)
 
     # ---- catalog ------------------------------------------------------------------------------
 

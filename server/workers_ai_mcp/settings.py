@@ -145,6 +145,18 @@ class Settings(BaseSettings):
         description="Daily budget in USD (UTC day), shared by every server process of the user.",
     )
     max_call_cost_usd: float | None = Field(default=None, gt=0, validation_alias="WORKERS_AI_MCP_MAX_CALL_COST_USD")
+    confirm_above_usd: float | None = Field(
+        default=None,
+        ge=0,
+        validation_alias="WORKERS_AI_MCP_CONFIRM_ABOVE_USD",
+        description="Calls estimated above this many USD are put to the person (elicitation) before they are sent.",
+    )
+    structured_only_host: bool | None = Field(
+        default=None,
+        validation_alias="WORKERS_AI_MCP_STRUCTURED_ONLY_HOST",
+        description="Whether the host shows the model only structuredContent (dropping content beside it); "
+        "unset: known from clientInfo (Claude Code).",
+    )
 
     # ---- HTTP transports (sse, streamable-http): limits that hold under abuse (docs/reliability.md, "Limits") ----
     http_max_connections: int = Field(

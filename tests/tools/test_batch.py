@@ -56,12 +56,14 @@ async def test_a_batch_is_queued_at_once_then_polled_to_its_results_in_input_ord
         "job_id": "", "model": BGE_BASE, "count": 3, "status": "queued", "submitted_at": "", "payload_bytes": 0,
     }  # fmt: skip
     assert seen == ["running", "done"]
-    results = done["results"]
+    # Inline, the first results within a few KB; all of them in the results file.
+    results = json.loads(Path(done["results_file"]).read_text())["results"]
+    assert done["results"] == results[: len(done["results"])]
+    assert done["results_truncated"] == (len(done["results"]) < 3)
     assert [r["index"] for r in results] == [0, 1, 2]
     assert [r["external_reference"] for r in results] == [None, "second", None]
     assert [r["result"]["shape"] for r in results] == [[1, 768], [2, 768], [1, 768]]
     assert results[2]["result"]["pooling"] == "cls"
-    assert not done["results_truncated"] and Path(done["results_file"]).is_file()
     assert done["call"]["price_known"] and done["call"]["cost_usd"] > 0
     queued = model_calls(emulator_state)[0]
     assert "queueRequest=true" in queued.query

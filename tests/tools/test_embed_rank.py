@@ -38,21 +38,46 @@ def cosine(a: list[float], b: list[float]) -> float:
     return dot / ((sum(x * x for x in a) ** 0.5) * (sum(y * y for y in b) ** 0.5))
 
 
-async def test_embed_returns_a_few_vectors_inline_with_a_preview(
+def vectors_of(result: CallToolResult) -> list[list[float]]:
+    """The vectors of an embed result: inline, or read from the file it names."""
+    data = result.structured_content
+    assert data is not None
+    if data["vectors"] is not None:
+        return data["vectors"]
+    return json.loads(Path(data["file"]).read_text())["vectors"]
+
+
+async def test_embed_returns_vectors_of_a_few_kb_inline_with_a_preview(
+    settings: Settings, emulator_app: Starlette, emulator_state: EmulatorState
+) -> None:
+    async with open_session(settings, upstream=emulator_app) as client:
+        result = await client.call_tool("embed", {"texts": ["alpha beta", "gamma"]})
+    assert not result.is_error
+    data = result.structured_content
+    assert data is not None
+    assert (data["model"], data["count"], data["dimensions"], data["pooling"]) == (BASE, 2, 768, "mean")
+    assert data["file"] is None and data["resource_uri"] is None
+    assert [len(v) for v in data["vectors"]] == [768, 768]
+    assert len(json.dumps(data["vectors"], separators=(",", ":"))) <= 8_000
+    assert data["preview"] == [[round(x, 6) for x in v[:8]] for v in data["vectors"]]
+    assert data["norms"] == pytest.approx([1.0, 1.0])
+    assert len(result.content) == 1 and isinstance(result.content[0], TextContent)
+    assert json.loads(result.content[0].text) == data
+    assert run_paths(emulator_state) == [BASE]
+
+
+async def test_embed_saves_vectors_beyond_a_few_kb_to_a_file_with_a_preview_and_the_norms_inline(
     settings: Settings, emulator_app: Starlette, emulator_state: EmulatorState
 ) -> None:
     async with open_session(settings, upstream=emulator_app) as client:
         result = await client.call_tool("embed", {"texts": ["alpha beta", "gamma", "delta epsilon"]})
-    assert not result.is_error
     data = result.structured_content
-    assert data is not None
-    assert (data["model"], data["count"], data["dimensions"], data["pooling"]) == (BASE, 3, 768, "mean")
-    assert data["file"] is None and data["resource_uri"] is None
-    assert [len(v) for v in data["vectors"]] == [768, 768, 768]
-    assert data["preview"] == [[round(x, 6) for x in v[:8]] for v in data["vectors"]]
+    assert data is not None and data["vectors"] is None
+    saved = vectors_of(result)
+    assert [len(v) for v in saved] == [768, 768, 768]
+    assert data["preview"] == [[round(x, 6) for x in v[:8]] for v in saved]
     assert data["norms"] == pytest.approx([1.0, 1.0, 1.0])
-    assert len(result.content) == 1 and isinstance(result.content[0], TextContent)
-    assert json.loads(result.content[0].text) == data
+    assert data["resource_uri"].startswith("workers-ai://outputs/")
     assert run_paths(emulator_state) == [BASE]
 
 
@@ -63,8 +88,7 @@ async def test_embed_places_texts_that_share_words_closer_than_unrelated_ones(
     texts = ["the cat purrs softly", "a cat purrs", "stock market prices fell"]
     async with open_session(settings, upstream=emulator_app) as client:
         result = await client.call_tool("embed", {"texts": texts})
-    assert result.structured_content is not None
-    cat, kitten, stocks = result.structured_content["vectors"]
+    cat, kitten, stocks = vectors_of(result)
     assert cosine(cat, kitten) > cosine(cat, stocks) + 0.3
 
 
@@ -74,7 +98,7 @@ async def test_embed_sends_pooling_and_reports_what_the_model_used(settings: Set
         cls = await client.call_tool("embed", {"texts": ["pooling check"], "pooling": "cls"})
     assert mean.structured_content is not None and cls.structured_content is not None
     assert (mean.structured_content["pooling"], cls.structured_content["pooling"]) == ("mean", "cls")
-    assert mean.structured_content["vectors"] != cls.structured_content["vectors"]
+    assert vectors_of(mean) != vectors_of(cls)
 
 
 async def test_embed_writes_100_large_vectors_to_a_file_that_reads_back_through_the_resource(
@@ -92,30 +116,31 @@ async def test_embed_writes_100_large_vectors_to_a_file_that_reads_back_through_
     assert Path(data["file"]).parent == settings.output_dir
     links = [block for block in big.content if isinstance(block, ResourceLink)]
     assert [(link.uri, link.mime_type) for link in links] == [(uri, "application/json")]
-    assert len(data["preview"]) == 100 and all(len(p) == 8 for p in data["preview"])
-    # The whole result, sent twice (structured + text), stays far below the hard cap.
-    assert len(big.model_dump_json(by_alias=True)) < settings.max_result_bytes // 2
+    assert len(data["preview"]) == 10 and all(len(p) == 8 for p in data["preview"])  # the first ten
+    # The whole result, sent twice (structured + text), stays a few KB.
+    assert len(big.model_dump_json(by_alias=True)) < 8_000
     contents = read.contents[0]
     assert isinstance(contents, TextResourceContents)
     saved: dict[str, Any] = json.loads(contents.text)
     assert saved["shape"] == [100, 1024] and saved["model"] == LARGE
-    assert saved["vectors"][:2] == small.structured_content["vectors"]
-    assert [[round(x, 6) for x in v[:8]] for v in saved["vectors"]] == data["preview"]
+    assert saved["vectors"][:2] == vectors_of(small)
+    assert [[round(x, 6) for x in v[:8]] for v in saved["vectors"][:10]] == data["preview"]
     assert json.loads(Path(data["file"]).read_text()) == saved
     assert run_paths(emulator_state) == [LARGE, LARGE]
 
 
-async def test_embed_inline_cap_follows_max_result_bytes(tmp_path: Path, emulator_app: Starlette) -> None:
-    # 64 kB max result -> 16 kB inline; ten 768-dimension vectors are at least 30 kB of JSON.
-    texts = [f"text {i}" for i in range(10)]
+async def test_embed_of_40_texts_stays_under_16_kb_on_the_wire_whatever_the_result_cap(
+    tmp_path: Path, emulator_app: Starlette
+) -> None:
+    texts = [f"text number {i} of forty" for i in range(40)]
     async with open_session(make_settings(tmp_path, max_result_bytes=64_000), upstream=emulator_app) as client:
         capped = await client.call_tool("embed", {"texts": texts})
     async with open_session(make_settings(tmp_path), upstream=emulator_app) as client:
         default = await client.call_tool("embed", {"texts": texts})
-    assert capped.structured_content is not None and default.structured_content is not None
-    assert capped.structured_content["vectors"] is None
-    assert Path(capped.structured_content["file"]).is_file()
-    assert default.structured_content["file"] is None and len(default.structured_content["vectors"]) == 10
+    for result in (capped, default):
+        assert result.structured_content is not None and result.structured_content["vectors"] is None
+        assert Path(result.structured_content["file"]).is_file() and len(vectors_of(result)) == 40
+        assert len(result.model_dump_json(by_alias=True, exclude_none=True).encode()) < 16_000
 
 
 async def test_embed_refuses_more_than_100_texts_or_an_empty_text_without_calling_the_api(

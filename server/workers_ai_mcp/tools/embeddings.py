@@ -27,6 +27,11 @@ from .host.registry import Registry
 from .host.samples import Samples
 
 MAX_TEXTS = 100
+# Vectors go inline only while they are this small (about 400 values); beyond, to a JSON file with a
+# preview inline, so that an assistant's context is not filled with numbers (40 texts of bge-base
+# are about 250 KB of JSON).
+VECTORS_INLINE_BYTES = 8_000
+PREVIEW_VECTORS = 10  # vectors previewed inline when they went to the file
 MAX_TEXT_CHARS = 8_192
 SNIPPET_CHARS = 200
 
@@ -41,7 +46,7 @@ Documents = Annotated[
 
 
 class EmbedResult(BaseModel):
-    """Embedding vectors, inline when small, otherwise in a JSON file (with a preview inline)."""
+    """Embedding vectors, inline when a few KB, otherwise in a JSON file (with a preview inline)."""
 
     model: str
     count: int
@@ -50,7 +55,7 @@ class EmbedResult(BaseModel):
     vectors: list[list[float]] | None = Field(description="In input order; null when written to `file`.")
     file: str | None = Field(description="JSON file holding all vectors (key `vectors`).")
     resource_uri: str | None = Field(description="The same file as an MCP resource.")
-    preview: list[list[float]] = Field(description="First 8 values of each vector.")
+    preview: list[list[float]] = Field(description="First 8 values of each vector (the first 10 if in `file`).")
     norms: list[float]
     call: dict[str, Any] | None = None
 
@@ -107,13 +112,16 @@ async def embed(
         call=call_of(result.meta),
     )
     content: list[ContentBlock] = []
-    if json_size(answer.model_dump(mode="json")) > inline_limit(state.settings):
+    if json_size(vectors) > min(VECTORS_INLINE_BYTES, inline_limit(state.settings)):
         saved = save_json(
             state.outputs,
             {"model": chosen, "pooling": used_pooling, "shape": [len(vectors), len(vectors[0])], "vectors": vectors},
             stem=f"embeddings-{short_model_name(chosen)}",
         )
-        answer = answer.model_copy(update={"vectors": None, "file": str(saved.path), "resource_uri": saved.uri})
+        shown = answer.preview[:PREVIEW_VECTORS]
+        answer = answer.model_copy(
+            update={"vectors": None, "file": str(saved.path), "resource_uri": saved.uri, "preview": shown}
+        )
         content.append(resource_link(saved, f"{len(vectors)} embedding vectors from {chosen} (JSON, key 'vectors')"))
     content.insert(0, TextContent(type="text", text=answer.model_dump_json()))
     return CallToolResult(content=content, structured_content=answer.model_dump(mode="json"))

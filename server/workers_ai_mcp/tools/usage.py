@@ -68,7 +68,8 @@ class Window(BaseModel):
 
     start: str
     total: Spend
-    models: list[Spend] = Field(description="Per model, the most expensive first.")
+    models: list[Spend] = Field(description="Per model, the most expensive first (the first 5 unless details).")
+    models_not_shown: int = Field(default=0, description="Models left out of `models` (details=true shows all).")
     budget_usd: float | None = Field(default=None, description="The budget of this window, or null.")
     budget_left_usd: float | None = Field(
         default=None, description="Budget not yet spent or reserved by calls in flight and queued batches."
@@ -92,8 +93,14 @@ class UsageReport(BaseModel):
     note: str
 
 
-async def report(state: AppState, since: float | None = None, model: str | None = None) -> UsageReport:
-    """The usage report from `state`'s store."""
+# Models listed per window by default: the report stays a few KB however many models were used.
+SUMMARY_MODELS = 5
+
+
+async def report(
+    state: AppState, since: float | None = None, model: str | None = None, *, top: int | None = None
+) -> UsageReport:
+    """The usage report from `state`'s store; with `top`, each window lists only its `top` costliest models."""
     spending = state.ai.spending
     ledger, budgets, store = spending.ledger, spending.budgets, spending.store
     now = time.time()
@@ -118,7 +125,8 @@ async def report(state: AppState, since: float | None = None, model: str | None 
         return Window(
             start=datetime.fromtimestamp(start, UTC).isoformat(timespec="seconds"),
             total=Spend.of(total),
-            models=[Spend.of(m) for m in shown],
+            models=[Spend.of(m) for m in shown[:top]],
+            models_not_shown=max(0, len(shown) - top) if top is not None else 0,
             budget_usd=budget,
             budget_left_usd=left,
         )
@@ -156,14 +164,17 @@ async def usage(
     since: Annotated[
         str | None, Field(max_length=40, description="Also total the calls since this ISO 8601 date or time (UTC).")
     ] = None,
+    details: Annotated[bool, Field(description="List every model, not only the 5 costliest.")] = False,
 ) -> CallToolResult:
     """Calls, tokens, estimated cost and neurons per model today and this month, across this user's server
     processes; budget left; calls of unknown price. Free."""
     # Structured content without a published output schema: the report's schema would cost the tool
     # list about 800 bytes of its budget (DESIGN §10); the resource workers-ai://usage has the same JSON.
-    found = await report(state_of(ctx), parse_since(since) if since is not None else None)
+    # By default each window lists its 5 costliest models, so that the answer stays a few KB.
+    top = None if details else SUMMARY_MODELS
+    found = await report(state_of(ctx), parse_since(since) if since is not None else None, top=top)
     structured = found.model_dump(mode="json")
-    text = TextContent(type="text", text=json.dumps(structured, ensure_ascii=False))
+    text = TextContent(type="text", text=json.dumps(structured, ensure_ascii=False, separators=(",", ":")))
     return CallToolResult(content=[text], structured_content=structured)
 
 

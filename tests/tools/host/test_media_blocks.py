@@ -209,3 +209,15 @@ async def test_a_result_cap_below_the_preview_cap_still_holds(tmp_path: Path, em
     (shown,) = images_of(result)
     assert decoded_size(base64.b64decode(shown.data))[0] < 900
     assert len(links_of(result)) == 1
+
+
+async def test_preview_mode_plays_a_few_seconds_of_audio_inline_and_links_anything_longer(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path)
+    store = OutputStore(settings.output_dir)
+
+    short = await binary_media_result(store, settings, "@cf/some/speaker", b"ID3" + bytes(20_000), "audio/mpeg")
+    long = await binary_media_result(store, settings, "@cf/some/speaker", b"ID3" + bytes(46_000), "audio/mpeg")
+
+    assert [type(b) for b in short] == [TextContent, AudioContent, ResourceLink]
+    assert [type(b) for b in long] == [TextContent, ResourceLink]
+    assert "too long to play inline" in cast(TextContent, long[0]).text

@@ -297,7 +297,7 @@ def _read_results(state: AppState, name: str) -> dict[str, Any] | None:
 
 def _done(state: AppState, record: BatchRecord, document: dict[str, Any]) -> CallToolResult:
     items = [BatchItem.model_validate(item) for item in dicts(document.get("results"))]
-    limit = inline_limit(state.settings)
+    limit = min(RESULTS_INLINE_BYTES, inline_limit(state.settings))
     shown: list[BatchItem] = []
     used = 0
     for item in items:
@@ -332,6 +332,10 @@ def _result(status: BatchStatus, extra: list[ContentBlock] | None = None) -> Cal
     text = TextContent(type="text", text=json.dumps(structured, ensure_ascii=False))
     return CallToolResult(content=[text, *(extra or [])], structured_content=structured)
 
+
+# Results shown inline by get_batch, in bytes of compact JSON: a few KB (the first results), the rest
+# in the results file, so that 50 embeddings do not fill the assistant's context.
+RESULTS_INLINE_BYTES = 6_000
 
 # Tools whose request is not idempotent: after a failure that may have reached Cloudflare (a 5xx, a
 # connection dropped once the request was sent) it is not sent again (see client.queue_batch).

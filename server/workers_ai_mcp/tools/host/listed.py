@@ -23,6 +23,7 @@ from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools import Tool
 
+from .icons import icons_of
 from .schemas import Published, load_published
 
 if TYPE_CHECKING:
@@ -59,7 +60,7 @@ def listed_tool(name: str, entry: Published, resolve: Callable[[str], Tool | Non
         resolved_params={},
         resolver_plans={},
         annotations=entry.tool_annotations(),
-        icons=None,
+        icons=icons_of(entry.family),
         meta=None,
     )
     fields = vars(tool)

@@ -2,8 +2,8 @@
 
 Every saved file gives a text line (path and size) and a `resource_link`; inline media depend on
 `settings.media_mode`: `preview` (a downscaled image under `preview_max_bytes`; audio only if it
-fits that cap), `file` (none) or `full` (the file itself if the result stays under the cap, else
-the preview). `cap_result` then guarantees that the serialized result fits `max_result_bytes`;
+is a few seconds, under 24 KB and that cap), `file` (none) or `full` (the file itself if the result
+stays under the cap, else the preview). `cap_result` then guarantees that the serialized result fits `max_result_bytes`;
 `HostTool.run` applies it to every tool's result (`cap_call_result`). The pipeline tools call
 (save, show, link) is results.py.
 """
@@ -27,6 +27,9 @@ logger = logging.getLogger(__name__)
 
 MediaKind = Literal["image", "audio"]
 
+# Audio goes inline in `preview` mode only up to this size (a few seconds of speech): many hosts drop
+# audio blocks, and the ones that keep them give the model base64 it cannot hear; the link plays it.
+AUDIO_INLINE_BYTES = 24_000
 # Room kept, under `max_result_bytes`, for everything in the result besides the inline file.
 FULL_HEADROOM = 32_768
 # Room kept for the JSON-RPC envelope around the result.
@@ -50,7 +53,7 @@ async def media_blocks(saved: SavedFile, data: bytes, kind: MediaKind, settings:
         if kind == "image":
             inline, note = await _image_preview(data, settings.preview_max_bytes)
             notes.append(note)
-        elif len(data) <= settings.preview_max_bytes:
+        elif len(data) <= min(AUDIO_INLINE_BYTES, settings.preview_max_bytes):
             inline = _media_block(kind, data, saved.media_type)
         else:
             notes.append(f"The audio is too long to play inline ({human_size(len(data))}); open the file.")

@@ -20,6 +20,7 @@ from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata
 from mcp.types import Resource, ToolAnnotations
 
 from ...state import AppState
+from .icons import family_of, icons_of
 from .schemas import Published, compact_annotations, compact_description, compact_tool, load_published
 from .tool import HostTool, published_tool
 
@@ -61,6 +62,7 @@ class Registry:
         kept = self.published.get(tool_name)
         if kept is None:
             tool = build_tool(fn, tool_name, title, description, annotations, structured_output)
+            tool.icons = icons_of(family_of(fn.__module__))
             self.tools.append(tool)
             return
 
@@ -77,6 +79,7 @@ class Registry:
                 annotations=compact_annotations(annotations, title) if annotations is not None else None,
                 published=kept,
                 build_metadata=build_metadata,
+                icons=icons_of(family_of(fn.__module__)),
             )  # fmt: skip
         )
 

@@ -7,9 +7,11 @@ result (`cap_call_result`), whatever tool made it.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from typing import Any
 
-from mcp.types import ContentBlock, TextContent
+from mcp.types import CallToolResult, ContentBlock, TextContent
 
 from ...media.outputs import OutputStore, SavedFile, extension_for
 from ...settings import Settings
@@ -51,3 +53,31 @@ async def binary_media_result(
     stem = model.rsplit("/", 1)[-1]
     lead = f"{model} answered with {media_type}. "
     return await media_result(outputs, settings, data, media_type, stem=stem, lead=lead)
+
+
+def compact_copies(result: CallToolResult) -> CallToolResult:
+    """`result` with its text copy of the structured content as compact JSON (no indentation, no spaces).
+
+    The spec asks for the copy beside `structuredContent` for clients that read only `content`; an
+    indented copy costs the assistant's context up to four times the data, a compact one exactly it.
+    """
+    structured = result.structured_content
+    if structured is None:
+        return result
+    blocks: list[ContentBlock] = []
+    changed = False
+    for block in result.content:
+        if isinstance(block, TextContent) and block.text.startswith("{") and _is_copy(block.text, structured):
+            compact = json.dumps(structured, ensure_ascii=False, separators=(",", ":"))
+            changed = changed or compact != block.text
+            blocks.append(TextContent(type="text", text=compact, annotations=block.annotations, _meta=block.meta))
+        else:
+            blocks.append(block)
+    return result.model_copy(update={"content": blocks}) if changed else result
+
+
+def _is_copy(text: str, structured: dict[str, Any]) -> bool:
+    try:
+        return json.loads(text) == structured
+    except ValueError:
+        return False

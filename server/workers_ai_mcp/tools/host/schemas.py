@@ -24,6 +24,8 @@ from typing import Any, cast
 from mcp.server.mcpserver.tools import Tool
 from mcp.types import ToolAnnotations
 
+from .icons import family_of
+
 PUBLISHED_FILE = Path(__file__).with_name("published.json")
 
 # Keys whose values map names to schemas (a property may itself be called "title").
@@ -137,6 +139,7 @@ class Published:
     output_schema: dict[str, Any] | None
     context_kwarg: str | None
     is_async: bool
+    family: str | None = None  # the module that registers it (its icon, icons.py)
 
     def as_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -153,7 +156,7 @@ def published_of(tool: Tool) -> Published | None:
     annotations = tool.annotations.model_dump(mode="json", exclude_none=True) if tool.annotations else None
     return Published(
         tool.title, tool.description, annotations, tool.parameters, tool.fn_metadata.output_schema,
-        tool.context_kwarg, tool.is_async,
+        tool.context_kwarg, tool.is_async, family_of(tool.fn.__module__),
     )  # fmt: skip
 
 

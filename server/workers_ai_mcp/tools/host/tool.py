@@ -7,8 +7,9 @@ into `ToolError(f"Error executing tool {name}: {pydantic text}")` whose `__cause
 SDK's public `Tool` and overrides `run` to rewrite the argument error, to translate every anticipated
 failure (a `WorkersAIError` and its kinds, whose text is written for the assistant) into
 a `ToolError` carrying that sentence, for every tool (no tool needs a decorator for it), to refuse
-unknown arguments (the SDK drops them silently), to bound every error's length and to fit the result
-to the session's protocol version (`Context.protocol_version`).
+unknown arguments (the SDK drops them silently), to bound every error's length, to fit the result
+to the session's protocol version (`Context.protocol_version`), and to set the spending-consent gate
+of the call (`consent.py`), answering an input-required round where the person must be asked.
 
 The registry builds every tool as a `HostTool` (through the public `Tool.from_function`) and hands
 them to `MCPServer(tools=...)`; tests/tools/host/test_tool.py fails loudly if the SDK changes what
@@ -24,15 +25,19 @@ from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.server.mcpserver.tools import Tool
 from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata
-from mcp.types import CallToolResult, ToolAnnotations
+from mcp.types import CallToolResult, Icon, ToolAnnotations
 from pydantic import ValidationError
 
 from ...client import WorkersAIError
+from ...inference import CALL_GATE
 from ...state import AppState
 from .advice import error_text
 from .arguments import argument_error, bounded, unknown_arguments_error
+from .consent import InputNeeded, SessionGate
+from .essentials import reads_structured_only, with_essentials
 from .media_blocks import cap_call_result
 from .protocol import fit_result
+from .results import compact_copies
 from .schemas import Published
 
 # Failures a tool may raise on purpose: their text is a sentence the assistant can act on.
@@ -45,10 +50,15 @@ class HostTool(Tool):
         unknown = set(arguments) - self.argument_names()
         if unknown:
             raise ToolError(unknown_arguments_error(self.name, unknown, self.parameters))
+        # Spending consent: calls above the threshold are put to the person (consent.py); a gate
+        # already set (a dry run of this tool) stays.
+        gate = CALL_GATE.set(CALL_GATE.get() or SessionGate(context, self.name, self.title or self.name))
         try:
             result = await super().run(arguments, context, convert_result)
         except UnexpectedToolError as exc:
             cause = exc.__cause__
+            if isinstance(cause, InputNeeded):  # 2026-07-28: ask the person, the client retries the call
+                return cause.result
             if isinstance(cause, WorkersAIError):
                 # The same words a `ToolError` raised by the tool gets from the SDK.
                 raise ToolError(bounded(f"Error executing tool {self.name}: {error_text(cause)}")) from None
@@ -58,10 +68,15 @@ class HostTool(Tool):
             if isinstance(cause, ValidationError):
                 raise ToolError(argument_error(self.name, cause, self.parameters)) from cause
             raise ToolError(bounded(str(exc))) from cause
+        finally:
+            CALL_GATE.reset(gate)
         if isinstance(result, CallToolResult):
+            result = compact_copies(result)
             version = context.protocol_version
             if version is not None:
                 state: AppState = context.request_context.lifespan_context
+                if reads_structured_only(context, state.settings):
+                    result = with_essentials(result, state.settings)
                 return fit_result(cap_call_result(result, state.settings), version, state.settings)
         return result
 
@@ -101,6 +116,7 @@ def published_tool(
     annotations: ToolAnnotations | None,
     published: Published,
     build_metadata: Callable[[], FuncMetadata],
+    icons: list[Icon] | None = None,
 ) -> HostTool:
     """A tool whose `tools/list` entry is `published`, without building its argument model now."""
     tool = PublishedHostTool.model_construct(
@@ -114,7 +130,7 @@ def published_tool(
         resolved_params={},
         resolver_plans={},
         annotations=annotations,
-        icons=None,
+        icons=icons,
         meta=None,
     )
     fields = vars(tool)
