@@ -39,8 +39,8 @@ if TYPE_CHECKING:
 TOOL_MODULE_NAMES = tuple(
     f"{__package__}.tools.{name}"
     for name in (
-        "text", "language", "embeddings", "generic", "catalog", "vision", "images", "audio", "batch", "usage",
-        "outputs",
+        "text", "language", "embeddings", "generic", "catalog", "adapters", "documents", "search", "vision",
+        "images", "audio", "batch", "usage", "outputs",
     )
 )  # fmt: skip
 
