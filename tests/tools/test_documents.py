@@ -77,6 +77,14 @@ async def test_an_image_is_converted_in_the_same_request_and_metered(call: Call,
     assert "nothing was billed" not in text
     assert "Estimated cost" in text or "No price" in text
     assert check_cloudflare_shape(conversions(wire)[0]) == ["report.pdf", "chart.png"]
+    recorded = text_of(await call("usage", {}))
+    assert "@cf/llava-hf/llava-1.5-7b-hf" in recorded  # counted as a call of the image-description model
+
+
+async def test_a_conversion_without_images_records_no_spending(call: Call, tmp_path: Path) -> None:
+    await call("to_markdown", {"documents": write_samples(tmp_path)})
+
+    assert "llava" not in text_of(await call("usage", {}))
 
 
 async def test_a_data_uri_document_is_named_with_an_extension_of_its_type(call: Call, wire: Wire) -> None:
