@@ -93,3 +93,22 @@ async def test_an_unknown_instance_is_the_api_s_not_found(call: Call) -> None:
     result = await call("search_instance", {"instance": "nope", "query": "refunds"})
 
     assert result.is_error and "nope" in text_of(result)
+
+
+async def test_a_crafted_answering_model_is_refused_before_sending(call: Call, wire: Wire) -> None:
+    arguments = {"instance": "emulator-docs", "question": "refunds?", "model": "@cf/../../user/tokens"}
+
+    result = await call("ask_search_instance", arguments)
+
+    assert result.is_error and "not a Workers AI model id" in text_of(result)
+    assert wire.requests == []
+
+
+async def test_the_answering_model_is_sent_in_the_body(call: Call, wire: Wire) -> None:
+    model = "@cf/meta/llama-3.1-8b-instruct-fp8"
+    arguments = {"instance": "emulator-docs", "question": "refunds?", "model": model}
+
+    result = await call("ask_search_instance", arguments)
+
+    assert answer_of(text_of(result))["model"] == model
+    assert json.loads(wire.requests[0].content)["model"] == model

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel, Field
 
+from ..client import check_model_id
 from ..client.search import ask, list_instances, search
 from ..jsonvalues import as_dict, dicts
 from .host.common import CATALOG, INFERENCE, AppContext, add_inference_tool, state_of
@@ -96,7 +97,9 @@ async def ask_search_instance(
     question: Annotated[str, Field(min_length=1, max_length=4000, description="The question to answer.")],
     ctx: AppContext,
     max_results: MaxResults = 8,
-    model: Annotated[str | None, Field(default=None, description="Answering model; the instance's if omitted.")] = None,
+    model: Annotated[
+        str | None, Field(default=None, description="Workers AI model to answer; the instance's if omitted.")
+    ] = None,
 ) -> CallToolResult:
     """Ask an AI Search instance: an answer generated from its indexed content, with its sources."""
     body: dict[str, Any] = {
@@ -105,7 +108,7 @@ async def ask_search_instance(
         "stream": False,
     }
     if model:
-        body["model"] = model
+        body["model"] = check_model_id(model)  # Workers AI ids only: a crafted one is refused here
     result = await ask(state_of(ctx).ai.client, instance, body)
     data = result.object
     choices = dicts(data.get("choices"))
