@@ -41,8 +41,8 @@ if TYPE_CHECKING:
 TOOL_MODULE_NAMES = tuple(
     f"{__package__}.tools.{name}"
     for name in (
-        "text", "language", "embeddings", "generic", "catalog", "vision", "images", "audio", "batch", "usage",
-        "estimate", "outputs",
+        "text", "language", "embeddings", "generic", "catalog", "adapters", "documents", "search", "vision",
+        "images", "audio", "batch", "usage", "estimate", "outputs",
     )
 )  # fmt: skip
 
@@ -52,7 +52,8 @@ INSTRUCTIONS = (
     "Tools for Cloudflare Workers AI: chat and completion with other models, embeddings and ranking, "
     "translation, summarization, text and image classification, object detection, image description, "
     "speech-to-text, image and speech generation, any catalog model (run_model) and the catalog itself "
-    "(list_models, get_model_schema). Every model call is billed to the user's Cloudflare account; "
+    "(list_models, get_model_schema, list_finetunes), documents to Markdown (to_markdown) and the user's "
+    "AI Search indexes. Every model call is billed to the user's Cloudflare account; "
     "call them when the user's request needs them. Generated files are saved in the output folder and "
     "can be passed by path to the next tool."
 )

@@ -119,6 +119,9 @@ class Settings(BaseSettings):
     allow_private_urls: bool = Field(default=False, validation_alias="WORKERS_AI_MCP_ALLOW_PRIVATE_URLS")
     allowed_url_hosts: StrList = Field(default_factory=list, validation_alias="WORKERS_AI_MCP_ALLOWED_URL_HOSTS")
     max_input_bytes: int = Field(default=25 * MEBIBYTE, gt=0, validation_alias="WORKERS_AI_MCP_MAX_INPUT_BYTES")
+    max_document_bytes: int = Field(
+        default=10 * MEBIBYTE, gt=0, validation_alias="WORKERS_AI_MCP_MAX_DOCUMENT_BYTES"
+    )  # each document of to_markdown
     media_mode: MediaMode = Field(default="preview", validation_alias="WORKERS_AI_MCP_MEDIA_MODE")
     preview_max_bytes: int = Field(default=300_000, ge=10_000, validation_alias="WORKERS_AI_MCP_PREVIEW_MAX_BYTES")
     max_result_bytes: int = Field(default=MEBIBYTE, ge=64_000, validation_alias="WORKERS_AI_MCP_MAX_RESULT_BYTES")

@@ -176,6 +176,20 @@ class WorkersAIClient:
             raise ResponseDecodeError("Workers AI answered a batch poll with binary data.")
         return result
 
+    async def account_call(
+        self,
+        method: str,
+        path: str,
+        *,
+        request: Request | None = None,
+        params: Mapping[str, str] | None = None,
+        raw: bool = False,
+    ) -> RunResult:
+        """`{method} /accounts/{id}/{path}` with the token, retries and decoding of every call: the one way
+        the endpoint modules (`documents`, `search`, `finetunes`) reach the account's other APIs."""
+        url = f"{self.settings.base_url}/accounts/{self._account()}/{path}"
+        return await self._sender.call(method, url, model=None, request=request, params=params, raw=raw)
+
     # ---- URLs and headers ---------------------------------------------------------------------
 
     def _account(self) -> str:

@@ -35,6 +35,8 @@ class Request:
     files: Mapping[str, FilePart] = field(default_factory=dict[str, FilePart])
     query: Mapping[str, str] = field(default_factory=dict[str, str])
     multipart: bool = False
+    # Files sent under one repeated field name (`files` of ai/tomarkdown), after `form` and `files`.
+    repeated: tuple[tuple[str, FilePart], ...] = ()
 
     @property
     def priced_inputs(self) -> Mapping[str, Any] | None:
@@ -51,7 +53,10 @@ class Request:
             # Every field as a part, so that a form of text fields alone is still multipart/form-data.
             parts: dict[str, Part] = {name: (None, value.encode()) for name, value in self.form.items()}
             parts |= {name: (p.filename, p.data, p.content_type) for name, p in self.files.items()}
-            return {"files": parts}, {}
+            if not self.repeated:
+                return {"files": parts}, {}
+            listed = [*parts.items(), *((name, (p.filename, p.data, p.content_type)) for name, p in self.repeated)]
+            return {"files": listed}, {}
         if self.body is not None:
             return {"content": self.body}, {"content-type": self.content_type or "application/octet-stream"}
         inputs = self.inputs

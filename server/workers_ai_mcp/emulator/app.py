@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from . import catalog, openai_compat
+from . import catalog, documents, openai_compat, search
 from .envelope import CloudflareError, cloudflare_error_handler, error_body
 from .gateway import through_gateway
 from .middleware import EmulatorMiddleware
@@ -18,6 +18,7 @@ from .state import EmulatorState
 
 EMULATOR_TOKEN = "emulator-token"
 _ACCOUNT = "/client/v4/accounts/{account_id}"
+_INSTANCE = f"{_ACCOUNT}/ai-search/instances/{{instance}}"
 # Gateway URLs are `{gateway base}/{account}/{gateway}/workers-ai/...`; the real base ends in `/v1`,
 # and a client pointed at the emulator may keep or drop it, so both shapes are served.
 _GATEWAYS = ("/v1/{account_id}/{gateway_id}/workers-ai", "/{account_id}/{gateway_id}/workers-ai")
@@ -36,6 +37,13 @@ def _routes() -> list[BaseRoute]:
         Route(f"{_ACCOUNT}/ai/models/schema", catalog.model_schema, methods=["GET"]),
         Route(f"{_ACCOUNT}/tokens/verify", catalog.verify_token, methods=["GET"]),
         Route("/client/v4/user/tokens/verify", catalog.verify_token, methods=["GET"]),
+        Route(f"{_ACCOUNT}/ai/tomarkdown", documents.transform, methods=["POST"]),
+        Route(f"{_ACCOUNT}/ai/tomarkdown/supported", documents.supported, methods=["GET"]),
+        Route(f"{_ACCOUNT}/ai/finetunes", search.account_finetunes, methods=["GET"]),
+        Route(f"{_ACCOUNT}/ai/finetunes/public", search.public_finetunes, methods=["GET"]),
+        Route(f"{_ACCOUNT}/ai-search/instances", search.list_instances, methods=["GET"]),
+        Route(f"{_INSTANCE}/search", search.search, methods=["POST"]),
+        Route(f"{_INSTANCE}/chat/completions", search.chat_completions, methods=["POST"]),
     ]
     routes += [Route(f"{_ACCOUNT}/ai/v1/{path}", handler, methods=["POST"]) for path, handler in _OPENAI.items()]
     for gateway in _GATEWAYS:  # the OpenAI paths and `run/` must come before the catch-all `{model:path}`

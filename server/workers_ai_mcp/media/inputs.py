@@ -24,7 +24,7 @@ from .paths import PathRefused, display_path, read_local_file
 from .sniff import sniff
 from .urls import UrlRefused, describe_url, fetch_url
 
-__all__ = ["MediaInput", "MediaInputError", "MediaKind", "accepts", "resolve_media"]
+__all__ = ["MediaInput", "MediaInputError", "MediaKind", "accepts", "decode_data_uri", "resolve_media"]
 
 MediaKind = Literal["image", "audio"]
 
@@ -137,6 +137,11 @@ def _decode_base64(compact: str, limit: int, subject: str) -> bytes:
         return base64.b64decode(body + "=" * (-len(body) % 4), altchars=b"-_" if urlsafe else None, validate=True)
     except (binascii.Error, ValueError):
         raise MediaInputError(f"{subject} is not valid base64; pass the complete, unmodified data.") from None
+
+
+async def decode_data_uri(text: str, limit: int) -> tuple[str | None, bytes]:
+    """The declared MIME type (or None) and the bytes of the data URI `text`, at most `limit` of them."""
+    return await _decode(_decode_data_uri, text, limit)
 
 
 def _decode_data_uri(text: str, limit: int) -> tuple[str | None, bytes]:
