@@ -236,3 +236,32 @@ async def test_the_test_host_catches_a_page_that_reaches_outside_the_bridge(clie
                 break
             await host.page.wait_for_timeout(100)
     assert host.strays == ["http://elsewhere.test/pixel.png"]
+
+
+HOSTILE_HTML = (
+    "<html><body><h1>Quarterly notes</h1><p>Revenue <b>grew</b>.</p>"
+    "<p>&lt;script&gt;window.parent.postMessage('pwned', '*')&lt;/script&gt;"
+    "&lt;img src=x onerror=alert(1)&gt;</p></body></html>"
+)
+
+
+async def test_converted_documents_are_rendered_as_markdown_and_nothing_in_them_becomes_markup(
+    client: Client, host: ViewerHost
+) -> None:
+    documents = [
+        data_uri(HOSTILE_HTML.encode(), "text/html"),
+        data_uri(b"name,score\nada,1\ngrace,2\n", "text/csv"),
+        data_uri(("# Long\n\n" + "A line of a long report.\n\n" * 2000).encode(), "text/html"),
+    ]
+    result = await call(client, "to_markdown", {"documents": documents})
+
+    app = await host.show({"documents": documents}, result)
+    rendered = app.locator(".markdown")
+    await rendered.nth(2).wait_for()
+    assert await rendered.count() == 3
+    first = rendered.nth(0)
+    assert "<script" in await first.inner_text() and "onerror" in await first.inner_text()
+    assert await first.locator("script, img").count() == 0
+    assert await rendered.nth(1).locator("td").count() >= 6  # the CSV's header and two rows
+    assert (await rendered.nth(2).inner_text()).count("A line of a long report.") == 2000  # read whole
+    await screenshot(host, "documents")

@@ -39,8 +39,11 @@ SERVED_TYPES = {
     ".json": "application/json",
     ".txt": "text/plain",
     ".vtt": "text/vtt",
+    ".md": "text/markdown",
 }
-_EXTRA_TYPES = {".mp3": "audio/mpeg", ".vtt": "text/vtt", ".json": "application/json", ".webp": "image/webp"}
+_EXTRA_TYPES = {
+    ".mp3": "audio/mpeg", ".vtt": "text/vtt", ".json": "application/json", ".webp": "image/webp", ".md": "text/markdown",
+}  # fmt: skip
 _EXTENSIONS = {
     "image/png": "png",
     "image/jpeg": "jpg",

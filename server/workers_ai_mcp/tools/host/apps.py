@@ -24,9 +24,18 @@ from mcp.types import ListToolsResult, PaginatedRequestParams
 
 VIEWER_URI = "ui://workers-ai-mcp/viewer.html"
 # The tools whose results the viewer knows how to show: images, detections, descriptions, audio,
-# transcripts and spending (tests/tools/host/test_apps.py checks each is a tool of ours).
+# transcripts, documents and spending (tests/tools/host/test_apps.py checks each is a tool of ours).
 VIEWED_TOOLS = frozenset(
-    {"generate_image", "detect_objects", "describe_image", "text_to_speech", "transcribe_audio", "usage", "run_model"}
+    {
+        "generate_image",
+        "detect_objects",
+        "describe_image",
+        "text_to_speech",
+        "transcribe_audio",
+        "usage",
+        "run_model",
+        "to_markdown",
+    }
 )
 
 
