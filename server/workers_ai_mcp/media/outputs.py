@@ -82,6 +82,7 @@ class OutputStore:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+        self.saved = 0  # files written by this process: the server tells clients when it grows
 
     def save(self, data: bytes, *, stem: str, extension: str) -> SavedFile:
         """Write `data` as `<time>-<stem>-<id>.<extension>` and return where it went."""
@@ -101,6 +102,7 @@ class OutputStore:
             if isinstance(exc, OSError):
                 raise self._not_saved(exc) from None
             raise
+        self.saved += 1
         return SavedFile(path=path, name=name, media_type=media_type_of(name), size=len(data))
 
     def _not_saved(self, exc: OSError) -> OutputNotSaved:
