@@ -75,6 +75,7 @@ async def test_a_generated_file_sends_list_changed_before_the_answer(
     settings: Settings, emulator_app: Starlette
 ) -> None:
     async with legacy(settings, emulator_app) as (client, notices):
+        await client.list_resources()
         await client.call_tool("list_models", {"search": "flux"})
         assert notices.list_changes() == 0  # nothing saved, nothing said
         result = await client.call_tool("generate_image", {"prompt": "a red cube"})
@@ -92,11 +93,21 @@ async def test_every_connected_client_hears_of_a_file_another_generated(
         open_session(server, mode="legacy", message_handler=maker.on_message) as making,
     ):
         await watching.list_resources()
+        await making.list_resources()
         await making.call_tool("text_to_speech", {"text": "Hello there"})
         with anyio.fail_after(10):
             while not watcher.list_changes():
                 await anyio.sleep(0.01)
     assert maker.list_changes() == 1 and watcher.list_changes() == 1
+
+
+async def test_a_client_that_never_looked_at_resources_is_not_told_of_new_files(
+    settings: Settings, emulator_app: Starlette
+) -> None:
+    async with legacy(settings, emulator_app) as (client, notices):
+        result = await client.call_tool("generate_image", {"prompt": "a red cube"})
+    assert not result.is_error
+    assert notices.list_changes() == 0
 
 
 async def test_a_usage_subscriber_hears_of_billed_calls_only_until_it_unsubscribes(

@@ -3,8 +3,8 @@
 After every `tools/call` (whatever its outcome: a failed call may still be billed) the server looks
 at what it may have changed:
 - a file saved in the output folder (`OutputStore.saved` grew): `notifications/resources/list_changed`
-  to every connection that has sent a request (on the calling request's own stream for its
-  connection, so it arrives before the answer; on the standalone stream for the others);
+  to every connection that has listed resources or subscribed to one (on the calling request's own
+  stream for its connection, so it arrives before the answer; on the standalone stream for others);
 - the JSON of a subscribed `workers-ai://usage` resource (with or without `?model=`), read before and
   after the call: `notifications/resources/updated` to each connection subscribed to it.
 Up to 2025-11-25 clients subscribe with `resources/subscribe`; 2026-07-28 clients listen with
@@ -47,6 +47,10 @@ logger = logging.getLogger(__name__)
 
 USAGE_URI = "workers-ai://usage"
 MAX_SUBSCRIPTIONS = 100  # resources one connection may subscribe to
+# What makes a 2025-era connection one that hears of new files. Not every connection: a client that
+# never looked at resources has no use for the notice, and the Python SDK's clients of the 1.3 line
+# stop reading their connection at the first notification nobody consumes.
+LOOKING = ("resources/list", "resources/subscribe")
 
 
 class ListenedBus(InMemorySubscriptionBus):
@@ -96,8 +100,8 @@ class ResourceChanges:
         lowlevel.add_request_handler("resources/unsubscribe", UnsubscribeRequestParams, self._unsubscribe)
 
     async def middleware(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
-        """Note the connection of every request; after a tools/call, send what it changed."""
-        if ctx.protocol_version not in MODERN_PROTOCOL_VERSIONS:
+        """Note the connections that look at resources; after a tools/call, send what it changed."""
+        if ctx.method in LOOKING and ctx.protocol_version not in MODERN_PROTOCOL_VERSIONS:
             self._connections.add(self._connection_of(ctx.session))
         if ctx.method != "tools/call" or ctx.request_id is None:
             return await call_next(ctx)
