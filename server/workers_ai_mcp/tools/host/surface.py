@@ -9,7 +9,8 @@ is refused the same way instead of being ignored. The prompts are real
 ones, so that advertising the `prompts` capability is true; each chains tools an assistant would
 otherwise have to discover. completion/complete offers catalog model ids for any `model` argument
 (the resource templates' `workers-ai://models/{+model}` and `workers-ai://usage{?model}`), read through
-the catalog's cache, at most 100 with `hasMore`.
+the catalog's cache; generated file names for `workers-ai://outputs/{name}`; and, for the prompts'
+`recording` and `image`, the paths of generated audio and images. At most 100 each, with `hasMore`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import json
 from collections.abc import Awaitable, Callable, Collection
 from typing import Annotated, Any, cast
 
+import anyio
 from mcp.server import MCPServer
 from mcp.server.lowlevel.server import Server
 from mcp.shared.exceptions import MCPError
@@ -134,19 +136,48 @@ def add_prompts(server: MCPServer[Any], tools: Collection[str]) -> None:
 
 COMPLETION_LIMIT = 100  # the most values completion/complete may carry
 CATALOG_PAGES = 10  # pages of 100 read at most to complete a model id
+OUTPUTS_SCANNED = 10_000  # generated files looked at, newest first, to complete a name or path
+
+
+OUTPUTS_TEMPLATE = "workers-ai://outputs/{name}"
+# Prompt arguments that name a file, and the kind of generated file that fits each.
+FILE_ARGUMENTS = {("transcribe_and_summarise", "recording"): "audio/", ("describe_and_caption", "image"): "image/"}
 
 
 def add_completions(server: MCPServer[Any], state: Callable[[], AppState | None]) -> None:
-    """Complete the `model` argument of every resource template (and prompt) from the catalog."""
+    """Complete every argument with a known set of values: a `model` from the catalog, a generated
+    file's name in `workers-ai://outputs/{name}`, and a prompt's recording or image from the generated
+    files of that kind (by path)."""
 
     @server.completion()
     async def complete(
         ref: PromptReference | ResourceTemplateReference, argument: CompletionArgument, context: Any
     ) -> Completion | None:
         current = state()
-        if argument.name != "model" or current is None:
+        if current is None:
             return None
-        return await model_completion(current, argument.value)
+        if argument.name == "model":
+            return await model_completion(current, argument.value)
+        if isinstance(ref, ResourceTemplateReference) and ref.uri == OUTPUTS_TEMPLATE and argument.name == "name":
+            return await output_completion(current, argument.value, kind="", as_path=False)
+        kind = FILE_ARGUMENTS.get((ref.name, argument.name)) if isinstance(ref, PromptReference) else None
+        if kind is not None:
+            return await output_completion(current, argument.value, kind=kind, as_path=True)
+        return None
+
+
+async def output_completion(state: AppState, typed: str, *, kind: str, as_path: bool) -> Completion:
+    """Generated files of a MIME type starting with `kind`, newest first, whose name or path contains
+    what was typed (case forgiven): their names, or their paths."""
+    wanted = typed.strip().lower()
+    saved = await anyio.to_thread.run_sync(
+        lambda: state.outputs.newest(OUTPUTS_SCANNED, limit=state.settings.max_input_bytes)
+    )
+    values = [str(file.path) if as_path else file.name for file in saved if file.media_type.startswith(kind)]
+    matching = [value for value in values if wanted in value.lower()]
+    return Completion(
+        values=matching[:COMPLETION_LIMIT], total=len(matching), has_more=len(matching) > COMPLETION_LIMIT
+    )
 
 
 async def model_completion(state: AppState, typed: str) -> Completion:
