@@ -3,8 +3,9 @@
 # field run them. The Python SDK at each pinned 1.x version, in a throwaway venv, over stdio, SSE and
 # (from 1.8) streamable HTTP: every tool is called once, every result must parse in that client, media
 # must arrive as something it can use, and advertised resources must list and read
-# (scripts/host_compat_client.py). Then the MCP Inspector CLI (package-lock.json) lists and reads the
-# resources. Offline except for PyPI, where uv fetches the pinned clients (cached after the first run).
+# (scripts/host_compat_client.py). Then fastmcp 4.2's client, which negotiates protocol 2026-07-28, over
+# stdio and streamable HTTP (scripts/host_compat_fastmcp.py). Then the MCP Inspector CLI
+# (package-lock.json) lists and reads the resources. Offline except for PyPI, where uv fetches the pinned clients (cached after the first run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -53,6 +54,16 @@ for client in "${CLIENTS[@]}"; do
   done
 done
 
+# A 2026-07-28 host: fastmcp 4.2's client negotiates it (and listens with subscriptions/listen), over
+# stdio and streamable HTTP (scripts/host_compat_fastmcp.py). Bump deliberately; the README says which.
+FASTMCP=(fastmcp==4.2.3 mcp==2.3.0)
+venv="$OUT/fastmcp"
+uv venv --quiet --python 3.11 "$venv"
+VIRTUAL_ENV="$venv" uv pip install --quiet "${FASTMCP[@]}"
+for transport in stdio streamable-http; do
+  "$venv/bin/python" scripts/host_compat_fastmcp.py "$OUT/calls.json" "$WORK" "$transport" "$PYTHON"
+done
+
 if [ ! -x node_modules/.bin/inspector ]; then
   npm ci --no-audit --no-fund --loglevel=error
 fi
@@ -82,4 +93,4 @@ print(f"   inspector: read {sys.argv[2]} ({contents[0].get('mimeType')})")
 PY
 done <"$OUT/reads.txt"
 
-echo "host_compat: ok (mcp ${CLIENTS[*]} over stdio/SSE/streamable HTTP; Inspector resources/list and read)"
+echo "host_compat: ok (mcp ${CLIENTS[*]} over stdio/SSE/streamable HTTP; ${FASTMCP[0]} at 2026-07-28 over stdio/streamable HTTP; Inspector resources/list and read)"

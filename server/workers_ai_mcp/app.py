@@ -27,10 +27,11 @@ from . import __version__
 from .settings import Settings, SettingsError
 from .state import AppState
 from .tools.host.apps import link_viewed_tools, viewer_extension
+from .tools.host.changes import ListenedBus, ResourceChanges
 from .tools.host.icons import SERVER_ICONS, IconsByVersion
 from .tools.host.listed import ToolLoader
-from .tools.host.surface import add_completions, add_prompts, check_cursors
-from .transports.sdk_private import lowlevel_server
+from .tools.host.surface import add_completions, add_prompts, check_cursors, page_resources
+from .transports.sdk_private import advertise_resource_changes, connection_of, lowlevel_server
 
 if TYPE_CHECKING:
     from .inference import WorkersAI
@@ -80,6 +81,7 @@ def create_server(settings: Settings, *, transport: httpx2.AsyncBaseTransport | 
             f"Available: {', '.join(sorted(loader.names))}."
         )
     shared = SharedLifespan(open_state)
+    bus = ListenedBus()
     server = WorkersAIServer(
         loader,
         shared,
@@ -93,13 +95,20 @@ def create_server(settings: Settings, *, transport: httpx2.AsyncBaseTransport | 
         log_level=settings.log_level,
         tools=tools,
         extensions=[viewer_extension()] if settings.apps else [],
+        subscriptions=bus,
     )
     add_prompts(server, server.tool_names)
     add_completions(server, lambda: shared.state)
-    check_cursors(lowlevel_server(server))
+    lowlevel = lowlevel_server(server)
+    check_cursors(lowlevel)
+    page_resources(lowlevel, server.list_resources)
+    changes = ResourceChanges(server, bus, lambda: shared.state, connection_of)
+    changes.install(lowlevel)
+    lowlevel.middleware.append(changes.middleware)
+    advertise_resource_changes(lowlevel)
     if settings.apps:
-        link_viewed_tools(lowlevel_server(server))
-    lowlevel_server(server).middleware.append(IconsByVersion())
+        link_viewed_tools(lowlevel)
+    lowlevel.middleware.append(IconsByVersion())
     return server
 
 

@@ -179,6 +179,14 @@ class Settings(BaseSettings):
     http_session_idle_timeout: float = Field(
         default=600.0, gt=0, le=86_400, validation_alias="WORKERS_AI_MCP_HTTP_SESSION_IDLE_TIMEOUT"
     )
+    # Resumable streamable HTTP: what the server keeps in memory of what it sent, for replay on
+    # reconnection with Last-Event-ID (transports/http/events.py); 0 events turns resumption off.
+    http_replay_events: int = Field(
+        default=10_000, ge=0, le=1_000_000, validation_alias="WORKERS_AI_MCP_HTTP_REPLAY_EVENTS"
+    )
+    http_replay_bytes: int = Field(
+        default=32 * MEBIBYTE, ge=0, le=4096 * MEBIBYTE, validation_alias="WORKERS_AI_MCP_HTTP_REPLAY_BYTES"
+    )
 
     # Read caps on Workers AI answers, enforced while reading (docs/reliability.md, "Read caps")
     max_answer_bytes: int = Field(default=40 * MEBIBYTE, ge=1024, validation_alias="WORKERS_AI_MCP_MAX_ANSWER_BYTES")

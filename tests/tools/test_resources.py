@@ -131,12 +131,54 @@ async def test_an_output_over_the_media_cap_is_refused_by_name_of_the_setting_an
     assert "workers-ai://outputs/huge.png" not in listed
 
 
-async def test_at_most_fifty_outputs_are_listed_the_newest_ones(mcp_client: Client, settings: Settings) -> None:
+async def every_page(client: Client) -> list[tuple[list[str], str | None]]:
+    """Each resources/list page's URIs and the cursor it gave, following cursors to the end."""
+    pages: list[tuple[list[str], str | None]] = []
+    cursor: str | None = None
+    while True:
+        listed = await client.list_resources(cursor=cursor, cache_mode="bypass")
+        pages.append(([str(r.uri) for r in listed.resources], listed.next_cursor))
+        cursor = listed.next_cursor
+        if cursor is None:
+            return pages
+
+
+def make_outputs(settings: Settings, count: int) -> None:
     folder = outputs_of(settings)
-    for index in range(60):
-        path = folder / f"out-{index:02d}.json"
+    for index in range(count):
+        path = folder / f"out-{index:03d}.json"
         path.write_text("{}")
         os.utime(path, (1_000_000 + index, 1_000_000 + index))
-    listed = [str(r.uri) for r in (await mcp_client.list_resources()).resources]
+
+
+async def test_every_output_is_listed_newest_first_in_pages_of_fifty(mcp_client: Client, settings: Settings) -> None:
+    make_outputs(settings, 120)
+    pages = await every_page(mcp_client)
+    sizes = [len(uris) for uris, _ in pages]
+    listed = [uri for uris, _ in pages for uri in uris]
     outputs = [uri.removeprefix("workers-ai://outputs/") for uri in listed if uri.startswith("workers-ai://outputs/")]
-    assert outputs == [f"out-{index:02d}.json" for index in range(59, 9, -1)]
+    assert outputs == [f"out-{index:03d}.json" for index in range(119, -1, -1)]
+    assert len(listed) == len(set(listed)) and sizes[:-1] == [50] * (len(sizes) - 1)
+
+
+async def test_a_file_added_between_pages_shifts_no_later_page(mcp_client: Client, settings: Settings) -> None:
+    make_outputs(settings, 70)
+    first = await mcp_client.list_resources(cache_mode="bypass")
+    assert first.next_cursor is not None
+    (outputs_of(settings) / "newer.json").write_text("{}")  # newest of all: it sorts before the first page
+    second = await mcp_client.list_resources(cursor=first.next_cursor, cache_mode="bypass")
+    seen = [str(r.uri) for r in first.resources + second.resources]
+    assert len(seen) == len(set(seen)) and "workers-ai://outputs/out-000.json" in seen
+    assert "workers-ai://outputs/newer.json" not in seen
+    assert "workers-ai://outputs/newer.json" in [str(r.uri) for r in (await mcp_client.list_resources()).resources]
+
+
+async def test_a_cursor_whose_resource_was_deleted_asks_to_list_again(mcp_client: Client, settings: Settings) -> None:
+    make_outputs(settings, 70)
+    first = await mcp_client.list_resources(cache_mode="bypass")
+    last = str(first.resources[-1].uri).removeprefix("workers-ai://outputs/")
+    (outputs_of(settings) / last).unlink()
+    with pytest.raises(MCPError) as raised:
+        await mcp_client.list_resources(cursor=first.next_cursor, cache_mode="bypass")
+    assert raised.value.error.code == INVALID_PARAMS
+    assert "list again" in raised.value.error.message

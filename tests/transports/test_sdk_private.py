@@ -22,7 +22,7 @@ from workers_ai_mcp.transports import sdk_private
 
 PACKAGE = Path(sdk_private.__file__).parent
 # `_tool_manager` is app.py's and tools/schemas.py's own matter, not the transports'.
-PRIVATE_USE = re.compile(r"\._lowlevel_server\b|\.router\.routes\b|\._custom_starlette_routes\b")
+PRIVATE_USE = re.compile(r"\._lowlevel_server\b|\._connection\b|\.router\.routes\b|\._custom_starlette_routes\b")
 
 
 def test_the_sdk_still_keeps_its_low_level_server_where_sdk_private_reaches_it() -> None:
@@ -62,3 +62,26 @@ def test_no_other_module_of_the_transports_reaches_into_the_sdk() -> None:
         if PRIVATE_USE.search(line)
     ]
     assert offenders == []
+
+
+def test_the_sdk_session_proxy_still_keeps_its_connection_where_sdk_private_reaches_it() -> None:
+    from mcp.server.session import ServerSession
+
+    assert "self._connection = connection" in inspect.getsource(ServerSession.__init__), (
+        "ServerSession no longer keeps its Connection as _connection"
+    )
+
+
+def test_advertised_resource_changes_reach_the_handshake_options() -> None:
+    server = MCPServer("probe")
+
+    @server.resource("probe://thing")
+    def thing() -> str:
+        return "x"
+
+    lowlevel = sdk_private.lowlevel_server(server)
+    resources = lowlevel.create_initialization_options().capabilities.resources
+    assert resources is not None and not resources.list_changed
+    sdk_private.advertise_resource_changes(lowlevel)
+    resources = lowlevel.create_initialization_options().capabilities.resources
+    assert resources is not None and resources.list_changed

@@ -42,7 +42,8 @@ SERVED_TYPES = {
     ".md": "text/markdown",
 }
 _EXTRA_TYPES = {
-    ".mp3": "audio/mpeg", ".vtt": "text/vtt", ".json": "application/json", ".webp": "image/webp", ".md": "text/markdown",
+    ".mp3": "audio/mpeg", ".vtt": "text/vtt", ".json": "application/json", ".webp": "image/webp",
+    ".md": "text/markdown",
 }  # fmt: skip
 _EXTENSIONS = {
     "image/png": "png",
@@ -85,6 +86,7 @@ class OutputStore:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+        self.saved = 0  # files written by this process: the server tells clients when it grows
 
     def save(self, data: bytes, *, stem: str, extension: str) -> SavedFile:
         """Write `data` as `<time>-<stem>-<id>.<extension>` and return where it went."""
@@ -104,6 +106,7 @@ class OutputStore:
             if isinstance(exc, OSError):
                 raise self._not_saved(exc) from None
             raise
+        self.saved += 1
         return SavedFile(path=path, name=name, media_type=media_type_of(name), size=len(data))
 
     def _not_saved(self, exc: OSError) -> OutputNotSaved:

@@ -5,7 +5,8 @@ Reads go through the output store's sandbox (`media.outputs`): a refused or unkn
 type, so the server (`app.WorkersAIServer`) passes each read through `typed_reads`, which puts an
 output's real type on it, and adds to `resources/list` what `listed` gives: the fixed resources
 (templates whose only variables are optional query parameters, such as `workers-ai://models{?page}`)
-and the newest generated files with their types and sizes. No middleware: other requests never
+and the generated files, newest first, with their types and sizes (at most `LISTED_OUTPUTS`; the
+server pages the list, `tools/host/surface.py`). No middleware: other requests never
 pass through this module.
 """
 
@@ -27,7 +28,7 @@ from ..state import AppState
 from .host.common import AppContext, state_of
 from .host.registry import Registry
 
-LISTED_OUTPUTS = 50
+LISTED_OUTPUTS = 10_000  # generated files listed at most (a folder scan per page)
 # A template such as `workers-ai://usage{?model}` also names the plain resource `workers-ai://usage`.
 _QUERY_ONLY = re.compile(r"([^{}]+)\{\?[^{}]+\}")
 
@@ -56,7 +57,7 @@ def register(server: Registry) -> None:
 
 
 async def listed(server: MCPServer[Any], state: AppState) -> list[Resource]:
-    """The fixed resources of query-only templates, and the newest generated files."""
+    """The fixed resources of query-only templates, and the generated files, newest first."""
     fixed = [
         Resource(
             uri=match.group(1),

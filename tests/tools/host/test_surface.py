@@ -3,10 +3,13 @@ prompts are real, and the outputs template claims no MIME type it does not have.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from mcp import Client, MCPError
-from mcp.types import INVALID_PARAMS, ResourceTemplateReference, TextContent
+from mcp.types import INVALID_PARAMS, PromptReference, ResourceTemplateReference, TextContent
 
+from support.results import links_of
 from support.session import open_session
 from workers_ai_mcp.settings import Settings
 
@@ -92,6 +95,33 @@ async def test_an_empty_model_completes_to_at_most_a_hundred_catalog_ids(mcp_cli
     assert completion.has_more == ((completion.total or 0) > 100)
 
 
-async def test_other_arguments_complete_to_nothing(mcp_client: Client) -> None:
-    ref = ResourceTemplateReference(type="ref/resource", uri="workers-ai://outputs/{name}")
-    assert (await mcp_client.complete(ref, {"name": "name", "value": "x"})).completion.values == []
+OUTPUTS_TEMPLATE = ResourceTemplateReference(type="ref/resource", uri="workers-ai://outputs/{name}")
+
+
+async def test_output_names_complete_from_the_generated_files(mcp_client: Client) -> None:
+    image = await mcp_client.call_tool("generate_image", {"prompt": "a red cube"})
+    speech = await mcp_client.call_tool("text_to_speech", {"text": "Hello there"})
+    (png,) = links_of(image)
+    (mp3,) = links_of(speech)
+    everything = (await mcp_client.complete(OUTPUTS_TEMPLATE, {"name": "name", "value": ""})).completion
+    assert set(everything.values) == {png.name, mp3.name}
+    only_mp3 = (await mcp_client.complete(OUTPUTS_TEMPLATE, {"name": "name", "value": ".MP3"})).completion
+    assert only_mp3.values == [mp3.name]
+
+
+async def test_a_prompt_s_recording_completes_to_generated_audio_and_its_image_to_images(
+    mcp_client: Client, settings: Settings
+) -> None:
+    await mcp_client.call_tool("generate_image", {"prompt": "a red cube"})
+    await mcp_client.call_tool("text_to_speech", {"text": "Hello there"})
+    recording = PromptReference(type="ref/prompt", name="transcribe_and_summarise")
+    image = PromptReference(type="ref/prompt", name="describe_and_caption")
+    audio = (await mcp_client.complete(recording, {"name": "recording", "value": ""})).completion.values
+    images = (await mcp_client.complete(image, {"name": "image", "value": ""})).completion.values
+    assert len(audio) == 1 and audio[0].endswith(".mp3") and Path(audio[0]).parent == settings.output_dir
+    assert len(images) == 1 and images[0].endswith(".png") and Path(images[0]).is_file()
+
+
+async def test_arguments_with_no_known_values_complete_to_nothing(mcp_client: Client) -> None:
+    ref = ResourceTemplateReference(type="ref/resource", uri="workers-ai://models{?page}")
+    assert (await mcp_client.complete(ref, {"name": "page", "value": "1"})).completion.values == []

@@ -2,9 +2,10 @@
 
 It is the SDK's own app (Host/Origin checks on, body limit, session cap and idle expiry from our
 settings) behind our gate (`gate.py`: Host/Origin, bearer token, body size and time) and clean
-JSON-RPC errors for malformed messages (`messages.py`), a
-`/health` route that reveals nothing secret, and — for SSE — a lifespan that opens the Workers AI
-client once per process instead of once per connection.
+JSON-RPC errors for malformed messages (`messages.py`), with resumable streams over streamable
+HTTP (`events.py`: a client that reconnects with Last-Event-ID gets what it missed), a `/health`
+route that reveals nothing secret, and — for SSE — a lifespan that opens the Workers AI client
+once per process instead of once per connection.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ... import __version__
 from ...settings import MEBIBYTE, Settings
 from ...state import AppState
+from .events import BoundedEventStore, SessionNamespaces
 from .gate import RefusalLog, RequestGate, install_log_limits
 from .messages import CleanMessageErrors
 
@@ -38,6 +40,7 @@ MCP_PATH = "/mcp"
 SSE_PATH = "/sse"
 MESSAGE_PATH = "/messages/"
 HEALTH_PATH = "/health"
+RETRY_MS = 1000  # the SSE `retry` a resumable stream advises: reconnect after a second
 
 LOOPBACK_HOSTS = ("127.0.0.1:*", "localhost:*", "[::1]:*")
 LOOPBACK_ORIGINS = ("http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*")
@@ -109,8 +112,16 @@ def create_http_app(
     limit = message_limit(settings)
     server.custom_route(HEALTH_PATH, methods=["GET"])(_health)
     if transport == "streamable-http":
+        resumable = not stateless and settings.http_replay_events > 0 and settings.http_replay_bytes > 0
+        events = (
+            BoundedEventStore(max_events=settings.http_replay_events, max_bytes=settings.http_replay_bytes)
+            if resumable
+            else None
+        )
         # Its lifespan runs the session manager, which enters our server lifespan once.
         app = server.streamable_http_app(
+            event_store=events,
+            retry_interval=RETRY_MS if resumable else None,
             streamable_http_path=MCP_PATH,
             json_response=json_response,
             stateless_http=stateless,
@@ -129,6 +140,8 @@ def create_http_app(
             max_request_body_size=limit,
         )
         app.router.lifespan_context = lambda _app: _held_state(server)
+    if transport == "streamable-http" and not stateless:
+        app.add_middleware(SessionNamespaces, max_sessions=settings.http_max_sessions)
     app.add_middleware(CleanMessageErrors, checked_path=MESSAGE_PATH if transport == "sse" else None)
     refusals = RefusalLog()
     install_log_limits("mcp.server.streamable_http_manager", ["Refusing to open a new session"])
