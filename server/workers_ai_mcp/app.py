@@ -28,6 +28,7 @@ from .settings import Settings, SettingsError
 from .state import AppState
 from .tools.host.listed import ToolLoader
 from .tools.host.surface import add_completions, add_prompts, check_cursors
+from .tools.host.tasks import TasksExtension, legacy_tasks
 from .transports.sdk_private import lowlevel_server
 
 if TYPE_CHECKING:
@@ -59,12 +60,15 @@ INSTRUCTIONS = (
 def create_server(settings: Settings, *, transport: httpx2.AsyncBaseTransport | None = None) -> MCPServer[AppState]:
     """Build the MCP server; nothing is read or connected until its lifespan starts."""
 
+    tasks = TasksExtension()  # long calls as tasks, for hosts that declare them (tools/host/tasks/)
+
     @asynccontextmanager
     async def open_state() -> AsyncGenerator[AppState]:
         effective, mounts = emulated(settings)
         state = DeferredState(effective, lambda: account(effective, transport, mounts))
         try:
-            yield state
+            async with tasks.runner.running():
+                yield state
         finally:
             if state.made:
                 await state.ai.aclose()
@@ -88,7 +92,9 @@ def create_server(settings: Settings, *, transport: httpx2.AsyncBaseTransport | 
         lifespan=shared,
         log_level=settings.log_level,
         tools=tools,
+        extensions=[tasks],
     )
+    lowlevel_server(server).middleware.append(legacy_tasks(tasks))
     add_prompts(server, server.tool_names)
     add_completions(server, lambda: shared.state)
     check_cursors(lowlevel_server(server))
