@@ -15,6 +15,7 @@ from mcp import Client
 from mcp.shared.exceptions import MCPError
 from mcp.types import CallToolResult
 
+from support.emulator import make_wav
 from support.session import open_session
 from support.settings import make_settings
 from support.tasks import ModelRun, TaskHandle, TasksDeclared, legacy_tool_call, poll, raw_session, task_request
@@ -262,3 +263,25 @@ async def _dead_pid() -> int:
     process = await anyio.open_process(["true"])
     await process.wait()
     return process.pid
+
+
+@pytest.mark.parametrize(("seconds", "as_task"), [(640, True), (30, False)])
+async def test_a_long_recording_is_transcribed_as_a_task_and_a_short_one_at_once(
+    tmp_path: Path, seconds: int, as_task: bool
+) -> None:
+    recording = tmp_path / "meeting.wav"
+    recording.write_bytes(make_wav(seconds=seconds, rate=8_000))  # 8 kHz, 16 bit: 0.96 MB a minute
+    async with open_session(
+        make_settings(tmp_path, timeout=30.0),
+        upstream=create_emulator_app(EmulatorState()),
+        extensions=[TasksDeclared()],
+    ) as client:
+        answer = await client.session.call_tool("transcribe_audio", {"audio": str(recording)}, allow_claimed=True)
+        made_a_task = isinstance(answer, TaskHandle)
+        if isinstance(answer, TaskHandle):
+            task = await poll(client, answer.task_id)
+            assert task["status"] == "completed", task
+            answer = CallToolResult.model_validate(task["result"])
+    assert isinstance(answer, CallToolResult) and not answer.is_error
+    assert made_a_task == as_task
+    assert any(block.type == "text" for block in answer.content)
