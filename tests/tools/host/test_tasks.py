@@ -138,7 +138,7 @@ async def test_a_2025_11_25_client_gets_a_task_when_it_asks_and_reads_the_image_
     tmp_path: Path,
 ) -> None:
     server = create_server(make_settings(tmp_path), transport=_asgi(create_emulator_app(EmulatorState())))
-    async with raw_session(server) as session:
+    async with raw_session(server, capabilities={"tasks": {"list": {}, "cancel": {}}}) as session:
         capabilities = session.initialized["capabilities"]
         assert capabilities["tasks"] == {"list": {}, "cancel": {}, "requests": {"tools": {"call": {}}}}
         tools = {tool["name"]: tool for tool in (await session.result("tools/list"))["tools"]}
@@ -159,10 +159,12 @@ async def test_a_2025_11_25_client_gets_a_task_when_it_asks_and_reads_the_image_
     assert progress and all(n["params"]["progressToken"] == "p1" for n in progress), "progress still flows"
 
 
-async def test_a_2025_11_25_call_without_task_is_answered_synchronously(tmp_path: Path) -> None:
+async def test_a_2025_11_25_client_without_tasks_gets_the_tool_list_and_the_answer_as_before(tmp_path: Path) -> None:
     server = create_server(make_settings(tmp_path), transport=_asgi(create_emulator_app(EmulatorState())))
     async with raw_session(server) as session:
+        tools = (await session.result("tools/list"))["tools"]
         result = await session.result("tools/call", {"name": "generate_image", "arguments": SLOW_IMAGE})
+    assert not any("execution" in tool for tool in tools)
     assert "task" not in result and image_blocks(result)
 
 

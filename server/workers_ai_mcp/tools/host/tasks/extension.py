@@ -12,7 +12,7 @@ goes the synchronous way it always did.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
@@ -26,7 +26,9 @@ from pydantic import BaseModel, Field
 from ....state import AppState
 from .policy import worth_a_task
 from .runner import TaskRunner, task_context
-from .store import TaskRecord, TaskStore
+
+if TYPE_CHECKING:  # the store (sqlite3, spending) is imported when a task is first asked for
+    from .store import TaskRecord, TaskStore
 from .wire import LEGACY, MODERN, legacy_payload, legacy_task, modern_task
 
 EXTENSION_ID = "io.modelcontextprotocol/tasks"
@@ -83,6 +85,8 @@ class TasksExtension(Extension):
 
     def store(self, state: AppState) -> TaskStore:
         """The task store over the state's shared store (made with the Workers AI account)."""
+        from .store import TaskStore
+
         shared = state.ai.spending.store
         found = self._stores.get(id(shared))
         if found is None or found.store is not shared:

@@ -1,8 +1,9 @@
 """Tasks on 2025-11-25 sessions (the in-core experimental design), as one server middleware.
 
 That revision's tasks are requestor-driven: the server declares `capabilities.tasks` at initialize
-and `execution.taskSupport` per tool in `tools/list`, and a client asks for a task with the `task`
-parameter of `tools/call`, which is then answered with `{"task": ...}`. None of these shapes is in the
+and, to a client that declared its own `tasks` capability, `execution.taskSupport` per tool in
+`tools/list` (other clients get the list as before, byte for byte); a client asks for a task with the
+`task` parameter of `tools/call`, which is then answered with `{"task": ...}`. None of these shapes is in the
 SDK's 2025-11-25 surface (it validates every result of that era against its own schema), so they are
 added here, above the SDK's validation, and only on 2025-11-25 sessions: every other session, and
 every call without `task`, passes through untouched. The task runs the full call (the same
@@ -36,7 +37,7 @@ def legacy_tasks(extension: TasksExtension) -> Any:
             return _with_capability(await call_next(ctx))
         if ctx.protocol_version != LEGACY:
             return await call_next(ctx)
-        if ctx.method == "tools/list":
+        if ctx.method == "tools/list" and _declared(ctx):
             return _with_execution(await call_next(ctx))
         params = ctx.params or {}
         if ctx.method == "tools/call" and isinstance(params.get("task"), Mapping) and extension.runner.ready:
@@ -74,6 +75,12 @@ async def _as_task(
 
     extension.runner.start(store, record, work)
     return {"task": legacy_task(record)}
+
+
+def _declared(ctx: ServerRequestContext[Any, Any]) -> bool:
+    """Whether the client declared the revision's `tasks` capability at initialize."""
+    capabilities = ctx.session.client_capabilities
+    return capabilities is not None and capabilities.tasks is not None
 
 
 def _with_capability(result: HandlerResult) -> HandlerResult:

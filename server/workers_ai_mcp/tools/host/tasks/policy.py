@@ -17,13 +17,12 @@ import math
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ....catalog.model_input import schema_default
-from ....catalog.models import ModelInfo
-from ....client import WorkersAIError
-from ....spending.pricing import DEFAULT_SIDE, DEFAULT_STEPS, TILE_SIDE
 from ....state import AppState
+
+if TYPE_CHECKING:  # a start imports neither the catalog nor the client: only a call by a host with tasks does
+    from ....catalog.models import ModelInfo
 
 # Tools whose calls may become tasks; the others are always answered at once.
 TASK_TOOLS = frozenset({"generate_image", "transcribe_audio"})
@@ -40,6 +39,8 @@ async def worth_a_task(state: AppState, tool: str, arguments: Mapping[str, Any])
     """Whether this call of `tool` should run as a task; a fact that cannot be read means no."""
     if tool not in TASK_TOOLS:
         return False
+    from ....client import WorkersAIError
+
     try:
         if tool == "generate_image":
             return await _long_image(state, arguments)
@@ -49,6 +50,9 @@ async def worth_a_task(state: AppState, tool: str, arguments: Mapping[str, Any])
 
 
 async def _long_image(state: AppState, arguments: Mapping[str, Any]) -> bool:
+    from ....catalog.model_input import schema_default
+    from ....spending.pricing import DEFAULT_STEPS, TILE_SIDE
+
     model = _text(arguments.get("model")) or state.settings.image_model
     info = await state.ai.model_info(model)
     if not _priced_per(info, "step"):
@@ -97,6 +101,8 @@ def _audio_bytes(audio: str) -> int | None:
 
 
 def _side(value: object) -> int:
+    from ....spending.pricing import DEFAULT_SIDE
+
     return value if isinstance(value, int) and value > 0 else DEFAULT_SIDE
 
 

@@ -19,7 +19,7 @@ import logging
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 from mcp.server.context import ServerRequestContext
@@ -27,7 +27,8 @@ from mcp.server.session import ServerSession
 from mcp.shared.exceptions import MCPError
 from mcp.types import INTERNAL_ERROR, ProgressToken
 
-from .store import TaskRecord, TaskStore
+if TYPE_CHECKING:  # the store (sqlite3, spending) is imported when the first task is made
+    from .store import TaskRecord, TaskStore
 
 logger = logging.getLogger(__name__)
 

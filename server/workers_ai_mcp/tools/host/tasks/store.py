@@ -19,7 +19,6 @@ import secrets
 import sqlite3
 import time
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from typing import Any, Literal
 
 from ....spending.store import StateStore, transaction
@@ -69,11 +68,6 @@ class TaskRecord:
 def new_task_id() -> str:
     """An unguessable handle (SEP-2663: task ids may act as bearer tokens for their state)."""
     return secrets.token_urlsafe(24)
-
-
-def iso(at: float) -> str:
-    """ISO 8601 in UTC with milliseconds, as the task's `createdAt` / `lastUpdatedAt`."""
-    return datetime.fromtimestamp(at, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class TaskStore:

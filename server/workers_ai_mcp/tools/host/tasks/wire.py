@@ -9,13 +9,20 @@ result is fetched with `tasks/result`.
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
-from .store import TaskRecord, iso
+if TYPE_CHECKING:  # a start (tools/list, initialize) imports no store
+    from .store import TaskRecord
 
 MODERN = "2026-07-28"
 LEGACY = "2025-11-25"
 RELATED_TASK = "io.modelcontextprotocol/related-task"
+
+
+def iso(at: float) -> str:
+    """ISO 8601 in UTC with milliseconds, as the task's `createdAt` / `lastUpdatedAt`."""
+    return datetime.fromtimestamp(at, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def modern_task(record: TaskRecord, *, created: bool = False) -> dict[str, Any]:
