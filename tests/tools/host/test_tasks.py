@@ -113,6 +113,8 @@ async def test_cancelling_a_2026_task_drops_the_upstream_request_and_spends_noth
         assert isinstance(handle, TaskHandle)
         await emulator.arrived.wait()
         assert spent(settings) == (1, 1), "the call holds its reservation while it waits"
+        working = await task_request(client, "tasks/get", handle.task_id)
+        assert working["status"] == "working" and working["statusMessage"] == "generating", "progress flows"
         ack = await task_request(client, "tasks/cancel", handle.task_id)
         assert ack["resultType"] == "complete" and "status" not in ack, "SEP-2663: an acknowledgement only"
         with anyio.fail_after(10):
@@ -287,3 +289,24 @@ async def test_a_long_recording_is_transcribed_as_a_task_and_a_short_one_at_once
     assert isinstance(answer, CallToolResult) and not answer.is_error
     assert made_a_task == as_task
     assert any(block.type == "text" for block in answer.content)
+
+
+async def test_a_task_cancelled_through_another_process_stops_at_its_next_progress_report(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    state = EmulatorState()
+    emulator = ModelRun(create_emulator_app(state))
+    async with open_session(settings, upstream=emulator, extensions=[TasksDeclared()]) as client:
+        await client.session.call_tool("generate_image", QUICK_IMAGE, allow_claimed=True)  # reads the catalog
+        emulator.arrived = anyio.Event()
+        emulator.ended = anyio.Event()
+        state.inject(Fault.HANG)
+        handle = await client.session.call_tool("generate_image", SLOW_IMAGE, allow_claimed=True)
+        assert isinstance(handle, TaskHandle)
+        await emulator.arrived.wait()
+        with sqlite3.connect(settings.state_dir / "state.sqlite3") as conn:  # what another process's cancel writes
+            conn.execute("UPDATE tasks SET status = 'cancelled' WHERE task_id = ?", (handle.task_id,))
+        with anyio.fail_after(20):
+            await emulator.ended.wait()  # the heartbeat's report found the task ended, and stopped the work
+        task = await task_request(client, "tasks/get", handle.task_id)
+    assert task["status"] == "cancelled"
+    assert state.requests[-1].status is None
