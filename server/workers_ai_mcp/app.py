@@ -31,6 +31,7 @@ from .tools.host.changes import ListenedBus, ResourceChanges
 from .tools.host.icons import SERVER_ICONS, IconsByVersion
 from .tools.host.listed import ToolLoader
 from .tools.host.surface import add_completions, add_prompts, check_cursors, page_resources
+from .tools.host.tasks import TasksExtension, legacy_tasks
 from .transports.sdk_private import advertise_resource_changes, connection_of, lowlevel_server
 
 if TYPE_CHECKING:
@@ -63,12 +64,15 @@ INSTRUCTIONS = (
 def create_server(settings: Settings, *, transport: httpx2.AsyncBaseTransport | None = None) -> MCPServer[AppState]:
     """Build the MCP server; nothing is read or connected until its lifespan starts."""
 
+    tasks = TasksExtension()  # long calls as tasks, for hosts that declare them (tools/host/tasks/)
+
     @asynccontextmanager
     async def open_state() -> AsyncGenerator[AppState]:
         effective, mounts = emulated(settings)
         state = DeferredState(effective, lambda: account(effective, transport, mounts))
         try:
-            yield state
+            async with tasks.runner.running():
+                yield state
         finally:
             if state.made:
                 await state.ai.aclose()
@@ -94,9 +98,10 @@ def create_server(settings: Settings, *, transport: httpx2.AsyncBaseTransport | 
         lifespan=shared,
         log_level=settings.log_level,
         tools=tools,
-        extensions=[viewer_extension()] if settings.apps else [],
+        extensions=[tasks, viewer_extension()] if settings.apps else [tasks],
         subscriptions=bus,
     )
+    lowlevel_server(server).middleware.append(legacy_tasks(tasks))
     add_prompts(server, server.tool_names)
     add_completions(server, lambda: shared.state)
     lowlevel = lowlevel_server(server)

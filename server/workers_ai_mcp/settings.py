@@ -92,6 +92,8 @@ class Settings(BaseSettings):
     connect_timeout: float = Field(default=5.0, gt=0, le=60, validation_alias="WORKERS_AI_MCP_CONNECT_TIMEOUT")
     max_retries: int = Field(default=2, ge=0, le=10, validation_alias="WORKERS_AI_MCP_MAX_RETRIES")
     schema_cache_ttl: float = Field(default=3600.0, ge=0, validation_alias="WORKERS_AI_MCP_SCHEMA_CACHE_TTL")
+    # How long a task (a long call run in the background for a host that speaks tasks) and its result are kept.
+    task_ttl: float = Field(default=3600.0, ge=60, le=604_800, validation_alias="WORKERS_AI_MCP_TASK_TTL")
 
     # Default model per task (the table is defaults.py)
     chat_model: str = _default_model("chat_model")
