@@ -150,7 +150,7 @@ class Ledger:
         if self.budgets.daily is None and self.budgets.monthly is None:
             return
         pid = os.getpid()
-        started = process_start(pid) or None
+        started = _own_start(pid)
 
         def work(conn: sqlite3.Connection) -> None:
             now = time.time()
@@ -354,6 +354,12 @@ def process_start(pid: int) -> str | None:
     if len(fields) < 20:
         return None
     return "" if fields[0] in ("Z", "X", "x") else fields[19]
+
+
+@functools.cache
+def _own_start(pid: int) -> str | None:
+    """This process's start time, read once per pid (a fork is another pid)."""
+    return process_start(pid) or None
 
 
 @functools.cache
