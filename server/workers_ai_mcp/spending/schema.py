@@ -107,7 +107,21 @@ def expected_tables(version: int) -> dict[str, frozenset[str]]:
 
 
 def check_schema(conn: sqlite3.Connection) -> int:
-    """The file's schema version, after checking (reading only) that its tables are ours and whole."""
+    """The file's schema version, after checking (reading only) that its tables are ours and whole.
+
+    Version and tables are read in one read transaction: another process migrating the file at the same
+    moment is seen before or after, never halfway (version 0 with its new tables would look foreign).
+    """
+    if conn.in_transaction:
+        return _check(conn)
+    conn.execute("BEGIN")
+    try:
+        return _check(conn)
+    finally:
+        conn.execute("COMMIT")
+
+
+def _check(conn: sqlite3.Connection) -> int:
     found = int(conn.execute("PRAGMA user_version").fetchone()[0])
     if found > SCHEMA_VERSION:
         raise StoreTooNewError(f"schema version {found} is newer than this release's {SCHEMA_VERSION}")
