@@ -7,6 +7,7 @@ server in this process), all pointed at the same WORKERS_AI_MCP_STATE_DIR.
 from __future__ import annotations
 
 import signal
+import sqlite3
 from collections.abc import AsyncGenerator
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
@@ -26,6 +27,7 @@ from support.session import open_session
 from support.settings import make_settings
 from support.transports import Pipes, server_command, server_env, spawned
 from workers_ai_mcp.emulator import EMULATOR_TOKEN, EmulatorState, Fault, create_emulator_app
+from workers_ai_mcp.spending.store import FILE_NAME
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="POSIX signals")
 
@@ -86,7 +88,11 @@ async def test_concurrent_calls_from_two_processes_never_spend_past_the_budget(t
                     group.start_soon(call, client)
             report = data_of(await servers[1].call_tool("usage", {}))
     assert sorted(r.is_error for r in results) == [False, False, True, True, True, True]
-    assert report["today"]["total"]["calls"] == 2
+    # A call answered by the other process may still be in its write-behind queue (its reservation
+    # holding the amount meanwhile): spent and held together are what every process has committed.
+    assert report["today"]["total"]["fallback_usd"] + report["held_usd"] == pytest.approx(0.02)
+    state = tmp_path / "state" / "emulator"  # both servers have exited: every record is written
+    assert recorded_usd(state) == pytest.approx(0.02)
 
 
 async def test_two_processes_submitting_batches_at_once_keep_every_job(tmp_path: Path) -> None:
@@ -167,3 +173,50 @@ async def test_a_reservation_of_a_killed_process_stops_holding_the_budget(tmp_pa
     assert crosses.is_error and "about $0.0300" in text_of(crosses)
     assert not after.is_error
     assert report["today"]["total"]["calls"] == 3 and report["held_usd"] == 0
+
+
+CJK = {"prompt": "水獭是生活在河里的顽皮动物，它们喜欢在水中玩耍。" * 80, "max_tokens": 16}  # 1,920 characters
+
+
+def recorded_usd(state: Path) -> float:
+    """What the store file records as spent (read only: a missing file fails rather than being created)."""
+    conn = sqlite3.connect(f"{(state / FILE_NAME).as_uri()}?mode=ro", uri=True)
+    try:
+        return float(conn.execute("SELECT COALESCE(SUM(counted_usd), 0) FROM calls").fetchone()[0])
+    finally:
+        conn.close()
+
+
+async def test_cjk_prompts_in_flight_from_four_processes_never_record_more_than_the_daily_budget(
+    tmp_path: Path,
+) -> None:
+    budget = 0.0028  # under five of these calls as billed ($0.00059 each); characters / 4 reserved $0.00018
+    results: list[CallToolResult] = []
+    async with AsyncExitStack() as stack:
+        servers = [
+            await stack.enter_async_context(stdio_server(tmp_path, name, "--emulator", **budget_env(str(budget))))
+            for name in "abcd"
+        ]
+
+        async def call(client: Client) -> None:
+            results.append(await client.call_tool("chat", CJK))
+
+        with anyio.fail_after(120):
+            async with anyio.create_task_group() as group:
+                for client in servers * 6:
+                    group.start_soon(call, client)
+    answered = [r for r in results if not r.is_error]
+    assert len(results) == 24 and answered
+    assert all("daily budget" in text_of(r) for r in results if r.is_error)
+    assert recorded_usd(tmp_path / "state" / "emulator") <= budget  # --emulator keeps its own store
+
+
+async def test_sequential_cjk_prompts_stop_before_the_daily_budget(tmp_path: Path) -> None:
+    budget = 0.0028  # four calls and a reservation of characters / 4 fitted, and the fifth call crossed it
+    settings = make_settings(tmp_path, max_cost_usd=budget)
+    async with open_session(settings, upstream=create_emulator_app(EmulatorState())) as client:
+        with anyio.fail_after(60):
+            results = [await client.call_tool("chat", CJK) for _ in range(10)]
+            spent = data_of(await client.call_tool("usage", {}))["today"]["total"]["cost_usd"]
+    assert not results[0].is_error and results[-1].is_error
+    assert spent <= budget and recorded_usd(settings.state_dir) <= budget

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -14,6 +15,7 @@ from mcp.types import TextResourceContents
 from starlette.applications import Starlette
 
 from support.emulated import BART, BGE_BASE, LLAMA_33, M2M, catalog_reads, model_calls
+from support.media import small_png
 from support.results import data_of, text_of
 from support.session import open_session
 from support.settings import make_settings
@@ -43,6 +45,7 @@ def row(*prices: tuple[str, float], currency: str = "USD") -> ModelInfo:
 
 
 TOKENS = row(("per M input tokens", IN), ("per M output tokens", OUT))
+PNG_URI = "data:image/png;base64," + base64.b64encode(small_png(448, 448)).decode()
 
 
 # ---- pricing, estimates and measured usage (pure) --------------------------------------------
@@ -86,31 +89,41 @@ def test_a_model_without_a_price_has_no_pricing_and_no_estimate(row: dict[str, A
 @pytest.mark.parametrize(
     ("info", "inputs", "schema", "expected"),
     [
-        # 40 characters ≈ 10 input tokens; no max_tokens and no schema: 256 output tokens
-        (TOKENS, {"prompt": "x" * 40}, None, (10 * IN + 256 * OUT) / 1e6),
+        # 40 letters: at most 20 input tokens, 16 of template; no max_tokens and no schema: 256 output tokens
+        (TOKENS, {"prompt": "x" * 40}, None, (36 * IN + 256 * OUT) / 1e6),
         (
-            TOKENS,  # 396 characters of content and 4 of role: 100 input tokens
+            TOKENS,  # 396 letters of content and 4 of role, 16 of template and 8 for the message: 224 input tokens
             {"messages": [{"role": "user", "content": "x" * 396}], "max_tokens": 100},
             None,
-            (100 * IN + 100 * OUT) / 1e6,
+            (224 * IN + 100 * OUT) / 1e6,
         ),
+        # CJK text: two tokens a character, never characters / 4
+        (TOKENS, {"prompt": "水獭" * 50, "max_tokens": 1}, None, (216 * IN + 1 * OUT) / 1e6),
         (
             TOKENS,
             {"prompt": "hi"},
             {"properties": {"max_tokens": {"type": "integer", "default": 512}}},
-            (1 * IN + 512 * OUT) / 1e6,
+            (17 * IN + 512 * OUT) / 1e6,
         ),
         # a translation schema has no max_tokens: the output may be as long as the input
-        (TOKENS, {"text": "x" * 4000}, {"properties": {"text": {"type": "string"}}}, (1000 * IN + 1000 * OUT) / 1e6),
+        (TOKENS, {"text": "x" * 4000}, {"properties": {"text": {"type": "string"}}}, (2016 * IN + 2016 * OUT) / 1e6),
         (
             TOKENS,
             {"requests": [{"prompt": "x" * 4, "max_tokens": 10}, {"prompt": "x" * 8, "max_tokens": 10}]},
             None,
-            (3 * IN + 20 * OUT) / 1e6,
+            (38 * IN + 20 * OUT) / 1e6,
         ),
-        (row(("per M input tokens", 1.0)), {"text": ["x" * 8, "y" * 8]}, None, 4 / 1e6),
-        # media payloads are not text tokens
-        (row(("per M input tokens", 1.0)), {"prompt": "abcd", "image": "A" * 4000}, None, 1 / 1e6),
+        (row(("per M input tokens", 1.0)), {"text": ["x" * 8, "y" * 8]}, None, 24 / 1e6),
+        # media payloads are not text tokens: an image counts by its pixels (1,024 14x14 patches and 64
+        # of margin), one that cannot be read as the most one image can cost
+        (row(("per M input tokens", 1.0)), {"prompt": "abcd", "image": list(small_png(448, 448))}, None, 1106 / 1e6),
+        (row(("per M input tokens", 1.0)), {"prompt": "abcd", "image": "A" * 4000}, None, 16402 / 1e6),
+        (
+            row(("per M input tokens", 1.0)),
+            {"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": PNG_URI}}]}]},
+            None,
+            (16 + 8 + 2 + 6 + 1088) / 1e6,
+        ),
         (
             row(("per step", 0.01), ("per 512 by 512 tile", 0.001)),
             {"prompt": "a fox", "steps": 4},

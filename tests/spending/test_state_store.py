@@ -13,11 +13,15 @@ from pathlib import Path
 import pytest
 from starlette.applications import Starlette
 
+from support.emulated import model_calls
 from support.results import data_of, text_of
 from support.session import open_session
 from support.settings import make_settings
+from workers_ai_mcp.emulator import EmulatorState
+from workers_ai_mcp.spending import store as store_module
 from workers_ai_mcp.spending.ledger import BudgetExceededError, Budgets, Estimate, Ledger
-from workers_ai_mcp.spending.store import FILE_NAME, SCHEMA_VERSION, StateStore, migrate
+from workers_ai_mcp.spending.schema import SCHEMA_VERSION, migrate
+from workers_ai_mcp.spending.store import FILE_NAME, StateStore
 
 TEXT = {"text": "Otters are playful animals that live in rivers. " * 10}
 
@@ -125,23 +129,70 @@ async def test_an_unwritable_state_folder_falls_back_to_memory(tmp_path: Path, e
     assert report["store"] == "memory" and report["today"]["total"]["calls"] == 1
 
 
-async def test_a_store_locked_past_the_busy_timeout_falls_back_to_memory_with_what_it_could_read(
+LOCK_HOLDER = """
+import sqlite3, sys, time
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("BEGIN IMMEDIATE")  # the write lock, as another process's long transaction holds it
+print("locked", flush=True)
+time.sleep(float(sys.argv[2]))
+conn.execute("ROLLBACK")
+"""
+
+
+def rows_in(path: Path, table: str) -> int:
+    conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+    try:
+        return int(conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
+    finally:
+        conn.close()
+
+
+async def test_a_store_locked_for_four_seconds_by_another_process_costs_a_wait_and_nothing_moves_to_memory(
     tmp_path: Path, emulator_app: Starlette
 ) -> None:
-    settings = make_settings(tmp_path, unpriced_call_usd=0.01)
+    settings = make_settings(tmp_path, max_cost_usd=1.0, unpriced_call_usd=0.01)
     async with open_session(settings, upstream=emulator_app) as client:
         data_of(await client.call_tool("summarize", TEXT))
-    holder = sqlite3.connect(settings.state_dir / FILE_NAME, isolation_level=None)
-    holder.execute("BEGIN IMMEDIATE")  # another process in a transaction that does not end
-    try:
-        async with open_session(settings, upstream=emulator_app) as client:
-            result = data_of(await client.call_tool("summarize", TEXT))
+        holder = subprocess.Popen(
+            [sys.executable, "-c", LOCK_HOLDER, str(settings.state_dir / FILE_NAME), "4"], stdout=subprocess.PIPE
+        )
+        try:
+            assert holder.stdout is not None and holder.stdout.readline() == b"locked\n"
+            during = data_of(await client.call_tool("summarize", TEXT))  # its budget check waits for the lock
+            after = data_of(await client.call_tool("summarize", TEXT))
             report = data_of(await client.call_tool("usage", {}))
-    finally:
-        holder.execute("ROLLBACK")
-        holder.close()
-    assert "stayed locked by another process" in result["call"]["spending_note"]
-    assert report["store"] == "memory" and report["today"]["total"]["calls"] == 2  # the earlier call was copied
+        finally:
+            holder.kill()
+            holder.wait()
+            if holder.stdout is not None:
+                holder.stdout.close()
+    assert all("in memory" not in (r["call"].get("spending_note") or "") for r in (during, after))
+    assert report["store"] == str(settings.state_dir / FILE_NAME) and report["today"]["total"]["calls"] == 3
+    assert rows_in(settings.state_dir / FILE_NAME, "calls") == 3
+
+
+async def test_a_store_locked_past_the_wait_refuses_a_budgeted_call_with_a_sentence_and_goes_on_in_the_file(
+    tmp_path: Path, emulator_app: Starlette, emulator_state: EmulatorState, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(store_module, "LOCK_WAIT_SECONDS", 3.0)
+    settings = make_settings(tmp_path, max_cost_usd=1.0, unpriced_call_usd=0.01)
+    async with open_session(settings, upstream=emulator_app) as client:
+        data_of(await client.call_tool("summarize", TEXT))
+        holder = sqlite3.connect(settings.state_dir / FILE_NAME, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")  # a transaction that outlasts the wait
+        try:
+            sent = len(model_calls(emulator_state))
+            refused = await client.call_tool("summarize", TEXT)
+            assert len(model_calls(emulator_state)) == sent
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        after = data_of(await client.call_tool("summarize", TEXT))
+        report = data_of(await client.call_tool("usage", {}))
+    assert refused.is_error and "stayed locked by another process" in text_of(refused)
+    assert "was not sent" in text_of(refused)
+    assert "in memory" not in (after["call"].get("spending_note") or "")
+    assert report["store"] == str(settings.state_dir / FILE_NAME) and report["today"]["total"]["calls"] == 2
 
 
 async def test_recorded_calls_are_written_behind_the_answer_and_all_land_when_the_store_closes(tmp_path: Path) -> None:

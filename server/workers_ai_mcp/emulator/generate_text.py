@@ -44,9 +44,17 @@ PROMPT_NEURONS = 0.01
 TOKEN_NEURONS = 0.03
 
 
+# Scripts written without spaces between words (CJK, kana, Hangul syllables, Thai, Lao, Khmer, Myanmar):
+# real tokenizers make about a token of each character, so the emulator does too.
+_UNSPACED = re.compile(
+    "[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]"
+)
+
+
 def count_tokens(text: str) -> int:
-    """The emulator counts whitespace-separated words as tokens."""
-    return len(text.split())
+    """The emulator counts whitespace-separated words as tokens, and each character of an unspaced script."""
+    unspaced = sum(1 for _ in _UNSPACED.finditer(text))
+    return len(_UNSPACED.sub(" ", text).split()) + unspaced
 
 
 @dataclass(frozen=True)

@@ -2,15 +2,19 @@
 
 Budgets are windows of UTC time (today, this month) shared by every server process of the user.
 A call's estimate is checked against each window and reserved in one write transaction, so two
-processes cannot both spend the last cent. A reservation names its process and expires (at the
-call's deadline plus a margin, or at once when its process is gone), so a killed process does
-not hold budget for ever. A call whose price cannot be known counts as the fallback amount.
-An answered call's record is written behind its answer (see `record`). (Over 300 lines: the
+processes cannot both spend the last cent; amounts are compared as exact decimals (to 1e-12 USD),
+so $0.30 holds three calls of $0.10. A reservation names its process and when that process started,
+and expires (at the call's deadline plus a margin, or at once when its process is gone: exited, a
+zombie, or its pid now another process's), so a killed process does not hold budget for ever. A
+call whose price cannot be known counts as the fallback amount. An answered call's record is written
+behind its answer (see `record`). Calls older than `KEEP_DAYS` are dropped, by age relative to the
+newest record (see `_prune`), so a clock that jumps never erases history. (Over 300 lines: the
 budget checks and their refusal texts read the same windows the records write.)
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -19,10 +23,12 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
 
 from ..client.errors import InvalidRequestError
 from .pricing import COMPLETION_TOKENS, PROMPT_TOKENS
-from .store import StateStore, transaction
+from .store import StateStore, StoreLockedError, transaction
 
 BUDGET_SETTING = "WORKERS_AI_MCP_MAX_COST_USD"
 MONTHLY_SETTING = "WORKERS_AI_MCP_MAX_COST_USD_MONTHLY"
@@ -30,7 +36,11 @@ CALL_CAP_SETTING = "WORKERS_AI_MCP_MAX_CALL_COST_USD"
 FALLBACK_SETTING = "WORKERS_AI_MCP_UNPRICED_CALL_USD"
 USD_PER_1000_NEURONS = 0.011  # Cloudflare's price of neurons beyond the free allocation
 FREE_DAILY_NEURONS = 10_000
-KEEP_DAYS = 400  # calls older than this are dropped from the store
+KEEP_DAYS = 400  # calls this much older than the newest record are dropped from the store
+# Pruning waits while the records it would keep start more than this after its cutoff: such a gap is a
+# clock that jumped forward (or a server left unused), and dropping across it could erase all history.
+PRUNE_GAP_DAYS = 30
+MONEY_RESOLUTION = Decimal("1e-12")  # USD; far below any price step, far above float noise on dollars
 BATCH_HOLD_SECONDS = 24 * 3600  # a queued batch's estimate is held at most this long
 _NOT_UNITS = frozenset({PROMPT_TOKENS, COMPLETION_TOKENS, "total_tokens"})
 
@@ -101,6 +111,11 @@ class Committed:
     held: float
 
 
+def dollars(amount: float | None) -> Decimal:
+    """An amount of USD as an exact decimal, without the binary noise of its float (0.1 + 0.2 is 0.3)."""
+    return Decimal(repr(float(amount or 0.0))).quantize(MONEY_RESOLUTION)
+
+
 def neurons(amount_usd: float) -> float:
     """Estimated neurons for a USD amount, at Cloudflare's $0.011 per 1,000 neurons."""
     return amount_usd / USD_PER_1000_NEURONS * 1000
@@ -135,14 +150,16 @@ class Ledger:
         if self.budgets.daily is None and self.budgets.monthly is None:
             return
         pid = os.getpid()
+        started = _own_start(pid)
 
         def work(conn: sqlite3.Connection) -> None:
             now = time.time()
             _expire(conn, now, pid)
             self._check_windows(model, estimate, _committed(conn, now))
             conn.execute(
-                "INSERT INTO reservations (id, model, amount, pid, created, expires) VALUES (?, ?, ?, ?, ?, ?)",
-                (key, model, estimate.amount, pid, now, now + self.call_ttl),
+                "INSERT INTO reservations (id, model, amount, pid, created, expires, pid_start) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (key, model, estimate.amount, pid, now, now + self.call_ttl, started),
             )
 
         await self.store.run(lambda conn: transaction(conn, work))
@@ -191,6 +208,8 @@ class Ledger:
         self._pruned = True
 
         def work(conn: sqlite3.Connection) -> None:
+            if prune:
+                _prune(conn, now)  # before this record: it must not count as the newest
             conn.execute(
                 "INSERT INTO calls (at, model, usage, cost_usd, counted_usd, cached, kind, pid) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -198,20 +217,19 @@ class Ledger:
             )
             conn.execute(
                 "INSERT INTO days (day, counted_usd) VALUES (?, ?) "
-                "ON CONFLICT (day) DO UPDATE SET counted_usd = counted_usd + excluded.counted_usd",
+                "ON CONFLICT (day) DO UPDATE SET counted_usd = round(counted_usd + excluded.counted_usd, 12)",
                 (_day(now), counted),
             )
             if release is not None:
                 conn.execute("DELETE FROM reservations WHERE id = ?", (release,))
-            if prune:
-                oldest = now - KEEP_DAYS * 86400
-                conn.execute("DELETE FROM calls WHERE at < ?", (oldest,))
-                conn.execute("DELETE FROM days WHERE day < ?", (_day(oldest),))
 
         if self.store.opened:
             self.store.defer(work)  # written behind the answer; every later check or report writes it first
-        else:  # the first use opens the file, and finds out whether it must fall back to memory
+            return counted
+        try:  # the first use opens the file, and finds out whether it must fall back to memory
             await self.store.run(lambda conn: transaction(conn, work))
+        except StoreLockedError:
+            self.store.defer(work)  # the call was answered: its record waits for the lock, it is not lost
         return counted
 
     async def committed(self) -> Committed:
@@ -240,7 +258,7 @@ class Ledger:
 
     def _check_cap(self, model: str, estimate: Estimate) -> None:
         cap = self.budgets.per_call
-        if cap is None or estimate.amount <= cap:
+        if cap is None or dollars(estimate.amount) <= dollars(cap):
             return
         if estimate.unknown_because is not None:
             raise BudgetExceededError(
@@ -264,8 +282,8 @@ class Ledger:
         for span, label, budget, setting, spent, resets in windows:
             if budget is None:
                 continue
-            already = spent + committed.held
-            if already + estimate.amount <= budget and already < budget:
+            already = dollars(spent) + dollars(committed.held)
+            if already + dollars(estimate.amount) <= dollars(budget) and already < dollars(budget):
                 continue
             if estimate.unknown_because is not None:
                 what = (
@@ -280,21 +298,40 @@ class Ledger:
                 else f"this process (its spending is kept in memory: {self.store.problem})"
             )
             raise BudgetExceededError(
-                f"This call to {model} {what}, and {scope} has already spent or committed about {usd(already)} "
+                f"This call to {model} {what}, and {scope} has already spent or committed about {usd(float(already))} "
                 f"{span} of the {usd(budget)} {label} budget ({setting}); nothing was sent. {resets}; raise "
                 f"{setting} to spend more now (the usage tool shows where it went)."
             )
+
+
+def _prune(conn: sqlite3.Connection, now: float) -> None:
+    """Drop calls (and day totals) over `KEEP_DAYS` older than the newest record written up to `now`.
+
+    The clock is the records', not the wall's: a record from a clock set ahead is later than `now`
+    once it is corrected, and counts as the newest only while it is not. Nothing is dropped while the
+    records kept would start more than `PRUNE_GAP_DAYS` after the cutoff, since that gap is what a
+    jump forward looks like; the history is then kept whole until the records close the gap.
+    """
+    newest = conn.execute("SELECT MAX(at) FROM calls WHERE at <= ?", (now,)).fetchone()[0]
+    if newest is None:
+        return
+    cutoff = newest - KEEP_DAYS * 86400
+    kept_from = conn.execute("SELECT MIN(at) FROM calls WHERE at >= ?", (cutoff,)).fetchone()[0]
+    if kept_from is None or kept_from - cutoff > PRUNE_GAP_DAYS * 86400:
+        return
+    conn.execute("DELETE FROM calls WHERE at < ?", (cutoff,))
+    conn.execute("DELETE FROM days WHERE day < ?", (_day(cutoff),))
 
 
 def _expire(conn: sqlite3.Connection, now: float, own_pid: int) -> None:
     """Drop reservations past their expiry, and those of processes that are gone."""
     conn.execute("DELETE FROM reservations WHERE expires < ?", (now,))
     owners = conn.execute(
-        "SELECT DISTINCT pid FROM reservations WHERE pid IS NOT NULL AND pid != ?", (own_pid,)
+        "SELECT DISTINCT pid, pid_start FROM reservations WHERE pid IS NOT NULL AND pid != ?", (own_pid,)
     ).fetchall()
-    gone = [(pid,) for (pid,) in owners if not _alive(pid)]
+    gone = [(pid, started) for pid, started in owners if not _alive(pid, started)]
     if gone:
-        conn.executemany("DELETE FROM reservations WHERE pid = ?", gone)
+        conn.executemany("DELETE FROM reservations WHERE pid = ? AND pid_start IS ?", gone)
 
 
 def _committed(conn: sqlite3.Connection, now: float) -> Committed:
@@ -304,7 +341,37 @@ def _committed(conn: sqlite3.Connection, now: float) -> Committed:
     return Committed(today=today[0] if today else 0.0, month=month[0] or 0.0, held=held[0] or 0.0)
 
 
-def _alive(pid: int) -> bool:
+def process_start(pid: int) -> str | None:
+    """When `pid` started, from /proc (clock ticks since boot); "" when it is not running (gone, or a
+    zombie nobody reaped); None where /proc does not say (not Linux)."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return "" if _has_proc() else None
+    except OSError:
+        return None
+    fields = text[text.rindex(")") + 2 :].split()  # the name, in parentheses, may hold spaces
+    if len(fields) < 20:
+        return None
+    return "" if fields[0] in ("Z", "X", "x") else fields[19]
+
+
+@functools.cache
+def _own_start(pid: int) -> str | None:
+    """This process's start time, read once per pid (a fork is another pid)."""
+    return process_start(pid) or None
+
+
+@functools.cache
+def _has_proc() -> bool:
+    return Path(f"/proc/{os.getpid()}/stat").exists()
+
+
+def _alive(pid: int, started: str | None = None) -> bool:
+    """Whether the process that made a reservation still runs: same pid, same start time, not a zombie."""
+    now_started = process_start(pid)
+    if now_started is not None:
+        return now_started != "" and (started is None or now_started == started)
     if os.name != "posix":
         return True  # no cheap, harmless probe elsewhere: the reservation's expiry applies
     try:

@@ -7,6 +7,9 @@ measured in the same units: prompt and completion tokens (as the API reports the
 characters a token; prompt tokens the answer reports as cached, `prompt_tokens_details.cached_tokens`,
 at the "per M cached input tokens" rate where the catalog lists one), diffusion steps, 512x512 tiles,
 audio minutes, characters of text, or one request. Everything here is pure: no I/O, no MCP.
+
+Before a call, the input is measured as an upper bound, not a guess (`tokenbound`): budgets reserve it,
+so a call can never be billed more than it reserved.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import Any
 from ..catalog.model_input import schema_default, schema_has
 from ..catalog.models import ModelInfo
 from ..jsonvalues import as_dict, as_list, dicts
+from .tokenbound import image_token_bound, text_token_bound
 
 PROMPT_TOKENS = "prompt_tokens"
 COMPLETION_TOKENS = "completion_tokens"
@@ -51,6 +55,9 @@ _UNITS: tuple[tuple[re.Pattern[str], str, float], ...] = (
 )
 # Keys whose string values are media payloads, not text a model reads as tokens.
 _MEDIA_KEYS = frozenset({"image", "image_b64", "mask", "audio", "model", "request_id"})
+# A chat template's markers (system prompt header, turn markers) around the text: counted on top of it.
+TEMPLATE_TOKENS = 16
+MESSAGE_TOKENS = 8
 _OUTPUT_TOKEN_KEYS = ("max_tokens", "max_completion_tokens", "max_output_tokens")
 
 
@@ -121,7 +128,7 @@ def estimate_before(
 ) -> float | None:
     """A conservative upper estimate in USD of a call not yet sent, or None when it cannot be estimated.
 
-    Input tokens are about characters / 4; output tokens are the request's `max_tokens`, else the
+    Input tokens are bounded from above (`prompt_token_bound`); output tokens are the request's `max_tokens`, else the
     model's default (256 when the schema is not at hand), else for models without a token limit as
     many as the input. `schema` is the model's input JSON Schema, for defaults such as `steps`.
     """
@@ -133,9 +140,17 @@ def estimate_before(
         costs = [estimate_before(model_info, item, schema=schema) for item in dicts(inputs.get("requests"))]
         return None if None in costs else sum(c for c in costs if c is not None)
     usage = request_units(inputs, schema)
-    prompt = usage[PROMPT_TOKENS]
+    usage[PROMPT_TOKENS] = prompt = prompt_token_bound(inputs)
     usage[COMPLETION_TOKENS] = _output_token_limit(inputs, schema, prompt)
     return pricing.cost(usage)
+
+
+def prompt_token_bound(inputs: Mapping[str, Any]) -> float:
+    """At least as many input tokens as any model can bill for `inputs`: text, chat template and images."""
+    text = sum(text_token_bound(s) for s in _strings(inputs))
+    messages = as_list(inputs.get("messages")) or []
+    images = sum(image_token_bound(image) for image in _images(inputs))
+    return float(TEMPLATE_TOKENS + MESSAGE_TOKENS * len(messages) + text + images)
 
 
 def request_units(inputs: Mapping[str, Any], schema: Mapping[str, Any] | None = None) -> dict[str, float]:
@@ -248,6 +263,20 @@ def _output_token_limit(inputs: Mapping[str, Any], schema: Mapping[str, Any] | N
 
 def _positive_int(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
+
+
+def _images(value: Any, key: str = "") -> Iterator[object]:
+    """Every image of a request: `image` fields (bytes as a list, base64, a data URI) and `image_url` parts."""
+    if key in ("image", "image_b64"):
+        yield value
+        return
+    if key == "image_url":
+        yield as_dict(value).get("url", value)
+        return
+    for name, item in as_dict(value).items():
+        yield from _images(item, str(name))
+    for item in as_list(value):
+        yield from _images(item)
 
 
 def _strings(value: Any, key: str = "") -> Iterator[str]:

@@ -12,10 +12,16 @@ burst of calls commits once. Every `run` writes what is queued
 before its own work (a budget check or a report always sees this process's calls), and `close`
 (the server's shutdown) writes the rest; so does the interpreter's exit, should a store be left open.
 
-Bad state never stops the server: when the file cannot be opened or written (damaged, locked
-past the timeout, read-only, written by a newer release), the store warns once and carries on
-in memory for this process, starting from a copy of what it could still read. The file itself
-is never changed or removed then, so nothing written before is lost.
+A file locked by another process is waited for, never given up: each try waits `BUSY_TIMEOUT_MS`,
+then the store backs off and tries again, for up to `LOCK_WAIT_SECONDS`; past that the use fails
+with a sentence (`StoreLockedError`: a budgeted call is not sent) and queued records stay queued,
+so a lock held for a while costs a wait, never a split of the spending between file and memory.
+
+Other bad state never stops the server: when the file cannot be opened or written (damaged, of
+another application or missing our tables or columns (`schema.check_schema`, which only reads),
+read-only, written by a newer release), the store warns once and carries on in memory for this
+process, starting from a copy of what it could still read when that copy's schema is whole. The
+file itself is never changed or removed then (not even switched to WAL), so nothing is lost.
 
 (Over 300 lines: the connection, its fallback and the write-behind queue share one lock
 and one order of writes, so they stay in one class.)
@@ -29,6 +35,7 @@ import os
 import sqlite3
 import stat
 import threading
+import time
 import uuid
 import weakref
 from collections.abc import Callable
@@ -38,64 +45,26 @@ from typing import TypeVar
 import anyio
 import anyio.to_thread
 
+from ..client.errors import WorkersAIError
+from .schema import StoreSchemaError, StoreTooNewError, check_schema, migrate
+
 logger = logging.getLogger(__name__)
 
 FILE_NAME = "state.sqlite3"
 BUSY_TIMEOUT_MS = 2_000
+# A store locked by another process past the busy timeout is tried again, backing off from the first
+# to the longest pause, for this long in all; then the use that needed it fails with a sentence
+# (a budgeted call is not sent; a record stays queued and is written once the lock clears).
+LOCK_WAIT_SECONDS = 30.0
+LOCK_BACKOFF_SECONDS = (0.05, 1.0)
 # How long a queued write waits for others to share its transaction (a burst of calls commits once).
 WRITE_BEHIND_SECONDS = 0.01
-
-# One script per schema version; `PRAGMA user_version` says how many have run. Never edit a
-# released step: add the next one.
-MIGRATIONS: tuple[str, ...] = (
-    # 1: metered calls, their totals per UTC day, and reservations of calls in flight
-    """
-    CREATE TABLE calls (
-        id INTEGER PRIMARY KEY, at REAL NOT NULL, model TEXT NOT NULL, usage TEXT,
-        cost_usd REAL, counted_usd REAL NOT NULL, cached INTEGER NOT NULL DEFAULT 0,
-        kind TEXT NOT NULL DEFAULT 'call', pid INTEGER);
-    CREATE INDEX calls_at ON calls (at);
-    CREATE TABLE days (day TEXT PRIMARY KEY, counted_usd REAL NOT NULL);
-    CREATE TABLE reservations (
-        id TEXT PRIMARY KEY, model TEXT NOT NULL, amount REAL NOT NULL, pid INTEGER,
-        created REAL NOT NULL, expires REAL NOT NULL, prompt_tokens REAL)
-    """,
-    # 2: the batch index (until then `<output folder>/.batches.json`)
-    """
-    CREATE TABLE batches (
-        job_id TEXT PRIMARY KEY, model TEXT NOT NULL, count INTEGER NOT NULL,
-        submitted_at TEXT NOT NULL, status TEXT NOT NULL, checked_at TEXT, results_file TEXT,
-        origin TEXT);
-    CREATE INDEX batches_submitted ON batches (submitted_at)
-    """,
-)
-SCHEMA_VERSION = len(MIGRATIONS)
 
 T = TypeVar("T")
 
 
-class StoreTooNewError(sqlite3.DatabaseError):
-    """The file was written by a newer release with a schema this one does not know."""
-
-
-def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> int:
-    """Bring the schema to version `target` in one transaction; returns the version found before."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        found = int(conn.execute("PRAGMA user_version").fetchone()[0])
-        if found > SCHEMA_VERSION:
-            raise StoreTooNewError(f"schema version {found} is newer than this release's {SCHEMA_VERSION}")
-        for script in MIGRATIONS[found:target]:
-            for statement in script.split(";"):
-                if statement.strip():
-                    conn.execute(statement)
-        if target > found:
-            conn.execute(f"PRAGMA user_version = {int(target)}")
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    return found
+class StoreLockedError(WorkersAIError):
+    """Another process kept the store's write lock past `LOCK_WAIT_SECONDS`; nothing was changed."""
 
 
 def transaction(conn: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
@@ -163,9 +132,14 @@ class StateStore:
             started.start()
 
     def flush(self) -> None:
-        """Write everything queued now (blocking)."""
+        """Write everything queued now (blocking); what a lock kept out is lost, and said so."""
         with self._lock:
-            self._write_queued()
+            try:
+                self._write_queued()
+            except StoreLockedError:
+                with self._queue_lock:
+                    lost, self._queued = len(self._queued), []
+                logger.error("%d queued write(s) to the state store %s were lost to its lock", lost, self.path)
 
     async def aclose(self) -> None:
         await anyio.to_thread.run_sync(self.close)
@@ -179,8 +153,8 @@ class StateStore:
             stop.set()
             self._wake.set()
             thread.join()
+        self.flush()
         with self._lock:
-            self._write_queued()
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
@@ -189,17 +163,41 @@ class StateStore:
     # ---- internals -----------------------------------------------------------------------------
 
     def _attempt(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        conn = self._connection()
-        try:
-            return work(conn)
-        except sqlite3.Error as exc:
-            if not self.shared:
-                raise
-            self._fall_back(exc)
-            return work(self._connection())
+        """Run `work`; a file locked by another process is waited for, any other failure swaps it for memory."""
+        pause, longest = LOCK_BACKOFF_SECONDS
+        waited = 0.0
+        while True:
+            try:
+                return work(self._connection())
+            except sqlite3.Error as exc:
+                if not self.shared:
+                    raise
+                if not _locked(exc):
+                    self._fall_back(exc)
+                    return work(self._connection())
+                waited += BUSY_TIMEOUT_MS / 1000
+                if waited + pause > LOCK_WAIT_SECONDS:
+                    raise self._still_locked(waited) from None
+                if waited == BUSY_TIMEOUT_MS / 1000:
+                    logger.info("The state store %s is locked by another process; waiting for it", self.path)
+            time.sleep(pause)
+            waited += pause
+            pause = min(pause * 2, longest)
+
+    def _still_locked(self, waited: float) -> StoreLockedError:
+        logger.warning("The state store %s stayed locked by another process for %.0f s", self.path, waited)
+        return StoreLockedError(
+            f"The spending store {self.path} stayed locked by another process for over {waited:.0f} s, so spending "
+            "could not be read or checked: a model call that needed it was not sent (the record of one already "
+            "answered waits for the lock). Try again once that process is done with it."
+        )
 
     def _write_queued(self) -> None:
-        """Write the queued writes in one transaction (the caller holds `_lock`)."""
+        """Write the queued writes in one transaction (the caller holds `_lock`).
+
+        While another process keeps the file locked past the wait, the writes stay queued (in order, ahead
+        of any queued since) and `StoreLockedError` says so; they are written when the lock clears.
+        """
         with self._queue_lock:
             writes, self._queued = self._queued, []
         if not writes:
@@ -211,6 +209,10 @@ class StateStore:
 
         try:
             self._attempt(lambda conn: transaction(conn, work))
+        except StoreLockedError:
+            with self._queue_lock:
+                self._queued[:0] = writes
+            raise
         except sqlite3.Error:
             logger.exception("%d queued write(s) to the state store were lost", len(writes))
 
@@ -220,7 +222,10 @@ class StateStore:
             stop.wait(WRITE_BEHIND_SECONDS)  # let the answer go first, and gather the writes of a burst
             self._wake.clear()
             with self._lock:
-                self._write_queued()
+                try:
+                    self._write_queued()
+                except StoreLockedError:
+                    self._wake.set()  # still queued: tried again after the next pause
 
     # ---- internals -----------------------------------------------------------------------------
 
@@ -233,6 +238,8 @@ class StateStore:
         try:
             self._conn = _open_file(self.path)
         except (OSError, sqlite3.Error) as exc:
+            if isinstance(exc, sqlite3.Error) and _locked(exc):
+                raise  # waited for by `_attempt`
             self._fall_back(exc)
             assert self._conn is not None
         return self._conn
@@ -300,9 +307,7 @@ def _open_file(path: Path) -> sqlite3.Connection:
     )
     try:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        found = int(conn.execute("PRAGMA user_version").fetchone()[0])  # before anything is written
-        if found > SCHEMA_VERSION:
-            raise StoreTooNewError(f"schema version {found} is newer than this release's {SCHEMA_VERSION}")
+        check_schema(conn)  # reads only: a foreign, damaged or newer file is refused before anything is written
         conn.execute("PRAGMA journal_mode = WAL").fetchone()
         conn.execute("PRAGMA synchronous = NORMAL")  # WAL: durable across crashes of the process, not of the OS
         migrate(conn)
@@ -313,7 +318,7 @@ def _open_file(path: Path) -> sqlite3.Connection:
 
 
 def _memory(copy_of: Path | None = None) -> sqlite3.Connection:
-    """An in-memory store, starting from a copy of the file when it can still be read."""
+    """An in-memory store, starting from a copy of the file when it can still be read and its schema is whole."""
     conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
     if copy_of is not None and not _linked(copy_of) and copy_of.is_file():
         for mode in ("ro", "ro&immutable=1"):
@@ -323,6 +328,7 @@ def _memory(copy_of: Path | None = None) -> sqlite3.Connection:
                     source.backup(conn)
                 finally:
                     source.close()
+                check_schema(conn)
                 migrate(conn)
                 return conn
             except sqlite3.Error:
@@ -330,6 +336,14 @@ def _memory(copy_of: Path | None = None) -> sqlite3.Connection:
                 conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
     migrate(conn)
     return conn
+
+
+def _locked(exc: sqlite3.Error) -> bool:
+    """True for SQLITE_BUSY and SQLITE_LOCKED (another connection holds the lock), whatever the extended code."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return code & 0xFF in (5, 6)
+    return "locked" in str(exc) or "busy" in str(exc)
 
 
 def _linked(path: Path) -> bool:
@@ -342,10 +356,10 @@ def _describe(path: Path, exc: BaseException) -> str:
         return text
     if isinstance(exc, StoreTooNewError):
         return f"{path.name} was written by a newer release ({text})"
+    if isinstance(exc, StoreSchemaError):
+        return f"{path.name} is not a state store of this server or is damaged: {text}"
     if "not a database" in text or "malformed" in text:
         return f"{path.name} is damaged ({text})"
-    if "locked" in text or "busy" in text:
-        return f"{path.name} stayed locked by another process for over {BUSY_TIMEOUT_MS / 1000:g} s"
     if "readonly" in text or "read-only" in text or isinstance(exc, PermissionError):
         return f"{path.name} cannot be written ({text})"
     return f"{type(exc).__name__}: {text}"

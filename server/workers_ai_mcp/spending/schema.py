@@ -1,0 +1,168 @@
+"""The state store's schema: its versioned migrations, tables other modules add, and the check before use.
+
+The store owns the tables its migrations create (`MIGRATIONS`; `PRAGMA user_version` says how many
+have run). Another module keeps a table of its own in the same file by registering it once, at import:
+
+    register_table(Table("tasks", "CREATE TABLE tasks (id TEXT PRIMARY KEY, state TEXT NOT NULL)",
+                         ("id", "state")))
+
+A registered table is created when missing (in the transaction that migrates the file), and its
+columns are checked like the store's own. Tables nobody registered are tolerated and left alone.
+
+Before anything is written, `check_schema` reads (only reads) the file's version and tables: a file of
+another application (tables, but no version of ours) or a damaged one (one of our tables missing, or
+missing columns) raises `StoreSchemaError`, and the store leaves it untouched.
+"""
+
+from __future__ import annotations
+
+import functools
+import sqlite3
+from dataclasses import dataclass
+
+# One script per schema version. Never edit a released step: add the next one.
+MIGRATIONS: tuple[str, ...] = (
+    # 1: metered calls, their totals per UTC day, and reservations of calls in flight
+    """
+    CREATE TABLE calls (
+        id INTEGER PRIMARY KEY, at REAL NOT NULL, model TEXT NOT NULL, usage TEXT,
+        cost_usd REAL, counted_usd REAL NOT NULL, cached INTEGER NOT NULL DEFAULT 0,
+        kind TEXT NOT NULL DEFAULT 'call', pid INTEGER);
+    CREATE INDEX calls_at ON calls (at);
+    CREATE TABLE days (day TEXT PRIMARY KEY, counted_usd REAL NOT NULL);
+    CREATE TABLE reservations (
+        id TEXT PRIMARY KEY, model TEXT NOT NULL, amount REAL NOT NULL, pid INTEGER,
+        created REAL NOT NULL, expires REAL NOT NULL, prompt_tokens REAL)
+    """,
+    # 2: the batch index (until then `<output folder>/.batches.json`)
+    """
+    CREATE TABLE batches (
+        job_id TEXT PRIMARY KEY, model TEXT NOT NULL, count INTEGER NOT NULL,
+        submitted_at TEXT NOT NULL, status TEXT NOT NULL, checked_at TEXT, results_file TEXT,
+        origin TEXT);
+    CREATE INDEX batches_submitted ON batches (submitted_at)
+    """,
+    # 3: when a reservation's process started, so a reused pid or a zombie does not keep holding it
+    """
+    ALTER TABLE reservations ADD COLUMN pid_start TEXT
+    """,
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class StoreTooNewError(sqlite3.DatabaseError):
+    """The file was written by a newer release with a schema this one does not know."""
+
+
+class StoreSchemaError(sqlite3.DatabaseError):
+    """The file is another application's database, or ours with a table or column missing."""
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table another module keeps in the store: `create` (statements split on ';') and its columns."""
+
+    name: str
+    create: str
+    columns: tuple[str, ...]
+
+
+_registered: dict[str, Table] = {}
+
+
+def register_table(table: Table) -> None:
+    """Have the store create `table` when missing and check its columns before use (call at import)."""
+    if table.name in expected_tables(SCHEMA_VERSION):
+        raise ValueError(f"the table {table.name} belongs to the state store itself")
+    _registered[table.name] = table
+
+
+def registered_tables() -> tuple[Table, ...]:
+    return tuple(_registered.values())
+
+
+def _statements(script: str) -> list[str]:
+    return [statement for statement in script.split(";") if statement.strip()]
+
+
+def _tables(conn: sqlite3.Connection) -> dict[str, frozenset[str]]:
+    names = [
+        row[0]
+        for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+    ]
+    return {name: frozenset(row[1] for row in conn.execute(f'PRAGMA table_info("{name}")')) for name in names}
+
+
+@functools.cache
+def expected_tables(version: int) -> dict[str, frozenset[str]]:
+    """The store's own tables and their columns at `version` (from running its migrations in memory)."""
+    conn = sqlite3.connect(":memory:")
+    try:
+        for script in MIGRATIONS[:version]:
+            for statement in _statements(script):
+                conn.execute(statement)
+        return _tables(conn)
+    finally:
+        conn.close()
+
+
+def check_schema(conn: sqlite3.Connection) -> int:
+    """The file's schema version, after checking (reading only) that its tables are ours and whole.
+
+    Version and tables are read in one read transaction: another process migrating the file at the same
+    moment is seen before or after, never halfway (version 0 with its new tables would look foreign).
+    """
+    if conn.in_transaction:
+        return _check(conn)
+    conn.execute("BEGIN")
+    try:
+        return _check(conn)
+    finally:
+        conn.execute("COMMIT")
+
+
+def _check(conn: sqlite3.Connection) -> int:
+    found = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    if found > SCHEMA_VERSION:
+        raise StoreTooNewError(f"schema version {found} is newer than this release's {SCHEMA_VERSION}")
+    present = _tables(conn)
+    if found == 0:
+        if present:  # our migrations run in one transaction: a file of ours is never left at 0 with tables
+            shown = ", ".join(sorted(present)[:5])
+            raise StoreSchemaError(f"it is another application's database (tables {shown}, no schema version of ours)")
+        return found
+    wanted = dict(expected_tables(found))
+    wanted.update({t.name: frozenset(t.columns) for t in registered_tables() if t.name in present})
+    for name, columns in wanted.items():
+        if name not in present:
+            raise StoreSchemaError(f"its table {name} is missing")
+        missing = sorted(columns - present[name])
+        if missing:
+            raise StoreSchemaError(f"its table {name} lacks the column(s) {', '.join(missing)}")
+    return found
+
+
+def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> int:
+    """Bring the schema to version `target` (and, at the latest, add missing registered tables) in one
+    transaction; returns the version found before."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        found = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        if found > SCHEMA_VERSION:
+            raise StoreTooNewError(f"schema version {found} is newer than this release's {SCHEMA_VERSION}")
+        for script in MIGRATIONS[found:target]:
+            for statement in _statements(script):
+                conn.execute(statement)
+        if target > found:
+            conn.execute(f"PRAGMA user_version = {int(target)}")
+        if target == SCHEMA_VERSION:
+            present = _tables(conn)
+            for table in registered_tables():
+                if table.name not in present:
+                    for statement in _statements(table.create):
+                        conn.execute(statement)
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return found
