@@ -7,12 +7,13 @@ from typing import Annotated, Any, Literal
 from mcp.types import CallToolResult, ContentBlock, TextContent
 from pydantic import BaseModel, ConfigDict, Field
 
+from ...catalog.chat_tools import functions, openai_calls
+from ...catalog.thinking import Thinking
 from ...client import APIStatusError, JsonResult, RunResult, StreamEvent
 from ...client.answers import Usage, token_usage
 from ...client.errors import InvalidRequestError, ResponseDecodeError
 from ...defaults import BY_FIELD
-from ...jsonvalues import dicts
-from ..host.call_info import call_of
+from ..host.call_info import CallInfo, call_of
 from ..host.common import AppContext, add_inference_tool, model_param, state_of
 from ..host.progress import StreamProgress, progress_token
 from ..host.registry import Registry
@@ -44,7 +45,7 @@ UNPUBLISHED = (
 
 class ChatMessage(BaseModel):
     role: Literal["system", "user", "assistant", "tool"]
-    content: str = Field(max_length=MAX_TEXT)
+    content: str = Field(default="", max_length=MAX_TEXT)
     # A tool round trip, as OpenAI-shaped models take it (tests/recorded/tools/round_trip_messages.json).
     tool_calls: list[dict[str, Any]] | None = Field(
         default=None, max_length=128, description="Assistant turns: the tool calls the model made."
@@ -121,8 +122,15 @@ async def chat(
     frequency_penalty: Annotated[float | None, Field(ge=0, le=2, description="Penalize frequent tokens.")] = None,
     presence_penalty: Annotated[float | None, Field(ge=0, le=2, description="Penalize used tokens.")] = None,
     json_schema: Annotated[dict[str, Any] | None, Field(description="JSON Schema for the answer (see json).")] = None,
-    reasoning_effort: Annotated[
-        Literal["low", "medium", "high"] | None, Field(description="Reasoning models only.")
+    thinking: Annotated[
+        Thinking | None, Field(description="Thinking models: off, or how hard to think (list_models: reasoning).")
+    ] = None,
+    tools: Annotated[
+        list[dict[str, Any]] | None,
+        Field(max_length=128, description="Functions the model may call: {name, description, parameters}."),
+    ] = None,
+    tool_choice: Annotated[
+        str | None, Field(max_length=64, description="auto, none, required, or a tool's name.")
     ] = None,
     cache_ttl: Annotated[int | None, Field(ge=0, le=2_592_000, description="AI Gateway cache seconds.")] = None,
     model: Annotated[str | None, model_param()] = None,
@@ -149,7 +157,9 @@ async def chat(
         sampling=sampling,
         images=images or (),
         json_schema=json_schema,
-        effort=reasoning_effort,
+        thinking=thinking,
+        tools=functions(tools or []),
+        tool_choice=tool_choice,
     )
     shape, body, call = request.shape, request.body, request.call
     progress = StreamProgress(ctx, total=max_tokens) if progress_token(ctx) is not None else None
@@ -169,9 +179,9 @@ async def chat(
         answer, meta = text_answer(result, chosen), result.meta
         if progress is not None:  # answered once: one notification with the whole text
             await progress.on_event(StreamEvent(answer.text))
-    tool_calls = dicts(answer.tool_calls)
+    tool_calls = openai_calls(answer.tool_calls)
     if not answer.text.strip() and not tool_calls:
-        raise nothing_returned(chosen, answer.reasoning)
+        raise nothing_returned(chosen, answer.reasoning, CallInfo.from_meta(meta).cost_usd)
     usage = token_usage(answer.usage)
     if progress is not None:
         await progress.finish(usage)
