@@ -54,7 +54,12 @@ class WorkersAI:
         return ModelCall(self.catalog, check_model_id(model))
 
     async def run(
-        self, model: str | ModelCall, request: Request | Mapping[str, Any], *, cache_ttl: int | None = None
+        self,
+        model: str | ModelCall,
+        request: Request | Mapping[str, Any],
+        *,
+        cache_ttl: int | None = None,
+        affinity: str | None = None,
     ) -> RunResult:
         """`ai/run/{model}` with `request` in any wire form (a mapping is JSON inputs)."""
         call = model if isinstance(model, ModelCall) else self.prepare(model)
@@ -62,29 +67,41 @@ class WorkersAI:
             request = Request(inputs=request)
 
         async def send() -> RunResult:
-            return await self.client.run(call.model, request, cache_ttl=cache_ttl)
+            return await self.client.run(call.model, request, cache_ttl=cache_ttl, affinity=affinity)
 
         return await self.spending.metered(call, request.priced_inputs, send)
 
     async def stream_run(
-        self, model: str | ModelCall, inputs: Mapping[str, Any], on_event: OnEvent, *, cache_ttl: int | None = None
+        self,
+        model: str | ModelCall,
+        inputs: Mapping[str, Any],
+        on_event: OnEvent,
+        *,
+        cache_ttl: int | None = None,
+        affinity: str | None = None,
     ) -> StreamResult:
         """`ai/run/{model}` with `stream: true`; `on_event` sees each chunk as it arrives."""
         call = model if isinstance(model, ModelCall) else self.prepare(model)
 
         async def send() -> StreamResult:
-            return await self.client.stream_run(call.model, inputs, on_event, cache_ttl=cache_ttl)
+            return await self.client.stream_run(call.model, inputs, on_event, cache_ttl=cache_ttl, affinity=affinity)
 
         return await self.spending.metered(call, inputs, send)
 
     async def v1(
-        self, name: str, body: Mapping[str, Any], *, call: ModelCall | None = None, cache_ttl: int | None = None
+        self,
+        name: str,
+        body: Mapping[str, Any],
+        *,
+        call: ModelCall | None = None,
+        cache_ttl: int | None = None,
+        affinity: str | None = None,
     ) -> JsonResult:
         """An OpenAI-compatible endpoint `/ai/v1/{name}`; `body["model"]` names the model."""
         call = call or self.prepare(str(body.get("model", "")))
 
         async def send() -> JsonResult:
-            return await self.client.v1(name, body, cache_ttl=cache_ttl)
+            return await self.client.v1(name, body, cache_ttl=cache_ttl, affinity=affinity)
 
         return await self.spending.metered(call, body, send)
 
@@ -96,12 +113,13 @@ class WorkersAI:
         *,
         call: ModelCall | None = None,
         cache_ttl: int | None = None,
+        affinity: str | None = None,
     ) -> StreamResult:
         """`/ai/v1/{name}` with `stream: true`; `on_event` sees each chunk as it arrives."""
         call = call or self.prepare(str(body.get("model", "")))
 
         async def send() -> StreamResult:
-            return await self.client.stream_v1(name, body, on_event, cache_ttl=cache_ttl)
+            return await self.client.stream_v1(name, body, on_event, cache_ttl=cache_ttl, affinity=affinity)
 
         return await self.spending.metered(call, body, send)
 

@@ -92,6 +92,8 @@ class Settings(BaseSettings):
     connect_timeout: float = Field(default=5.0, gt=0, le=60, validation_alias="WORKERS_AI_MCP_CONNECT_TIMEOUT")
     max_retries: int = Field(default=2, ge=0, le=10, validation_alias="WORKERS_AI_MCP_MAX_RETRIES")
     schema_cache_ttl: float = Field(default=3600.0, ge=0, validation_alias="WORKERS_AI_MCP_SCHEMA_CACHE_TTL")
+    # `chat` asks Cloudflare to refuse at once (429/3040) rather than queue a busy model past the host's patience.
+    reject_if_busy: bool = Field(default=True, validation_alias="WORKERS_AI_MCP_REJECT_IF_BUSY")
 
     # Default model per task (the table is defaults.py)
     chat_model: str = _default_model("chat_model")

@@ -44,6 +44,7 @@ async def test_a_prompt_becomes_one_user_message_on_the_native_run_route(call: C
                 {"role": "user", "content": "Say hello to the otters"},
             ],
             "max_tokens": 1024,
+            "options": {"rejectIfBusy": True},  # WORKERS_AI_MCP_REJECT_IF_BUSY is on by default
         }
     ]
 
@@ -57,7 +58,7 @@ async def test_messages_and_sampling_options_are_sent_as_given(call: Call, wire:
     options = {"max_tokens": 40, "temperature": 0.2, "top_p": 0.9, "top_k": 5, "seed": 7, "presence_penalty": 0.5}
     data = structured(await call("chat", {"messages": messages, **options}))
     assert "Where do they live?" in data["text"]
-    assert wire.bodies() == [{"messages": messages, **options}]
+    assert wire.bodies() == [{"messages": messages, **options, "options": {"rejectIfBusy": True}}]
 
 
 async def test_a_tiny_token_limit_stops_the_answer_with_finish_reason_length(call: Call) -> None:

@@ -11,8 +11,8 @@ import httpx2
 import pytest
 
 from support.results import structured, text_of
-from support.text_tools import Call, Wire
 from support.settings import SHARED_MODELS
+from support.text_tools import Call, Wire
 from tools.test_chat import model_calls, schema_errors
 from workers_ai_mcp.emulator import EmulatorState
 

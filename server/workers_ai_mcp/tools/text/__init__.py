@@ -18,6 +18,8 @@ from ..host.common import AppContext, add_inference_tool, model_param, state_of
 from ..host.progress import StreamProgress, progress_token
 from ..host.registry import Registry
 from ..host.samples import Samples
+from . import alternatives
+from .affinity import session_affinity
 from .answers import (
     bounded,
     check_json_schema,
@@ -48,12 +50,10 @@ class ChatMessage(BaseModel):
     content: str = Field(default="", max_length=MAX_TEXT)
     # A tool round trip, as OpenAI-shaped models take it (tests/recorded/tools/round_trip_messages.json).
     tool_calls: list[dict[str, Any]] | None = Field(
-        default=None, max_length=128, description="Assistant turns: the tool calls the model made."
+        default=None, max_length=128, description="Assistant: its tool calls."
     )
-    tool_call_id: str | None = Field(
-        default=None, max_length=200, description="Tool turns: the id of the call this answers."
-    )
-    name: str | None = Field(default=None, max_length=200, description="Tool turns: the tool's name.")
+    tool_call_id: str | None = Field(default=None, max_length=200, description="Tool: the call's id.")
+    name: str | None = Field(default=None, max_length=200)  # tool turns: the tool's name
 
 
 class ChatResult(BaseModel):
@@ -122,16 +122,12 @@ async def chat(
     frequency_penalty: Annotated[float | None, Field(ge=0, le=2, description="Penalize frequent tokens.")] = None,
     presence_penalty: Annotated[float | None, Field(ge=0, le=2, description="Penalize used tokens.")] = None,
     json_schema: Annotated[dict[str, Any] | None, Field(description="JSON Schema for the answer (see json).")] = None,
-    thinking: Annotated[
-        Thinking | None, Field(description="Thinking models: off, or how hard to think (list_models: reasoning).")
-    ] = None,
+    thinking: Annotated[Thinking | None, Field(description="off, or how hard to think (reasoning models).")] = None,
     tools: Annotated[
         list[dict[str, Any]] | None,
-        Field(max_length=128, description="Functions the model may call: {name, description, parameters}."),
+        Field(max_length=128, description="Functions: {name, description, parameters}."),
     ] = None,
-    tool_choice: Annotated[
-        str | None, Field(max_length=64, description="auto, none, required, or a tool's name.")
-    ] = None,
+    tool_choice: Annotated[str | None, Field(max_length=64, description="auto, none, required or a tool name.")] = None,
     cache_ttl: Annotated[int | None, Field(ge=0, le=2_592_000, description="AI Gateway cache seconds.")] = None,
     model: Annotated[str | None, model_param()] = None,
 ) -> Annotated[CallToolResult, ChatResult]:
@@ -162,23 +158,31 @@ async def chat(
         tool_choice=tool_choice,
     )
     shape, body, call = request.shape, request.body, request.call
+    if state.settings.reject_if_busy:
+        body = {**body, "options": {"rejectIfBusy": True}}  # beside the input, as Cloudflare documents it
+    affinity = session_affinity(ctx)
     progress = StreamProgress(ctx, total=max_tokens) if progress_token(ctx) is not None else None
-    if progress is not None and shape.streams and json_schema is None:  # JSON mode does not stream
-        if shape.route == "v1":
-            streamed = await state.ai.stream_v1(
-                "chat/completions", body, progress.on_event, call=call, cache_ttl=cache_ttl
-            )
+    async with alternatives.when_busy(state, chosen):
+        if progress is not None and shape.streams and json_schema is None:  # JSON mode does not stream
+            if shape.route == "v1":
+                streamed = await state.ai.stream_v1(
+                    "chat/completions", body, progress.on_event, call=call, cache_ttl=cache_ttl, affinity=affinity
+                )
+            else:
+                streamed = await state.ai.stream_run(
+                    call, body, progress.on_event, cache_ttl=cache_ttl, affinity=affinity
+                )
+            answer, meta = streamed.answer(), streamed.meta
         else:
-            streamed = await state.ai.stream_run(call, body, progress.on_event, cache_ttl=cache_ttl)
-        answer, meta = streamed.answer(), streamed.meta
-    else:
-        if shape.route == "v1":
-            result: JsonResult | RunResult = await state.ai.v1("chat/completions", body, call=call, cache_ttl=cache_ttl)
-        else:
-            result = await state.ai.run(call, body, cache_ttl=cache_ttl)
-        answer, meta = text_answer(result, chosen), result.meta
-        if progress is not None:  # answered once: one notification with the whole text
-            await progress.on_event(StreamEvent(answer.text))
+            if shape.route == "v1":
+                result: JsonResult | RunResult = await state.ai.v1(
+                    "chat/completions", body, call=call, cache_ttl=cache_ttl, affinity=affinity
+                )
+            else:
+                result = await state.ai.run(call, body, cache_ttl=cache_ttl, affinity=affinity)
+            answer, meta = text_answer(result, chosen), result.meta
+    if progress is not None and not (shape.streams and json_schema is None):
+        await progress.on_event(StreamEvent(answer.text))  # answered once: one notification with the whole text
     tool_calls = openai_calls(answer.tool_calls)
     if not answer.text.strip() and not tool_calls:
         raise nothing_returned(chosen, answer.reasoning, CallInfo.from_meta(meta).cost_usd)
@@ -256,7 +260,7 @@ async def respond(
         body["instructions"] = instructions
     if max_output_tokens is not None:
         body["max_output_tokens"] = max_output_tokens
-    result = await state.ai.v1("responses", body)
+    result = await state.ai.v1("responses", body, affinity=session_affinity(ctx))
     data = result.object
     if not isinstance(data.get("output"), list) and not isinstance(data.get("output_text"), str):
         raise ResponseDecodeError(f"{chosen} gave no Responses API output; use a gpt-oss model or the chat tool.")

@@ -1,27 +1,30 @@
 """A model that can do what the asked one cannot (switch thinking, call tools), checked against the catalog.
 
 The candidates are the catalog's Text Generation models that are not deprecated, the configured chat
-model first; each is checked by its own input schema (as `chat_shape` reads it), at most `CHECKED` of
-them, so a refusal costs a few cached catalog reads and never names a model that would refuse too.
+model first, then those out of beta and with function calling (the more capable); each is checked
+by its own input schema (as `chat_shape` reads it), at most `CHECKED` of them, so a refusal costs a
+few cached catalog reads and never names a model that would refuse too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from ...catalog.chat_input import chat_shape
 from ...catalog.models import ModelInfo
-from ...client.errors import WorkersAIError
+from ...client.errors import RateLimitError, WorkersAIError
 from ...state import AppState
 
 CHECKED = 8
+BUSY = 3040  # Cloudflare's "out of capacity" (429)
 
 
 @dataclass(frozen=True)
 class Ability:
-    flag: str  # the list_models flag that hints at it
+    flag: str | None  # the list_models flag that hints at it (None: any Text Generation model)
     says: str  # "which <says>"
     check: Callable[[AppState, ModelInfo], Awaitable[bool]]
 
@@ -40,7 +43,33 @@ thinks = Ability("reasoning", "can switch thinking off and on", _switches_thinki
 calls_tools = Ability("function_calling", "has function calling", _takes_tools)
 
 
-async def instead(state: AppState, refusal: Exception, model: str, ability: Ability) -> str:
+async def _chats(state: AppState, info: ModelInfo) -> bool:
+    schema = await state.ai.prepare(info.name).input_schema()
+    return bool(schema) and chat_shape(info.name, schema, info).form == "messages"
+
+
+other_chat = Ability(None, "is another Text Generation model and may have capacity", _chats)
+
+
+@asynccontextmanager
+async def when_busy(state: AppState, model: str) -> AsyncGenerator[None]:
+    """Out of capacity (3040, answered at once with `rejectIfBusy`): the error names another model to try."""
+    try:
+        yield
+    except RateLimitError as exc:
+        if exc.code != BUSY:
+            raise
+        raise RateLimitError(
+            await instead(state, str(exc).rstrip("."), model, other_chat),
+            status=exc.status,
+            code=exc.code,
+            upstream_message=exc.upstream_message,
+            request_id=exc.request_id,
+            retry_after=exc.retry_after,
+        ) from exc
+
+
+async def instead(state: AppState, refusal: Exception | str, model: str, ability: Ability) -> str:
     """`refusal`, followed by a model that has `ability` (or where to look for one)."""
     try:
         page = await state.ai.search_models(task="Text Generation", per_page=100)
@@ -48,12 +77,17 @@ async def instead(state: AppState, refusal: Exception, model: str, ability: Abil
         page = None
     today = datetime.now(UTC).date()
     infos = [ModelInfo.from_row(row) for row in page.models] if page is not None else []
-    hinted = [i for i in infos if i.name != model and ability.flag in i.flags and not i.deprecated_by(today)]
-    hinted.sort(key=lambda i: i.name != state.settings.chat_model)
+    hinted = [
+        i
+        for i in infos
+        if i.name != model and (ability.flag is None or ability.flag in i.flags) and not i.deprecated_by(today)
+    ]
+    hinted.sort(key=lambda i: (i.name != state.settings.chat_model, "beta" in i.flags, not i.function_calling))
     for info in hinted[:CHECKED]:
         try:
             if await ability.check(state, info):
                 return f"{refusal}; use model={info.name}, which {ability.says}."
         except WorkersAIError:
             continue
-    return f"{refusal}; pick a model whose list_models entry says {ability.flag}."
+    where = f"says {ability.flag}" if ability.flag else "has the task Text Generation"
+    return f"{refusal}; pick a model whose list_models entry {where}."

@@ -25,7 +25,7 @@ REASONING_CHARS = 4000
 
 def usage_field() -> Any:
     """`Field` of an optional `usage` result member."""
-    return Field(default=None, description="prompt_tokens, completion_tokens, total_tokens")
+    return Field(default=None, description="prompt_tokens, completion_tokens, total_tokens[, cached_tokens]")
 
 
 def nothing_returned(model: str, reasoning: str = "", cost_usd: float | None = None) -> ResponseDecodeError:
