@@ -4,6 +4,7 @@ value per session (never two sessions'), cached prompt tokens in the usage and p
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import anyio
@@ -95,3 +96,51 @@ async def test_with_reject_if_busy_off_a_busy_model_queues_and_answers(
             data = structured(await client.call_tool("chat", {"prompt": "Hi", "model": LLAMA_33}))
     assert data["text"]
     assert "options" not in wire.bodies()[0]
+
+
+MISTRAL_LORA = "@cf/mistral/mistral-7b-instruct-v0.2-lora"
+PUBLIC_ADAPTER = "cf-public-emulator-summaries"
+FINETUNES = "/client/v4/accounts/test-account/ai/finetunes"
+
+
+async def test_chat_and_complete_take_a_lora_adapter_for_its_base_model(
+    tmp_path: Path, emulator_app: Starlette
+) -> None:
+    wire = Wire()
+    with anyio.fail_after(20):
+        async with open_session(make_settings(tmp_path), upstream=wire.transport(emulator_app)) as client:
+            chat = structured(
+                await client.call_tool(
+                    "chat", {"prompt": "Sum up: otters.", "model": MISTRAL_LORA, "lora": PUBLIC_ADAPTER}
+                )
+            )
+            completion = structured(
+                await client.call_tool(
+                    "complete", {"prompt": "Otters are", "model": MISTRAL_LORA, "lora": PUBLIC_ADAPTER}
+                )
+            )
+    assert chat["text"] and completion["text"]
+    run = f"/client/v4/accounts/test-account/ai/run/{MISTRAL_LORA}"
+    assert [path for path in wire.paths() if path == run] == [run, run]
+    sent = [json.loads(request.content) for request in wire.requests if request.url.path == run]
+    assert [body["lora"] for body in sent] == [PUBLIC_ADAPTER, PUBLIC_ADAPTER]
+    assert sent[1]["raw"] is True and sent[1]["prompt"] == "Otters are"
+    assert f"{FINETUNES}/public" in wire.paths() and FINETUNES in wire.paths()
+
+
+async def test_a_lora_adapter_for_another_model_or_none_at_all_is_refused_before_running(
+    tmp_path: Path, emulator_app: Starlette, emulator_state: EmulatorState
+) -> None:
+    wire = Wire()
+    with anyio.fail_after(20):
+        async with open_session(make_settings(tmp_path), upstream=wire.transport(emulator_app)) as client:
+            other = await client.call_tool(
+                "chat", {"prompt": "hi", "model": "@cf/google/gemma-7b-it-lora", "lora": PUBLIC_ADAPTER}
+            )
+            unknown = await client.call_tool("complete", {"prompt": "hi", "model": MISTRAL_LORA, "lora": "nope"})
+            plain = await client.call_tool("chat", {"prompt": "hi", "model": LLAMA_33, "lora": PUBLIC_ADAPTER})
+    assert other.is_error and f"was trained for {MISTRAL_LORA}" in text_of(other)
+    assert f"pass model={MISTRAL_LORA}" in text_of(other)
+    assert unknown.is_error and "No LoRA adapter named nope" in text_of(unknown)
+    assert plain.is_error and f"{LLAMA_33} takes no LoRA adapters" in text_of(plain)
+    assert not [path for path in wire.paths() if "/ai/run/" in path or "/ai/v1/" in path]

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from . import catalog, openai_compat
+from . import catalog, finetunes, openai_compat
 from .envelope import CloudflareError, cloudflare_error_handler, error_body
 from .gateway import through_gateway
 from .middleware import EmulatorMiddleware
@@ -35,6 +35,8 @@ def _routes() -> list[BaseRoute]:
         Route(f"{_ACCOUNT}/ai/models/search", catalog.search_models, methods=["GET"]),
         Route(f"{_ACCOUNT}/ai/models/schema", catalog.model_schema, methods=["GET"]),
         Route(f"{_ACCOUNT}/tokens/verify", catalog.verify_token, methods=["GET"]),
+        Route(f"{_ACCOUNT}/ai/finetunes", finetunes.account_finetunes, methods=["GET"]),
+        Route(f"{_ACCOUNT}/ai/finetunes/public", finetunes.public_finetunes, methods=["GET"]),
         Route("/client/v4/user/tokens/verify", catalog.verify_token, methods=["GET"]),
     ]
     routes += [Route(f"{_ACCOUNT}/ai/v1/{path}", handler, methods=["POST"]) for path, handler in _OPENAI.items()]

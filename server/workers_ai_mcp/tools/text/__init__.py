@@ -29,6 +29,7 @@ from .answers import (
     trimmed_output,
     usage_field,
 )
+from .lora import check_lora
 from .request import build_request
 
 # Message and prompt lengths follow the Llama 3.1 schema (131072 characters).
@@ -49,10 +50,8 @@ class ChatMessage(BaseModel):
     role: Literal["system", "user", "assistant", "tool"]
     content: str = Field(default="", max_length=MAX_TEXT)
     # A tool round trip, as OpenAI-shaped models take it (tests/recorded/tools/round_trip_messages.json).
-    tool_calls: list[dict[str, Any]] | None = Field(
-        default=None, max_length=128, description="Assistant: its tool calls."
-    )
-    tool_call_id: str | None = Field(default=None, max_length=200, description="Tool: the call's id.")
+    tool_calls: list[dict[str, Any]] | None = Field(default=None, max_length=128)  # assistant turns: its calls
+    tool_call_id: str | None = Field(default=None, max_length=200)  # tool turns: the call answered
     name: str | None = Field(default=None, max_length=200)  # tool turns: the tool's name
 
 
@@ -88,6 +87,7 @@ class RespondResult(BaseModel):
 
 MaxTokens = Annotated[int, Field(ge=1, le=8192, description="Most tokens to generate.")]
 Temperature = Annotated[float | None, Field(ge=0, le=5, description="Randomness, 0-5.")]
+Lora = Annotated[str | None, Field(max_length=200, description="LoRA adapter id or name.")]
 
 
 def conversation(prompt: str | None, messages: list[ChatMessage] | None, system: str | None) -> list[dict[str, Any]]:
@@ -106,7 +106,7 @@ async def chat(
     ctx: AppContext,
     prompt: Annotated[str | None, Field(min_length=1, max_length=MAX_TEXT, description="One user message.")] = None,
     messages: Annotated[
-        list[ChatMessage] | None, Field(min_length=1, max_length=500, description="The conversation, oldest first.")
+        list[ChatMessage] | None, Field(min_length=1, max_length=500, description="Turns, oldest first.")
     ] = None,
     system: Annotated[str | None, Field(max_length=MAX_TEXT, description="System message.")] = None,
     images: Annotated[
@@ -121,14 +121,15 @@ async def chat(
     repetition_penalty: Annotated[float | None, Field(ge=0, le=2, description="Penalize repeats.")] = None,
     frequency_penalty: Annotated[float | None, Field(ge=0, le=2, description="Penalize frequent tokens.")] = None,
     presence_penalty: Annotated[float | None, Field(ge=0, le=2, description="Penalize used tokens.")] = None,
-    json_schema: Annotated[dict[str, Any] | None, Field(description="JSON Schema for the answer (see json).")] = None,
-    thinking: Annotated[Thinking | None, Field(description="off, or how hard to think (reasoning models).")] = None,
+    json_schema: Annotated[dict[str, Any] | None, Field(description="JSON Schema the answer follows.")] = None,
+    thinking: Annotated[Thinking | None, Field(description="off or a level (reasoning models).")] = None,
     tools: Annotated[
         list[dict[str, Any]] | None,
         Field(max_length=128, description="Functions: {name, description, parameters}."),
     ] = None,
-    tool_choice: Annotated[str | None, Field(max_length=64, description="auto, none, required or a tool name.")] = None,
+    tool_choice: Annotated[str | None, Field(max_length=64, description="auto, none, required or a tool.")] = None,
     cache_ttl: Annotated[int | None, Field(ge=0, le=2_592_000, description="AI Gateway cache seconds.")] = None,
+    lora: Lora = None,
     model: Annotated[str | None, model_param()] = None,
 ) -> Annotated[CallToolResult, ChatResult]:
     turns = conversation(prompt, messages, system)
@@ -156,6 +157,7 @@ async def chat(
         thinking=thinking,
         tools=functions(tools or []),
         tool_choice=tool_choice,
+        lora=lora,
     )
     shape, body, call = request.shape, request.body, request.call
     if state.settings.reject_if_busy:
@@ -212,18 +214,30 @@ chat.__doc__ = (
 
 
 async def complete(
-    prompt: Annotated[str, Field(min_length=1, max_length=MAX_TEXT, description="Text to continue, sent as is.")],
+    prompt: Annotated[str, Field(min_length=1, max_length=MAX_TEXT, description="Text to continue, as is.")],
     ctx: AppContext,
     max_tokens: MaxTokens = 256,
     temperature: Temperature = None,
+    lora: Lora = None,
     model: Annotated[str | None, model_param()] = None,
 ) -> Completion:
-    """Continue a raw prompt, no chat template (Llama 3.1 8B by default); for base and older models."""
+    """Continue a raw prompt without chat template (Llama 3.1 8B by default)."""
     state = state_of(ctx)
     chosen = model or state.settings.complete_model
     options: dict[str, Any] = {"max_tokens": max_tokens}
     if temperature is not None:
         options["temperature"] = temperature
+    if lora is not None:  # adapters run on /ai/run, whose prompt form declares `lora`
+        await check_lora(state, chosen, lora, await state.ai.prepare(chosen).info())
+        adapted = await state.ai.run(chosen, {"prompt": prompt, "raw": True, "lora": lora, **options})
+        answer = text_answer(adapted, chosen)
+        return Completion(
+            text=answer.text,
+            model=chosen,
+            usage=token_usage(answer.usage),
+            finish_reason=answer.finish_reason,
+            call=call_of(adapted.meta),
+        )
     try:
         result = await state.ai.v1("completions", {"model": chosen, "prompt": prompt, **options})
     except APIStatusError as exc:
@@ -252,7 +266,7 @@ async def respond(
     ] = None,
     model: Annotated[str | None, model_param()] = None,
 ) -> RespondResult:
-    """Ask a reasoning model via the Responses API (gpt-oss-120b by default): text and reasoning."""
+    """Ask a reasoning model via the Responses API (gpt-oss-120b by default)."""
     state = state_of(ctx)
     chosen = model or state.settings.respond_model
     body: dict[str, Any] = {"model": chosen, "input": input}

@@ -17,6 +17,7 @@ from ...client.errors import InvalidRequestError, WorkersAIError
 from ...media.inputs import resolve_media
 from ...state import AppState
 from . import alternatives
+from .lora import check_lora
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ async def build_request(
     thinking: Thinking | None = None,
     tools: Sequence[Function] = (),
     tool_choice: str | None = None,
+    lora: str | None = None,
 ) -> ChatRequest:
     """Read the model's schema and catalog entry, then build and check its body."""
     call = state.ai.prepare(model)
@@ -65,6 +67,9 @@ async def build_request(
         raise InvalidRequestError(await alternatives.instead(state, exc, model, alternatives.thinks)) from None
     except NoFunctionCalling as exc:
         raise InvalidRequestError(await alternatives.instead(state, exc, model, alternatives.calls_tools)) from None
+    if lora is not None:
+        await check_lora(state, model, lora, info)
+        body["lora"] = lora
     problem = input_problem(schema, body) if schema else None
     if problem is not None:
         raise InvalidRequestError(f"{model} would refuse this conversation: {problem}")
