@@ -1,4 +1,9 @@
-"""Text generation tools: chat, complete, respond."""
+"""Text generation tools: chat, complete, respond.
+
+Over 300 lines: the three tools share their result models, argument types and answer handling, and
+`chat`'s signature alone (every argument an assistant may pass, each typed and bounded) is a quarter of
+it; what each argument becomes lives in `request.py`, `alternatives.py`, `affinity.py` and `lora.py`.
+"""
 
 from __future__ import annotations
 

@@ -43,24 +43,22 @@ thinks = Ability("reasoning", "can switch thinking off and on", _switches_thinki
 calls_tools = Ability("function_calling", "has function calling", _takes_tools)
 
 
-async def _chats(state: AppState, info: ModelInfo) -> bool:
-    schema = await state.ai.prepare(info.name).input_schema()
-    return bool(schema) and chat_shape(info.name, schema, info).form == "messages"
-
-
-other_chat = Ability(None, "is another Text Generation model and may have capacity", _chats)
-
-
 @asynccontextmanager
 async def when_busy(state: AppState, model: str) -> AsyncGenerator[None]:
-    """Out of capacity (3040, answered at once with `rejectIfBusy`): the error names another model to try."""
+    """Out of capacity (3040, answered at once with `rejectIfBusy`): the error names another model to try,
+    one of the configured Text Generation defaults (no catalog look-up: the answer must stay quick)."""
     try:
         yield
     except RateLimitError as exc:
         if exc.code != BUSY:
             raise
+        settings = state.settings
+        other = next(
+            m for m in (settings.chat_model, settings.respond_model, settings.complete_model, "") if m != model
+        )
+        hint = f"; or pass model={other}, another Text Generation model that may have capacity." if other else "."
         raise RateLimitError(
-            await instead(state, str(exc).rstrip("."), model, other_chat),
+            str(exc).rstrip(".") + hint,
             status=exc.status,
             code=exc.code,
             upstream_message=exc.upstream_message,
