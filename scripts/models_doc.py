@@ -25,9 +25,32 @@ DOC = ROOT / "docs" / "models.md"
 CATALOG = ROOT.parent / "shared" / "workers-ai-models"
 sys.path.insert(0, str(ROOT / "server"))
 
+from workers_ai_mcp.catalog.chat_input import chat_shape  # noqa: E402
 from workers_ai_mcp.catalog.model_input import wire_forms  # noqa: E402
+from workers_ai_mcp.catalog.models import ModelInfo  # noqa: E402
 from workers_ai_mcp.catalog.task_tools import TASK_TOOLS, serving  # noqa: E402
+from workers_ai_mcp.client.errors import WorkersAIError  # noqa: E402
 from workers_ai_mcp.defaults import DEFAULTS  # noqa: E402
+
+
+def chat_features(name: str, published: dict[str, Any]) -> list[str]:
+    """What `chat` can ask of the model: thinking control, function calling, LoRA adapters."""
+    info = ModelInfo.from_row(published)
+    try:
+        plain = chat_shape(name, published["schema"]["input"], info)
+        thinking = chat_shape(name, published["schema"]["input"], info, effort=True).thinking
+    except WorkersAIError:  # no conversation at all (clef): served by chat only in name
+        return []
+    found: list[str] = []
+    if thinking.any:
+        off = thinking.switch or thinking.effort_field == "reasoning_effort" and "none" in thinking.efforts
+        levels = ", ".join(thinking.efforts) if thinking.efforts else "on/off"
+        found.append(f"thinking: {levels}" + ("" if off else " (cannot be off)"))
+    if plain.takes_tools:
+        found.append("tools")
+    if "lora" in info.flags:
+        found.append("LoRA")
+    return found
 
 
 def render(catalog: Path) -> str:
@@ -46,6 +69,8 @@ def render(catalog: Path) -> str:
             notes.append(f"default of {defaults[row['name']]}")
         if not schema:
             notes.append("no published schema: run_model sends the input unchecked")
+        if served.tool == "chat" and schema:
+            notes += chat_features(row["name"], published)
         if served.tool is None:
             notes.append(f"not served by a task tool: {served.reason}")
         else:
@@ -71,6 +96,10 @@ def render(catalog: Path) -> str:
         "",
         "Wire forms: `json` (a JSON body), `binary` (the raw image or audio as the body), `multipart` "
         "(`multipart/form-data`), `stream` (raw audio with its content type, options as query parameters).",
+        "",
+        "Notes on `chat` models: `thinking: <levels>` is what the `thinking` argument maps to (off through "
+        "`chat_template_kwargs.enable_thinking` or effort `none`), `tools` that it takes function calling, "
+        "`LoRA` that it takes `lora` adapters (in `chat` and `complete`).",
         "",
         "| model | task | tool | wire forms | answers | notes |",
         "| --- | --- | --- | --- | --- | --- |",

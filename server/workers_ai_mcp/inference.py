@@ -102,7 +102,12 @@ class WorkersAI:
         return ModelCall(self.catalog, check_model_id(model))
 
     async def run(
-        self, model: str | ModelCall, request: Request | Mapping[str, Any], *, cache_ttl: int | None = None
+        self,
+        model: str | ModelCall,
+        request: Request | Mapping[str, Any],
+        *,
+        cache_ttl: int | None = None,
+        affinity: str | None = None,
     ) -> RunResult:
         """`ai/run/{model}` with `request` in any wire form (a mapping is JSON inputs)."""
         call = model if isinstance(model, ModelCall) else self.prepare(model)
@@ -112,12 +117,18 @@ class WorkersAI:
         await self.before_send(call, request.priced_inputs)
 
         async def send() -> RunResult:
-            return await self.client.run(call.model, request, cache_ttl=cache_ttl)
+            return await self.client.run(call.model, request, cache_ttl=cache_ttl, affinity=affinity)
 
         return await self.spending.metered(call, request.priced_inputs, send)
 
     async def stream_run(
-        self, model: str | ModelCall, inputs: Mapping[str, Any], on_event: OnEvent, *, cache_ttl: int | None = None
+        self,
+        model: str | ModelCall,
+        inputs: Mapping[str, Any],
+        on_event: OnEvent,
+        *,
+        cache_ttl: int | None = None,
+        affinity: str | None = None,
     ) -> StreamResult:
         """`ai/run/{model}` with `stream: true`; `on_event` sees each chunk as it arrives."""
         call = model if isinstance(model, ModelCall) else self.prepare(model)
@@ -125,12 +136,18 @@ class WorkersAI:
         await self.before_send(call, inputs)
 
         async def send() -> StreamResult:
-            return await self.client.stream_run(call.model, inputs, on_event, cache_ttl=cache_ttl)
+            return await self.client.stream_run(call.model, inputs, on_event, cache_ttl=cache_ttl, affinity=affinity)
 
         return await self.spending.metered(call, inputs, send)
 
     async def v1(
-        self, name: str, body: Mapping[str, Any], *, call: ModelCall | None = None, cache_ttl: int | None = None
+        self,
+        name: str,
+        body: Mapping[str, Any],
+        *,
+        call: ModelCall | None = None,
+        cache_ttl: int | None = None,
+        affinity: str | None = None,
     ) -> JsonResult:
         """An OpenAI-compatible endpoint `/ai/v1/{name}`; `body["model"]` names the model."""
         call = call or self.prepare(str(body.get("model", "")))
@@ -138,7 +155,7 @@ class WorkersAI:
         await self.before_send(call, body)
 
         async def send() -> JsonResult:
-            return await self.client.v1(name, body, cache_ttl=cache_ttl)
+            return await self.client.v1(name, body, cache_ttl=cache_ttl, affinity=affinity)
 
         return await self.spending.metered(call, body, send)
 
@@ -150,6 +167,7 @@ class WorkersAI:
         *,
         call: ModelCall | None = None,
         cache_ttl: int | None = None,
+        affinity: str | None = None,
     ) -> StreamResult:
         """`/ai/v1/{name}` with `stream: true`; `on_event` sees each chunk as it arrives."""
         call = call or self.prepare(str(body.get("model", "")))
@@ -157,7 +175,7 @@ class WorkersAI:
         await self.before_send(call, body)
 
         async def send() -> StreamResult:
-            return await self.client.stream_v1(name, body, on_event, cache_ttl=cache_ttl)
+            return await self.client.stream_v1(name, body, on_event, cache_ttl=cache_ttl, affinity=affinity)
 
         return await self.spending.metered(call, body, send)
 
@@ -257,6 +275,10 @@ class WorkersAI:
     @property
     def deprecations(self) -> list[DeprecationNotice]:
         return self.catalog.deprecations
+
+    async def finetunes(self, *, public: bool = False) -> list[dict[str, Any]]:
+        """The account's LoRA adapters, or Cloudflare's public ones (free look-ups)."""
+        return await self.client.finetunes(public=public)
 
     async def verify_token(self) -> dict[str, Any]:
         return await self.client.verify_token()

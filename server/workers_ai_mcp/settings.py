@@ -94,6 +94,8 @@ class Settings(BaseSettings):
     schema_cache_ttl: float = Field(default=3600.0, ge=0, validation_alias="WORKERS_AI_MCP_SCHEMA_CACHE_TTL")
     # How long a task (a long call run in the background for a host that speaks tasks) and its result are kept.
     task_ttl: float = Field(default=3600.0, ge=60, le=604_800, validation_alias="WORKERS_AI_MCP_TASK_TTL")
+    # `chat` asks Cloudflare to refuse at once (429/3040) rather than queue a busy model past the host's patience.
+    reject_if_busy: bool = Field(default=True, validation_alias="WORKERS_AI_MCP_REJECT_IF_BUSY")
 
     # Default model per task (the table is defaults.py)
     chat_model: str = _default_model("chat_model")

@@ -66,9 +66,11 @@ def _servable(row: dict[str, Any]) -> bool:
     return "messages" in props or "prompt" in props or not _chat_input(row)
 
 
-def _takes_effort(row: dict[str, Any]) -> bool:
+def _takes_thinking(row: dict[str, Any]) -> bool:
+    """A thinking level fits: a `reasoning_effort`, a `reasoning.effort` or a `chat_template_kwargs.enable_thinking`."""
     props = properties(_chat_input(row))
-    return "reasoning_effort" in props or "effort" in json.dumps(props.get("reasoning", {}))
+    switch = "enable_thinking" in json.dumps(props.get("chat_template_kwargs", {}))
+    return "reasoning_effort" in props or "effort" in json.dumps(props.get("reasoning", {})) or switch
 
 
 def _takes_json(row: dict[str, Any]) -> bool:
@@ -142,13 +144,15 @@ async def test_chat_requests_fit_the_published_input_schema(tmp_path: Path, row:
         declared = "stream" in properties(_chat_input(row)) or not _chat_input(row)  # unchecked: the classic form
         assert upstream.bodies[-1][1].get("stream") is (True if declared else None)
 
-        effort = await client.call_tool("chat", base | {"reasoning_effort": "high"})
-        assert effort.is_error != _takes_effort(row), text_of(effort)
+        effort = await client.call_tool("chat", base | {"thinking": "high"})
+        assert effort.is_error != _takes_thinking(row), text_of(effort)
         if not effort.is_error:
             body = upstream.bodies[-1][1]
-            assert body.get("reasoning_effort") == "high" or body.get("reasoning") == {"effort": "high"}
+            levels = (body.get("reasoning_effort"), body.get("reasoning"))
+            switched = body.get("chat_template_kwargs") == {"enable_thinking": True}
+            assert levels[0] == "high" or levels[1] == {"effort": "high"} or switched and levels == (None, None)
         else:
-            assert "reasoning_effort" in text_of(effort)
+            assert "has no thinking control" in text_of(effort)
 
         seen = await client.call_tool("chat", base | {"images": [str(_png(tmp_path))]})
         assert seen.is_error != _sees(row), text_of(seen)
@@ -203,9 +207,7 @@ async def test_kimi_streams_on_v1_chat_completions_with_progress_and_reasoning_a
     row = _row("@cf/moonshotai/kimi-k2.6")
     upstream = Upstream(row, lambda path, body: sse(openai_chunks(row["name"], usage=True)))
     async with session(tmp_path, upstream) as client:
-        result, updates = await _progress_call(
-            client, {"prompt": "Otters?", "model": row["name"], "reasoning_effort": "low"}
-        )
+        result, updates = await _progress_call(client, {"prompt": "Otters?", "model": row["name"], "thinking": "low"})
     data = structured(result)
     path, body = upstream.bodies[-1]
     assert path.endswith("/ai/v1/chat/completions")

@@ -23,7 +23,7 @@ async def test_list_finetunes_lists_the_public_adapter_with_its_base_model(call:
 
     rows = json.loads(text_of(result))["finetunes"]
     assert [(r["name"], r["base_model"], r["public"]) for r in rows] == [
-        ("cf-public-cnn-summarization", LORA_BASE, True)
+        ("cf-public-emulator-summaries", LORA_BASE, True)
     ]
     paths = [r.url.path for r in wire.requests]
     assert paths == [
@@ -46,7 +46,7 @@ async def test_the_base_model_of_an_adapter_is_found_by_id_or_name_and_cached(
     http = httpx2.AsyncClient(transport=wire.transport(emulator_app))
     client = WorkersAIClient(settings, http)
     try:
-        assert await adapter_base_model(client, settings, "cf-public-cnn-summarization") == LORA_BASE
+        assert await adapter_base_model(client, settings, "cf-public-emulator-summaries") == LORA_BASE
         assert await adapter_base_model(client, settings, adapter_id) == LORA_BASE
         assert await adapter_base_model(client, settings, "no-such-adapter") is None
     finally:

@@ -44,6 +44,7 @@ async def test_a_prompt_becomes_one_user_message_on_the_native_run_route(call: C
                 {"role": "user", "content": "Say hello to the otters"},
             ],
             "max_tokens": 1024,
+            "options": {"rejectIfBusy": True},  # WORKERS_AI_MCP_REJECT_IF_BUSY is on by default
         }
     ]
 
@@ -57,7 +58,7 @@ async def test_messages_and_sampling_options_are_sent_as_given(call: Call, wire:
     options = {"max_tokens": 40, "temperature": 0.2, "top_p": 0.9, "top_k": 5, "seed": 7, "presence_penalty": 0.5}
     data = structured(await call("chat", {"messages": messages, **options}))
     assert "Where do they live?" in data["text"]
-    assert wire.bodies() == [{"messages": messages, **options}]
+    assert wire.bodies() == [{"messages": messages, **options, "options": {"rejectIfBusy": True}}]
 
 
 async def test_a_tiny_token_limit_stops_the_answer_with_finish_reason_length(call: Call) -> None:
@@ -378,8 +379,8 @@ async def test_a_responses_body_in_reply_to_stream_true_becomes_the_answer(call:
     assert data["usage"]["reasoning_tokens"] == 2
 
 
-async def test_reasoning_effort_reaches_gpt_oss_and_the_reasoning_comes_apart(call: Call, wire: Wire) -> None:
-    result = await call("chat", {"prompt": "Why is the sky blue?", "model": GPT_OSS, "reasoning_effort": "low"})
+async def test_a_thinking_level_reaches_gpt_oss_and_the_reasoning_comes_apart(call: Call, wire: Wire) -> None:
+    result = await call("chat", {"prompt": "Why is the sky blue?", "model": GPT_OSS, "thinking": "low"})
     data = structured(result)
     body = wire.bodies()[0]
     assert body["reasoning"] == {"effort": "low"}
@@ -388,13 +389,13 @@ async def test_reasoning_effort_reaches_gpt_oss_and_the_reasoning_comes_apart(ca
     assert data["reasoning"] not in text_of(result)
 
 
-async def test_reasoning_effort_is_refused_for_a_model_that_does_not_take_it(
+async def test_thinking_is_refused_for_a_model_that_has_no_control_naming_one_that_has(
     call: Call, emulator_state: EmulatorState
 ) -> None:
-    result = await call("chat", {"prompt": "hi", "reasoning_effort": "high"})
+    result = await call("chat", {"prompt": "hi", "thinking": "high"})
     assert result.is_error
-    assert f"{LLAMA_33} does not take reasoning_effort" in text_of(result)
-    assert f"or use {GPT_OSS}, which takes it" in text_of(result)  # the respond default reasons
+    assert f"{LLAMA_33} has no thinking control" in text_of(result)
+    assert "use model=@cf/" in text_of(result) and "which can switch thinking off and on" in text_of(result)
     assert model_calls(emulator_state) == []
 
 

@@ -5,7 +5,8 @@
 member), the body form (`messages`, `prompt`, or the Responses `input` where only that branch takes
 a reasoning effort), the token limit's name, whether `stream` is declared, the JSON mode field,
 how images travel (OpenAI `image_url` parts with a data URI, or the model's own `image` field), and
-the reasoning efforts it takes. `chat_body` builds the body from those facts.
+its thinking controls (`thinking.py`) and function calling (`chat_tools.py`). `chat_body` builds the
+body from those facts.
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ from typing import Any, Literal
 
 from ..client.errors import InvalidRequestError
 from ..jsonvalues import as_dict, as_list
+from .chat_tools import Function, NoFunctionCalling, tool_fields
 from .model_input import JsonMediaForm, branches, encode_media
 from .models import ModelInfo
+from .thinking import Thinking, ThinkingControl, thinking_control, thinking_fields
 
 Route = Literal["run", "v1"]
 Form = Literal["messages", "prompt", "responses"]
@@ -52,19 +55,22 @@ class ChatShape:
     json_field: str | None
     image: ImageForm | None
     image_json: JsonMediaForm | None
-    effort_field: str | None
-    efforts: tuple[str, ...]
+    thinking: ThinkingControl
     roles: tuple[str, ...]
+    takes_tools: bool = False  # the arm declares `tools` and the catalog does not deny function calling
+    tool_choice: bool = False
 
 
 def unchecked_shape(model: str) -> ChatShape:
     """The classic Workers AI conversation (`messages` on `/ai/run`), for a model whose schema is unknown."""
     names = frozenset({"messages", "max_tokens", "stream", "response_format", *SAMPLING})
-    return ChatShape(model, "run", "messages", names, "max_tokens", True, "response_format", None, None, None, (), ())
+    none = ThinkingControl(switch=False, effort_field=None, efforts=(), mandatory=False)
+    return ChatShape(model, "run", "messages", names, "max_tokens", True, "response_format", None, None, none, ())
 
 
 def chat_shape(model: str, schema: object, info: ModelInfo | None, *, effort: bool = False) -> ChatShape:
-    """The shape of `model`'s conversation input; `effort` asks for the form that takes a reasoning effort."""
+    """The shape of `model`'s conversation input; `effort` asks for the form that takes a thinking level
+    (the Responses `input` of gpt-oss, where its `messages` arm has no control)."""
     if not as_dict(schema):
         return unchecked_shape(model)
     arms = branches(schema)
@@ -72,7 +78,7 @@ def chat_shape(model: str, schema: object, info: ModelInfo | None, *, effort: bo
     prompt = next((arm for arm in arms if "prompt" in as_dict(arm.get("properties"))), None)
     responses = next((arm for arm in arms if _effort_object(arm) and "input" in as_dict(arm.get("properties"))), None)
     chosen, form = (messages, "messages") if messages is not None else (prompt, "prompt")
-    if effort and responses is not None and (chosen is None or not _effort_names(chosen)):
+    if effort and responses is not None and (chosen is None or not thinking_control(_props(chosen), info).any):
         chosen, form = responses, "responses"
     if chosen is None:
         raise InvalidRequestError(
@@ -80,7 +86,6 @@ def chat_shape(model: str, schema: object, info: ModelInfo | None, *, effort: bo
         )
     props = as_dict(chosen.get("properties"))
     names = frozenset(props)
-    effort_field, efforts = _effort_names(chosen) or ((None, ()) if form != "responses" else _responses_effort(chosen))
     image, image_json = _image_form(props, info)
     return ChatShape(
         model=model,
@@ -92,10 +97,15 @@ def chat_shape(model: str, schema: object, info: ModelInfo | None, *, effort: bo
         json_field=next((n for n in ("response_format", "guided_json") if n in names), None),
         image=image,
         image_json=image_json,
-        effort_field=effort_field,
-        efforts=efforts,
+        thinking=thinking_control(props, info),
         roles=_roles(props),
+        takes_tools="tools" in names and form == "messages" and (info is None or info.function_calling),
+        tool_choice="tool_choice" in names,
     )
+
+
+def _props(arm: Mapping[str, Any]) -> dict[str, Any]:
+    return as_dict(arm.get("properties"))
 
 
 def chat_body(
@@ -106,12 +116,14 @@ def chat_body(
     sampling: Mapping[str, object],
     images: Sequence[Image] = (),
     json_schema: dict[str, Any] | None = None,
-    effort: str | None = None,
+    thinking: Thinking | None = None,
+    tools: Sequence[Function] = (),
+    tool_choice: str | None = None,
     normalize: Mapping[str, str] | None = None,
     others: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The request body for `shape`; refuses (with a sentence) what the model does not take, naming the
-    model `others` gives for that argument (`json_schema`, `reasoning_effort`) where there is one."""
+    model `others` gives for that argument (`json_schema`) where there is one."""
     body = _conversation(shape, turns)
     if images:
         _attach(shape, body, images)
@@ -123,8 +135,14 @@ def chat_body(
     }
     if json_schema is not None:
         body |= _json_mode(shape, json_schema, instead.get("json_schema", " or pick another model"))
-    if effort is not None:
-        body |= _effort(shape, effort, normalize or {}, instead.get("reasoning_effort", ""))
+    if thinking is not None:
+        body |= thinking_fields(shape.model, shape.thinking, thinking, normalize or {})
+    if tools:
+        if not shape.takes_tools:
+            raise NoFunctionCalling(f"{shape.model} has no function calling")
+        body |= tool_fields(shape.model, shape.route, shape.tool_choice, tools, tool_choice)
+    elif tool_choice is not None:
+        raise InvalidRequestError("tool_choice needs tools; give the tools too.")
     return body
 
 
@@ -185,33 +203,8 @@ def _json_mode(shape: ChatShape, json_schema: dict[str, Any], instead: str) -> d
     return {"response_format": {"type": "json_schema", "json_schema": json_schema}}
 
 
-def _effort(shape: ChatShape, effort: str, normalize: Mapping[str, str], instead: str) -> dict[str, Any]:
-    if shape.effort_field is None:
-        raise InvalidRequestError(f"{shape.model} does not take reasoning_effort; leave it out{instead}.")
-    level = effort if effort in shape.efforts or not shape.efforts else normalize.get(effort, "")
-    if shape.efforts and level not in shape.efforts:
-        raise InvalidRequestError(f"reasoning_effort for {shape.model} must be one of {', '.join(shape.efforts)}.")
-    if shape.effort_field == "reasoning":
-        return {"reasoning": {"effort": level}}
-    return {"reasoning_effort": level}
-
-
-def _effort_names(arm: Mapping[str, Any]) -> tuple[str, tuple[str, ...]] | None:
-    prop = as_dict(as_dict(arm.get("properties")).get("reasoning_effort"))
-    return ("reasoning_effort", _enum(prop)) if prop else None
-
-
 def _effort_object(arm: Mapping[str, Any]) -> bool:
     return "effort" in as_dict(as_dict(as_dict(arm.get("properties")).get("reasoning")).get("properties"))
-
-
-def _responses_effort(arm: Mapping[str, Any]) -> tuple[str | None, tuple[str, ...]]:
-    prop = as_dict(as_dict(as_dict(as_dict(arm.get("properties")).get("reasoning")).get("properties")).get("effort"))
-    return "reasoning", _enum(prop)
-
-
-def _enum(prop: object) -> tuple[str, ...]:
-    return tuple(str(c) for arm in branches(prop) for c in as_list(arm.get("enum")) if c is not None)
 
 
 def _image_form(props: Mapping[str, Any], info: ModelInfo | None) -> tuple[ImageForm | None, JsonMediaForm | None]:

@@ -128,7 +128,8 @@ def responses_reasoning(body: Mapping[str, Any]) -> str:
 
 
 def token_usage(value: object) -> Usage | None:
-    """Token counts from `{prompt_tokens, completion_tokens}` or the Responses API's `{input_tokens, output_tokens}`."""
+    """Token counts from `{prompt_tokens, completion_tokens}` or the Responses API's `{input_tokens, output_tokens}`,
+    with the reasoning and cached prompt tokens where the answer reports them."""
     data = as_dict(value)
     if not data:
         return None
@@ -138,7 +139,13 @@ def token_usage(value: object) -> Usage | None:
     usage = {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": total}
     details = as_dict(data.get("completion_tokens_details")) or as_dict(data.get("output_tokens_details"))
     reasoning = _int(details.get("reasoning_tokens", data.get("reasoning_tokens")))
-    return usage | {"reasoning_tokens": reasoning} if reasoning else usage
+    if reasoning:
+        usage["reasoning_tokens"] = reasoning
+    prompt_details = as_dict(data.get("prompt_tokens_details")) or as_dict(data.get("input_tokens_details"))
+    cached = _int(prompt_details.get("cached_tokens"))  # from the prefix cache, priced at their own rate
+    if cached:
+        usage["cached_tokens"] = cached
+    return usage
 
 
 def _parts_text(content: object) -> str:

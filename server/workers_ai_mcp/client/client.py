@@ -70,30 +70,39 @@ class WorkersAIClient:
         cache_ttl: int | None = None,
         skip_cache: bool = False,
         idempotent: bool = True,
+        affinity: str | None = None,
     ) -> RunResult:
         """`POST ai/run/{model}` with `request` as it is (a mapping is JSON inputs); `skip_cache` keeps
         the AI Gateway's cache out of it (an answer that changes); a request that is not `idempotent` is
         retried only when it cannot have reached Cloudflare."""
         if not isinstance(request, Request):
             request = Request(inputs=request)
-        headers = self._gateway_headers(cache_ttl, skip_cache=skip_cache)
+        headers = self._gateway_headers(cache_ttl, skip_cache=skip_cache) | _affinity(affinity)
         return await self._sender.call(
             "POST", self._run_url(model), model=model, request=request, headers=headers, idempotent=idempotent
         )
 
     async def stream_run(
-        self, model: str, inputs: Mapping[str, Any], on_event: OnEvent, *, cache_ttl: int | None = None
+        self,
+        model: str,
+        inputs: Mapping[str, Any],
+        on_event: OnEvent,
+        *,
+        cache_ttl: int | None = None,
+        affinity: str | None = None,
     ) -> StreamResult:
         """`ai/run/{model}` with `stream: true`; `on_event` sees each chunk as it arrives."""
         url = self._run_url(model)
         body = {**inputs, "stream": True}
-        headers = self._gateway_headers(cache_ttl)
+        headers = self._gateway_headers(cache_ttl) | _affinity(affinity)
         return await self._sender.stream(url, body, model=model, headers=headers, on_event=on_event)
 
-    async def v1(self, name: str, body: Mapping[str, Any], *, cache_ttl: int | None = None) -> JsonResult:
+    async def v1(
+        self, name: str, body: Mapping[str, Any], *, cache_ttl: int | None = None, affinity: str | None = None
+    ) -> JsonResult:
         """An OpenAI-compatible endpoint, `/ai/v1/{name}` (`completions`, `responses`, ...); bare OpenAI objects."""
         model = str(body.get("model", ""))  # in the body, never the path
-        headers = self._gateway_headers(cache_ttl)
+        headers = self._gateway_headers(cache_ttl) | _affinity(affinity)
         result = await self._sender.call(
             "POST", self._v1_url(name), model=model, request=Request(inputs=body), headers=headers
         )
@@ -102,11 +111,17 @@ class WorkersAIClient:
         return result
 
     async def stream_v1(
-        self, name: str, body: Mapping[str, Any], on_event: OnEvent, *, cache_ttl: int | None = None
+        self,
+        name: str,
+        body: Mapping[str, Any],
+        on_event: OnEvent,
+        *,
+        cache_ttl: int | None = None,
+        affinity: str | None = None,
     ) -> StreamResult:
         """`/ai/v1/{name}` with `stream: true` (OpenAI chunks, or one JSON body); `on_event` sees each chunk."""
         model = str(body.get("model", ""))  # in the body, never the path
-        headers = self._gateway_headers(cache_ttl)
+        headers = self._gateway_headers(cache_ttl) | _affinity(affinity)
         payload = {**body, "stream": True}
         return await self._sender.stream(self._v1_url(name), payload, model=model, headers=headers, on_event=on_event)
 
@@ -146,6 +161,14 @@ class WorkersAIClient:
         """`GET ai/models/schema`: `{input, output}` JSON Schemas (the id goes in the query, never the path)."""
         result = await self._sender.call("GET", self._api_url("models/schema"), model=model, params={"model": model})
         return result.object
+
+    async def finetunes(self, *, public: bool = False) -> list[dict[str, Any]]:
+        """`GET ai/finetunes` (the account's LoRA adapters) or `ai/finetunes/public` (Cloudflare's):
+        `{id, name, model, description?, created_at, modified_at[, public]}` each."""
+        result = await self._sender.call(
+            "GET", self._api_url("finetunes/public" if public else "finetunes"), model=None
+        )
+        return result.rows
 
     async def verify_token(self) -> dict[str, Any]:
         """Check the token: user tokens first, then account-owned tokens."""
@@ -232,6 +255,12 @@ class WorkersAIClient:
         if self.settings.gateway_skip_cache or skip_cache:
             headers["cf-aig-skip-cache"] = "true"
         return headers
+
+
+def _affinity(value: str | None) -> dict[str, str]:
+    """`x-session-affinity`: a conversation's turns go to the same prefix cache (cloudflare-docs
+    workers-ai/features/prompt-caching); cached prompt tokens are billed at their own rate."""
+    return {"x-session-affinity": value} if value else {}
 
 
 __all__ = ["APIStatusError", "StreamResult", "WorkersAIClient", "create_http_client"]

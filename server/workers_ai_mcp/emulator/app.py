@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from . import catalog, documents, openai_compat, search
+from . import catalog, documents, finetunes, openai_compat, search
 from .envelope import CloudflareError, cloudflare_error_handler, error_body
 from .gateway import through_gateway
 from .middleware import EmulatorMiddleware
@@ -36,11 +36,11 @@ def _routes() -> list[BaseRoute]:
         Route(f"{_ACCOUNT}/ai/models/search", catalog.search_models, methods=["GET"]),
         Route(f"{_ACCOUNT}/ai/models/schema", catalog.model_schema, methods=["GET"]),
         Route(f"{_ACCOUNT}/tokens/verify", catalog.verify_token, methods=["GET"]),
+        Route(f"{_ACCOUNT}/ai/finetunes", finetunes.account_finetunes, methods=["GET"]),
+        Route(f"{_ACCOUNT}/ai/finetunes/public", finetunes.public_finetunes, methods=["GET"]),
         Route("/client/v4/user/tokens/verify", catalog.verify_token, methods=["GET"]),
         Route(f"{_ACCOUNT}/ai/tomarkdown", documents.transform, methods=["POST"]),
         Route(f"{_ACCOUNT}/ai/tomarkdown/supported", documents.supported, methods=["GET"]),
-        Route(f"{_ACCOUNT}/ai/finetunes", search.account_finetunes, methods=["GET"]),
-        Route(f"{_ACCOUNT}/ai/finetunes/public", search.public_finetunes, methods=["GET"]),
         Route(f"{_ACCOUNT}/ai-search/instances", search.list_instances, methods=["GET"]),
         Route(f"{_INSTANCE}/search", search.search, methods=["POST"]),
         Route(f"{_INSTANCE}/chat/completions", search.chat_completions, methods=["POST"]),

@@ -5,12 +5,14 @@
   never fetches anything).
 - `reasoning_effort`: only where the model's input schema declares it or its catalog entry has a
   `reasoning_effort` property (then only one of its `supported_efforts`).
+- `lora`: an adapter the emulator knows (`finetunes.py`), trained for the model asked for.
 - FLUX.2's multipart body: a non-empty `prompt` field; numeric fields hold numbers.
 """
 
 from __future__ import annotations
 
 from .envelope import JsonObj, as_list, as_obj, bad_input
+from .finetunes import check_lora
 from .model_spec import ModelSpec
 
 _IMAGE_PARTS = frozenset({"image_url", "input_image", "image"})
@@ -69,4 +71,5 @@ def check(spec: ModelSpec, payload: JsonObj) -> None:
         return
     if "reasoning_effort" in payload:
         _check_effort(spec, payload["reasoning_effort"])
+    check_lora(spec.name, payload)
     _check_images(spec, payload)

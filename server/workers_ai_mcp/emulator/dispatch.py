@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from . import generate_text as text
@@ -13,6 +14,13 @@ from .media_answers import media_answer
 from .model_spec import ModelSpec
 from .openai_format import chat_completion, response_object
 from .results import Binary, Ids
+from .tool_use import thinks, tool_call
+
+
+def openai_calls(payload: JsonObj, ids: Ids) -> list[JsonObj] | None:
+    """The request's tool call in OpenAI's form, if it makes one."""
+    call = tool_call(payload)
+    return [call.openai(0, ids.ident)] if call is not None else None
 
 
 def _text_list(value: Any) -> list[str]:
@@ -26,23 +34,32 @@ def _int(value: Any, default: int) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else default
 
 
-def classic_text(spec: ModelSpec, payload: JsonObj) -> JsonObj:
-    """`{response, usage}`; with JSON Mode, `response` is an object."""
-    completion = text.complete(spec.name, payload)
+def classic_text(spec: ModelSpec, payload: JsonObj, ids: Ids) -> JsonObj:
+    """`{response, usage}`; with JSON Mode, `response` is an object; a tool call is `tool_calls`."""
+    completion = replace(text.complete(spec.name, payload), cached=ids.cached_tokens)
+    if (call := tool_call(payload)) is not None:
+        return {"response": "", "tool_calls": [call.native()], "usage": completion.run_usage()}
     if as_obj(payload.get("response_format")) is not None:
         response = text.json_mode_object(spec.name, payload)
         tokens = text.count_tokens(text.dumps_compact(response))
         usage = {"prompt_tokens": completion.prompt_tokens, "completion_tokens": tokens}
         usage["total_tokens"] = usage["prompt_tokens"] + tokens
         return {"response": response, "usage": usage}
-    return {"response": completion.text, "usage": completion.usage()}
+    return {"response": completion.text, "usage": completion.run_usage() if ids.cached_tokens else completion.usage()}
 
 
 def chat_answer(spec: ModelSpec, payload: JsonObj, ids: Ids) -> JsonObj:
     """An OpenAI `chat.completion` (JSON Mode content is a JSON string), reasoning where the model reasons."""
     limit = payload.get("max_completion_tokens", payload.get("max_tokens", 256))
-    completion = text.complete(spec.name, {**payload, "max_tokens": limit})
-    body = chat_completion(spec.name, completion, ident=ids.ident, created=ids.created, reasoning=spec.reasoning)
+    completion = replace(text.complete(spec.name, {**payload, "max_tokens": limit}), cached=ids.cached_tokens)
+    body = chat_completion(
+        spec.name,
+        completion,
+        ident=ids.ident,
+        created=ids.created,
+        reasoning=thinks(spec.reasoning, payload),
+        tool_calls=openai_calls(payload, ids),
+    )
     response_format = as_obj(payload.get("response_format")) or {}
     if response_format.get("type") in ("json_object", "json_schema"):
         body["choices"][0]["message"]["content"] = text.dumps_compact(text.json_mode_object(spec.name, payload))
@@ -55,7 +72,7 @@ def _text_generation(spec: ModelSpec, payload: JsonObj, ids: Ids) -> list[Any]:
         return [response_object(spec.name, completion, ident=ids.ident, created=ids.created, request=payload)]
     if spec.openai_chat or spec.responses_api:
         return [chat_answer(spec, payload, ids)]
-    return [classic_text(spec, payload)]
+    return [classic_text(spec, payload, ids)]
 
 
 def _language(spec: ModelSpec, payload: JsonObj, ids: Ids) -> list[Any]:

@@ -62,6 +62,7 @@ class Completion:
     tokens: tuple[str, ...]  # the first is bare, the rest carry their leading space
     prompt_tokens: int
     finish_reason: str  # "stop" or "length"
+    cached: int = 0  # prompt tokens served from the prefix cache
 
     @property
     def text(self) -> str:
@@ -73,7 +74,11 @@ class Completion:
 
     def usage(self) -> JsonObj:
         total = self.prompt_tokens + self.completion_tokens
-        return {"prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens, "total_tokens": total}
+        usage: JsonObj = {"prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens}
+        usage["total_tokens"] = total
+        if self.cached:
+            usage["prompt_tokens_details"] = {"cached_tokens": self.cached}
+        return usage
 
     @property
     def neurons(self) -> float:
@@ -82,7 +87,7 @@ class Completion:
 
     def run_usage(self) -> JsonObj:
         """Usage as `/ai/run` reports it in 2026 answers: tokens, cached prompt tokens, neurons."""
-        return {**self.usage(), "prompt_tokens_details": {"cached_tokens": 0}, "neurons": self.neurons}
+        return {**self.usage(), "prompt_tokens_details": {"cached_tokens": self.cached}, "neurons": self.neurons}
 
 
 def message_text(content: Any) -> str:
@@ -111,6 +116,8 @@ def conversation(payload: JsonObj) -> tuple[str, str]:
         texts.append(text)
         if message.get("role", "user") == "user":
             last_user = text
+        elif message.get("role") == "tool":  # after a tool's result, the answer speaks of it
+            last_user = f"the tool answered {text}"
     if isinstance(payload.get("instructions"), str):
         texts.insert(0, str(payload["instructions"]))
     return " ".join(texts), last_user or (texts[-1] if texts else "")

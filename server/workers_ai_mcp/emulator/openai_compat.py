@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from . import generate_text as text
 from .checks import check
-from .context import emulator_state, new_ids, parse_json_object
-from .dispatch import chat_answer
+from .context import busy, emulator_state, new_ids, parse_json_object
+from .dispatch import chat_answer, openai_calls
 from .envelope import JsonObj, bad_input, no_such_model
 from .generate_vectors import embed
 from .model_spec import ModelSpec
@@ -21,6 +23,7 @@ from .openai_format import (
 )
 from .registry import find
 from .streaming import events_of, sse_response
+from .tool_use import thinks
 from .validation import validate
 
 _TEXT_LIST = {
@@ -99,11 +102,19 @@ def _model_input(spec: ModelSpec, payload: JsonObj) -> JsonObj:
 async def chat_completions(request: Request) -> Response:
     payload, spec = await _body(request, CHAT, "Text Generation")
     model_input = _model_input(spec, payload)
-    ids = new_ids(emulator_state(request))
+    await busy(request, spec.name, payload)
+    ids = new_ids(emulator_state(request), request, spec.name, model_input)
     if payload.get("stream") is True:
         limit = payload.get("max_completion_tokens", payload.get("max_tokens", 256))
-        completion = text.complete(spec.name, {**model_input, "max_tokens": limit})
-        chunks = chat_chunks(spec.name, completion, ident=ids.ident, created=ids.created, reasoning=spec.reasoning)
+        completion = replace(text.complete(spec.name, {**model_input, "max_tokens": limit}), cached=ids.cached_tokens)
+        chunks = chat_chunks(
+            spec.name,
+            completion,
+            ident=ids.ident,
+            created=ids.created,
+            reasoning=thinks(spec.reasoning, model_input),
+            tool_calls=openai_calls(model_input, ids),
+        )
         return sse_response(events_of(chunks), emulator_state(request).token_delay)
     return JSONResponse(chat_answer(spec, model_input, ids))
 

@@ -12,22 +12,42 @@ from .generate_text import MARK, PROMPT_NEURONS, TOKEN_NEURONS, Completion
 REASONING = f"{MARK} No reasoning happens here; this is a local test double."
 
 
-def chat_completion(model: str, completion: Completion, *, ident: str, created: int, reasoning: bool) -> JsonObj:
+def chat_completion(
+    model: str,
+    completion: Completion,
+    *,
+    ident: str,
+    created: int,
+    reasoning: bool,
+    tool_calls: list[JsonObj] | None = None,
+) -> JsonObj:
     message: JsonObj = {"role": "assistant", "content": completion.text, "refusal": None}
     if reasoning:
         message["reasoning_content"] = REASONING
+    finish = completion.finish_reason
+    if tool_calls:
+        message["content"], message["tool_calls"], finish = None, tool_calls, "tool_calls"
     return {
         "id": f"chatcmpl-{ident}",
         "object": "chat.completion",
         "created": created,
         "model": model,
-        "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": completion.finish_reason}],
+        "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": finish}],
         "usage": completion.usage(),
     }
 
 
-def chat_chunks(model: str, completion: Completion, *, ident: str, created: int, reasoning: bool) -> list[JsonObj]:
-    """Role chunk, optional reasoning chunk, one chunk per token, finish chunk, usage-only chunk."""
+def chat_chunks(
+    model: str,
+    completion: Completion,
+    *,
+    ident: str,
+    created: int,
+    reasoning: bool,
+    tool_calls: list[JsonObj] | None = None,
+) -> list[JsonObj]:
+    """Role chunk, optional reasoning chunk, one chunk per token (or tool-call fragments by index: the
+    name, then the arguments in two pieces), finish chunk, usage-only chunk."""
 
     def chunk(delta: JsonObj, finish: str | None = None) -> JsonObj:
         choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
@@ -42,25 +62,50 @@ def chat_chunks(model: str, completion: Completion, *, ident: str, created: int,
     chunks = [chunk({"role": "assistant", "content": ""})]
     if reasoning:
         chunks.append(chunk({"reasoning_content": REASONING}))
-    chunks += [chunk({"content": token}) for token in completion.tokens]
-    chunks.append(chunk({}, completion.finish_reason))
+    if tool_calls:
+        chunks += _call_fragments(chunk, tool_calls)
+    else:
+        chunks += [chunk({"content": token}) for token in completion.tokens]
+    chunks.append(chunk({}, "tool_calls" if tool_calls else completion.finish_reason))
     usage = chunk({})
     usage["choices"], usage["usage"] = [], completion.usage()
     chunks.append(usage)
     return chunks
 
 
-def run_chunks(model: str, completion: Completion, *, ident: str, created: int, reasoning: bool) -> list[JsonObj]:
+def _call_fragments(chunk: Any, tool_calls: list[JsonObj]) -> list[JsonObj]:
+    fragments: list[JsonObj] = []
+    for index, call in enumerate(tool_calls):
+        arguments = str(call["function"]["arguments"])
+        half = len(arguments) // 2
+        function: JsonObj = {"name": call["function"]["name"], "arguments": arguments[:half]}
+        first: JsonObj = {"index": index, "id": call["id"], "type": "function", "function": function}
+        fragments.append(chunk({"tool_calls": [first]}))
+        fragments.append(chunk({"tool_calls": [{"index": index, "function": {"arguments": arguments[half:]}}]}))
+    return fragments
+
+
+def run_chunks(
+    model: str,
+    completion: Completion,
+    *,
+    ident: str,
+    created: int,
+    reasoning: bool,
+    tool_calls: list[JsonObj] | None = None,
+) -> list[JsonObj]:
     """An OpenAI-format stream on `/ai/run` as recorded live (tests/recorded/streams/gemma4_run_stream_usage_*,
     glm_run_stream_incremental_usage_zero_chunk): each chunk's usage is its *increment* (the prompt on the
     first, one token per token chunk, neurons on each), the finish chunk and a trailing `choices: []` chunk
     are zero-filled, and a native `{"response": "", "usage"}` event ends with the call's totals."""
-    chunks = chat_chunks(model, completion, ident=ident, created=created, reasoning=reasoning)[:-1]
+    chunks = chat_chunks(model, completion, ident=ident, created=created, reasoning=reasoning, tool_calls=tool_calls)
+    chunks = chunks[:-1]
     zero = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
 
     def usage(prompt: int, tokens: int, neurons: float) -> JsonObj:
         counts = {"prompt_tokens": prompt, "completion_tokens": tokens, "total_tokens": prompt + tokens}
-        return {**counts, "prompt_tokens_details": {"cached_tokens": 0}, "neurons": neurons}
+        cached = completion.cached if prompt else 0
+        return {**counts, "prompt_tokens_details": {"cached_tokens": cached}, "neurons": neurons}
 
     first, prompt_neurons = chunks[0], completion.prompt_tokens * PROMPT_NEURONS
     first["usage"] = usage(completion.prompt_tokens, 0, prompt_neurons)

@@ -19,3 +19,4 @@ class Ids:
 
     ident: str
     created: int
+    cached_tokens: int = 0  # prompt tokens shared with the previous request of the same session affinity

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from starlette.requests import Request
 from starlette.responses import Response
 
 from . import batch
 from .checks import check
-from .context import emulator_state, new_ids
-from .dispatch import answer
+from .context import busy, emulator_state, new_ids
+from .dispatch import answer, openai_calls
 from .envelope import JsonObj, as_obj, bad_input, no_such_model, ok
 from .forms import ModelInput, read_input
 from .generate_text import complete
@@ -19,14 +21,22 @@ from .registry import find
 from .results import Binary, Ids
 from .skill_stream import answers_only_streamed, skill_stream
 from .streaming import events_of, sse_response, workers_ai_events
+from .tool_use import thinks
 from .validation import validate
 
 
 def _stream(spec: ModelSpec, payload: JsonObj, ids: Ids, delay: float) -> Response:
     if spec.openai_chat:
         limit = payload.get("max_completion_tokens", payload.get("max_tokens", 256))
-        completion = complete(spec.name, {**payload, "max_tokens": limit})
-        chunks = run_chunks(spec.name, completion, ident=ids.ident, created=ids.created, reasoning=spec.reasoning)
+        completion = replace(complete(spec.name, {**payload, "max_tokens": limit}), cached=ids.cached_tokens)
+        chunks = run_chunks(
+            spec.name,
+            completion,
+            ident=ids.ident,
+            created=ids.created,
+            reasoning=thinks(spec.reasoning, payload),
+            tool_calls=openai_calls(payload, ids),
+        )
         return sse_response(events_of(chunks), delay)
     if payload.get("response_format") is not None:
         raise bad_input("JSON Mode does not support streaming at '/stream'")
@@ -67,7 +77,10 @@ async def run_model(request: Request) -> Response:
         raise no_such_model(name)
     inp = await read_input(spec, request)
     payload = inp.payload
-    ids = new_ids(state)
+    await busy(request, spec.name, payload)
+    payload = {key: value for key, value in payload.items() if key != "options"} if inp.form == "json" else payload
+    inp = replace(inp, payload=payload)
+    ids = new_ids(state, request, spec.name, payload) if spec.task.name == "Text Generation" else new_ids(state)
     if inp.form == "json":
         request_id = payload.get("request_id")
         if isinstance(request_id, str) and len(payload) == 1:

@@ -4,7 +4,7 @@ Routes as Cloudflare publishes them (cloudflare-typescript `src/resources/aisear
 `src/resources/ai/finetunes/`; tests/recorded/search/, tests/recorded/finetunes/): `GET ai-search/instances`
 (a V4 page), `POST ai-search/instances/{id}/search` (envelope, `result: {search_query, chunks,
 query_kind}`), `POST ai-search/instances/{id}/chat/completions` (a bare chat completion plus `chunks`);
-`GET ai/finetunes` (the account's: none) and `GET ai/finetunes/public` (one public adapter).
+the finetune lists are served by `finetunes.py`.
 Retrieval scores chunks by the share of query words they hold: deterministic, lexically meaningful.
 """
 
@@ -32,15 +32,6 @@ DOCUMENTS = {
     "support/warranty.md": (
         "Every device has a two-year warranty covering manufacturing defects. Accidental damage is not covered."
     ),
-}
-PUBLIC_FINETUNE = {
-    "id": "0e4d5a2c-6b1f-4f0e-9a51-2f1f6d9e7c10",
-    "name": "cf-public-cnn-summarization",
-    "model": "@cf/mistral/mistral-7b-instruct-v0.2-lora",
-    "description": "Summarises news articles (emulated public adapter).",
-    "public": True,
-    "created_at": CREATED,
-    "modified_at": CREATED,
 }
 _WORDS = re.compile(r"[a-z0-9]+")
 
@@ -77,14 +68,6 @@ async def chat_completions(request: Request) -> Response:
         "choices": [{"index": 0, "message": {"role": "assistant", "content": answer}, "finish_reason": "stop"}],
         "chunks": chunks,
     })  # fmt: skip
-
-
-async def account_finetunes(_request: Request) -> Response:
-    return ok([])
-
-
-async def public_finetunes(_request: Request) -> Response:
-    return ok([PUBLIC_FINETUNE])
 
 
 async def _query(request: Request) -> tuple[str, int]:

@@ -118,6 +118,12 @@ class EmulatorState:
     # live API does (tests/recorded/errors/4006_daily_free_allocation.json).
     free_neurons: float | None = None
     neurons_per_call: float = 1.0
+    # The last prompt per (session affinity, model), for `cached_tokens` (emulator/tool_use.py).
+    prefixes: dict[int, str] = field(default_factory=dict[int, str])
+    # Models that are at capacity: a request with `options.rejectIfBusy` is refused 429/3040 at once,
+    # any other waits `busy_wait` seconds in the queue first.
+    busy: set[str] = field(default_factory=set[str])
+    busy_wait: float = 0.0
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1), repr=False)
 
     def inject(self, *faults: Fault) -> None:

@@ -1,4 +1,9 @@
-"""Text generation tools: chat, complete, respond."""
+"""Text generation tools: chat, complete, respond.
+
+Over 300 lines: the three tools share their result models, argument types and answer handling, and
+`chat`'s signature alone (every argument an assistant may pass, each typed and bounded) is a quarter of
+it; what each argument becomes lives in `request.py`, `alternatives.py`, `affinity.py` and `lora.py`.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +12,19 @@ from typing import Annotated, Any, Literal
 from mcp.types import CallToolResult, ContentBlock, TextContent
 from pydantic import BaseModel, ConfigDict, Field
 
+from ...catalog.chat_tools import functions, openai_calls
+from ...catalog.thinking import Thinking
 from ...client import APIStatusError, JsonResult, RunResult, StreamEvent
 from ...client.answers import Usage, token_usage
 from ...client.errors import InvalidRequestError, ResponseDecodeError
 from ...defaults import BY_FIELD
-from ...jsonvalues import dicts
-from ..host.call_info import call_of
+from ..host.call_info import CallInfo, call_of
 from ..host.common import AppContext, add_inference_tool, model_param, state_of
 from ..host.progress import StreamProgress, progress_token
 from ..host.registry import Registry
 from ..host.samples import Samples
+from . import alternatives
+from .affinity import session_affinity
 from .answers import (
     bounded,
     check_json_schema,
@@ -26,6 +34,7 @@ from .answers import (
     trimmed_output,
     usage_field,
 )
+from .lora import check_lora
 from .request import build_request
 
 # Message and prompt lengths follow the Llama 3.1 schema (131072 characters).
@@ -44,15 +53,11 @@ UNPUBLISHED = (
 
 class ChatMessage(BaseModel):
     role: Literal["system", "user", "assistant", "tool"]
-    content: str = Field(max_length=MAX_TEXT)
+    content: str = Field(default="", max_length=MAX_TEXT)
     # A tool round trip, as OpenAI-shaped models take it (tests/recorded/tools/round_trip_messages.json).
-    tool_calls: list[dict[str, Any]] | None = Field(
-        default=None, max_length=128, description="Assistant turns: the tool calls the model made."
-    )
-    tool_call_id: str | None = Field(
-        default=None, max_length=200, description="Tool turns: the id of the call this answers."
-    )
-    name: str | None = Field(default=None, max_length=200, description="Tool turns: the tool's name.")
+    tool_calls: list[dict[str, Any]] | None = Field(default=None, max_length=128)  # assistant turns: its calls
+    tool_call_id: str | None = Field(default=None, max_length=200)  # tool turns: the call answered
+    name: str | None = Field(default=None, max_length=200)  # tool turns: the tool's name
 
 
 class ChatResult(BaseModel):
@@ -87,6 +92,7 @@ class RespondResult(BaseModel):
 
 MaxTokens = Annotated[int, Field(ge=1, le=8192, description="Most tokens to generate.")]
 Temperature = Annotated[float | None, Field(ge=0, le=5, description="Randomness, 0-5.")]
+Lora = Annotated[str | None, Field(max_length=200, description="LoRA adapter id or name.")]
 
 
 def conversation(prompt: str | None, messages: list[ChatMessage] | None, system: str | None) -> list[dict[str, Any]]:
@@ -105,7 +111,7 @@ async def chat(
     ctx: AppContext,
     prompt: Annotated[str | None, Field(min_length=1, max_length=MAX_TEXT, description="One user message.")] = None,
     messages: Annotated[
-        list[ChatMessage] | None, Field(min_length=1, max_length=500, description="The conversation, oldest first.")
+        list[ChatMessage] | None, Field(min_length=1, max_length=500, description="Turns, oldest first.")
     ] = None,
     system: Annotated[str | None, Field(max_length=MAX_TEXT, description="System message.")] = None,
     images: Annotated[
@@ -120,11 +126,15 @@ async def chat(
     repetition_penalty: Annotated[float | None, Field(ge=0, le=2, description="Penalize repeats.")] = None,
     frequency_penalty: Annotated[float | None, Field(ge=0, le=2, description="Penalize frequent tokens.")] = None,
     presence_penalty: Annotated[float | None, Field(ge=0, le=2, description="Penalize used tokens.")] = None,
-    json_schema: Annotated[dict[str, Any] | None, Field(description="JSON Schema for the answer (see json).")] = None,
-    reasoning_effort: Annotated[
-        Literal["low", "medium", "high"] | None, Field(description="Reasoning models only.")
+    json_schema: Annotated[dict[str, Any] | None, Field(description="JSON Schema the answer follows.")] = None,
+    thinking: Annotated[Thinking | None, Field(description="off or a level (reasoning models).")] = None,
+    tools: Annotated[
+        list[dict[str, Any]] | None,
+        Field(max_length=128, description="Functions: {name, description, parameters}."),
     ] = None,
+    tool_choice: Annotated[str | None, Field(max_length=64, description="auto, none, required or a tool.")] = None,
     cache_ttl: Annotated[int | None, Field(ge=0, le=2_592_000, description="AI Gateway cache seconds.")] = None,
+    lora: Lora = None,
     model: Annotated[str | None, model_param()] = None,
 ) -> Annotated[CallToolResult, ChatResult]:
     turns = conversation(prompt, messages, system)
@@ -149,29 +159,40 @@ async def chat(
         sampling=sampling,
         images=images or (),
         json_schema=json_schema,
-        effort=reasoning_effort,
+        thinking=thinking,
+        tools=functions(tools or []),
+        tool_choice=tool_choice,
+        lora=lora,
     )
     shape, body, call = request.shape, request.body, request.call
+    if state.settings.reject_if_busy:
+        body = {**body, "options": {"rejectIfBusy": True}}  # beside the input, as Cloudflare documents it
+    affinity = session_affinity(ctx)
     progress = StreamProgress(ctx, total=max_tokens) if progress_token(ctx) is not None else None
-    if progress is not None and shape.streams and json_schema is None:  # JSON mode does not stream
-        if shape.route == "v1":
-            streamed = await state.ai.stream_v1(
-                "chat/completions", body, progress.on_event, call=call, cache_ttl=cache_ttl
-            )
+    async with alternatives.when_busy(state, chosen):
+        if progress is not None and shape.streams and json_schema is None:  # JSON mode does not stream
+            if shape.route == "v1":
+                streamed = await state.ai.stream_v1(
+                    "chat/completions", body, progress.on_event, call=call, cache_ttl=cache_ttl, affinity=affinity
+                )
+            else:
+                streamed = await state.ai.stream_run(
+                    call, body, progress.on_event, cache_ttl=cache_ttl, affinity=affinity
+                )
+            answer, meta = streamed.answer(), streamed.meta
         else:
-            streamed = await state.ai.stream_run(call, body, progress.on_event, cache_ttl=cache_ttl)
-        answer, meta = streamed.answer(), streamed.meta
-    else:
-        if shape.route == "v1":
-            result: JsonResult | RunResult = await state.ai.v1("chat/completions", body, call=call, cache_ttl=cache_ttl)
-        else:
-            result = await state.ai.run(call, body, cache_ttl=cache_ttl)
-        answer, meta = text_answer(result, chosen), result.meta
-        if progress is not None:  # answered once: one notification with the whole text
-            await progress.on_event(StreamEvent(answer.text))
-    tool_calls = dicts(answer.tool_calls)
+            if shape.route == "v1":
+                result: JsonResult | RunResult = await state.ai.v1(
+                    "chat/completions", body, call=call, cache_ttl=cache_ttl, affinity=affinity
+                )
+            else:
+                result = await state.ai.run(call, body, cache_ttl=cache_ttl, affinity=affinity)
+            answer, meta = text_answer(result, chosen), result.meta
+    if progress is not None and not (shape.streams and json_schema is None):
+        await progress.on_event(StreamEvent(answer.text))  # answered once: one notification with the whole text
+    tool_calls = openai_calls(answer.tool_calls)
     if not answer.text.strip() and not tool_calls:
-        raise nothing_returned(chosen, answer.reasoning)
+        raise nothing_returned(chosen, answer.reasoning, CallInfo.from_meta(meta).cost_usd)
     usage = token_usage(answer.usage)
     if progress is not None:
         await progress.finish(usage)
@@ -198,18 +219,30 @@ chat.__doc__ = (
 
 
 async def complete(
-    prompt: Annotated[str, Field(min_length=1, max_length=MAX_TEXT, description="Text to continue, sent as is.")],
+    prompt: Annotated[str, Field(min_length=1, max_length=MAX_TEXT, description="Text to continue, as is.")],
     ctx: AppContext,
     max_tokens: MaxTokens = 256,
     temperature: Temperature = None,
+    lora: Lora = None,
     model: Annotated[str | None, model_param()] = None,
 ) -> Completion:
-    """Continue a raw prompt, no chat template (Llama 3.1 8B by default); for base and older models."""
+    """Continue a raw prompt without chat template (Llama 3.1 8B by default)."""
     state = state_of(ctx)
     chosen = model or state.settings.complete_model
     options: dict[str, Any] = {"max_tokens": max_tokens}
     if temperature is not None:
         options["temperature"] = temperature
+    if lora is not None:  # adapters run on /ai/run, whose prompt form declares `lora`
+        await check_lora(state, chosen, lora, await state.ai.prepare(chosen).info())
+        adapted = await state.ai.run(chosen, {"prompt": prompt, "raw": True, "lora": lora, **options})
+        answer = text_answer(adapted, chosen)
+        return Completion(
+            text=answer.text,
+            model=chosen,
+            usage=token_usage(answer.usage),
+            finish_reason=answer.finish_reason,
+            call=call_of(adapted.meta),
+        )
     try:
         result = await state.ai.v1("completions", {"model": chosen, "prompt": prompt, **options})
     except APIStatusError as exc:
@@ -238,7 +271,7 @@ async def respond(
     ] = None,
     model: Annotated[str | None, model_param()] = None,
 ) -> RespondResult:
-    """Ask a reasoning model via the Responses API (gpt-oss-120b by default): text and reasoning."""
+    """Ask a reasoning model via the Responses API (gpt-oss-120b by default)."""
     state = state_of(ctx)
     chosen = model or state.settings.respond_model
     body: dict[str, Any] = {"model": chosen, "input": input}
@@ -246,7 +279,7 @@ async def respond(
         body["instructions"] = instructions
     if max_output_tokens is not None:
         body["max_output_tokens"] = max_output_tokens
-    result = await state.ai.v1("responses", body)
+    result = await state.ai.v1("responses", body, affinity=session_affinity(ctx))
     data = result.object
     if not isinstance(data.get("output"), list) and not isinstance(data.get("output_text"), str):
         raise ResponseDecodeError(f"{chosen} gave no Responses API output; use a gpt-oss model or the chat tool.")

@@ -25,13 +25,18 @@ REASONING_CHARS = 4000
 
 def usage_field() -> Any:
     """`Field` of an optional `usage` result member."""
-    return Field(default=None, description="prompt_tokens, completion_tokens, total_tokens")
+    return Field(default=None, description="prompt_tokens, completion_tokens, total_tokens[, cached_tokens]")
 
 
-def nothing_returned(model: str, reasoning: str = "") -> ResponseDecodeError:
-    """The error for an answer with no text at all (never an empty success)."""
+def nothing_returned(model: str, reasoning: str = "", cost_usd: float | None = None) -> ResponseDecodeError:
+    """The error for an answer with no text at all (never an empty success); one that only reasoned
+    says what that cost and how to get an answer."""
     if reasoning:
-        return ResponseDecodeError(f"{model} returned nothing but reasoning, no answer; raise max_tokens or try again.")
+        cost = f" (estimated cost ${cost_usd:.6f})" if cost_usd is not None else ""
+        return ResponseDecodeError(
+            f"{model} spent its tokens on reasoning and gave no answer{cost}; "
+            'pass thinking="off" or a larger max_tokens.'
+        )
     return ResponseDecodeError(
         f"{model} returned nothing: its answer had no text; try again, or check it is a text-generation model."
     )

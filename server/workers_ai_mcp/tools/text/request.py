@@ -9,11 +9,15 @@ from typing import Any
 
 from ...catalog.call import ModelCall
 from ...catalog.chat_input import ChatShape, Image, chat_body, chat_shape, normalizations
+from ...catalog.chat_tools import Function, NoFunctionCalling
 from ...catalog.models import ModelInfo
 from ...catalog.schema_check import input_problem
+from ...catalog.thinking import NoThinkingControl, Thinking
 from ...client.errors import InvalidRequestError, WorkersAIError
 from ...media.inputs import resolve_media
 from ...state import AppState
+from . import alternatives
+from .lora import check_lora
 
 
 @dataclass(frozen=True)
@@ -32,27 +36,40 @@ async def build_request(
     sampling: Mapping[str, object],
     images: Sequence[str] = (),
     json_schema: dict[str, Any] | None = None,
-    effort: str | None = None,
+    thinking: Thinking | None = None,
+    tools: Sequence[Function] = (),
+    tool_choice: str | None = None,
+    lora: str | None = None,
 ) -> ChatRequest:
     """Read the model's schema and catalog entry, then build and check its body."""
     call = state.ai.prepare(model)
     schema = await call.input_schema() or {}
     info = await call.info()
-    shape = chat_shape(model, schema, info, effort=effort is not None)
+    shape = chat_shape(model, schema, info, effort=thinking is not None)
     if images and shape.image is None:
         raise InvalidRequestError(await _no_vision(state, model))
     resolved = [await _image(state, value) for value in images]
-    body = chat_body(
-        shape,
-        turns,
-        max_tokens=max_tokens,
-        sampling=sampling,
-        images=resolved,
-        json_schema=json_schema,
-        effort=effort,
-        normalize=normalizations(info),
-        others={"json_schema": state.settings.chat_model, "reasoning_effort": state.settings.respond_model},
-    )
+    try:
+        body = chat_body(
+            shape,
+            turns,
+            max_tokens=max_tokens,
+            sampling=sampling,
+            images=resolved,
+            json_schema=json_schema,
+            thinking=thinking,
+            tools=tools,
+            tool_choice=tool_choice,
+            normalize=normalizations(info),
+            others={"json_schema": state.settings.chat_model},
+        )
+    except NoThinkingControl as exc:
+        raise InvalidRequestError(await alternatives.instead(state, exc, model, alternatives.thinks)) from None
+    except NoFunctionCalling as exc:
+        raise InvalidRequestError(await alternatives.instead(state, exc, model, alternatives.calls_tools)) from None
+    if lora is not None:
+        await check_lora(state, model, lora, info)
+        body["lora"] = lora
     problem = input_problem(schema, body) if schema else None
     if problem is not None:
         raise InvalidRequestError(f"{model} would refuse this conversation: {problem}")
