@@ -2,7 +2,8 @@
 
 It is the SDK's own app (Host/Origin checks on, body limit, session cap and idle expiry from our
 settings) behind our gate (`gate.py`: Host/Origin, bearer token, body size and time) and clean
-JSON-RPC errors for malformed messages (`messages.py`), a
+JSON-RPC errors for malformed messages (`messages.py`), one request per id in flight on a session
+(`inflight.py`), a
 `/health` route that reveals nothing secret, and — for SSE — a lifespan that opens the Workers AI
 client once per process instead of once per connection.
 """
@@ -28,6 +29,7 @@ from ... import __version__
 from ...settings import MEBIBYTE, Settings
 from ...state import AppState
 from .gate import RefusalLog, RequestGate, install_log_limits
+from .inflight import InFlightIds
 from .messages import CleanMessageErrors
 
 logger = logging.getLogger(__name__)
@@ -133,6 +135,8 @@ def create_http_app(
     refusals = RefusalLog()
     install_log_limits("mcp.server.streamable_http_manager", ["Refusing to open a new session"])
     app.add_middleware(SessionsFullNotice, settings=settings, refusals=refusals)
+    if transport == "streamable-http":
+        app.add_middleware(InFlightIds, path=MCP_PATH, refusals=refusals)
     token = inbound_token(settings)
     app.add_middleware(
         RequestGate,
