@@ -149,6 +149,12 @@ class Settings(BaseSettings):
     http_max_connections: int = Field(
         default=200, ge=1, le=100_000, validation_alias="WORKERS_AI_MCP_HTTP_MAX_CONNECTIONS"
     )
+    http_max_connections_per_client: int = Field(
+        default=50, ge=1, le=100_000, validation_alias="WORKERS_AI_MCP_HTTP_MAX_CONNECTIONS_PER_CLIENT"
+    )
+    http_reserved_connections: int = Field(
+        default=20, ge=0, le=100_000, validation_alias="WORKERS_AI_MCP_HTTP_RESERVED_CONNECTIONS"
+    )
     http_header_timeout: float = Field(
         default=10.0, gt=0, le=300, validation_alias="WORKERS_AI_MCP_HTTP_HEADER_TIMEOUT"
     )

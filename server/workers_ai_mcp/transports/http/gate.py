@@ -1,5 +1,6 @@
-"""The gate in front of the HTTP transports: Host/Origin, bearer token, request body size and time,
-and an answer for a request whose id JSON-RPC does not allow.
+"""The gate in front of the HTTP transports: Host/Origin, the connections kept for `/health` and
+authenticated clients, bearer token, request body size and time, and an answer for a request whose
+id JSON-RPC does not allow.
 
 Each refusal is a short answer that says what to do, and one log line per cause per minute at
 most (with a count of the ones not logged); anything taken from the request is escaped before it
@@ -21,19 +22,21 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..message_ids import invalid_id_error, invalid_id_in
 from .auth import bearer_check, send_unauthorized
+from .bodies import COUNT_FROM, MANY_ITEMS_MESSAGE, MAX_JSON_CONTAINERS, MAX_JSON_ITEMS, too_many_items
 
 logger = logging.getLogger(__name__)
+
+__all__ = ["MAX_JSON_CONTAINERS", "MAX_JSON_ITEMS", "RESERVED_SLOT", "RefusalLog", "RequestGate", "route_path"]
 
 LOG_INTERVAL = 60.0
 _SHOWN = 120  # characters of a request value kept in a log line
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
-# Bounds on what parsing one body may build (docs/reliability.md, "Limits"); smaller bodies cannot amplify much.
-MAX_JSON_CONTAINERS = 100_000
-MAX_JSON_ITEMS = 1_000_000
-_COUNT_FROM = 256 * 1024
-MANY_ITEMS_MESSAGE = (
-    f"The request body holds more than {MAX_JSON_CONTAINERS:,} JSON objects and arrays or {MAX_JSON_ITEMS:,} "
-    "items, more than any tool call needs; send the data as a file path or URL instead."
+# Set in the scope of a request on a connection past the general share (`h11.py`).
+RESERVED_SLOT = "workers_ai_mcp.reserved_slot"
+RESERVED_MESSAGE = (
+    "This server has nearly all its connections open (WORKERS_AI_MCP_HTTP_MAX_CONNECTIONS); the last ones "
+    "(WORKERS_AI_MCP_HTTP_RESERVED_CONNECTIONS) are kept for /health and requests with the bearer token. "
+    "Retry shortly."
 )
 
 
@@ -163,6 +166,12 @@ class RequestGate:
             self._refusals.refused("an Origin not in the allow-list", scope, origin)
             await _plain(send, 403, "This Origin is not allowed; add it to WORKERS_AI_MCP_ALLOWED_ORIGINS to allow it.")
             return
+        if scope.get(RESERVED_SLOT) and not self._may_use_reserve(scope):
+            self._refusals.refused("a connection past the general share, for a request the reserve is not for", scope)
+            await _respond(
+                send, 503, b"text/plain; charset=utf-8", RESERVED_MESSAGE.encode(), [(b"connection", b"close")]
+            )
+            return
         if self._token and route_path(scope) not in self._public:
             verdict = bearer_check(scope, self._token)
             if verdict != "ok":
@@ -173,6 +182,12 @@ class RequestGate:
             await self._with_body(scope, receive, send)
             return
         await self.app(scope, receive, send)
+
+    def _may_use_reserve(self, scope: Scope) -> bool:
+        """`/health`, or a request with the right bearer token (none is right when no token is set)."""
+        if route_path(scope) in self._public:
+            return True
+        return bool(self._token) and bearer_check(scope, self._token) == "ok"
 
     async def _with_body(self, scope: Scope, receive: Receive, send: Send) -> None:
         declared = _content_length(scope)
@@ -202,7 +217,7 @@ class RequestGate:
                 "(WORKERS_AI_MCP_HTTP_BODY_TIMEOUT); send it again.",
             )
             return
-        if len(body) >= _COUNT_FROM and await anyio.to_thread.run_sync(too_many_items, body):
+        if len(body) >= COUNT_FROM and await anyio.to_thread.run_sync(too_many_items, body):
             self._refusals.refused("a request body with too many JSON items", scope)
             await _json(send, 413, _error_body(MANY_ITEMS_MESSAGE))
             return
@@ -229,19 +244,6 @@ class RequestGate:
                 },
             },
         )
-
-
-def too_many_items(body: bytes | bytearray) -> bool:
-    """True when parsing `body` could cost far more memory than the body: more than `MAX_JSON_CONTAINERS`
-    objects and arrays, or `MAX_JSON_ITEMS` separators (`{}` is 2 bytes of body but 64 of memory).
-
-    Counted from the bytes alone (brackets and commas inside strings too, so it errs on the safe side),
-    at C speed, on a worker thread: 0.1-0.2 s for a 36 MB body on a busy 2-core machine, against
-    seconds and a gigabyte to parse it. Media as base64 has none of these characters."""
-    if len(body) < _COUNT_FROM:
-        return False
-    containers = body.count(b"{") + body.count(b"[")
-    return containers > MAX_JSON_CONTAINERS or containers + body.count(b",") + body.count(b":") > MAX_JSON_ITEMS
 
 
 def _error_body(message: str) -> dict[str, object]:
@@ -285,12 +287,9 @@ async def _json(send: Send, status: int, body: object) -> None:
     await _respond(send, status, b"application/json", json.dumps(body).encode())
 
 
-async def _respond(send: Send, status: int, content_type: bytes, body: bytes) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode())],
-        }
-    )
+async def _respond(
+    send: Send, status: int, content_type: bytes, body: bytes, extra: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode()), *(extra or [])]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
