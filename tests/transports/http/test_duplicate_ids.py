@@ -13,6 +13,7 @@ from starlette.applications import Starlette
 
 from support.http import AppFactory, asgi_client
 from workers_ai_mcp.emulator import EmulatorState
+from workers_ai_mcp.settings import Settings
 
 HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 VERSION = "2025-11-25"
@@ -53,9 +54,11 @@ def _call(request_id: int | str, padding: int) -> bytes:
 @pytest.mark.parametrize("padding", [0, 2_000_000], ids=["small bodies", "2 MB bodies"])
 @pytest.mark.parametrize("json_response", [False, True], ids=["SSE answers", "JSON answers"])
 async def test_sixteen_concurrent_requests_with_one_id_get_one_tool_run_and_sixteen_answers(
-    make_app: AppFactory, emulator_state: EmulatorState, padding: int, json_response: bool
+    make_app: AppFactory, http_settings: Settings, emulator_state: EmulatorState, padding: int, json_response: bool
 ) -> None:
-    app: Starlette = make_app(json_response=json_response)
+    # Room for 16 large bodies at once (by default they would queue, one per client), so all 16 overlap.
+    roomy = http_settings.model_copy(update={"http_max_large_bodies": 32, "http_max_large_bodies_per_client": 32})
+    app: Starlette = make_app(settings=roomy, json_response=json_response)
     emulator_state.latency = 0.5  # keeps the first call in flight while the others arrive
     async with app.router.lifespan_context(app), asgi_client(app) as http:
         headers = await _open_session(http)

@@ -28,6 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ... import __version__
 from ...settings import MEBIBYTE, Settings
 from ...state import AppState
+from .bodies import LargeBodies
 from .gate import RefusalLog, RequestGate, install_log_limits
 from .inflight import InFlightIds
 from .messages import CleanMessageErrors
@@ -146,6 +147,10 @@ def create_http_app(
         max_body=limit,
         body_timeout=settings.http_body_timeout,
         refusals=refusals,
+        large_bodies=LargeBodies(
+            total=settings.http_max_large_bodies, per_client=settings.http_max_large_bodies_per_client
+        ),
+        large_body_wait=settings.http_large_body_wait,
     )
     if not token:
         logger.warning(
