@@ -1,6 +1,6 @@
 """The gate in front of the HTTP transports: Host/Origin, the connections kept for `/health` and
-authenticated clients, bearer token, request body size and time, and an answer for a request whose
-id JSON-RPC does not allow.
+authenticated clients, bearer token, request body size and time, a few large bodies at a time
+(`bodies.py`), and an answer for a request whose id JSON-RPC does not allow.
 
 Each refusal is a short answer that says what to do, and one log line per cause per minute at
 most (with a count of the ones not logged); anything taken from the request is escaped before it
