@@ -169,6 +169,12 @@ class Settings(BaseSettings):
     http_max_connections: int = Field(
         default=200, ge=1, le=100_000, validation_alias="WORKERS_AI_MCP_HTTP_MAX_CONNECTIONS"
     )
+    http_max_connections_per_client: int = Field(
+        default=50, ge=1, le=100_000, validation_alias="WORKERS_AI_MCP_HTTP_MAX_CONNECTIONS_PER_CLIENT"
+    )
+    http_reserved_connections: int = Field(
+        default=20, ge=0, le=100_000, validation_alias="WORKERS_AI_MCP_HTTP_RESERVED_CONNECTIONS"
+    )
     http_header_timeout: float = Field(
         default=10.0, gt=0, le=300, validation_alias="WORKERS_AI_MCP_HTTP_HEADER_TIMEOUT"
     )
@@ -178,6 +184,15 @@ class Settings(BaseSettings):
     )
     http_max_body_bytes: int | None = Field(
         default=None, ge=65_536, validation_alias="WORKERS_AI_MCP_HTTP_MAX_BODY_BYTES"
+    )
+    http_max_large_bodies: int = Field(
+        default=2, ge=1, le=10_000, validation_alias="WORKERS_AI_MCP_HTTP_MAX_LARGE_BODIES"
+    )
+    http_max_large_bodies_per_client: int = Field(
+        default=1, ge=1, le=10_000, validation_alias="WORKERS_AI_MCP_HTTP_MAX_LARGE_BODIES_PER_CLIENT"
+    )
+    http_large_body_wait: float = Field(
+        default=30.0, gt=0, le=3600, validation_alias="WORKERS_AI_MCP_HTTP_LARGE_BODY_WAIT"
     )
     http_max_sessions: int = Field(default=100, ge=1, le=100_000, validation_alias="WORKERS_AI_MCP_HTTP_MAX_SESSIONS")
     http_session_idle_timeout: float = Field(

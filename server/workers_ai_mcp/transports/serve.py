@@ -123,6 +123,8 @@ def run_transport(server: MCPServer[AppState], settings: Settings, options: Serv
         max_connections=settings.http_max_connections,
         header_timeout=settings.http_header_timeout,
         keep_alive_timeout=settings.http_keep_alive_timeout,
+        max_connections_per_client=settings.http_max_connections_per_client,
+        reserved_connections=settings.http_reserved_connections,
     )
     http = http_server(app, host=options.host, port=options.port, log_level=settings.log_level, limits=limits)
     anyio.run(http.serve)

@@ -2,10 +2,10 @@
 
 It is the SDK's own app (Host/Origin checks on, body limit, session cap and idle expiry from our
 settings) behind our gate (`gate.py`: Host/Origin, bearer token, body size and time) and clean
-JSON-RPC errors for malformed messages (`messages.py`), with resumable streams over streamable
-HTTP (`events.py`: a client that reconnects with Last-Event-ID gets what it missed), a `/health`
-route that reveals nothing secret, and — for SSE — a lifespan that opens the Workers AI client
-once per process instead of once per connection.
+JSON-RPC errors for malformed messages (`messages.py`), one request per id in flight on a session
+(`inflight.py`), resumable streams over streamable HTTP (`events.py`: a client that reconnects with
+Last-Event-ID gets what it missed), a `/health` route that reveals nothing secret, and — for SSE — a
+lifespan that opens the Workers AI client once per process instead of once per connection.
 """
 
 from __future__ import annotations
@@ -28,8 +28,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ... import __version__
 from ...settings import MEBIBYTE, Settings
 from ...state import AppState
+from .bodies import LargeBodies
 from .events import BoundedEventStore, SessionNamespaces
 from .gate import RefusalLog, RequestGate, install_log_limits
+from .inflight import InFlightIds
 from .messages import CleanMessageErrors
 
 logger = logging.getLogger(__name__)
@@ -146,6 +148,8 @@ def create_http_app(
     refusals = RefusalLog()
     install_log_limits("mcp.server.streamable_http_manager", ["Refusing to open a new session"])
     app.add_middleware(SessionsFullNotice, settings=settings, refusals=refusals)
+    if transport == "streamable-http":
+        app.add_middleware(InFlightIds, path=MCP_PATH, refusals=refusals)
     token = inbound_token(settings)
     app.add_middleware(
         RequestGate,
@@ -155,6 +159,10 @@ def create_http_app(
         max_body=limit,
         body_timeout=settings.http_body_timeout,
         refusals=refusals,
+        large_bodies=LargeBodies(
+            total=settings.http_max_large_bodies, per_client=settings.http_max_large_bodies_per_client
+        ),
+        large_body_wait=settings.http_large_body_wait,
     )
     if not token:
         logger.warning(

@@ -1,5 +1,6 @@
-"""The gate in front of the HTTP transports: Host/Origin, bearer token, request body size and time,
-and an answer for a request whose id JSON-RPC does not allow.
+"""The gate in front of the HTTP transports: Host/Origin, the connections kept for `/health` and
+authenticated clients, bearer token, request body size and time, a few large bodies at a time
+(`bodies.py`), and an answer for a request whose id JSON-RPC does not allow.
 
 Each refusal is a short answer that says what to do, and one log line per cause per minute at
 most (with a count of the ones not logged); anything taken from the request is escaped before it
@@ -11,9 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
-import time
-from collections.abc import Callable, Collection
-from dataclasses import dataclass
+from collections.abc import Collection
 
 import anyio
 from mcp.server.transport_security import TransportSecuritySettings
@@ -21,101 +20,47 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..message_ids import invalid_id_error, invalid_id_in
 from .auth import bearer_check, send_unauthorized
+from .bodies import (
+    COUNT_FROM,
+    LARGE_BODY,
+    MANY_ITEMS_MESSAGE,
+    MAX_JSON_CONTAINERS,
+    MAX_JSON_ITEMS,
+    LargeBodies,
+    Slot,
+    too_many_items,
+)
+from .refusals import LOG_INTERVAL, OncePerInterval, RefusalLog, escape, install_log_limits, route_path
 
 logger = logging.getLogger(__name__)
 
-LOG_INTERVAL = 60.0
-_SHOWN = 120  # characters of a request value kept in a log line
+__all__ = [
+    "LOG_INTERVAL",
+    "MAX_JSON_CONTAINERS",
+    "MAX_JSON_ITEMS",
+    "RESERVED_SLOT",
+    "OncePerInterval",
+    "RefusalLog",
+    "RequestGate",
+    "escape",
+    "install_log_limits",
+    "route_path",
+]
+
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
-# Bounds on what parsing one body may build (docs/reliability.md, "Limits"); smaller bodies cannot amplify much.
-MAX_JSON_CONTAINERS = 100_000
-MAX_JSON_ITEMS = 1_000_000
-_COUNT_FROM = 256 * 1024
-MANY_ITEMS_MESSAGE = (
-    f"The request body holds more than {MAX_JSON_CONTAINERS:,} JSON objects and arrays or {MAX_JSON_ITEMS:,} "
-    "items, more than any tool call needs; send the data as a file path or URL instead."
+# Set in the scope of a request on a connection past the general share (`h11.py`).
+RESERVED_SLOT = "workers_ai_mcp.reserved_slot"
+RESERVED_MESSAGE = (
+    "This server has nearly all its connections open (WORKERS_AI_MCP_HTTP_MAX_CONNECTIONS); the last ones "
+    "(WORKERS_AI_MCP_HTTP_RESERVED_CONNECTIONS) are kept for /health and requests with the bearer token. "
+    "Retry shortly."
 )
-
-
-def escape(value: str, limit: int = _SHOWN) -> str:
-    """`value` with every character outside printable ASCII escaped, cut to `limit` characters."""
-    out = "".join(ch if " " <= ch <= "~" and ch != "\\" else ascii(ch)[1:-1] for ch in value[:limit])
-    return out + ("..." if len(value) > limit else "")
-
-
-@dataclass
-class _Cause:
-    logged_at: float
-    unlogged: int = 0
-
-
-class RefusalLog:
-    """Logs a refusal at WARNING the first time its cause is seen in each interval; counts the rest."""
-
-    def __init__(self, interval: float = LOG_INTERVAL, clock: Callable[[], float] = time.monotonic) -> None:
-        self._interval = interval
-        self._clock = clock
-        self._causes: dict[str, _Cause] = {}
-
-    def refused(self, cause: str, scope: Scope, detail: str = "") -> None:
-        now = self._clock()
-        seen = self._causes.get(cause)
-        if seen is not None and now - seen.logged_at < self._interval:
-            seen.unlogged += 1
-            return
-        unlogged = seen.unlogged if seen else 0
-        self._causes[cause] = _Cause(logged_at=now)
-        client = scope.get("client")
-        logger.warning(
-            "Refused %s %s from %s: %s%s%s",
-            escape(str(scope.get("method", "?")), 16),
-            escape(route_path(scope)),
-            escape(str(client[0])) if client else "an unknown client",
-            cause,
-            f" ({escape(detail)})" if detail else "",
-            f"; {unlogged} more refused for this cause since it was last logged" if unlogged else "",
-        )
-
-
-class OncePerInterval(logging.Filter):
-    """Lets a record whose message starts with one of `prefixes` through once per interval per prefix.
-
-    For libraries that log every refused request (uvicorn's "Exceeded concurrency limit.", the SDK's
-    "Refusing to open a new session").
-    """
-
-    def __init__(
-        self, prefixes: Collection[str], interval: float = LOG_INTERVAL, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        super().__init__()
-        self.prefixes = tuple(prefixes)
-        self._interval = interval
-        self._clock = clock
-        self._last: dict[str, float] = {}
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = str(record.msg)
-        prefix = next((p for p in self.prefixes if message.startswith(p)), None)
-        if prefix is None:
-            return True
-        now = self._clock()
-        if now - self._last.get(prefix, -self._interval) < self._interval:
-            return False
-        self._last[prefix] = now
-        return True
-
-
-def install_log_limits(logger_name: str, prefixes: Collection[str]) -> None:
-    """Add a `OncePerInterval` filter for `prefixes` to the named logger, once."""
-    target = logging.getLogger(logger_name)
-    if not any(isinstance(f, OncePerInterval) and f.prefixes == tuple(prefixes) for f in target.filters):
-        target.addFilter(OncePerInterval(prefixes))
-
-
-def route_path(scope: Scope) -> str:
-    path: str = scope["path"]
-    root: str = scope.get("root_path", "")
-    return path[len(root) :] if root and path.startswith(root) else path
+BUSY_MESSAGE = (
+    "The server is handling as many large request bodies as it takes at once "
+    "(WORKERS_AI_MCP_HTTP_MAX_LARGE_BODIES, WORKERS_AI_MCP_HTTP_MAX_LARGE_BODIES_PER_CLIENT) and none finished "
+    "within WORKERS_AI_MCP_HTTP_LARGE_BODY_WAIT; retry shortly, or pass large media as a file path or URL."
+)
+_RETRY = [(b"retry-after", b"1")]
 
 
 def _allowed(value: str, allowed: Collection[str]) -> bool:
@@ -136,6 +81,8 @@ class RequestGate:
         max_body: int,
         body_timeout: float,
         refusals: RefusalLog,
+        large_bodies: LargeBodies | None = None,
+        large_body_wait: float = 30.0,
     ) -> None:
         self.app = app
         self._hosts = security.allowed_hosts
@@ -145,6 +92,8 @@ class RequestGate:
         self._max_body = max_body
         self._body_timeout = body_timeout
         self._refusals = refusals
+        self._large = large_bodies or LargeBodies(total=2, per_client=1)
+        self._large_wait = large_body_wait
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":  # nothing here speaks it
@@ -163,6 +112,12 @@ class RequestGate:
             self._refusals.refused("an Origin not in the allow-list", scope, origin)
             await _plain(send, 403, "This Origin is not allowed; add it to WORKERS_AI_MCP_ALLOWED_ORIGINS to allow it.")
             return
+        if scope.get(RESERVED_SLOT) and not self._may_use_reserve(scope):
+            self._refusals.refused("a connection past the general share, for a request the reserve is not for", scope)
+            await _respond(
+                send, 503, b"text/plain; charset=utf-8", RESERVED_MESSAGE.encode(), [(b"connection", b"close")]
+            )
+            return
         if self._token and route_path(scope) not in self._public:
             verdict = bearer_check(scope, self._token)
             if verdict != "ok":
@@ -174,11 +129,43 @@ class RequestGate:
             return
         await self.app(scope, receive, send)
 
+    def _may_use_reserve(self, scope: Scope) -> bool:
+        """`/health`, or a request with the right bearer token (none is right when no token is set)."""
+        if route_path(scope) in self._public:
+            return True
+        return bool(self._token) and bearer_check(scope, self._token) == "ok"
+
     async def _with_body(self, scope: Scope, receive: Receive, send: Send) -> None:
         declared = _content_length(scope)
         if declared is not None and declared > self._max_body:
             await self._too_large(scope, send)
             return
+        client = scope.get("client")
+        slot = Slot(self._large, str(client[0]) if client else "", self._large_wait)
+        try:
+            if declared is not None and declared > LARGE_BODY and not await slot.take():
+                await self._busy(scope, send)
+                return
+            read = await self._read(scope, receive, send, slot)
+            if read is None:
+                return
+            body, tail = read
+            if len(body) >= COUNT_FROM and await anyio.to_thread.run_sync(too_many_items, body):
+                self._refusals.refused("a request body with too many JSON items", scope)
+                await _json(send, 413, _error_body(MANY_ITEMS_MESSAGE))
+                return
+            queued: list[Message] = [{"type": "http.request", "body": body, "more_body": False}, *tail]
+
+            async def replay() -> Message:
+                return queued.pop(0) if queued else await receive()
+
+            await self.app(scope, replay, _answering_invalid_ids(send, body))
+        finally:
+            slot.release()
+
+    async def _read(self, scope: Scope, receive: Receive, send: Send, slot: Slot) -> tuple[bytes, list[Message]] | None:
+        """The whole body and any message after it, or None once the request is answered (too large, too
+        slow, no large-body slot). The buffer is freed on return: only the `bytes` copy lives on."""
         body = bytearray()
         tail: list[Message] = []
         with anyio.move_on_after(self._body_timeout) as deadline:
@@ -190,7 +177,10 @@ class RequestGate:
                 body += message.get("body", b"")
                 if len(body) > self._max_body:
                     await self._too_large(scope, send)
-                    return
+                    return None
+                if len(body) > LARGE_BODY and not await slot.take():  # a body that declared no length
+                    await self._busy(scope, send)
+                    return None
                 if not message.get("more_body", False):
                     break
         if deadline.cancelled_caught:
@@ -201,17 +191,12 @@ class RequestGate:
                 f"The request body did not arrive within {self._body_timeout:g} s "
                 "(WORKERS_AI_MCP_HTTP_BODY_TIMEOUT); send it again.",
             )
-            return
-        if len(body) >= _COUNT_FROM and await anyio.to_thread.run_sync(too_many_items, body):
-            self._refusals.refused("a request body with too many JSON items", scope)
-            await _json(send, 413, _error_body(MANY_ITEMS_MESSAGE))
-            return
-        queued: list[Message] = [{"type": "http.request", "body": bytes(body), "more_body": False}, *tail]
+            return None
+        return bytes(body), tail
 
-        async def replay() -> Message:
-            return queued.pop(0) if queued else await receive()
-
-        await self.app(scope, replay, _answering_invalid_ids(send, bytes(body)))
+    async def _busy(self, scope: Scope, send: Send) -> None:
+        self._refusals.refused("no large-body slot came free in time", scope)
+        await _respond(send, 503, b"application/json", json.dumps(_error_body(BUSY_MESSAGE)).encode(), _RETRY)
 
     async def _too_large(self, scope: Scope, send: Send) -> None:
         self._refusals.refused("a request body over the limit", scope)
@@ -229,19 +214,6 @@ class RequestGate:
                 },
             },
         )
-
-
-def too_many_items(body: bytes | bytearray) -> bool:
-    """True when parsing `body` could cost far more memory than the body: more than `MAX_JSON_CONTAINERS`
-    objects and arrays, or `MAX_JSON_ITEMS` separators (`{}` is 2 bytes of body but 64 of memory).
-
-    Counted from the bytes alone (brackets and commas inside strings too, so it errs on the safe side),
-    at C speed, on a worker thread: 0.1-0.2 s for a 36 MB body on a busy 2-core machine, against
-    seconds and a gigabyte to parse it. Media as base64 has none of these characters."""
-    if len(body) < _COUNT_FROM:
-        return False
-    containers = body.count(b"{") + body.count(b"[")
-    return containers > MAX_JSON_CONTAINERS or containers + body.count(b",") + body.count(b":") > MAX_JSON_ITEMS
 
 
 def _error_body(message: str) -> dict[str, object]:
@@ -285,12 +257,9 @@ async def _json(send: Send, status: int, body: object) -> None:
     await _respond(send, status, b"application/json", json.dumps(body).encode())
 
 
-async def _respond(send: Send, status: int, content_type: bytes, body: bytes) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode())],
-        }
-    )
+async def _respond(
+    send: Send, status: int, content_type: bytes, body: bytes, extra: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode()), *(extra or [])]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
