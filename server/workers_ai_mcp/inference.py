@@ -10,8 +10,8 @@ borrows its pool).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeVar
 
 import httpx2
 
@@ -19,11 +19,15 @@ from .catalog.cache import Catalog
 from .catalog.call import ModelCall
 from .catalog.deprecations import CatalogWatch, DeprecationNotice
 from .catalog.models import ModelInfo
-from .client import JsonResult, ModelPage, RunResult, StreamResult, WorkersAIClient, check_model_id
+from .catalog.task_tools import CURRENT_TOOL, wrong_task
+from .client import InvalidRequestError, JsonResult, ModelPage, RunResult, StreamResult, WorkersAIClient, check_model_id
 from .client.request import Request
 from .client.sender import OnEvent
+from .defaults import DEFAULTS
 from .settings import Settings
 from .spending.metering import Spending
+
+Result = TypeVar("Result", bound=RunResult | StreamResult)
 
 
 class WorkersAI:
@@ -64,7 +68,7 @@ class WorkersAI:
         async def send() -> RunResult:
             return await self.client.run(call.model, request, cache_ttl=cache_ttl)
 
-        return await self.spending.metered(call, request.priced_inputs, send)
+        return await self._metered(call, request.priced_inputs, send)
 
     async def stream_run(
         self, model: str | ModelCall, inputs: Mapping[str, Any], on_event: OnEvent, *, cache_ttl: int | None = None
@@ -75,7 +79,7 @@ class WorkersAI:
         async def send() -> StreamResult:
             return await self.client.stream_run(call.model, inputs, on_event, cache_ttl=cache_ttl)
 
-        return await self.spending.metered(call, inputs, send)
+        return await self._metered(call, inputs, send)
 
     async def v1(
         self, name: str, body: Mapping[str, Any], *, call: ModelCall | None = None, cache_ttl: int | None = None
@@ -86,7 +90,7 @@ class WorkersAI:
         async def send() -> JsonResult:
             return await self.client.v1(name, body, cache_ttl=cache_ttl)
 
-        return await self.spending.metered(call, body, send)
+        return await self._metered(call, body, send)
 
     async def stream_v1(
         self,
@@ -103,7 +107,21 @@ class WorkersAI:
         async def send() -> StreamResult:
             return await self.client.stream_v1(name, body, on_event, cache_ttl=cache_ttl)
 
-        return await self.spending.metered(call, body, send)
+        return await self._metered(call, body, send)
+
+    async def _metered(
+        self, call: ModelCall, inputs: Mapping[str, Any] | None, send: Callable[[], Awaitable[Result]]
+    ) -> Result:
+        """Refuse a model of another task than the running tool's before anything is sent; then meter."""
+        tool = CURRENT_TOOL.get()
+        if tool is not None:
+            info = await call.info()
+            default = next((d for d in DEFAULTS if d.tool == tool), None)
+            suggestion = getattr(self.settings, default.field, None) if default is not None else None
+            refusal = wrong_task(tool, call.model, info.task if info is not None else None, suggestion)
+            if refusal is not None:
+                raise InvalidRequestError(refusal)
+        return await self.spending.metered(call, inputs, send)
 
     async def queue_batch(self, model: str, requests: list[dict[str, Any]]) -> JsonResult:
         """Queue an async batch; its estimate stays held against the budget until its results are priced."""

@@ -12,6 +12,7 @@ import json
 import re
 from typing import Annotated, Any, Literal
 
+import anyio.to_thread
 from mcp.types import CallToolResult, ContentBlock, TextContent
 from pydantic import BaseModel, Field
 
@@ -160,6 +161,7 @@ async def text_to_speech(
     """Speak a text aloud: saves an MP3 in the output folder and returns it as audio (MeloTTS by default)."""
     state = state_of(ctx)
     chosen = model or state.settings.speech_model
+    await anyio.to_thread.run_sync(state.outputs.check_usable)  # the speech is always saved
     wire = await wire_for(state.ai, chosen, TTS_KNOWN, names=_TTS_NAMES)
     if "text" not in wire.params:
         raise InvalidRequestError(

@@ -27,6 +27,7 @@ from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata
 from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import ValidationError
 
+from ...catalog.task_tools import CURRENT_TOOL
 from ...client import WorkersAIError
 from ...state import AppState
 from .advice import error_text
@@ -45,6 +46,7 @@ class HostTool(Tool):
         unknown = set(arguments) - self.argument_names()
         if unknown:
             raise ToolError(unknown_arguments_error(self.name, unknown, self.parameters))
+        running = CURRENT_TOOL.set(self.name)
         try:
             result = await super().run(arguments, context, convert_result)
         except UnexpectedToolError as exc:
@@ -58,6 +60,8 @@ class HostTool(Tool):
             if isinstance(cause, ValidationError):
                 raise ToolError(argument_error(self.name, cause, self.parameters)) from cause
             raise ToolError(bounded(str(exc))) from cause
+        finally:
+            CURRENT_TOOL.reset(running)
         if isinstance(result, CallToolResult):
             version = context.protocol_version
             if version is not None:
