@@ -112,13 +112,13 @@ class WorkersAI:
     async def _metered(
         self, call: ModelCall, inputs: Mapping[str, Any] | None, send: Callable[[], Awaitable[Result]]
     ) -> Result:
-        """Refuse a model of another task than the running tool's before anything is sent; then meter."""
-        tool = CURRENT_TOOL.get()
-        if tool is not None:
+        """Refuse a model of another task than the running tool's before anything is sent; then meter.
+
+        The shipped default of the tool is known to fit it, so its calls skip the catalog look-up."""
+        default = next((d for d in DEFAULTS if d.tool == CURRENT_TOOL.get()), None)
+        if default is not None and call.model != default.model:
             info = await call.info()
-            default = next((d for d in DEFAULTS if d.tool == tool), None)
-            suggestion = getattr(self.settings, default.field, None) if default is not None else None
-            refusal = wrong_task(tool, call.model, info.task if info is not None else None, suggestion)
+            refusal = wrong_task(default.tool, call.model, info.task if info is not None else None)
             if refusal is not None:
                 raise InvalidRequestError(refusal)
         return await self.spending.metered(call, inputs, send)

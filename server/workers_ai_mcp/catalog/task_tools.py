@@ -63,17 +63,17 @@ CURRENT_TOOL: ContextVar[str | None] = ContextVar("current_tool", default=None)
 TOOL_TASKS: dict[str, str] = {default.tool: default.task for default in DEFAULTS}
 
 
-def wrong_task(tool: str | None, model: str, task: str | None, suggestion: str | None) -> str | None:
+def wrong_task(tool: str | None, model: str, task: str | None) -> str | None:
     """The refusal when `tool` serves one task and the catalog files `model` under another, else None.
 
-    `suggestion` is the model to name instead (the tool's configured default)."""
+    It names no model: which one would take this very call depends on its other arguments, so the
+    sentence points to the catalog's list of the task instead."""
     wanted = TOOL_TASKS.get(tool or "")
     if wanted is None or task is None or task == wanted:
         return None
-    instead = f"pass model={suggestion}, " if suggestion and suggestion != model else ""
     return (
-        f"{model} is {_a(task)} {task} model and {tool} needs {_a(wanted)} {wanted} model; {instead}"
-        f"call list_models with task '{wanted}' for others, or run_model to run {model} as it is."
+        f"{model} is {_a(task)} {task} model and {tool} needs {_a(wanted)} {wanted} model (list_models with task "
+        f"'{wanted}' lists them; leave model out for the default), or use run_model to run {model} as it is."
     )
 
 
