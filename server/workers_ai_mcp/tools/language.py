@@ -24,7 +24,7 @@ LanguageCode = Annotated[
         min_length=2,
         max_length=40,
         pattern=r"^[A-Za-z][\w ()-]*$",
-        description="ISO 639-1 code or English name ('hi', 'Hindi'), or the model's own code ('hin_Deva').",
+        description="ISO 639-1 code, English name or the model's own code: 'hi', 'Hindi', 'hin_Deva'.",
     ),
 ]
 M2M100 = "@cf/meta/m2m100-1.2b"
