@@ -11,7 +11,10 @@ Output: `server/workers_ai_mcp/emulator/catalog_snapshot.json`. It keeps, per mo
 input and output JSON Schemas with every prose keyword removed (`description`, `title`, `examples`,
 `example`, `$comment`); every structural keyword stays. Sub-schemas that occur more than once and
 are not tiny are stored once under `shared` and referenced as `{"$shared": "<hash>"}`, which is
-how twelve chat models can share one OpenAI Chat Completions schema. No description text is copied.
+how twelve chat models can share one OpenAI Chat Completions schema. No description text is copied:
+only the fact `sees_images` (true where a Text Generation model's description speaks of images, which
+is how the catalog tells llama-3.2-11b-vision from the llama-3.1 models publishing the same schema),
+so that the emulator's own descriptions say what the real ones say about images.
 
     uv run python scripts/snapshot_catalog.py [FOLDER]      # FOLDER defaults to ../shared/workers-ai-models
     uv run python scripts/snapshot_catalog.py --check       # exit 1 if the committed snapshot is stale
@@ -24,6 +27,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import re
 import sys
 from collections import Counter
 from pathlib import Path
@@ -37,6 +41,7 @@ PROSE = frozenset({"description", "title", "examples", "example", "$comment"})
 SCHEMA_MAPS = frozenset({"properties", "patternProperties", "$defs", "definitions", "dependentSchemas"})
 # Keywords whose value is data, copied as is.
 LITERALS = frozenset({"enum", "const", "default", "required"})
+SPEAKS_OF_IMAGES = re.compile(r"\b(image|images|vision|visual|multimodal)\b", re.IGNORECASE)
 SHARE_MIN_CHARS = 200  # smaller repeated sub-schemas cost less inline than as references
 
 
@@ -105,6 +110,8 @@ def _model_row(record: dict[str, Any]) -> dict[str, Any]:
     }
     if "deprecated" in record:
         row["deprecated"] = record["deprecated"]
+    if task["name"] == "Text Generation" and SPEAKS_OF_IMAGES.search(str(record.get("description") or "")):
+        row["sees_images"] = True
     schema = record.get("schema")
     row["input"] = strip_prose(schema["input"]) if schema else None
     row["output"] = strip_prose(schema["output"]) if schema else None

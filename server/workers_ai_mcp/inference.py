@@ -13,10 +13,10 @@ borrows its pool).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import httpx2
 
@@ -24,10 +24,11 @@ from .catalog.cache import Catalog
 from .catalog.call import ModelCall
 from .catalog.deprecations import CatalogWatch, DeprecationNotice
 from .catalog.models import ModelInfo
-from .client import JsonResult, ModelPage, RunResult, StreamResult, WorkersAIClient, check_model_id
-from .client.errors import InvalidRequestError
+from .catalog.task_tools import CURRENT_TOOL, wrong_task
+from .client import InvalidRequestError, JsonResult, ModelPage, RunResult, StreamResult, WorkersAIClient, check_model_id
 from .client.request import Request
 from .client.sender import OnEvent
+from .defaults import DEFAULTS
 from .settings import Settings
 from .spending.ledger import FALLBACK_SETTING, usd
 from .spending.metering import Spending
@@ -72,6 +73,8 @@ class CallGate(Protocol):
 # The gate of the tool call in progress; None outside a tool call (nothing to ask: calls above the
 # threshold are refused).
 CALL_GATE: ContextVar[CallGate | None] = ContextVar("workers_ai_mcp_call_gate", default=None)
+
+Result = TypeVar("Result", bound=RunResult | StreamResult)
 
 
 class WorkersAI:
@@ -119,7 +122,7 @@ class WorkersAI:
         async def send() -> RunResult:
             return await self.client.run(call.model, request, cache_ttl=cache_ttl, affinity=affinity)
 
-        return await self.spending.metered(call, request.priced_inputs, send)
+        return await self._metered(call, request.priced_inputs, send)
 
     async def stream_run(
         self,
@@ -138,7 +141,7 @@ class WorkersAI:
         async def send() -> StreamResult:
             return await self.client.stream_run(call.model, inputs, on_event, cache_ttl=cache_ttl, affinity=affinity)
 
-        return await self.spending.metered(call, inputs, send)
+        return await self._metered(call, inputs, send)
 
     async def v1(
         self,
@@ -157,7 +160,7 @@ class WorkersAI:
         async def send() -> JsonResult:
             return await self.client.v1(name, body, cache_ttl=cache_ttl, affinity=affinity)
 
-        return await self.spending.metered(call, body, send)
+        return await self._metered(call, body, send)
 
     async def stream_v1(
         self,
@@ -177,7 +180,21 @@ class WorkersAI:
         async def send() -> StreamResult:
             return await self.client.stream_v1(name, body, on_event, cache_ttl=cache_ttl, affinity=affinity)
 
-        return await self.spending.metered(call, body, send)
+        return await self._metered(call, body, send)
+
+    async def _metered(
+        self, call: ModelCall, inputs: Mapping[str, Any] | None, send: Callable[[], Awaitable[Result]]
+    ) -> Result:
+        """Refuse a model of another task than the running tool's before anything is sent; then meter.
+
+        The shipped default of the tool is known to fit it, so its calls skip the catalog look-up."""
+        default = next((d for d in DEFAULTS if d.tool == CURRENT_TOOL.get()), None)
+        if default is not None and call.model != default.model:
+            info = await call.info()
+            refusal = wrong_task(default.tool, call.model, info.task if info is not None else None)
+            if refusal is not None:
+                raise InvalidRequestError(refusal)
+        return await self.spending.metered(call, inputs, send)
 
     async def queue_batch(self, model: str, requests: list[dict[str, Any]]) -> JsonResult:
         """Queue an async batch; its estimate stays held against the budget until its results are priced."""

@@ -118,7 +118,9 @@ class Upstream:
     def handle(self, request: httpx2.Request) -> httpx2.Response:
         path = request.url.path
         if path.endswith("/ai/models/schema"):
-            return httpx2.Response(200, json=envelope(self.schema))
+            asked = request.url.params.get("model")
+            found = next((r for r in self.catalog if r["name"] == asked and r is not self.row), self.row)
+            return httpx2.Response(200, json=envelope(found.get("schema") or {}))
         if path.endswith("/ai/models/search"):
             rows = [{k: v for k, v in row.items() if k != "schema"} for row in [self.row, *self.catalog]]
             info = {"page": 1, "per_page": len(rows), "count": len(rows), "total_count": len(rows)}

@@ -38,6 +38,18 @@ async def chat_then_usage(tmp_path: Path, upstream: Any, model: str) -> tuple[di
     return structured(answer), usage
 
 
+async def test_a_saved_image_says_its_cost_comes_from_the_catalog_price(
+    tmp_path: Path, emulator_app: Starlette
+) -> None:
+    with anyio.fail_after(10):
+        async with open_session(make_settings(tmp_path), upstream=emulator_app) as client:
+            result = await client.call_tool(
+                "generate_image", {"prompt": "an otter", "steps": 4, "model": "@cf/leonardo/phoenix-1.0"}
+            )
+    assert not result.is_error, text_of(result)
+    assert "(the catalog price for the usage)." in text_of(result)
+
+
 async def usage_of(client: Client) -> dict[str, Any]:
     return structured(await client.call_tool("usage", {}))
 
@@ -56,7 +68,7 @@ async def test_a_kimi_call_is_priced_with_its_cached_tokens_at_the_cached_rate(
     replay = Replay(emulator_app).answer_with(KIMI, enveloped({"response": "Hi", "usage": reported}))
     data, usage = await chat_then_usage(tmp_path, replay.transport(), KIMI)
     expected = ((6377 - 2861) * 0.95 + 2861 * 0.16 + 349 * 4) / 1e6
-    assert data["call"]["price_known"] is True
+    assert data["call"]["price_known"] is True and data["call"]["cost_basis"] == "price"
     assert data["call"]["cost_usd"] == pytest.approx(expected)
     assert row(usage, KIMI)["cost_usd"] == pytest.approx(expected) and row(usage, KIMI)["fallback_usd"] == 0
 
@@ -69,6 +81,7 @@ async def test_a_call_that_reports_neurons_records_exactly_those_neurons(
     neurons = 1.7727272510528564
     assert data["call"]["usage"]["neurons"] == neurons
     assert data["call"]["cost_usd"] == pytest.approx(neurons * 0.011 / 1000, rel=1e-6)
+    assert data["call"]["cost_basis"] == "neurons"
     gemma = row(usage, GEMMA)
     assert gemma["units"]["neurons"] == pytest.approx(neurons) and gemma["neurons"] == pytest.approx(1.77)
     assert usage["free_neurons_left_today"] == pytest.approx(10_000 - 1.77)
@@ -79,6 +92,7 @@ async def test_an_unpriced_call_is_a_shown_estimate_and_not_counted_as_free_allo
 ) -> None:
     data, usage = await chat_then_usage(tmp_path, emulator_app, UNPRICED)
     assert "cost_usd" not in data["call"] and data["call"]["counted_usd"] > 0
+    assert data["call"]["cost_basis"] == "estimate"
     assert (
         "fallback" in data["call"]["spending_note"].lower()
         or "WORKERS_AI_MCP_UNPRICED_CALL_USD" in (data["call"]["spending_note"])

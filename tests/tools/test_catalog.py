@@ -12,6 +12,7 @@ from mcp.shared.exceptions import MCPError
 from mcp.types import CallToolResult, TextContent, TextResourceContents
 from starlette.applications import Starlette
 
+from support.results import text_of
 from support.session import open_session
 from support.settings import make_settings
 from workers_ai_mcp.emulator import EmulatorState
@@ -82,6 +83,19 @@ async def test_list_models_filters_by_task_name_forgiving_case_and_spacing(
     rows = result.structured_content["models"]
     assert {f"@cf/baai/bge-{size}-en-v1.5" for size in ("small", "base", "large")} <= {row["name"] for row in rows}
     assert {row["task"] for row in rows} == {"Text Embeddings"}
+
+
+async def test_list_models_with_a_task_no_model_has_names_the_tasks_and_the_close_one(
+    settings: Settings, emulator_app: Starlette
+) -> None:
+    async with open_session(settings, upstream=emulator_app) as client:
+        result = await client.call_tool("list_models", {"task": "embeddings"})
+        nothing = await client.call_tool("list_models", {"task": "painting"})
+    assert result.is_error
+    text = text_of(result)
+    assert "No Workers AI model has the task 'embeddings'; did you mean 'Text Embeddings'?" in text
+    assert all(task in text for task in ("Text Generation", "Text-to-Speech", "Automatic Speech Recognition"))
+    assert nothing.is_error and "did you mean" not in text_of(nothing) and "Text-to-Image" in text_of(nothing)
 
 
 async def test_list_models_filters_by_author_and_pages_through_results(

@@ -159,7 +159,9 @@ async def test_embed_with_a_model_that_is_not_an_embedder_is_a_clear_error(
 ) -> None:
     async with open_session(settings, upstream=emulator_app) as client:
         result = await client.call_tool("embed", {"texts": ["hello"], "model": RERANKER})
-    assert "get_model_schema" in error_text(result)
+    # The catalog files the reranker under another task: refused before sending, pointing to the right task.
+    assert "is a Text Classification model and embed needs a Text Embeddings model" in error_text(result)
+    assert "list_models with task 'Text Embeddings'" in error_text(result)
 
 
 async def test_rank_documents_orders_documents_by_relevance_with_trimmed_text(

@@ -12,7 +12,6 @@ body from those facts.
 from __future__ import annotations
 
 import base64
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -23,12 +22,12 @@ from .chat_tools import Function, NoFunctionCalling, tool_fields
 from .model_input import JsonMediaForm, branches, encode_media
 from .models import ModelInfo
 from .thinking import Thinking, ThinkingControl, thinking_control, thinking_fields
+from .vision import catalog_sees_images
 
 Route = Literal["run", "v1"]
 Form = Literal["messages", "prompt", "responses"]
 ImageForm = Literal["parts", "field"]
 SAMPLING = ("temperature", "top_p", "top_k", "seed", "repetition_penalty", "frequency_penalty", "presence_penalty")
-_SEES_IMAGES = re.compile(r"\b(image|images|vision|visual|multimodal)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -171,11 +170,6 @@ def _sampling(shape: ChatShape, sampling: Mapping[str, object]) -> dict[str, obj
     return given
 
 
-def vision_of(info: ModelInfo) -> bool:
-    """Whether the catalog says the model sees images (its flag, or a description that speaks of images)."""
-    return info.vision or bool(_SEES_IMAGES.search(info.description))
-
-
 def _attach(shape: ChatShape, body: dict[str, Any], images: Sequence[Image]) -> None:
     if shape.image is None:
         raise InvalidRequestError(f"{shape.model} takes no images.")
@@ -208,10 +202,12 @@ def _effort_object(arm: Mapping[str, Any]) -> bool:
 
 
 def _image_form(props: Mapping[str, Any], info: ModelInfo | None) -> tuple[ImageForm | None, JsonMediaForm | None]:
-    if _takes_image_parts(props):
+    """How images travel, where the model sees them (see `catalog.vision`): OpenAI's shared schema
+    (with a `model` member) and the `image` field count only where the catalog confirms them."""
+    if _takes_image_parts(props) and ("model" not in props or catalog_sees_images(info)):
         return "parts", None
     field = props.get("image")
-    if field is not None and info is not None and vision_of(info):
+    if field is not None and catalog_sees_images(info):
         types = {arm.get("type") for arm in branches(field)}
         return "field", "array" if "array" in types else "base64"
     return None, None
@@ -247,4 +243,4 @@ def normalizations(info: ModelInfo | None) -> dict[str, str]:
     return {str(k): str(v) for k, v in as_dict(meta.get("normalizes_to")).items() if isinstance(v, str)}
 
 
-__all__ = ["ChatShape", "Image", "chat_body", "chat_shape", "normalizations", "vision_of"]
+__all__ = ["ChatShape", "Image", "chat_body", "chat_shape", "normalizations"]

@@ -6,8 +6,10 @@ the conformance tests read it, so what the README promises and what is tested st
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass
 
+from ..defaults import DEFAULTS
 from .model_input import accepts_binary_body, is_multipart, properties, schema_has, stream_fields
 
 # One task tool per task name of the catalog (Text Classification also has rerankers: see below).
@@ -53,3 +55,27 @@ def _takes_audio(schema: object) -> bool:
         or "audio" in properties(schema)
         or bool(stream_fields(schema))
     )
+
+
+# The tool whose call is running (set by the tool host around each call), so that a model call can be
+# refused before it is sent when the catalog files the model under a task the tool does not serve.
+CURRENT_TOOL: ContextVar[str | None] = ContextVar("current_tool", default=None)
+TOOL_TASKS: dict[str, str] = {default.tool: default.task for default in DEFAULTS}
+
+
+def wrong_task(tool: str | None, model: str, task: str | None) -> str | None:
+    """The refusal when `tool` serves one task and the catalog files `model` under another, else None.
+
+    It names no model: which one would take this very call depends on its other arguments, so the
+    sentence points to the catalog's list of the task instead."""
+    wanted = TOOL_TASKS.get(tool or "")
+    if wanted is None or task is None or task == wanted:
+        return None
+    return (
+        f"{model} is {_a(task)} {task} model and {tool} needs {_a(wanted)} {wanted} model (list_models with task "
+        f"'{wanted}' lists them; leave model out for the default), or use run_model to run {model} as it is."
+    )
+
+
+def _a(noun: str) -> str:
+    return "an" if noun[:1].lower() in "aeiou" else "a"

@@ -71,12 +71,15 @@ async def _multipart_input(spec: ModelSpec, request: Request) -> ModelInput:
         raise bad_input(f"the multipart body could not be read ({type(exc).__name__}) at '/multipart'") from None
     fields: JsonObj = {}
     files: dict[str, bytes] = {}
-    for name, value in form.multi_items():
-        if isinstance(value, UploadFile):
-            files[name] = await value.read()
-            fields[name] = {"filename": value.filename or name, "size": len(files[name])}
-        else:
-            fields[name] = value
+    try:
+        for name, value in form.multi_items():
+            if isinstance(value, UploadFile):
+                files[name] = await value.read()
+                fields[name] = {"filename": value.filename or name, "size": len(files[name])}
+            else:
+                fields[name] = value
+    finally:
+        await form.close()  # the uploaded files' spooled temporary files
     return ModelInput({"multipart": {"body": fields, "contentType": content_type}}, None, "multipart", files)
 
 

@@ -39,6 +39,7 @@ class ModelSpec:
     input_schema: JsonObj | None
     output_schema: JsonObj | None
     deprecated_flag: bool | None = None
+    sees_images: bool = False  # the published description speaks of images (see scripts/snapshot_catalog.py)
 
     @property
     def id(self) -> str:
@@ -46,7 +47,8 @@ class ModelSpec:
 
     @property
     def description(self) -> str:
-        return f"{self.task.name} model (emulated: a local test double, not the real model)"
+        seeing = " that sees images" if self.sees_images else ""
+        return f"{self.task.name} model{seeing} (emulated: a local test double, not the real model)"
 
     @property
     def author(self) -> str:
@@ -139,8 +141,9 @@ class ModelSpec:
 
     @functools.cached_property
     def takes_image_parts(self) -> bool:
-        """Image parts in `messages`: where the catalog says `vision`, or a model's own (non-OpenAI) schema has them."""
-        if self.flag("vision"):
+        """Image parts in `messages`: where the catalog says `vision` or its description speaks of images, or a
+        model's own (non-OpenAI) schema has them."""
+        if self.flag("vision") or self.sees_images:
             return True
         return not self.openai_chat and self.input_schema is not None and walk.mentions(self.input_schema, "image_url")
 
@@ -174,4 +177,5 @@ def from_snapshot(row: JsonObj) -> ModelSpec:
         input_schema=as_obj(row.get("input")),
         output_schema=as_obj(row.get("output")),
         deprecated_flag=deprecated if isinstance(deprecated, bool) else None,
+        sees_images=row.get("sees_images") is True,
     )

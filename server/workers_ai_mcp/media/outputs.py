@@ -62,6 +62,10 @@ class OutputNotSaved(WorkersAIError):
     """The model answered (so the call is billed) but its result could not be kept; the message says so."""
 
 
+class OutputFolderUnusable(InvalidRequestError):
+    """The output folder cannot hold a file, found before anything was sent."""
+
+
 def _write(fd: int, data: bytes) -> None:
     with os.fdopen(fd, "wb") as handle:
         handle.write(data)
@@ -108,6 +112,23 @@ class OutputStore:
             raise
         self.saved += 1
         return SavedFile(path=path, name=name, media_type=media_type_of(name), size=len(data))
+
+    def check_usable(self) -> None:
+        """Refuse, before a model is run, a folder no result can be saved in: not a folder, or not writable.
+
+        The test is the real one (create the folder if missing, then create and remove a temporary file),
+        so permissions, read-only mounts and a file in the folder's place all count."""
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".partial-")
+        except OSError as exc:
+            reason = "it is a file, not a folder" if self.folder.is_file() else (exc.strerror or type(exc).__name__)
+            raise OutputFolderUnusable(
+                f"The output folder {self.folder} cannot hold the result ({reason}); set WORKERS_AI_MCP_OUTPUT_DIR "
+                "to a folder you can write to. Nothing was sent to Workers AI."
+            ) from None
+        os.close(fd)
+        Path(tmp).unlink(missing_ok=True)
 
     def _not_saved(self, exc: OSError) -> OutputNotSaved:
         reason = "no space left on device" if exc.errno == errno.ENOSPC else (exc.strerror or type(exc).__name__)

@@ -12,9 +12,11 @@ import json
 import re
 from typing import Annotated, Any, Literal
 
+import anyio.to_thread
 from mcp.types import CallToolResult, ContentBlock, TextContent
 from pydantic import BaseModel, Field
 
+from ..catalog import languages
 from ..catalog.model_input import ModelWire, Param, fill, wire_for
 from ..catalog.requests import media_request
 from ..client import BinaryResult, RunResult
@@ -148,7 +150,7 @@ async def text_to_speech(
         Field(
             min_length=2,
             max_length=8,
-            description="Language of the text for melotts: 'en', 'es', 'fr', 'zh', 'ja' or 'ko'.",
+            description="Language of the text for melotts: 'en', 'es', 'fr', 'zh', 'ja' or 'ko' (or its English name).",
         ),
     ] = "en",
     voice: Annotated[
@@ -160,6 +162,7 @@ async def text_to_speech(
     """Speak a text aloud: saves an MP3 in the output folder and returns it as audio (MeloTTS by default)."""
     state = state_of(ctx)
     chosen = model or state.settings.speech_model
+    await anyio.to_thread.run_sync(state.outputs.check_usable)  # the speech is always saved
     wire = await wire_for(state.ai, chosen, TTS_KNOWN, names=_TTS_NAMES)
     if "text" not in wire.params:
         raise InvalidRequestError(
@@ -167,7 +170,7 @@ async def text_to_speech(
         )
     values: dict[str, Any] = {"text": text, "voice": voice}
     if lang != "en" or "lang" in wire.params:
-        values["lang"] = lang
+        values["lang"] = _speech_lang(chosen, wire, lang)
     inputs = fill(chosen, wire.params, values, takes=_TTS_TAKES)
     result = await state.ai.run(chosen, json_request(inputs))
     data, media_type = _speech(result, chosen)
@@ -226,6 +229,23 @@ def _transcript(result: RunResult, model: str, *, include_vtt: bool) -> Transcri
         segments=segments,
         vtt=vtt if include_vtt else None,
     )
+
+
+def _speech_lang(model: str, wire: ModelWire, lang: str) -> str:
+    """`lang` in the model's form; refused when its schema lists the languages and this is not one of them,
+    or when it names no language at all (a schema with a free `lang` string still wants a language code)."""
+    param = wire.params.get("lang")
+    if param is None:
+        return lang  # `fill` refuses it, naming a model that takes it
+    code = languages.model_code(lang, param.choices)
+    if param.choices and code not in param.choices:
+        raise InvalidRequestError(f"{model} does not speak {lang!r}; it knows {languages.names_of(param.choices)}.")
+    if not param.choices and languages.find(lang) is None:
+        raise InvalidRequestError(
+            f"{lang!r} is not a language {model} can be given; pass an ISO 639-1 code such as 'en' or 'fr', or "
+            "the language's English name."
+        )
+    return code
 
 
 def _transcription_result(state: AppState, data: Transcription) -> CallToolResult:

@@ -68,14 +68,17 @@ async def list_models(
 ) -> ModelList:
     """Search the Workers AI model catalog by task, author or words; one page of compact rows."""
     state = state_of(ctx)
+    task_name = _task_name(task)
     result = await state.ai.search_models(
         search=search or None,
-        task=_task_name(task),
+        task=task_name,
         author=author or None,
         include_deprecated=include_deprecated,
         page=page,
         per_page=per_page,
     )
+    if task_name is not None and task_name not in TASKS and not result.models:
+        raise InvalidRequestError(_no_such_task(task_name))
     rows = [compact_row(model) for model in result.models]
     defaults = defaults_by_model(state.settings)
     return ModelList(
@@ -129,6 +132,18 @@ def _task_name(task: str | None) -> str | None:
         return None
     wanted = "".join(ch for ch in task.lower() if ch.isalnum())
     return next((name for name in TASKS if "".join(ch for ch in name.lower() if ch.isalnum()) == wanted), task)
+
+
+def _no_such_task(task: str) -> str:
+    """The refusal for a task no model has: the task names, and the ones whose words it shares, first."""
+    words = _stems(task)
+    close = [name for name in TASKS if words & _stems(name)]
+    hint = f"did you mean {' or '.join(repr(name) for name in close)}? " if close else ""
+    return f"No Workers AI model has the task {task!r}; {hint}The tasks are: {', '.join(TASKS)}."
+
+
+def _stems(text: str) -> set[str]:
+    return {word.rstrip("s") for word in text.lower().replace("-", " ").split() if len(word) > 2}
 
 
 async def _catalog_json(ctx: AppContext, page: int | None) -> str:

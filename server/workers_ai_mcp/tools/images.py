@@ -103,6 +103,7 @@ async def generate_image(
     """Generate an image from a text prompt (FLUX.1 schnell by default); saves a PNG and returns a preview."""
     state = state_of(ctx)
     chosen = model or state.settings.image_model
+    await anyio.to_thread.run_sync(state.outputs.check_usable)  # the image is always saved
     wire = await wire_for(state.ai, chosen, KNOWN, names=_NAMES, form_fields=FORM_FIELDS)
     values = {
         "prompt": prompt,

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
+from ..catalog import languages
 from ..catalog.model_input import ModelWire, Param, fill, wire_for
 from ..client.errors import InvalidRequestError, ResponseDecodeError
 from ..client.request import json_request
@@ -23,7 +24,7 @@ LanguageCode = Annotated[
         min_length=2,
         max_length=40,
         pattern=r"^[A-Za-z][\w ()-]*$",
-        description="Per the model: 'fr', 'french', 'hin_Deva'.",
+        description="ISO 639-1 code, English name or the model's own code: 'hi', 'Hindi', 'hin_Deva'.",
     ),
 ]
 M2M100 = "@cf/meta/m2m100-1.2b"
@@ -65,9 +66,9 @@ async def translate(
         raise InvalidRequestError(
             f"{chosen} takes no `text` and target language; use a translation model such as {M2M100}."
         )
-    values = {"text": text, "target_lang": target_lang}
-    if source_lang != "en" or "source_lang" in wire.params:
-        values["source_lang"] = source_lang
+    values = {"text": text, "target_lang": _model_code(chosen, wire, "target_lang", target_lang)}
+    if languages.find(source_lang) != languages.find("en") or "source_lang" in wire.params:
+        values["source_lang"] = _model_code(chosen, wire, "source_lang", source_lang)
     inputs = fill(chosen, wire.params, values, hint=f", or use {M2M100}")
     result = await state.ai.run(chosen, json_request(inputs))
     data = result.object
@@ -85,6 +86,20 @@ async def translate(
         model=chosen,
         call=call_of(result.meta),
     )
+
+
+def _model_code(model: str, wire: ModelWire, key: str, value: str) -> str:
+    """The language in the model's own form (see `catalog.languages`), or a refusal naming the ones it knows."""
+    param = wire.params.get(key)
+    if param is None:
+        return value
+    code = languages.model_code(value, param.choices)
+    if param.choices and code not in param.choices:
+        raise InvalidRequestError(
+            f"{model} does not translate {'into' if key == 'target_lang' else 'from'} {value!r}; it knows "
+            f"{languages.names_of(param.choices)}."
+        )
+    return code
 
 
 class Summary(BaseModel):

@@ -43,7 +43,8 @@ async def error_of(client: Client, tool: str, arguments: dict[str, Any]) -> str:
 async def test_a_missing_argument_is_one_sentence_naming_it_and_what_it_expects(mcp_client: Client) -> None:
     text = await error_of(mcp_client, "translate", {"text": "hi"})
     assert text == (
-        "translate: target_lang is required (a string, 2 to 40 characters, Per the model: 'fr', 'french', 'hin_Deva')."
+        "translate: target_lang is required (a string, 2 to 40 characters, ISO 639-1 code, English name or the "
+        "model's own code: 'hi', 'Hindi', 'hin_Deva')."
     )
 
 

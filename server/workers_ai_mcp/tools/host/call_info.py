@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -22,7 +22,14 @@ class CallInfo(BaseModel):
         default=False, description="True when tokens were counted as about 4 characters each (none reported)."
     )
     cost_usd: float | None = Field(
-        default=None, description="Estimated cost from the catalog price; null when no price is known."
+        default=None,
+        description="The call's cost: the neurons the answer reported, else the catalog price for the usage; "
+        "null when neither is known.",
+    )
+    cost_basis: Literal["neurons", "price", "estimate"] | None = Field(
+        default=None,
+        description="Where the cost comes from: neurons (reported by Cloudflare, what it bills), price (the "
+        "catalog price for the measured usage), estimate (neither: counted_usd is a fallback amount).",
     )
     price_known: bool = Field(default=False, description="Whether the catalog lists a price for this model.")
     gateway_cache_status: str | None = Field(
@@ -44,6 +51,7 @@ class CallInfo(BaseModel):
             usage=metered.usage,
             usage_estimated=metered.usage_estimated,
             cost_usd=None if metered.cost_usd is None else round(metered.cost_usd, 8),
+            cost_basis=_basis(metered),
             price_known=metered.price_known,
             gateway_cache_status=meta.gateway_cache_status,
             gateway_log_id=meta.gateway_log_id,
@@ -56,12 +64,22 @@ class CallInfo(BaseModel):
         """One sentence for text results: the cost, or that no price is known (and the spending note)."""
         if self.cost_usd is not None:
             prefix = "answered from the AI Gateway cache; " if self.gateway_cache_status == "HIT" else ""
-            text = f"Estimated cost: {prefix}${self.cost_usd:.6f}."
+            if self.cost_basis == "neurons":
+                text = f"Cost: {prefix}${self.cost_usd:.6f} (the neurons Cloudflare reported)."
+            else:
+                text = f"Estimated cost: {prefix}${self.cost_usd:.6f} (the catalog price for the usage)."
         elif not self.price_known:
             text = "No price is listed for this model in the catalog, so its cost is not estimated."
         else:
             text = "The cost could not be estimated (the answer did not say how much was used)."
         return f"{text} {self.spending_note}" if self.spending_note else text
+
+
+def _basis(meta: CallMeta) -> Literal["neurons", "price", "estimate"] | None:
+    """The metering's basis, or "estimate" for a metered call counted at the fallback amount."""
+    if meta.cost_basis == "neurons" or meta.cost_basis == "price":
+        return meta.cost_basis
+    return "estimate" if meta.counted_usd is not None else None
 
 
 def call_of(meta: ResponseMeta) -> dict[str, Any]:

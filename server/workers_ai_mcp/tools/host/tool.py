@@ -28,6 +28,7 @@ from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata
 from mcp.types import CallToolResult, Icon, ToolAnnotations
 from pydantic import ValidationError
 
+from ...catalog.task_tools import CURRENT_TOOL
 from ...client import WorkersAIError
 from ...inference import CALL_GATE
 from ...state import AppState
@@ -53,6 +54,7 @@ class HostTool(Tool):
         # Spending consent: calls above the threshold are put to the person (consent.py); a gate
         # already set (a dry run of this tool) stays.
         gate = CALL_GATE.set(CALL_GATE.get() or SessionGate(context, self.name, self.title or self.name))
+        running = CURRENT_TOOL.set(self.name)
         try:
             result = await super().run(arguments, context, convert_result)
         except UnexpectedToolError as exc:
@@ -69,6 +71,7 @@ class HostTool(Tool):
                 raise ToolError(argument_error(self.name, cause, self.parameters)) from cause
             raise ToolError(bounded(str(exc))) from cause
         finally:
+            CURRENT_TOOL.reset(running)
             CALL_GATE.reset(gate)
         if isinstance(result, CallToolResult):
             result = compact_copies(result)

@@ -13,6 +13,7 @@ from ...catalog.chat_tools import Function, NoFunctionCalling
 from ...catalog.models import ModelInfo
 from ...catalog.schema_check import input_problem
 from ...catalog.thinking import NoThinkingControl, Thinking
+from ...catalog.vision import catalog_sees_images
 from ...client.errors import InvalidRequestError, WorkersAIError
 from ...media.inputs import resolve_media
 from ...state import AppState
@@ -47,7 +48,7 @@ async def build_request(
     info = await call.info()
     shape = chat_shape(model, schema, info, effort=thinking is not None)
     if images and shape.image is None:
-        raise InvalidRequestError(await _no_vision(state, model))
+        raise InvalidRequestError(await _no_vision(state, model, unknown=not schema))
     resolved = [await _image(state, value) for value in images]
     try:
         body = chat_body(
@@ -81,15 +82,36 @@ async def _image(state: AppState, value: str) -> Image:
     return Image(media.data, media.media_type)
 
 
-async def _no_vision(state: AppState, model: str) -> str:
+async def _no_vision(state: AppState, model: str, *, unknown: bool) -> str:
     refusal = f"{model} cannot see images"
+    if unknown:  # e.g. apertus: a vision model per the catalog, but how it takes images is not published
+        refusal = f"{model} publishes no input schema, so how it takes images is unknown"
+    seeing = await vision_model(state, besides=model)
+    if seeing is not None:
+        return f"{refusal}; pass model={seeing} (a vision model) or leave images out."
+    return f"{refusal}; pick a model whose list_models entry says vision, or leave images out."
+
+
+async def vision_model(state: AppState, *, besides: str = "") -> str | None:
+    """The first current Text Generation model that chat can send images to, as its schema and catalog
+    entry say (`chat_shape`), or None; a model the catalog calls a vision model but whose schema is not
+    published (so chat cannot know how it takes images) is never the answer."""
     try:
         page = await state.ai.search_models(task="Text Generation", per_page=100)
     except WorkersAIError:
-        page = None
+        return None
     today = datetime.now(UTC).date()
-    infos = [ModelInfo.from_row(row) for row in page.models] if page is not None else []
-    seeing = [i.name for i in infos if i.name != model and i.vision and not i.deprecated_by(today)]
-    if seeing:
-        return f"{refusal}; pass model={seeing[0]} (a vision model) or leave images out."
-    return f"{refusal}; pick a model whose list_models entry says vision, or leave images out."
+    for info in (ModelInfo.from_row(row) for row in page.models):
+        if info.name == besides or info.deprecated_by(today) or not catalog_sees_images(info):
+            continue
+        if await _takes_images(state, info):
+            return info.name
+    return None
+
+
+async def _takes_images(state: AppState, info: ModelInfo) -> bool:
+    try:
+        schema = await state.ai.prepare(info.name).input_schema()
+        return bool(schema) and chat_shape(info.name, schema, info).image is not None
+    except WorkersAIError:
+        return False
