@@ -173,7 +173,12 @@ SAMPLES: Samples = {
 
 def register(server: Registry) -> None:
     """Add the catalog tools and resources to `server`."""
-    server.add_tool(list_models, title="List models", annotations=CATALOG.model_copy(update={"title": "List models"}))
+    server.add_tool(
+        list_models,
+        title="List models",
+        annotations=CATALOG.model_copy(update={"title": "List models"}),
+        list_output_schema=False,
+    )
     server.add_tool(
         get_model_schema,
         title="Get model schema",

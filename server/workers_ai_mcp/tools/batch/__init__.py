@@ -351,5 +351,5 @@ SAMPLES: Samples = {
 def register(server: Registry) -> None:
     """Add the batch tools to `server`."""
     add_inference_tool(server, submit_batch, title="Submit a batch job", annotations=WRITES_OUTPUT)
-    server.add_tool(get_batch, title="Get a batch job", annotations=POLLS)
-    server.add_tool(list_batches, title="List batch jobs", annotations=LOCAL_READ)
+    server.add_tool(get_batch, title="Get a batch job", annotations=POLLS, list_output_schema=False)
+    server.add_tool(list_batches, title="List batch jobs", annotations=LOCAL_READ, list_output_schema=False)

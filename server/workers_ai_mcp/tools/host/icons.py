@@ -51,6 +51,9 @@ FAMILY_ICONS: dict[str, list[Icon]] = {
     "usage": [svg_icon("<path d='M0 8V5h2v3zm3 0V2h2v6zm3 0V0h2v8z'/>")],  # a bar chart
     "estimate": [svg_icon("<path d='M0 8V5h2v3zm3 0V2h2v6zm3 0V0h2v8z'/>")],  # the same chart: spending
     "outputs": [svg_icon("<path d='M0 1h3l1 1h4v6H0z'/>")],  # a folder
+    "documents": [svg_icon("<path d='M1 0h4l2 2v6H1zm1 3v1h4V3zm0 2v1h4V5z'/>")],  # a page of text
+    "search": [svg_icon("<path d='M3 0a3 3 0 1 1 0 6 3 3 0 1 1 0-6zm2 5 3 3-1 0-3-3z'/>")],  # a magnifier
+    "adapters": [svg_icon("<path d='M2 0h1v3h2V0h1v3h1v2L5 7v1H3V7L1 5V3h1z'/>")],  # a plug
 }
 
 

@@ -53,8 +53,14 @@ class Registry:
         description: str | None = None,
         annotations: ToolAnnotations | None = None,
         structured_output: bool | None = None,
+        list_output_schema: bool = True,
     ) -> None:
-        """Build the tool, unless `--tools` leaves it out."""
+        """Build the tool, unless `--tools` leaves it out.
+
+        `list_output_schema=False` keeps the output schema out of tools/list (the structured content is
+        still sent, as the spec allows without a schema): for listings whose JSON explains itself, where
+        the schema would cost every conversation more than it tells (tools/host/budgets.py).
+        """
         tool_name = name or fn.__name__
         self.names.append(tool_name)
         if self.only is not None and tool_name not in self.only:
@@ -63,6 +69,7 @@ class Registry:
         if kept is None:
             tool = build_tool(fn, tool_name, title, description, annotations, structured_output)
             tool.icons = icons_of(family_of(fn.__module__))
+            tool.lists_output_schema = list_output_schema
             self.tools.append(tool)
             return
 

@@ -154,8 +154,9 @@ def published_of(tool: Tool) -> Published | None:
     if tool.resolved_params:
         return None
     annotations = tool.annotations.model_dump(mode="json", exclude_none=True) if tool.annotations else None
+    listed_output = tool.fn_metadata.output_schema if getattr(tool, "lists_output_schema", True) else None
     return Published(
-        tool.title, tool.description, annotations, tool.parameters, tool.fn_metadata.output_schema,
+        tool.title, tool.description, annotations, tool.parameters, listed_output,
         tool.context_kwarg, tool.is_async, family_of(tool.fn.__module__),
     )  # fmt: skip
 

@@ -47,6 +47,8 @@ from .schemas import Published
 class HostTool(Tool):
     """A registered tool whose calls go through our argument, error and content policies."""
 
+    lists_output_schema: bool = True  # False: tools/list shows no output schema (Registry.add_tool)
+
     async def run(self, arguments: dict[str, Any], context: Context[Any, Any], convert_result: bool = False) -> Any:
         unknown = set(arguments) - self.argument_names()
         if unknown:
