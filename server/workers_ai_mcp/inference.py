@@ -7,8 +7,12 @@ set by the tool host: it asks the person, see tools/host/consent.py); with no ga
 refused. A dry run's gate is handed every call's estimate and stops it before it is sent. Model ids
 enter here and are checked once; each call carries one `ModelCall` (made by the tool when it reads
 the model's schema or entry itself, else here), so the catalog is asked at most once per fact per
-call. Catalog look-ups go through the `Catalog`'s caches. Tools never reach the HTTP client directly (media URL fetching
-borrows its pool).
+call. Catalog look-ups go through the `Catalog`'s caches. Tools never reach the HTTP client directly
+(media URL fetching borrows its pool).
+
+Over 300 lines: every way a tool reaches a model (run, stream, v1, stream v1, batch) passes the same
+three steps here, with the consent gate and the wrong-task check before them; split, each path would
+repeat the steps.
 """
 
 from __future__ import annotations

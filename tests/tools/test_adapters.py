@@ -7,14 +7,13 @@ import json
 import httpx2
 from starlette.applications import Starlette
 
-from recorded.corpus import load
 from support.results import text_of
 from support.text_tools import Call, Wire
 from workers_ai_mcp.catalog.finetunes import adapter_base_model
 from workers_ai_mcp.client import WorkersAIClient
+from workers_ai_mcp.emulator.finetunes import PUBLIC as EMULATED_PUBLIC
 from workers_ai_mcp.settings import Settings
 
-PUBLIC = load("finetunes/public_list").response
 LORA_BASE = "@cf/mistral/mistral-7b-instruct-v0.2-lora"
 
 
@@ -41,8 +40,7 @@ async def test_list_finetunes_filters_by_base_model(call: Call) -> None:
 async def test_the_base_model_of_an_adapter_is_found_by_id_or_name_and_cached(
     settings: Settings, emulator_app: Starlette, wire: Wire
 ) -> None:
-    assert PUBLIC is not None
-    adapter_id = PUBLIC.body["result"][0]["id"]
+    adapter_id = str(EMULATED_PUBLIC[0]["id"])
     http = httpx2.AsyncClient(transport=wire.transport(emulator_app))
     client = WorkersAIClient(settings, http)
     try:

@@ -24,7 +24,7 @@ RESNET = "@cf/microsoft/resnet-50"
 # (tool, arguments, what the one sentence says); "{png}" and "{wav}" stand for input files.
 CASES: list[tuple[str, dict[str, Any], str]] = [
     ("chat", {"prompt": "What is this?", "images": ["{png}"]}, "cannot see images"),
-    ("chat", {"prompt": "Hi", "reasoning_effort": "high"}, "does not take reasoning_effort"),
+    ("chat", {"prompt": "Hi", "thinking": "off", "model": LLAMA_33}, "has no thinking control"),
     ("complete", {"prompt": "Once", "model": FLUX}, "complete needs a Text Generation model"),
     ("translate", {"text": "Hello", "target_lang": "fr", "model": LLAMA_33}, "use a translation model such as"),
     ("summarize", {"text": "Otters are mammals. " * 5, "model": BGE_BASE}, "summarize needs a Summarization model"),

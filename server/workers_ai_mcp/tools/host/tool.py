@@ -18,6 +18,8 @@ the override relies on (`Tool.run`'s signature and the `ValidationError` cause).
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from collections.abc import Callable
 from typing import Any
 
@@ -48,6 +50,10 @@ class HostTool(Tool):
     """A registered tool whose calls go through our argument, error and content policies."""
 
     lists_output_schema: bool = True  # False: tools/list shows no output schema (Registry.add_tool)
+
+    @cached_property
+    def output_schema(self) -> dict[str, Any] | None:  # what tools/list shows; results keep their structure
+        return self.fn_metadata.output_schema if self.lists_output_schema else None
 
     async def run(self, arguments: dict[str, Any], context: Context[Any, Any], convert_result: bool = False) -> Any:
         unknown = set(arguments) - self.argument_names()
