@@ -18,9 +18,8 @@ the override relies on (`Tool.run`'s signature and the `ValidationError` cause).
 
 from __future__ import annotations
 
-from functools import cached_property
-
 from collections.abc import Callable
+from functools import cached_property
 from typing import Any
 
 from mcp.server.mcpserver import Context
