@@ -82,10 +82,17 @@ def mp3_seconds(data: bytes) -> float:
     return frames * 1152 / sample_rate
 
 
-async def screenshot(host: ViewerHost, name: str) -> None:
+async def screenshot(host: ViewerHost, name: str, *, height: int | None = None) -> None:
     folder = os.environ.get("VIEWER_SCREENSHOTS")
-    if folder:
-        await host.app.locator("main").screenshot(path=str(Path(folder) / f"{name}.png"))
+    if not folder:
+        return
+    path = str(Path(folder) / f"{name}.png")
+    if height is None:
+        await host.app.locator("main").screenshot(path=path)
+        return
+    box = await host.page.locator("#app").bounding_box()
+    assert box is not None
+    await host.page.screenshot(path=path, clip={"x": box["x"], "y": box["y"], "width": box["width"], "height": height})
 
 
 async def test_a_generated_image_is_shown_at_its_real_size_with_its_prompt_and_seed(
@@ -264,4 +271,4 @@ async def test_converted_documents_are_rendered_as_markdown_and_nothing_in_them_
     assert await first.locator("script, img").count() == 0
     assert await rendered.nth(1).locator("td").count() >= 6  # the CSV's header and two rows
     assert (await rendered.nth(2).inner_text()).count("A line of a long report.") == 2000  # read whole
-    await screenshot(host, "documents")
+    await screenshot(host, "documents", height=560)

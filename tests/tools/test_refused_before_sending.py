@@ -72,9 +72,19 @@ async def test_a_refused_call_sends_nothing_to_workers_ai(
     assert said in await _refusal(tmp_path, emulator_app, tool, arguments)
 
 
-@pytest.mark.parametrize(
-    ("tool", "arguments"), [("generate_image", {"prompt": "an otter"}), ("text_to_speech", {"text": "Hi"})]
-)
+# Every tool whose result is, or may be, saved in the output folder.
+SAVING: list[tuple[str, dict[str, Any]]] = [
+    ("generate_image", {"prompt": "an otter"}),
+    ("text_to_speech", {"text": "Hi"}),
+    ("detect_objects", {"image": "{png}"}),
+    ("embed", {"texts": ["otters"]}),
+    ("transcribe_audio", {"audio": "{wav}"}),
+    ("run_model", {"model": "@cf/black-forest-labs/flux-1-schnell", "input": {"prompt": "an otter"}}),
+    ("to_markdown", {"documents": ["data:text/csv;base64,YSxiCjEsMgo="]}),
+]
+
+
+@pytest.mark.parametrize(("tool", "arguments"), SAVING, ids=[case[0] for case in SAVING])
 async def test_an_output_folder_that_is_a_file_is_refused_before_the_model_runs(
     tmp_path: Path, emulator_app: Starlette, tool: str, arguments: dict[str, Any]
 ) -> None:
@@ -84,22 +94,9 @@ async def test_an_output_folder_that_is_a_file_is_refused_before_the_model_runs(
     assert "Nothing was sent" in text
 
 
-async def test_an_output_folder_that_cannot_be_written_is_refused_before_the_model_runs(
+async def test_an_output_folder_that_cannot_be_made_is_refused_before_the_model_runs(
     tmp_path: Path, emulator_app: Starlette
 ) -> None:
-    folder = tmp_path / "read-only"
-    folder.mkdir()
-    folder.chmod(0o500)
-    try:
-        probe = folder / "probe"
-        try:
-            probe.write_bytes(b"")  # root can write anywhere: then the folder is usable, and this case is moot
-        except PermissionError:
-            pass
-        else:
-            probe.unlink()
-            pytest.skip("this user can write into a read-only folder (root)")
-        text = await _refusal(tmp_path, emulator_app, "text_to_speech", {"text": "Hi"}, output_dir=folder)
-        assert f"The output folder {folder} cannot hold the result" in text
-    finally:
-        folder.chmod(0o700)
+    folder = write(tmp_path, "a-file", b"x") / "outputs"  # below a file: no user, root included, can make it
+    text = await _refusal(tmp_path, emulator_app, "text_to_speech", {"text": "Hi"}, output_dir=folder)
+    assert f"The output folder {folder} cannot hold the result (Not a directory)" in text

@@ -12,6 +12,7 @@ import json
 import re
 from typing import Annotated, Any, Literal
 
+import anyio
 import anyio.to_thread
 from mcp.types import CallToolResult, ContentBlock, TextContent
 from pydantic import BaseModel, Field
@@ -124,6 +125,7 @@ async def transcribe_audio(
 ) -> Annotated[CallToolResult, Transcription]:
     """Transcribe speech in an audio file to text with timed segments (Whisper large v3 turbo by default)."""
     state = state_of(ctx)
+    await anyio.to_thread.run_sync(state.outputs.check_usable)  # a long transcript is saved to a file
     chosen = model or state.settings.transcribe_model
     media = await resolve_media(audio, "audio", settings=state.settings, http=state.ai.http)
     wire = await wire_for(state.ai, chosen, ASR_KNOWN, names=_ASR_NAMES, media_field="audio")

@@ -17,6 +17,7 @@ import weakref
 from collections.abc import Sequence
 from typing import Annotated
 
+import anyio
 from mcp.types import CallToolResult, ContentBlock, TextContent
 from pydantic import Field
 
@@ -55,6 +56,7 @@ async def to_markdown(
     """Convert documents to Markdown (PDF, Word/Excel, ODF, Numbers, HTML, XML, CSV; images are described).
     Free, except images: billed like a vision model call."""
     state = state_of(ctx)
+    await anyio.to_thread.run_sync(state.outputs.check_usable)  # long Markdown is saved to a file
     read = [await resolve_document(value, settings=state.settings, http=state.ai.http) for value in documents]
     await _check_supported(state, read)
     batch = [Document(d.name, d.data, d.media_type) for d in read]

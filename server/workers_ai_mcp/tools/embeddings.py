@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
+import anyio
 from mcp.types import CallToolResult, ContentBlock, TextContent
 from pydantic import BaseModel, Field
 
@@ -85,6 +86,7 @@ async def embed(
 ) -> Annotated[CallToolResult, EmbedResult]:
     """Embed texts as vectors (bge-base, 768 dimensions, by default); large results go to a JSON file."""
     state = state_of(ctx)
+    await anyio.to_thread.run_sync(state.outputs.check_usable)  # many or long vectors are saved to a file
     chosen = model or state.settings.embed_model
     call = state.ai.prepare(chosen)
     if chosen != state.settings.embed_model and await _takes_openai_input(call):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
+import anyio
 from mcp.types import CallToolResult, ContentBlock, TextContent
 from pydantic import Field
 
@@ -42,6 +43,7 @@ async def run_model(
 ) -> CallToolResult:
     """Run any Workers AI model with a JSON input, checked against its schema first; media answers are saved."""
     state = state_of(ctx)
+    await anyio.to_thread.run_sync(state.outputs.check_usable)  # media answers are saved
     call = state.ai.prepare(model)
     schema = await call.schema()
     result = await run_checked(state, call, input, as_dict(as_dict(schema).get("input")))

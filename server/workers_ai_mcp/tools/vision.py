@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, cast
 
+import anyio
 import anyio.to_thread
 from mcp.types import CallToolResult, ContentBlock, TextContent
 from pydantic import BaseModel, Field
@@ -138,6 +139,7 @@ async def detect_objects(
 ) -> Annotated[CallToolResult, DetectionResult]:
     """Find objects in an image (labels, scores, pixel boxes) and save a copy with the boxes drawn on it."""
     state = state_of(ctx)
+    await anyio.to_thread.run_sync(state.outputs.check_usable)  # the annotated image is always saved
     chosen = model or state.settings.detect_model
     media = await _resolve(state, image)
     pixels = state.settings.max_image_pixels

@@ -6,9 +6,10 @@ reads the same rows, so another process or a restart still answers `tasks/get`: 
 the task ended, or with a "lost" failure when the process that ran it is gone (it stopped, or
 crashed, before the task finished). Rows live for their time-to-live and are pruned after it.
 
-The table is created here (`CREATE TABLE IF NOT EXISTS`, on every use: the store may have fallen
-back to memory, where no file's schema was copied), not by the store's numbered migrations, so that
-the spending store owns its own schema and this module its own table.
+The table is registered with the store (`register_table`: created with its migrations, its columns
+checked before a file is used) and also made here (`CREATE TABLE IF NOT EXISTS`, on every use: the
+store may have been opened before this module was loaded, or fallen back to memory), not by the
+store's numbered migrations, so that the spending store owns its own schema and this module its table.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import time
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
+from ....spending.schema import Table, register_table
 from ....spending.store import StateStore, transaction
 
 TaskStatus = Literal["working", "input_required", "completed", "failed", "cancelled"]
@@ -36,6 +38,9 @@ CREATE TABLE IF NOT EXISTS tasks (
 """
 _COLUMNS = "task_id, tool, status, status_message, created, updated, ttl_ms, poll_ms, owner, pid, era, result, error"
 LOST = "The server process running this task stopped before it finished; nothing more will come. Call the tool again."
+# The store checks the table's columns before it uses a file, as its own (spending/schema.py), and creates
+# it with its migrations once this module is loaded; `_ensure` still creates it in a store opened before.
+register_table(Table("tasks", SCHEMA, tuple(_COLUMNS.split(", "))))
 
 
 @dataclass(frozen=True)
