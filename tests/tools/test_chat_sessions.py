@@ -14,6 +14,8 @@ from support.results import structured, text_of
 from support.session import open_session, upstream_transport
 from support.settings import make_settings
 from support.text_tools import Wire
+from tools.test_chat import schema_errors
+from tools.test_chat_thinking_and_tools import _real_branch  # pyright: ignore[reportPrivateUsage]
 from workers_ai_mcp.app import create_server
 from workers_ai_mcp.emulator import EmulatorState
 
@@ -125,6 +127,9 @@ async def test_chat_and_complete_take_a_lora_adapter_for_its_base_model(
     sent = [json.loads(request.content) for request in wire.requests if request.url.path == run]
     assert [body["lora"] for body in sent] == [PUBLIC_ADAPTER, PUBLIC_ADAPTER]
     assert sent[1]["raw"] is True and sent[1]["prompt"] == "Otters are"
+    # Both bodies fit Cloudflare's published input schema of the base model, `lora` included.
+    assert schema_errors(_real_branch("mistral-7b-instruct-v0.2-lora.json", "Messages"), sent[0]) == []
+    assert schema_errors(_real_branch("mistral-7b-instruct-v0.2-lora.json", "Prompt"), sent[1]) == []
     assert f"{FINETUNES}/public" in wire.paths() and FINETUNES in wire.paths()
 
 
