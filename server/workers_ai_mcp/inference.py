@@ -297,9 +297,5 @@ class WorkersAI:
     def deprecations(self) -> list[DeprecationNotice]:
         return self.catalog.deprecations
 
-    async def finetunes(self, *, public: bool = False) -> list[dict[str, Any]]:
-        """The account's LoRA adapters, or Cloudflare's public ones (free look-ups)."""
-        return await self.client.finetunes(public=public)
-
     async def verify_token(self) -> dict[str, Any]:
         return await self.client.verify_token()

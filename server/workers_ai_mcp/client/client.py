@@ -162,14 +162,6 @@ class WorkersAIClient:
         result = await self._sender.call("GET", self._api_url("models/schema"), model=model, params={"model": model})
         return result.object
 
-    async def finetunes(self, *, public: bool = False) -> list[dict[str, Any]]:
-        """`GET ai/finetunes` (the account's LoRA adapters) or `ai/finetunes/public` (Cloudflare's):
-        `{id, name, model, description?, created_at, modified_at[, public]}` each."""
-        result = await self._sender.call(
-            "GET", self._api_url("finetunes/public" if public else "finetunes"), model=None
-        )
-        return result.rows
-
     async def verify_token(self) -> dict[str, Any]:
         """Check the token: user tokens first, then account-owned tokens."""
         try:
