@@ -329,7 +329,7 @@ def _expire(conn: sqlite3.Connection, now: float, own_pid: int) -> None:
     owners = conn.execute(
         "SELECT DISTINCT pid, pid_start FROM reservations WHERE pid IS NOT NULL AND pid != ?", (own_pid,)
     ).fetchall()
-    gone = [(pid, started) for pid, started in owners if not _alive(pid, started)]
+    gone = [(pid, started) for pid, started in owners if not process_alive(pid, started)]
     if gone:
         conn.executemany("DELETE FROM reservations WHERE pid = ? AND pid_start IS ?", gone)
 
@@ -367,8 +367,9 @@ def _has_proc() -> bool:
     return Path(f"/proc/{os.getpid()}/stat").exists()
 
 
-def _alive(pid: int, started: str | None = None) -> bool:
-    """Whether the process that made a reservation still runs: same pid, same start time, not a zombie."""
+def process_alive(pid: int, started: str | None = None) -> bool:
+    """Whether the process that made a reservation (or a task) still runs: same pid, same start time when
+    given, not a zombie."""
     now_started = process_start(pid)
     if now_started is not None:
         return now_started != "" and (started is None or now_started == started)

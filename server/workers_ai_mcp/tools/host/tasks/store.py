@@ -22,6 +22,7 @@ import time
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
+from ....spending.ledger import process_alive
 from ....spending.schema import Table, register_table
 from ....spending.store import StateStore, transaction
 
@@ -111,7 +112,7 @@ class TaskStore:
         record = _record(row)
         if record.expires < time.time():
             return None
-        if not record.terminal and record.owner != self.store.instance and not _alive(record.pid):
+        if not record.terminal and record.owner != self.store.instance and not process_alive(record.pid):
             lost = replace(record, status="failed", status_message=LOST, error={"code": -32603, "message": LOST})
             await self.finish(lost)
             return lost
@@ -190,16 +191,3 @@ def _parsed(text: str | None) -> dict[str, Any] | None:
         return None
     value: dict[str, Any] = json.loads(text)
     return value
-
-
-def _alive(pid: int) -> bool:
-    """Whether process `pid` still runs (POSIX signal 0); elsewhere assumed alive, the time-to-live then applies."""
-    if os.name != "posix":
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
