@@ -299,6 +299,14 @@ class Settings(BaseSettings):
             roots.append(self.output_dir)
         return roots
 
+    @property
+    def max_message_bytes(self) -> int:
+        """The largest HTTP request body (and stdio line) accepted: by default room for the largest media
+        input (WORKERS_AI_MCP_MAX_INPUT_BYTES) as base64, plus 1 MiB for the rest of the message."""
+        if self.http_max_body_bytes is not None:
+            return self.http_max_body_bytes
+        return 4 * -(-self.max_input_bytes // 3) + MEBIBYTE
+
     def missing_credentials(self) -> list[str]:
         """Names of the variables still needed to call Cloudflare (empty when ready or emulated)."""
         if self.emulator:

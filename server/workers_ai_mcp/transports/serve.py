@@ -102,10 +102,10 @@ def transport_overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 def run_transport(server: MCPServer[AppState], settings: Settings, options: ServeOptions) -> int:
     """Serve until the client goes away or a signal arrives; returns the process exit code."""
-    from .http.app import create_http_app, message_limit
+    if options.transport == "stdio":  # the HTTP app is not imported for stdio: a start stays small
+        return anyio.run(functools.partial(serve_stdio, server, settings.max_message_bytes))
+    from .http.app import create_http_app
 
-    if options.transport == "stdio":
-        return anyio.run(functools.partial(serve_stdio, server, message_limit(settings)))
     check_bind(settings, options.host, options.port)
     from .http.server import ConnectionLimits, http_server
 

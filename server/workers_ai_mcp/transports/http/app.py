@@ -26,7 +26,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ... import __version__
-from ...settings import MEBIBYTE, Settings
+from ...settings import Settings
 from ...state import AppState
 from .bodies import LargeBodies
 from .events import BoundedEventStore, SessionNamespaces
@@ -88,11 +88,8 @@ def transport_security(settings: Settings, host: str) -> TransportSecuritySettin
 
 
 def message_limit(settings: Settings) -> int:
-    """The largest HTTP request body (and stdio line) accepted: by default room for the largest media
-    input (WORKERS_AI_MCP_MAX_INPUT_BYTES) as base64, plus 1 MiB for the rest of the message."""
-    if settings.http_max_body_bytes is not None:
-        return settings.http_max_body_bytes
-    return 4 * math.ceil(settings.max_input_bytes / 3) + MEBIBYTE
+    """The largest HTTP request body accepted (`Settings.max_message_bytes`, the stdio line's cap too)."""
+    return settings.max_message_bytes
 
 
 def _has_port(host: str) -> bool:
