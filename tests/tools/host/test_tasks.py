@@ -99,6 +99,19 @@ async def test_a_quick_image_is_answered_at_once_even_to_a_client_that_declares_
     assert isinstance(result, CallToolResult), why
 
 
+async def test_with_spending_consent_on_a_slow_image_is_not_made_a_task_so_that_the_person_can_be_asked(
+    tmp_path: Path,
+) -> None:
+    settings = make_settings(tmp_path, confirm_above_usd=0.000001)
+    async with open_session(
+        settings, upstream=create_emulator_app(EmulatorState()), extensions=[TasksDeclared()]
+    ) as client:
+        result = await client.session.call_tool("generate_image", SLOW_IMAGE, allow_claimed=True)
+    assert not isinstance(result, TaskHandle)
+    assert isinstance(result, CallToolResult) and result.is_error  # this client cannot be asked
+    assert "WORKERS_AI_MCP_CONFIRM_ABOVE_USD" in str(result.content[0])
+
+
 async def test_cancelling_a_2026_task_drops_the_upstream_request_and_spends_nothing(tmp_path: Path) -> None:
     settings = budgeted(tmp_path)
     state = EmulatorState()

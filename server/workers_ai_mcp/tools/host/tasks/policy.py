@@ -5,7 +5,9 @@ A call is worth a task when its work can outlast a host's patience (hosts give u
   tiles: FLUX.2 dev, Leonardo's models), when tiles x steps reach `IMAGE_WORK`;
 - speech recognition of long audio (the catalog prices it per audio minute), when the audio is
   at least `AUDIO_MINUTES` long by its size.
-Everything else stays synchronous. No model names are listed here: a new model with the same facts
+Everything else stays synchronous, and so does every call while spending consent is on
+(`WORKERS_AI_MCP_CONFIRM_ABOVE_USD`): the person is asked during the call, which a task running in the
+background could not do. No model names are listed here: a new model with the same facts
 is treated the same way.
 """
 
@@ -39,6 +41,8 @@ async def worth_a_task(state: AppState, tool: str, arguments: Mapping[str, Any])
     """Whether this call of `tool` should run as a task; a fact that cannot be read means no."""
     if tool not in TASK_TOOLS:
         return False
+    if state.settings.confirm_above_usd is not None:
+        return False  # spending consent is asked of the person during the call: a background task could not ask
     from ....client import WorkersAIError
 
     try:
