@@ -139,12 +139,14 @@ def check_bind(settings: Settings, host: str, port: int) -> None:
         raise SettingsError(f"--port must be between 0 and 65535, not {port}.")
     if is_loopback(host):
         return
+    if settings.oauth_issuer:  # every request needs an access token from the issuer (http/oauth.py)
+        return
     token = inbound_token(settings)
     if not token:
         raise SettingsError(
             f"Refusing to listen on {host or 'every interface'} without an auth token: set "
             "WORKERS_AI_MCP_AUTH_TOKEN (or --auth-token) so clients must send 'Authorization: Bearer <token>', "
-            "or bind 127.0.0.1."
+            "or WORKERS_AI_MCP_OAUTH_ISSUER and WORKERS_AI_MCP_OAUTH_AUDIENCE for OAuth, or bind 127.0.0.1."
         )
     if len(token) < MIN_PUBLIC_TOKEN:
         raise SettingsError(
