@@ -313,3 +313,23 @@ def test_an_issuer_over_plain_http_is_refused_unless_loopback_is_allowed(setting
 
 def test_a_public_bind_is_allowed_with_oauth_instead_of_a_token(oauth_settings: Settings) -> None:
     check_bind(oauth_settings, "0.0.0.0", 8000)
+
+
+async def test_a_session_opened_with_one_persons_token_is_not_found_with_anothers(
+    make_app: AppFactory, oauth_settings: Settings, issuer: Issuer
+) -> None:
+    app = make_app(settings=oauth_settings, json_response=True)
+    listing = {"jsonrpc": "2.0", "id": 3, "method": "tools/list"}
+    owner, other = issuer.token(sub="person-1"), issuer.token(sub="person-2")
+    async with app.router.lifespan_context(app), asgi_client(app, token=None) as http:
+        opened = await http.post("/mcp", json=INITIALIZE, headers=HEADERS | {"Authorization": f"Bearer {owner}"})
+        assert opened.status_code == 200
+        session = {"Mcp-Session-Id": opened.headers["mcp-session-id"], "MCP-Protocol-Version": "2025-06-18"}
+        answers = {
+            name: await http.post(
+                "/mcp", json=listing, headers=HEADERS | session | {"Authorization": f"Bearer {token}"}
+            )
+            for name, token in (("other", other), ("owner", owner))
+        }
+    assert answers["other"].status_code == 404
+    assert answers["owner"].status_code == 200
