@@ -134,9 +134,11 @@ def run_transport(server: MCPServer[AppState], settings: Settings, options: Serv
 def check_bind(settings: Settings, host: str, port: int) -> None:
     """Raise `SettingsError` for a bind the server must not make."""
     from .http.app import inbound_token, is_loopback
+    from .http.oauth import OAuthConfig
 
     if not 0 <= port <= 65535:
         raise SettingsError(f"--port must be between 0 and 65535, not {port}.")
+    OAuthConfig.from_settings(settings)  # a URL the JWKS must not be fetched from is refused before binding
     if is_loopback(host):
         return
     if settings.oauth_issuer:  # every request needs an access token from the issuer (http/oauth.py)

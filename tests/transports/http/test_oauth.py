@@ -28,6 +28,7 @@ from starlette.routing import Route
 from support.http import AppFactory, asgi_client, mcp_over
 from support.loopback import serving_in_thread
 from support.transports import model_runs
+from workers_ai_mcp import cli
 from workers_ai_mcp.emulator import EmulatorState
 from workers_ai_mcp.settings import Settings, SettingsError, load_settings
 from workers_ai_mcp.transports.http.oauth import JwksCache, JwtVerifier, OAuthConfig, OAuthConfigError
@@ -333,3 +334,18 @@ async def test_a_session_opened_with_one_persons_token_is_not_found_with_another
         }
     assert answers["other"].status_code == 404
     assert answers["owner"].status_code == 200
+
+
+@pytest.mark.usefixtures("restore_logging")
+def test_an_issuer_over_plain_http_is_refused_at_start_with_one_sentence(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("WORKERS_AI_MCP_OAUTH_ISSUER", "http://id.example.com/realms/team")
+    monkeypatch.setenv("WORKERS_AI_MCP_OAUTH_AUDIENCE", "https://mcp.example.com/mcp")
+    code = cli.main(["--transport", "streamable-http", "--host", "0.0.0.0", "--port", "8765"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err == (
+        "workers-ai-mcp: WORKERS_AI_MCP_OAUTH_ISSUER must be an https:// URL (plain http is allowed only "
+        "for a loopback issuer with WORKERS_AI_MCP_OAUTH_ALLOW_HTTP_LOOPBACK=true).\n"
+    )

@@ -29,7 +29,7 @@ from mcp.server.auth.routes import build_resource_metadata_url
 from mcp.shared.auth import ProtectedResourceMetadata
 from pydantic import AnyHttpUrl
 
-from ...settings import Settings
+from ...settings import Settings, SettingsError
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ FETCH_TIMEOUT_SECONDS = 10.0
 WELL_KNOWN = "/.well-known/oauth-protected-resource"
 
 
-class OAuthConfigError(ValueError):
+class OAuthConfigError(SettingsError):
     """A setting that makes OAuth unusable; the message is one sentence naming it."""
 
 
