@@ -58,13 +58,14 @@ class Issuer:
     url: str = ""
     keys: dict[str, Any] = field(default_factory=dict[str, Any])  # kid -> private key
     jwks_fetches: int = 0
+    secrets: list[dict[str, str]] = field(default_factory=list[dict[str, str]])  # symmetric keys it wrongly publishes
 
     def add_key(self, kid: str, kind: str = "RSA") -> None:
         rsa_key = kind == "RSA"
         self.keys[kid] = rsa.generate_private_key(65537, 2048) if rsa_key else ec.generate_private_key(ec.SECP256R1())
 
     def jwks(self) -> dict[str, Any]:
-        entries: list[dict[str, Any]] = []
+        entries: list[dict[str, Any]] = [dict(secret) for secret in self.secrets]
         for kid, key in self.keys.items():
             if isinstance(key, rsa.RSAPrivateKey):
                 entry = RSAAlgorithm.to_jwk(key.public_key(), as_dict=True)
@@ -265,6 +266,21 @@ async def test_an_hmac_token_keyed_with_the_public_key_is_refused(issuer: Issuer
     forged = f"{signing_input}.{base64.urlsafe_b64encode(mac).rstrip(b'=').decode()}"
     verifier = JwtVerifier(config_for(issuer), JwksCache(config_for(issuer)))
     assert await verifier.verify_token(forged) is None
+
+
+async def test_a_symmetric_key_in_the_key_set_is_never_used(issuer: Issuer) -> None:
+    secret = b"a-shared-secret-that-is-long-enough-for-hs256"
+    encoded = base64.urlsafe_b64encode(secret).rstrip(b"=").decode()
+    issuer.secrets.append({"kty": "oct", "k": encoded, "kid": "hs", "alg": "HS256"})
+    now = int(time.time())
+    claims = {"iss": issuer.url, "aud": RESOURCE, "exp": now + 300, "scope": READ}
+    signing_input = f"{segment({'alg': 'HS256', 'kid': 'hs'})}.{segment(claims)}"
+    mac = hmac.new(secret, signing_input.encode(), hashlib.sha256).digest()
+    token = f"{signing_input}.{base64.urlsafe_b64encode(mac).rstrip(b'=').decode()}"
+    keys = JwksCache(config_for(issuer))
+    assert await JwtVerifier(config_for(issuer), keys).verify_token(token) is None
+    assert await keys.key("hs") is None
+    assert await keys.key("k1") is not None
 
 
 async def test_an_unknown_key_id_refetches_the_keys_once_so_a_rotated_key_is_accepted(issuer: Issuer) -> None:

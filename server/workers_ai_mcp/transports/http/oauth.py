@@ -178,8 +178,8 @@ class JwksCache:
         keys: dict[str, jwt.PyJWK] = {}
         for entry in _key_entries(document)[:MAX_KEYS]:
             kid = entry.get("kid")
-            if not isinstance(kid, str) or entry.get("use", "sig") != "sig":
-                continue
+            if not isinstance(kid, str) or entry.get("use", "sig") != "sig" or entry.get("kty") == "oct":
+                continue  # a shared secret has no place in a public key set
             try:
                 keys[kid] = jwt.PyJWK(entry)
             except jwt.PyJWTError:
