@@ -19,6 +19,8 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
+from mcp.client.auth.extensions.client_credentials import ClientCredentialsOAuthProvider
+from mcp.shared.auth import OAuthClientInformationFull, OAuthToken
 from mcp.types import TextContent
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -36,6 +38,7 @@ from workers_ai_mcp.transports.serve import check_bind
 
 RESOURCE = "http://127.0.0.1:8000/mcp"
 READ, INVOKE = "workers-ai:read", "workers-ai:invoke"
+CLIENT_ID, CLIENT_SECRET = "ci-agent", "client-secret-for-tests"
 HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 INITIALIZE = {
     "jsonrpc": "2.0",
@@ -58,6 +61,7 @@ class Issuer:
     url: str = ""
     keys: dict[str, Any] = field(default_factory=dict[str, Any])  # kid -> private key
     jwks_fetches: int = 0
+    token_requests: list[dict[str, str]] = field(default_factory=list[dict[str, str]])
     secrets: list[dict[str, str]] = field(default_factory=list[dict[str, str]])  # symmetric keys it wrongly publishes
 
     def add_key(self, kid: str, kind: str = "RSA") -> None:
@@ -93,13 +97,40 @@ class Issuer:
 
     def app(self) -> Starlette:
         async def metadata(_: Request) -> Response:
-            return JSONResponse({"issuer": self.url, "jwks_uri": f"{self.url}/jwks"})
+            return JSONResponse(
+                {
+                    "issuer": self.url,
+                    "authorization_endpoint": f"{self.url}/authorize",
+                    "token_endpoint": f"{self.url}/token",
+                    "jwks_uri": f"{self.url}/jwks",
+                    "response_types_supported": ["code"],
+                    "grant_types_supported": ["client_credentials"],
+                    "token_endpoint_auth_methods_supported": ["client_secret_basic"],
+                }
+            )
+
+        async def token(request: Request) -> Response:
+            """client_credentials (RFC 6749 §4.4) for the one client, for the resource asked (RFC 8707)."""
+            form = await request.form()
+            expected = "Basic " + base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
+            if request.headers.get("authorization") != expected or form.get("grant_type") != "client_credentials":
+                return JSONResponse({"error": "invalid_client"}, status_code=401)
+            self.token_requests.append({name: str(value) for name, value in form.items()})
+            scope = str(form.get("scope") or f"{READ} {INVOKE}")
+            access = self.token(aud=str(form.get("resource") or ""), scope=scope, sub=CLIENT_ID)
+            return JSONResponse({"access_token": access, "token_type": "Bearer", "expires_in": 300, "scope": scope})
 
         async def jwks(_: Request) -> Response:
             self.jwks_fetches += 1
             return JSONResponse(self.jwks())
 
-        return Starlette(routes=[Route("/.well-known/oauth-authorization-server", metadata), Route("/jwks", jwks)])
+        return Starlette(
+            routes=[
+                Route("/.well-known/oauth-authorization-server", metadata),
+                Route("/jwks", jwks),
+                Route("/token", token, methods=["POST"]),
+            ]
+        )
 
 
 @pytest.fixture
@@ -164,6 +195,59 @@ async def test_a_token_issued_for_this_server_opens_an_mcp_session_that_calls_a_
         assert any(tool.name == "translate" for tool in listed.tools)
     assert model_runs(emulator_state) == 1
     assert issuer.jwks_fetches == 1  # the keys are fetched once and kept for every later request
+
+
+class ToIssuerOrApp(httpx2.AsyncBaseTransport):
+    """Requests for the MCP server's origin go to the app in process; the rest (the issuer) over loopback."""
+
+    def __init__(self, app: Starlette) -> None:
+        self._app = httpx2.ASGITransport(app=app)
+        self._network = httpx2.AsyncHTTPTransport()
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        inner = self._app if request.url.port == 8000 else self._network
+        return await inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._network.aclose()
+
+
+class MemoryTokens:
+    def __init__(self) -> None:
+        self.tokens: OAuthToken | None = None
+        self.client: OAuthClientInformationFull | None = None
+
+    async def get_tokens(self) -> OAuthToken | None:
+        return self.tokens
+
+    async def set_tokens(self, tokens: OAuthToken) -> None:
+        self.tokens = tokens
+
+    async def get_client_info(self) -> OAuthClientInformationFull | None:
+        return self.client
+
+    async def set_client_info(self, client_info: OAuthClientInformationFull) -> None:
+        self.client = client_info
+
+
+async def test_the_sdks_oauth_client_discovers_the_issuer_from_the_401_gets_a_token_and_calls_a_tool(
+    make_app: AppFactory, oauth_settings: Settings, issuer: Issuer, emulator_state: EmulatorState
+) -> None:
+    app = make_app(settings=oauth_settings)
+    provider = ClientCredentialsOAuthProvider(
+        server_url=RESOURCE,
+        storage=MemoryTokens(),
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+        scope=f"{READ} {INVOKE}",
+        issuer=issuer.url,
+    )
+    http = httpx2.AsyncClient(transport=ToIssuerOrApp(app), auth=provider)
+    async with app.router.lifespan_context(app), mcp_over(http, RESOURCE) as client:
+        result = await client.call_tool("translate", {"text": "hello", "target_lang": "fr"})
+        assert not result.is_error
+    assert [request["resource"] for request in issuer.token_requests] == [RESOURCE]
+    assert model_runs(emulator_state) == 1
 
 
 async def test_a_request_without_a_token_gets_401_pointing_at_the_metadata(
