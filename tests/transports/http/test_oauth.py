@@ -251,7 +251,7 @@ async def test_the_sdks_oauth_client_discovers_the_issuer_from_the_401_gets_a_to
 
 
 async def test_a_request_without_a_token_gets_401_pointing_at_the_metadata(
-    make_app: AppFactory, oauth_settings: Settings
+    make_app: AppFactory, oauth_settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
     app = make_app(settings=oauth_settings, stateless=True, json_response=True)
     response = await post(app, INITIALIZE, token=None)
@@ -261,6 +261,7 @@ async def test_a_request_without_a_token_gets_401_pointing_at_the_metadata(
         'Bearer resource_metadata="http://127.0.0.1:8000/.well-known/oauth-protected-resource/mcp"'
     )
     assert "invalid_token" not in challenge
+    assert "Refused POST /mcp from 127.0.0.1: no OAuth access token" in caplog.text
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,7 @@
 """The gate in front of the HTTP transports: Host/Origin, the connections kept for `/health` and
-authenticated clients, bearer token, request body size and time, a few large bodies at a time
-(`bodies.py`), and an answer for a request whose id JSON-RPC does not allow.
+authenticated clients, bearer token or OAuth access token and scopes (`oauth_guard.py`), request body
+size and time, a few large bodies at a time (`bodies.py`), and an answer for a request whose id
+JSON-RPC does not allow.
 
 Each refusal is a short answer that says what to do, and one log line per cause per minute at
 most (with a count of the ones not logged); anything taken from the request is escaped before it
@@ -121,8 +122,10 @@ class RequestGate:
                 send, 503, b"text/plain; charset=utf-8", RESERVED_MESSAGE.encode(), [(b"connection", b"close")]
             )
             return
-        if self._oauth and route_path(scope) not in self._public and not await self._oauth.admit(scope, send):
-            self._refusals.refused("an OAuth access token refused", scope)
+        guarded = self._oauth and route_path(scope) not in self._public
+        refused = await self._oauth.admit(scope, send) if self._oauth and guarded else None
+        if refused:
+            self._refusals.refused(refused, scope)
             return
         if self._token and route_path(scope) not in self._public:
             verdict = bearer_check(scope, self._token)

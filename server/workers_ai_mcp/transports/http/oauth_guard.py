@@ -36,12 +36,12 @@ class OAuthGuard:
         self._billed_tools = billed_tools
         self._billed: frozenset[str] | None = None
 
-    async def admit(self, scope: Scope, send: Send) -> bool:
-        """Whether the request may go on; otherwise it has been answered 401 or 403."""
+    async def admit(self, scope: Scope, send: Send) -> str | None:
+        """None when the request may go on; otherwise why it was refused (it has been answered 401 or 403)."""
         presented = presented_token(scope)
         if not presented:
             await self._challenge(send, 401, None, "This MCP server needs an OAuth access token.")
-            return False
+            return "no OAuth access token"
         access = await self._verifier.verify_token(presented.decode("latin-1"))
         if access is None:
             await self._challenge(
@@ -51,13 +51,13 @@ class OAuthGuard:
                 f"The access token is not valid for this server: it must be a signed, unexpired JWT from "
                 f"{self.config.issuer} with audience {self.config.resource}.",
             )
-            return False
+            return "an OAuth access token not valid here"
         if self.config.read_scope not in access.scopes:
             await self._insufficient(send, self.config.read_scope)
-            return False
+            return "an OAuth access token without the read scope"
         scope["user"] = AuthenticatedUser(access)
         scope["auth"] = AuthCredentials(access.scopes)
-        return True
+        return None
 
     async def may_use_reserve(self, scope: Scope) -> bool:
         presented = presented_token(scope)
