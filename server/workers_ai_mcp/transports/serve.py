@@ -4,7 +4,7 @@ stdio ends on stdin EOF, SIGINT or SIGTERM: in-flight tool calls are cancelled a
 client is closed before the process exits; every stdin line that is not a JSON-RPC message gets
 a JSON-RPC error. The HTTP transports run uvicorn under our control (`http.server`: no access log,
 logs through our redacting stderr handler, connection and header-time limits, a short grace period
-on shutdown) and refuse a non-loopback address unless an inbound bearer token is configured.
+on shutdown) and refuse a non-loopback address unless an inbound bearer token or OAuth is configured.
 """
 
 from __future__ import annotations

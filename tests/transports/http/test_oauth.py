@@ -450,3 +450,11 @@ def test_an_issuer_over_plain_http_is_refused_at_start_with_one_sentence(
         "workers-ai-mcp: WORKERS_AI_MCP_OAUTH_ISSUER must be an https:// URL (plain http is allowed only "
         "for a loopback issuer with WORKERS_AI_MCP_OAUTH_ALLOW_HTTP_LOOPBACK=true).\n"
     )
+
+
+async def test_the_sse_transport_asks_for_the_same_token(make_app: AppFactory, oauth_settings: Settings) -> None:
+    app = make_app("sse", settings=oauth_settings)
+    async with app.router.lifespan_context(app), asgi_client(app, token=None) as http:
+        response = await http.get("/sse")
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"].startswith("Bearer resource_metadata=")
