@@ -141,6 +141,17 @@ class Settings(BaseSettings):
         default="WARNING", validation_alias=AliasChoices("WORKERS_AI_MCP_LOG_LEVEL", "LOG_LEVEL")
     )
     http_auth_token: SecretStr | None = Field(default=None, validation_alias="WORKERS_AI_MCP_AUTH_TOKEN")
+    # OAuth 2.1 resource server (transports/http/oauth.py), instead of WORKERS_AI_MCP_AUTH_TOKEN
+    oauth_issuer: str | None = Field(default=None, validation_alias="WORKERS_AI_MCP_OAUTH_ISSUER")
+    oauth_audience: str | None = Field(default=None, validation_alias="WORKERS_AI_MCP_OAUTH_AUDIENCE")
+    oauth_jwks_url: str | None = Field(default=None, validation_alias="WORKERS_AI_MCP_OAUTH_JWKS_URL")
+    oauth_read_scope: str = Field(
+        default="workers-ai:read", pattern=r"^[!#-\[\]-~]+$", validation_alias="WORKERS_AI_MCP_OAUTH_READ_SCOPE"
+    )
+    oauth_invoke_scope: str = Field(
+        default="workers-ai:invoke", pattern=r"^[!#-\[\]-~]+$", validation_alias="WORKERS_AI_MCP_OAUTH_INVOKE_SCOPE"
+    )
+    oauth_allow_http_loopback: bool = Field(default=False, validation_alias="WORKERS_AI_MCP_OAUTH_ALLOW_HTTP_LOOPBACK")
     allowed_hosts: StrList = Field(default_factory=list, validation_alias="WORKERS_AI_MCP_ALLOWED_HOSTS")
     allowed_origins: StrList = Field(default_factory=list, validation_alias="WORKERS_AI_MCP_ALLOWED_ORIGINS")
 
@@ -252,6 +263,22 @@ class Settings(BaseSettings):
             )
         return SecretStr(stripped) if stripped != raw else value
 
+    @model_validator(mode="after")
+    def _one_inbound_authentication(self) -> Settings:
+        if self.oauth_issuer and self.http_auth_token is not None:
+            raise ValueError(
+                "set either WORKERS_AI_MCP_AUTH_TOKEN (one static token) or WORKERS_AI_MCP_OAUTH_ISSUER (OAuth), "
+                "not both"
+            )
+        if bool(self.oauth_issuer) != bool(self.oauth_audience):
+            raise ValueError(
+                "OAuth needs both WORKERS_AI_MCP_OAUTH_ISSUER (the authorization server) and "
+                "WORKERS_AI_MCP_OAUTH_AUDIENCE (this server's public URL, e.g. https://mcp.example.com/mcp)"
+            )
+        if self.oauth_jwks_url and not self.oauth_issuer:
+            raise ValueError("WORKERS_AI_MCP_OAUTH_JWKS_URL needs WORKERS_AI_MCP_OAUTH_ISSUER")
+        return self
+
     @field_validator("allowed_url_hosts", "tools", "allowed_hosts", "allowed_origins", mode="before")
     @classmethod
     def _comma_list(cls, value: object) -> object:
@@ -355,7 +382,11 @@ def load_settings(**overrides: Any) -> Settings:
 def _describe(exc: ValidationError) -> str:
     sentences: list[str] = []
     for error in exc.errors(include_url=False, include_input=False):
-        field = str(error["loc"][0]) if error["loc"] else "?"
+        if not error["loc"]:  # a check across settings: its message names them
+            message = error["msg"].removeprefix("Value error, ")
+            sentences.append(message[:1].upper() + message[1:] + ".")
+            continue
+        field = str(error["loc"][0])
         env = _env_name(field)
         sentences.append(f"{env} is invalid: {error['msg']}.")
     return " ".join(sentences)

@@ -4,7 +4,7 @@ stdio ends on stdin EOF, SIGINT or SIGTERM: in-flight tool calls are cancelled a
 client is closed before the process exits; every stdin line that is not a JSON-RPC message gets
 a JSON-RPC error. The HTTP transports run uvicorn under our control (`http.server`: no access log,
 logs through our redacting stderr handler, connection and header-time limits, a short grace period
-on shutdown) and refuse a non-loopback address unless an inbound bearer token is configured.
+on shutdown) and refuse a non-loopback address unless an inbound bearer token or OAuth is configured.
 """
 
 from __future__ import annotations
@@ -134,17 +134,21 @@ def run_transport(server: MCPServer[AppState], settings: Settings, options: Serv
 def check_bind(settings: Settings, host: str, port: int) -> None:
     """Raise `SettingsError` for a bind the server must not make."""
     from .http.app import inbound_token, is_loopback
+    from .http.oauth import OAuthConfig
 
     if not 0 <= port <= 65535:
         raise SettingsError(f"--port must be between 0 and 65535, not {port}.")
+    OAuthConfig.from_settings(settings)  # a URL the JWKS must not be fetched from is refused before binding
     if is_loopback(host):
+        return
+    if settings.oauth_issuer:  # every request needs an access token from the issuer (http/oauth.py)
         return
     token = inbound_token(settings)
     if not token:
         raise SettingsError(
             f"Refusing to listen on {host or 'every interface'} without an auth token: set "
             "WORKERS_AI_MCP_AUTH_TOKEN (or --auth-token) so clients must send 'Authorization: Bearer <token>', "
-            "or bind 127.0.0.1."
+            "or WORKERS_AI_MCP_OAUTH_ISSUER and WORKERS_AI_MCP_OAUTH_AUDIENCE for OAuth, or bind 127.0.0.1."
         )
     if len(token) < MIN_PUBLIC_TOKEN:
         raise SettingsError(

@@ -1,7 +1,7 @@
 """The Starlette app behind `--transport sse|streamable-http`.
 
 It is the SDK's own app (Host/Origin checks on, body limit, session cap and idle expiry from our
-settings) behind our gate (`gate.py`: Host/Origin, bearer token, body size and time) and clean
+settings) behind our gate (`gate.py`: Host/Origin, bearer token or OAuth (`oauth.py`), body size and time) and clean
 JSON-RPC errors for malformed messages (`messages.py`), one request per id in flight on a session
 (`inflight.py`), resumable streams over streamable HTTP (`events.py`: a client that reconnects with
 Last-Event-ID gets what it missed), a `/health` route that reveals nothing secret, and — for SSE — a
@@ -33,6 +33,8 @@ from .events import BoundedEventStore, SessionNamespaces
 from .gate import RefusalLog, RequestGate, install_log_limits
 from .inflight import InFlightIds
 from .messages import CleanMessageErrors
+from .oauth import OAuthConfig
+from .oauth_guard import oauth_guard
 
 logger = logging.getLogger(__name__)
 
@@ -110,6 +112,8 @@ def create_http_app(
     security = transport_security(settings, host)
     limit = message_limit(settings)
     server.custom_route(HEALTH_PATH, methods=["GET"])(_health)
+    oauth = OAuthConfig.from_settings(settings)
+    guard = oauth_guard(server, oauth) if oauth else None  # its metadata routes join the app built next
     if transport == "streamable-http":
         resumable = not stateless and settings.http_replay_events > 0 and settings.http_replay_bytes > 0
         events = (
@@ -152,7 +156,8 @@ def create_http_app(
         RequestGate,
         security=security,
         token=token,
-        public_paths=[HEALTH_PATH],
+        oauth=guard,
+        public_paths=[HEALTH_PATH, *(oauth.metadata_paths() if oauth else [])],
         max_body=limit,
         body_timeout=settings.http_body_timeout,
         refusals=refusals,
@@ -161,7 +166,7 @@ def create_http_app(
         ),
         large_body_wait=settings.http_large_body_wait,
     )
-    if not token:
+    if not token and not oauth:
         logger.warning(
             "No WORKERS_AI_MCP_AUTH_TOKEN is set: any program on this machine can call the tools (and spend "
             "the account's money); set one to require 'Authorization: Bearer <token>'."

@@ -1,6 +1,7 @@
 """The gate in front of the HTTP transports: Host/Origin, the connections kept for `/health` and
-authenticated clients, bearer token, request body size and time, a few large bodies at a time
-(`bodies.py`), and an answer for a request whose id JSON-RPC does not allow.
+authenticated clients, bearer token or OAuth access token and scopes (`oauth_guard.py`), request body
+size and time, a few large bodies at a time (`bodies.py`), and an answer for a request whose id
+JSON-RPC does not allow.
 
 Each refusal is a short answer that says what to do, and one log line per cause per minute at
 most (with a count of the ones not logged); anything taken from the request is escaped before it
@@ -30,6 +31,7 @@ from .bodies import (
     Slot,
     too_many_items,
 )
+from .oauth_guard import OAuthGuard
 from .refusals import LOG_INTERVAL, OncePerInterval, RefusalLog, escape, install_log_limits, route_path
 
 logger = logging.getLogger(__name__)
@@ -83,6 +85,7 @@ class RequestGate:
         refusals: RefusalLog,
         large_bodies: LargeBodies | None = None,
         large_body_wait: float = 30.0,
+        oauth: OAuthGuard | None = None,
     ) -> None:
         self.app = app
         self._hosts = security.allowed_hosts
@@ -94,6 +97,7 @@ class RequestGate:
         self._refusals = refusals
         self._large = large_bodies or LargeBodies(total=2, per_client=1)
         self._large_wait = large_body_wait
+        self._oauth = oauth
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":  # nothing here speaks it
@@ -112,11 +116,16 @@ class RequestGate:
             self._refusals.refused("an Origin not in the allow-list", scope, origin)
             await _plain(send, 403, "This Origin is not allowed; add it to WORKERS_AI_MCP_ALLOWED_ORIGINS to allow it.")
             return
-        if scope.get(RESERVED_SLOT) and not self._may_use_reserve(scope):
+        if scope.get(RESERVED_SLOT) and not await self._may_use_reserve(scope):
             self._refusals.refused("a connection past the general share, for a request the reserve is not for", scope)
             await _respond(
                 send, 503, b"text/plain; charset=utf-8", RESERVED_MESSAGE.encode(), [(b"connection", b"close")]
             )
+            return
+        guarded = self._oauth and route_path(scope) not in self._public
+        refused = await self._oauth.admit(scope, send) if self._oauth and guarded else None
+        if refused:
+            self._refusals.refused(refused, scope)
             return
         if self._token and route_path(scope) not in self._public:
             verdict = bearer_check(scope, self._token)
@@ -129,10 +138,12 @@ class RequestGate:
             return
         await self.app(scope, receive, send)
 
-    def _may_use_reserve(self, scope: Scope) -> bool:
+    async def _may_use_reserve(self, scope: Scope) -> bool:
         """`/health`, or a request with the right bearer token (none is right when no token is set)."""
         if route_path(scope) in self._public:
             return True
+        if self._oauth:
+            return await self._oauth.may_use_reserve(scope)
         return bool(self._token) and bearer_check(scope, self._token) == "ok"
 
     async def _with_body(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -153,6 +164,9 @@ class RequestGate:
             if len(body) >= COUNT_FROM and await anyio.to_thread.run_sync(too_many_items, body):
                 self._refusals.refused("a request body with too many JSON items", scope)
                 await _json(send, 413, _error_body(MANY_ITEMS_MESSAGE))
+                return
+            if self._oauth and not await self._oauth.admit_body(scope, body, send):
+                self._refusals.refused("a billed tool call without the invoke scope", scope)
                 return
             queued: list[Message] = [{"type": "http.request", "body": body, "more_body": False}, *tail]
 
