@@ -27,6 +27,7 @@ from . import __version__
 from .settings import Settings, SettingsError
 from .state import AppState
 from .tools.host.apps import link_viewed_tools, viewer_extension
+from .tools.host.callers import callers
 from .tools.host.changes import ListenedBus, ResourceChanges
 from .tools.host.icons import SERVER_ICONS, IconsByVersion
 from .tools.host.listed import ToolLoader
@@ -101,6 +102,7 @@ def create_server(settings: Settings, *, transport: httpx2.AsyncBaseTransport | 
         extensions=[tasks, viewer_extension()] if settings.apps else [tasks],
         subscriptions=bus,
     )
+    lowlevel_server(server).middleware.append(callers)  # whose request: before any task is made
     lowlevel_server(server).middleware.append(legacy_tasks(tasks))
     add_prompts(server, server.tool_names)
     add_completions(server, lambda: shared.state)

@@ -34,6 +34,7 @@ from .client.request import Request
 from .client.sender import OnEvent
 from .defaults import DEFAULTS
 from .settings import Settings
+from .spending.caller import current_caller
 from .spending.ledger import FALLBACK_SETTING, usd
 from .spending.metering import Spending
 from .spending.pricing import Pricing, estimate_before
@@ -49,7 +50,7 @@ class PlannedCall:
     estimate_usd: float
     price_known: bool  # False: the estimate is the fallback amount (`unknown_because` says why)
     unknown_because: str | None = None
-    budget_left_usd: float | None = None  # the smaller of the daily and monthly budgets left, if any is set
+    budget_left_usd: float | None = None  # the least left of the caller's and the deployment's budgets, if any is set
 
     @property
     def cost_words(self) -> str:
@@ -267,17 +268,13 @@ class WorkersAI:
         return PlannedCall(call.model, amount, True, None, left)
 
     async def budget_left(self) -> float | None:
-        """The smaller of the daily and monthly budgets not yet spent or held, or None when neither is set."""
+        """What the caller may still spend: the least left of their budgets and the deployment's (spent or held
+        counted), or None when no budget over a window is set."""
         budgets = self.spending.budgets
-        if budgets.daily is None and budgets.monthly is None:
+        if not budgets.windowed:
             return None
-        committed = await self.spending.ledger.committed()
-        left = [
-            budget - spent - committed.held
-            for budget, spent in ((budgets.daily, committed.today), (budgets.monthly, committed.month))
-            if budget is not None
-        ]
-        return round(max(0.0, min(left)), 8)
+        standing = await self.spending.ledger.committed(current_caller().user_id)
+        return standing.left(budgets)
 
     # ---- catalog ------------------------------------------------------------------------------
 

@@ -152,6 +152,10 @@ class Settings(BaseSettings):
         default="workers-ai:invoke", pattern=r"^[!#-\[\]-~]+$", validation_alias="WORKERS_AI_MCP_OAUTH_INVOKE_SCOPE"
     )
     oauth_allow_http_loopback: bool = Field(default=False, validation_alias="WORKERS_AI_MCP_OAUTH_ALLOW_HTTP_LOOPBACK")
+    # A token with this scope sees every user's spending and batch jobs (usage, list_batches, get_batch).
+    oauth_admin_scope: str = Field(
+        default="workers-ai:admin", pattern=r"^[!#-\[\]-~]+$", validation_alias="WORKERS_AI_MCP_OAUTH_ADMIN_SCOPE"
+    )
     allowed_hosts: StrList = Field(default_factory=list, validation_alias="WORKERS_AI_MCP_ALLOWED_HOSTS")
     allowed_origins: StrList = Field(default_factory=list, validation_alias="WORKERS_AI_MCP_ALLOWED_ORIGINS")
 
@@ -160,7 +164,7 @@ class Settings(BaseSettings):
         default=None,
         gt=0,
         validation_alias="WORKERS_AI_MCP_MAX_COST_USD",
-        description="Daily budget in USD (UTC day), shared by every server process of the user.",
+        description="Daily budget in USD (UTC day) of the deployment: every user and server process together.",
     )
     max_call_cost_usd: float | None = Field(default=None, gt=0, validation_alias="WORKERS_AI_MCP_MAX_CALL_COST_USD")
     confirm_above_usd: float | None = Field(
@@ -351,6 +355,12 @@ class Settings(BaseSettings):
         default=None, gt=0, validation_alias="WORKERS_AI_MCP_MAX_COST_USD_MONTHLY"
     )
     unpriced_call_usd: float = Field(default=0.01, ge=0, le=100, validation_alias="WORKERS_AI_MCP_UNPRICED_CALL_USD")
+    # Each user's own budgets (the token's subject over OAuth; the one local user otherwise), beside the
+    # deployment's (WORKERS_AI_MCP_MAX_COST_USD and _MONTHLY, every user together)
+    user_max_cost_usd: float | None = Field(default=None, gt=0, validation_alias="WORKERS_AI_MCP_USER_MAX_COST_USD")
+    user_max_cost_usd_monthly: float | None = Field(
+        default=None, gt=0, validation_alias="WORKERS_AI_MCP_USER_MAX_COST_USD_MONTHLY"
+    )
 
     @field_validator("state_dir", mode="after")
     @classmethod

@@ -31,7 +31,7 @@ async def test_a_thirty_cent_budget_admits_three_calls_of_ten_cents(tmp_path: Pa
         results = [await client.call_tool("summarize", TEXT) for _ in range(4)]
         report = data_of(await client.call_tool("usage", {}))
     assert [r.is_error for r in results] == [False, False, False, True]
-    assert "about $0.3000 today (UTC) of the $0.3000 daily budget" in text_of(results[3])
+    assert "about $0.3000 today (UTC) of the deployment's $0.3000 daily budget" in text_of(results[3])
     assert report["today"]["budget_left_usd"] == 0
 
 

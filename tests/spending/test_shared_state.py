@@ -66,7 +66,7 @@ async def test_two_processes_share_one_daily_budget_and_the_crossing_call_is_ref
             report = data_of(await first.call_tool("usage", {}))
     assert not ok_first.is_error and not ok_second.is_error
     for refused in (refused_first, refused_second):
-        assert refused.is_error and "every server process of this user" in text_of(refused)
+        assert refused.is_error and "every user and server process of this deployment" in text_of(refused)
         assert "about $0.0200" in text_of(refused) and "WORKERS_AI_MCP_MAX_COST_USD" in text_of(refused)
     assert report["today"]["total"]["calls"] == 2 and report["today"]["budget_left_usd"] == pytest.approx(0.005)
 

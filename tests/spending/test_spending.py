@@ -431,7 +431,7 @@ async def test_a_restart_keeps_todays_spend_and_usage_since_a_time_reads_it_back
         bad = await restarted.call_tool("usage", {"since": "last tuesday"})
     assert report["today"]["total"]["calls"] == 1 and report["today"]["budget_left_usd"] == pytest.approx(0.005)
     assert report["store"] == str(tmp_path / "state" / "state.sqlite3")
-    assert refused.is_error and "every server process of this user" in text_of(refused)
+    assert refused.is_error and "every user and server process of this deployment" in text_of(refused)
     assert future["since"]["total"]["calls"] == 0
     assert bad.is_error and "ISO 8601" in text_of(bad)
     assert len(model_calls(emulator_state)) == 1

@@ -65,7 +65,7 @@ async def test_a_store_written_by_a_newer_release_is_read_into_memory_and_left_u
         await ledger.record("@cf/x/y", {"prompt_tokens": 1}, 0.25)
         committed = await ledger.committed()
     await store.aclose()
-    assert committed.today == 0.5 and not store.shared and "newer release" in (store.problem or "")
+    assert committed.total.today == 0.5 and not store.shared and "newer release" in (store.problem or "")
     assert len([r for r in caplog.records if "cannot be used" in r.getMessage()]) == 1
     assert path.read_bytes() == before
 

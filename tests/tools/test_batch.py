@@ -25,6 +25,7 @@ from workers_ai_mcp.emulator import EmulatorState, create_emulator_app
 from workers_ai_mcp.media.outputs import OutputStore
 from workers_ai_mcp.settings import Settings
 from workers_ai_mcp.spending.batch_store import LEGACY_INDEX, MAX_JOBS, BatchRecord, BatchStore
+from workers_ai_mcp.spending.caller import LOCAL
 from workers_ai_mcp.spending.store import StateStore
 from workers_ai_mcp.tools.batch.results import batch_items
 
@@ -263,7 +264,7 @@ async def test_the_index_keeps_the_newest_jobs(tmp_path: Path) -> None:
                 job_id=f"job-{i}", model=M2M, count=1, submitted_at=f"2026-01-01T00:{i // 60:02}:{i % 60:02}+00:00"
             )
         )
-    jobs = await store.newest_first()
+    jobs = await store.newest_first(LOCAL)
     assert len(jobs) == MAX_JOBS and jobs[0].job_id == f"job-{MAX_JOBS + 1}" and jobs[-1].job_id == "job-2"
     await store.store.aclose()
 

@@ -4,8 +4,9 @@ Every server process of the user reads and writes the same index, one row per jo
 processes submitting at once both keep their job. The index of earlier releases,
 `<output folder>/.batches.json`, is imported on first use and then renamed
 `.batches.json.migrated` (kept as a backup, never read again). While the store is held in
-memory (see `StateStore`), the old file is imported but left where it is. The newest `MAX_JOBS`
-jobs are kept.
+memory (see `StateStore`), the old file is imported but left where it is (its jobs are the local
+user's). The newest `MAX_JOBS` jobs of each user are kept. Each job is its submitter's (`user_id`): a caller reads
+only their own jobs, an admin every user's (`caller.py`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
+from .caller import LOCAL_USER, Caller
 from .store import StateStore, transaction
 
 logger = logging.getLogger(__name__)
@@ -31,7 +33,7 @@ MAX_JOBS = 500
 MAX_LEGACY_BYTES = 5_000_000
 
 BatchState = Literal["queued", "running", "done", "lost", "failed"]
-_COLUMNS = ("job_id", "model", "count", "submitted_at", "status", "checked_at", "results_file", "origin")
+_COLUMNS = ("job_id", "model", "count", "submitted_at", "status", "checked_at", "results_file", "origin", "user_id")
 
 
 class BatchRecord(BaseModel):
@@ -47,6 +49,7 @@ class BatchRecord(BaseModel):
     origin: str | None = Field(
         default=None, description="Where it was queued: 'account:<id>', or 'emulator:<server process>'."
     )
+    user_id: str = Field(default=LOCAL_USER, description="Who submitted it.")
 
 
 class _Legacy(BaseModel):
@@ -67,20 +70,22 @@ class BatchStore:
     async def add(self, record: BatchRecord) -> None:
         def work(conn: sqlite3.Connection) -> None:
             _insert(conn, record, replace=True)
-            conn.execute(
-                "DELETE FROM batches WHERE job_id NOT IN "
-                "(SELECT job_id FROM batches ORDER BY submitted_at DESC, rowid DESC LIMIT ?)",
-                (MAX_JOBS,),
+            conn.execute(  # each user's newest: one user's jobs never push out another's
+                "DELETE FROM batches WHERE user_id = ? AND job_id NOT IN (SELECT job_id FROM batches "
+                "WHERE user_id = ? ORDER BY submitted_at DESC, rowid DESC LIMIT ?)",
+                (record.user_id, record.user_id, MAX_JOBS),
             )
 
         await self._ready()
         await self.store.run(lambda conn: transaction(conn, work))
 
-    async def get(self, job_id: str) -> BatchRecord | None:
+    async def get(self, job_id: str, caller: Caller) -> BatchRecord | None:
+        """The job, when `caller` may see it (theirs, or any for an admin); None as for an unknown job."""
         await self._ready()
         query = f"SELECT {', '.join(_COLUMNS)} FROM batches WHERE job_id = ?"
         rows = await self.store.run(lambda conn: conn.execute(query, (job_id,)).fetchall())
-        return _record(rows[0]) if rows else None
+        record = _record(rows[0]) if rows else None
+        return record if record is not None and (caller.admin or record.user_id == caller.user_id) else None
 
     async def update(self, record: BatchRecord) -> None:
         values = record.model_dump()
@@ -88,13 +93,13 @@ class BatchStore:
         query = f"UPDATE batches SET {assignments} WHERE job_id = :job_id"
         await self.store.run(lambda conn: conn.execute(query, values))
 
-    async def newest_first(self) -> list[BatchRecord]:
+    async def newest_first(self, caller: Caller) -> list[BatchRecord]:
+        """The jobs `caller` may see (theirs, or every user's for an admin), newest first."""
         await self._ready()
-        rows = await self.store.run(
-            lambda conn: conn.execute(
-                f"SELECT {', '.join(_COLUMNS)} FROM batches ORDER BY submitted_at DESC, rowid DESC"
-            ).fetchall()
-        )
+        mine = "" if caller.admin else "WHERE user_id = ? "
+        query = f"SELECT {', '.join(_COLUMNS)} FROM batches {mine}ORDER BY submitted_at DESC, rowid DESC"
+        bound = () if caller.admin else (caller.user_id,)
+        rows = await self.store.run(lambda conn: conn.execute(query, bound).fetchall())
         return [_record(row) for row in rows]
 
     async def _ready(self) -> None:

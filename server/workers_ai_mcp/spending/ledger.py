@@ -1,8 +1,10 @@
 """Spending in the shared store: metered calls, reservations of calls in flight, budgets over windows.
 
-Budgets are windows of UTC time (today, this month) shared by every server process of the user.
-A call's estimate is checked against each window and reserved in one write transaction, so two
-processes cannot both spend the last cent; amounts are compared as exact decimals (to 1e-12 USD),
+Budgets are windows of UTC time (today, this month) shared by every server process of the deployment:
+the deployment's budgets count every user's calls together, each user's budgets count that user's
+(`caller.py` says who calls; every record, reservation and day total names its user). A call's
+estimate is checked against each window, the user's and the deployment's, and reserved in one write
+transaction, so two processes cannot both spend the last cent; amounts are compared as exact decimals (to 1e-12 USD),
 so $0.30 holds three calls of $0.10. A reservation names its process and when that process started,
 and expires (at the call's deadline plus a margin, or at once when its process is gone: exited, a
 zombie, or its pid now another process's), so a killed process does not hold budget for ever. A
@@ -27,11 +29,14 @@ from decimal import Decimal
 from pathlib import Path
 
 from ..client.errors import InvalidRequestError
+from .caller import LOCAL_USER
 from .pricing import COMPLETION_TOKENS, PROMPT_TOKENS
 from .store import StateStore, StoreLockedError, transaction
 
 BUDGET_SETTING = "WORKERS_AI_MCP_MAX_COST_USD"
 MONTHLY_SETTING = "WORKERS_AI_MCP_MAX_COST_USD_MONTHLY"
+USER_BUDGET_SETTING = "WORKERS_AI_MCP_USER_MAX_COST_USD"
+USER_MONTHLY_SETTING = "WORKERS_AI_MCP_USER_MAX_COST_USD_MONTHLY"
 CALL_CAP_SETTING = "WORKERS_AI_MCP_MAX_CALL_COST_USD"
 FALLBACK_SETTING = "WORKERS_AI_MCP_UNPRICED_CALL_USD"
 USD_PER_1000_NEURONS = 0.011  # Cloudflare's price of neurons beyond the free allocation
@@ -59,14 +64,23 @@ class Estimate:
 
 @dataclass(frozen=True)
 class Budgets:
+    """The deployment's budgets (`daily`, `monthly`: every user together), each user's, and the per-call cap."""
+
     daily: float | None = None
     monthly: float | None = None
     per_call: float | None = None
     fallback: float = 0.01
+    user_daily: float | None = None
+    user_monthly: float | None = None
+
+    @property
+    def windowed(self) -> bool:
+        """True when any budget over a window (today, this month) is set."""
+        return any(b is not None for b in (self.daily, self.monthly, self.user_daily, self.user_monthly))
 
     @property
     def active(self) -> bool:
-        return self.daily is not None or self.monthly is not None or self.per_call is not None
+        return self.windowed or self.per_call is not None
 
 
 @dataclass
@@ -111,6 +125,25 @@ class Committed:
     held: float
 
 
+@dataclass(frozen=True)
+class Standing:
+    """What one user (`user`) and the whole deployment (`total`) have spent and hold now."""
+
+    user: Committed
+    total: Committed
+
+    def left(self, budgets: Budgets) -> float | None:
+        """What the user may still spend: the least left of every budget that applies, or None when none is set."""
+        pairs = (
+            (budgets.daily, self.total.today, self.total.held),
+            (budgets.monthly, self.total.month, self.total.held),
+            (budgets.user_daily, self.user.today, self.user.held),
+            (budgets.user_monthly, self.user.month, self.user.held),
+        )
+        left = [budget - spent - held for budget, spent, held in pairs if budget is not None]
+        return round(max(0.0, min(left)), 8) if left else None
+
+
 def dollars(amount: float | None) -> Decimal:
     """An amount of USD as an exact decimal, without the binary noise of its float (0.1 + 0.2 is 0.3)."""
     return Decimal(repr(float(amount or 0.0))).quantize(MONEY_RESOLUTION)
@@ -144,10 +177,11 @@ class Ledger:
         self.call_ttl = call_ttl
         self._pruned = False
 
-    async def reserve(self, key: str, model: str, estimate: Estimate) -> None:
-        """Refuse (`BudgetExceededError`) or reserve `estimate` for a call about to be sent, atomically."""
+    async def reserve(self, key: str, model: str, estimate: Estimate, user: str = LOCAL_USER) -> None:
+        """Refuse (`BudgetExceededError`) or reserve `estimate` for `user`'s call about to be sent, atomically:
+        the user's windows and the deployment's are checked and the reservation written in one transaction."""
         self._check_cap(model, estimate)
-        if self.budgets.daily is None and self.budgets.monthly is None:
+        if not self.budgets.windowed:
             return
         pid = os.getpid()
         started = _own_start(pid)
@@ -155,23 +189,27 @@ class Ledger:
         def work(conn: sqlite3.Connection) -> None:
             now = time.time()
             _expire(conn, now, pid)
-            self._check_windows(model, estimate, _committed(conn, now))
+            self._check_windows(model, estimate, _standing(conn, now, user))
             conn.execute(
-                "INSERT INTO reservations (id, model, amount, pid, created, expires, pid_start) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (key, model, estimate.amount, pid, now, now + self.call_ttl, started),
+                "INSERT INTO reservations (id, model, amount, pid, created, expires, pid_start, user_id) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (key, model, estimate.amount, pid, now, now + self.call_ttl, started, user),
             )
 
         await self.store.run(lambda conn: transaction(conn, work))
 
-    async def hold_batch(self, job: str, model: str, amount: float, prompt_tokens: float) -> None:
-        """Hold a queued batch's estimate (owned by no process) until its results are priced."""
+    async def hold_batch(
+        self, job: str, model: str, amount: float, prompt_tokens: float, user: str = LOCAL_USER
+    ) -> None:
+        """Hold a queued batch's estimate for `user` (owned by no process) until its results are priced."""
         now = time.time()
         await self.store.run(
             lambda conn: conn.execute(
-                "INSERT OR REPLACE INTO reservations (id, model, amount, pid, created, expires, prompt_tokens) "
-                "VALUES (?, ?, ?, NULL, ?, ?, ?)",
-                (f"batch:{job}", model, amount, now, now + BATCH_HOLD_SECONDS, prompt_tokens),
+                "INSERT INTO reservations (id, model, amount, pid, created, expires, prompt_tokens, user_id) "
+                "VALUES (?, ?, ?, NULL, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET model = excluded.model, "
+                "amount = excluded.amount, pid = NULL, created = excluded.created, expires = excluded.expires, "
+                "prompt_tokens = excluded.prompt_tokens, pid_start = NULL, user_id = excluded.user_id",
+                (f"batch:{job}", model, amount, now, now + BATCH_HOLD_SECONDS, prompt_tokens, user),
             )
         )
 
@@ -194,8 +232,10 @@ class Ledger:
         cached: bool = False,
         kind: str = "call",
         release: str | None = None,
+        user: str = LOCAL_USER,
     ) -> float:
-        """Record one answered call (and drop its reservation) in one transaction; returns the amount counted.
+        """Record one answered call of `user` (and drop its reservation) in one transaction; returns the amount
+        counted, which joins the deployment's day total and the user's.
 
         The write is queued (`StateStore.defer`), not awaited: until it lands, the call's reservation
         (dropped in the same transaction) still holds its estimate for every other process, and this
@@ -203,7 +243,7 @@ class Ledger:
         """
         counted = 0.0 if cached else (cost if cost is not None else self.budgets.fallback)
         now = time.time()
-        row = (now, model, json.dumps(usage or {}), cost, counted, int(cached), kind, os.getpid())
+        row = (now, model, json.dumps(usage or {}), cost, counted, int(cached), kind, os.getpid(), user)
         prune = not self._pruned
         self._pruned = True
 
@@ -211,14 +251,19 @@ class Ledger:
             if prune:
                 _prune(conn, now)  # before this record: it must not count as the newest
             conn.execute(
-                "INSERT INTO calls (at, model, usage, cost_usd, counted_usd, cached, kind, pid) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO calls (at, model, usage, cost_usd, counted_usd, cached, kind, pid, user_id) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 row,
             )
             conn.execute(
                 "INSERT INTO days (day, counted_usd) VALUES (?, ?) "
                 "ON CONFLICT (day) DO UPDATE SET counted_usd = round(counted_usd + excluded.counted_usd, 12)",
                 (_day(now), counted),
+            )
+            conn.execute(
+                "INSERT INTO user_days (day, user_id, counted_usd) VALUES (?, ?, ?) ON CONFLICT (day, user_id) "
+                "DO UPDATE SET counted_usd = user_days.counted_usd + excluded.counted_usd",
+                (_day(now), user, counted),
             )
             if release is not None:
                 conn.execute("DELETE FROM reservations WHERE id = ?", (release,))
@@ -232,22 +277,44 @@ class Ledger:
             self.store.defer(work)  # the call was answered: its record waits for the lock, it is not lost
         return counted
 
-    async def committed(self) -> Committed:
-        def read(conn: sqlite3.Connection) -> Committed:
+    async def committed(self, user: str = LOCAL_USER) -> Standing:
+        """What `user` and the whole deployment have spent today and this month, and hold now."""
+
+        def read(conn: sqlite3.Connection) -> Standing:
             now = time.time()
             transaction(conn, lambda c: _expire(c, now, os.getpid()))
-            return _committed(conn, now)
+            return _standing(conn, now, user)
 
         return await self.store.run(read)
 
-    async def totals(self, since: float, until: float | None = None) -> list[ModelUsage]:
-        """Per-model totals of the calls from `since` (to `until`), the most expensive first."""
+    async def per_user(self) -> list[UserTotals]:
+        """Every user's spend today and this month and what they hold now, the most this month first."""
+
+        def read(conn: sqlite3.Connection) -> list[UserTotals]:
+            now = time.time()
+            today = _day(now)
+            found: dict[str, UserTotals] = {}
+            days = "SELECT user_id, day, counted_usd FROM user_days WHERE day >= ?"
+            for user, day, counted in conn.execute(days, (_day(month_start(now)),)):
+                totals = found.setdefault(user, UserTotals(user))
+                totals.month += counted
+                totals.today += counted if day == today else 0.0
+            for user, held in conn.execute("SELECT user_id, SUM(amount) FROM reservations GROUP BY user_id"):
+                found.setdefault(user, UserTotals(user)).held += held or 0.0
+            return sorted(found.values(), key=lambda t: (-t.month, -t.held, t.user))
+
+        return await self.store.run(read)
+
+    async def totals(self, since: float, until: float | None = None, *, user: str | None = None) -> list[ModelUsage]:
+        """Per-model totals of the calls from `since` (to `until`) of `user` (None: everyone's), the most
+        expensive first."""
 
         def read(conn: sqlite3.Connection) -> list[tuple[str, str, float | None, float, int]]:
-            return conn.execute(
-                "SELECT model, usage, cost_usd, counted_usd, cached FROM calls WHERE at >= ? AND at < ?",
-                (since, until if until is not None else math.inf),
-            ).fetchall()
+            query = "SELECT model, usage, cost_usd, counted_usd, cached FROM calls WHERE at >= ? AND at < ?"
+            bounds: tuple[object, ...] = (since, until if until is not None else math.inf)
+            if user is not None:
+                query, bounds = query + " AND user_id = ?", (*bounds, user)
+            return conn.execute(query, bounds).fetchall()
 
         models: dict[str, ModelUsage] = {}
         for model, usage, cost, counted, cached in await self.store.run(read):
@@ -273,35 +340,53 @@ class Ledger:
             f"a shorter input), or raise {CALL_CAP_SETTING}."
         )
 
-    def _check_windows(self, model: str, estimate: Estimate, committed: Committed) -> None:
+    def _check_windows(self, model: str, estimate: Estimate, standing: Standing) -> None:
+        """Refuse when the estimate would cross the user's budget or the deployment's, today or this month."""
+        budgets, mine, total = self.budgets, standing.user, standing.total
+        daily, monthly = "It resets at 00:00 UTC", "It resets on the 1st at 00:00 UTC"
         windows = (
-            ("today (UTC)", "daily", self.budgets.daily, BUDGET_SETTING, committed.today, "It resets at 00:00 UTC"),
-            ("this month (UTC)", "monthly", self.budgets.monthly, MONTHLY_SETTING, committed.month, "It resets "
-             "on the 1st at 00:00 UTC"),
+            (True, "today (UTC)", "daily", budgets.user_daily, USER_BUDGET_SETTING, mine.today, mine.held, daily),
+            (True, "this month (UTC)", "monthly", budgets.user_monthly, USER_MONTHLY_SETTING, mine.month, mine.held,
+             monthly),
+            (False, "today (UTC)", "daily", budgets.daily, BUDGET_SETTING, total.today, total.held, daily),
+            (False, "this month (UTC)", "monthly", budgets.monthly, MONTHLY_SETTING, total.month, total.held,
+             monthly),
         )  # fmt: skip
-        for span, label, budget, setting, spent, resets in windows:
+        for yours, span, label, budget, setting, spent, held, resets in windows:
             if budget is None:
                 continue
-            already = dollars(spent) + dollars(committed.held)
+            already = dollars(spent) + dollars(held)
             if already + dollars(estimate.amount) <= dollars(budget) and already < dollars(budget):
                 continue
-            if estimate.unknown_because is not None:
-                what = (
-                    f"has no known price ({estimate.unknown_because}), so it counts as {usd(estimate.amount)} "
-                    f"({FALLBACK_SETTING})"
-                )
-            else:
-                what = f"could cost up to about {usd(estimate.amount)}"
-            scope = (
-                "every server process of this user"
-                if self.store.shared
-                else f"this process (its spending is kept in memory: {self.store.problem})"
-            )
             raise BudgetExceededError(
-                f"This call to {model} {what}, and {scope} has already spent or committed about {usd(float(already))} "
-                f"{span} of the {usd(budget)} {label} budget ({setting}); nothing was sent. {resets}; raise "
-                f"{setting} to spend more now (the usage tool shows where it went)."
+                self._refusal(model, estimate, yours, float(already), f"{span} of", f"{usd(budget)} {label}", setting)
+                + f" {resets}; {'the operator can raise' if yours else 'raise'} {setting} to spend more now (the "
+                "usage tool shows where it went)."
             )
+
+    def _refusal(
+        self, model: str, estimate: Estimate, yours: bool, already: float, span: str, budget: str, setting: str
+    ) -> str:
+        """The first sentence of a budget refusal: what the call costs, and whose budget it would cross."""
+        if estimate.unknown_because is not None:
+            what = (
+                f"has no known price ({estimate.unknown_because}), so it counts as {usd(estimate.amount)} "
+                f"({FALLBACK_SETTING})"
+            )
+        else:
+            what = f"could cost up to about {usd(estimate.amount)}"
+        memory = f"this process (its spending is kept in memory: {self.store.problem})"
+        if yours:
+            where = "" if self.store.shared else f" in {memory}"
+            return (
+                f"This call to {model} {what}, and you have already spent or committed about {usd(already)}{where} "
+                f"{span} your {budget} budget ({setting}); nothing was sent."
+            )
+        scope = "every user and server process of this deployment" if self.store.shared else memory
+        return (
+            f"This call to {model} {what}, and {scope} has already spent or committed about {usd(already)} {span} "
+            f"the deployment's {budget} budget ({setting}); nothing was sent."
+        )
 
 
 def _prune(conn: sqlite3.Connection, now: float) -> None:
@@ -321,6 +406,7 @@ def _prune(conn: sqlite3.Connection, now: float) -> None:
         return
     conn.execute("DELETE FROM calls WHERE at < ?", (cutoff,))
     conn.execute("DELETE FROM days WHERE day < ?", (_day(cutoff),))
+    conn.execute("DELETE FROM user_days WHERE day < ?", (_day(cutoff),))
 
 
 def _expire(conn: sqlite3.Connection, now: float, own_pid: int) -> None:
@@ -334,11 +420,35 @@ def _expire(conn: sqlite3.Connection, now: float, own_pid: int) -> None:
         conn.executemany("DELETE FROM reservations WHERE pid = ? AND pid_start IS ?", gone)
 
 
-def _committed(conn: sqlite3.Connection, now: float) -> Committed:
-    today = conn.execute("SELECT counted_usd FROM days WHERE day = ?", (_day(now),)).fetchone()
-    month = conn.execute("SELECT SUM(counted_usd) FROM days WHERE day >= ?", (_day(month_start(now)),)).fetchone()
-    held = conn.execute("SELECT SUM(amount) FROM reservations").fetchone()
-    return Committed(today=today[0] if today else 0.0, month=month[0] or 0.0, held=held[0] or 0.0)
+def _standing(conn: sqlite3.Connection, now: float, user: str) -> Standing:
+    """`user`'s and the deployment's spend of today and this month, and what each holds, as one reading."""
+    today, month = _day(now), _day(month_start(now))
+    total = conn.execute(
+        "SELECT SUM(CASE WHEN day = ? THEN counted_usd ELSE 0 END), SUM(counted_usd) FROM days WHERE day >= ?",
+        (today, month),
+    ).fetchone()
+    mine = conn.execute(
+        "SELECT SUM(CASE WHEN day = ? THEN counted_usd ELSE 0 END), SUM(counted_usd) FROM user_days "
+        "WHERE user_id = ? AND day >= ?",
+        (today, user, month),
+    ).fetchone()
+    held = conn.execute(
+        "SELECT SUM(amount), SUM(CASE WHEN user_id = ? THEN amount ELSE 0 END) FROM reservations", (user,)
+    ).fetchone()
+    return Standing(
+        user=Committed(today=mine[0] or 0.0, month=mine[1] or 0.0, held=held[1] or 0.0),
+        total=Committed(today=total[0] or 0.0, month=total[1] or 0.0, held=held[0] or 0.0),
+    )
+
+
+@dataclass
+class UserTotals:
+    """One user's counted spend today and this month (UTC), and what their calls in flight hold."""
+
+    user: str
+    today: float = 0.0
+    month: float = 0.0
+    held: float = 0.0
 
 
 def process_start(pid: int) -> str | None:

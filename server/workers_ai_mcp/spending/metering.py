@@ -6,7 +6,9 @@ call's price and schema are looked up first and the estimate is checked and rese
 is sent; after the answer, its usage is measured, priced, recorded (and the reservation dropped)
 and written on the result as a `CallMeta`. A price that cannot be known (catalog unreachable,
 model not priced) never fails a call: the call counts as the stated fallback amount, and the
-result says so. Tools need not know any of this.
+result says so. Every reservation and record is the caller's (`caller.current_caller`, set per
+request by the tool host), read once per call, so the answer is counted for whoever the check was for.
+Tools need not know any of this.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from ..catalog.call import ModelCall
 from ..client import BinaryResult, JsonResult, NotFoundError, ResponseMeta, StreamResult
 from ..jsonvalues import as_dict, dicts
 from ..settings import Settings
+from .caller import current_caller
 from .ledger import FALLBACK_SETTING, Budgets, Estimate, Ledger, usd
 from .pricing import (
     PROMPT_TOKENS,
@@ -85,9 +88,14 @@ class Spending:
         max_call_cost_usd: float | None = None,
         unpriced_call_usd: float = 0.01,
         call_ttl: float = 120.0,
+        user_max_cost_usd: float | None = None,
+        user_max_cost_usd_monthly: float | None = None,
     ) -> None:
         self.store = store or StateStore(None)
-        budgets = Budgets(max_cost_usd, max_cost_usd_monthly, max_call_cost_usd, unpriced_call_usd)
+        budgets = Budgets(
+            max_cost_usd, max_cost_usd_monthly, max_call_cost_usd, unpriced_call_usd,
+            user_daily=user_max_cost_usd, user_monthly=user_max_cost_usd_monthly,
+        )  # fmt: skip
         self.ledger = Ledger(self.store, budgets, call_ttl=call_ttl)
         self._lookup_failed: dict[str, float] = {}
 
@@ -100,6 +108,8 @@ class Spending:
             max_call_cost_usd=settings.max_call_cost_usd,
             unpriced_call_usd=settings.unpriced_call_usd,
             call_ttl=settings.timeout + 60.0,  # the call's deadline, and a margin
+            user_max_cost_usd=settings.user_max_cost_usd,
+            user_max_cost_usd_monthly=settings.user_max_cost_usd_monthly,
         )
 
     @property
@@ -114,14 +124,15 @@ class Spending:
     ) -> Result:
         """Guard, send, then price and record the answer."""
         key = f"call:{uuid.uuid4().hex}"
-        await self._guard(call, inputs, key)
+        user = current_caller().user_id
+        await self._guard(call, inputs, key, user)
         try:
             result = await send()
         except BaseException:
             with anyio.CancelScope(shield=True):
                 await self.ledger.release(key)
             raise
-        return await self._settle(call, inputs, result, key)
+        return await self._settle(call, inputs, result, key, user)
 
     async def submit_batch(
         self, call: ModelCall, requests: list[dict[str, Any]], send: Callable[[], Awaitable[JsonResult]]
@@ -130,7 +141,8 @@ class Spending:
         key = f"call:{uuid.uuid4().hex}"
         model = call.model
         inputs = {"requests": requests}
-        estimate = await self._guard(call, inputs, key)
+        user = current_caller().user_id
+        estimate = await self._guard(call, inputs, key, user)
         try:
             result = await send()
         finally:
@@ -139,12 +151,14 @@ class Spending:
         job = result.object.get("request_id")
         if isinstance(job, str):
             amount = estimate.amount if estimate is not None else 0.0
-            await self.ledger.hold_batch(job, model, amount, sum(request_units(r)[PROMPT_TOKENS] for r in requests))
+            prompt = sum(request_units(r)[PROMPT_TOKENS] for r in requests)
+            await self.ledger.hold_batch(job, model, amount, prompt, user)
         pricing, _ = await self._pricing(call)
         return self._labelled(result, None, None, priced=pricing is not None and pricing.known, estimated=False)
 
     async def poll_batch(self, call: ModelCall, job: str, send: Callable[[], Awaitable[JsonResult]]) -> JsonResult:
-        """A poll costs nothing; the answer that carries the results is priced and recorded once."""
+        """A poll costs nothing; the answer that carries the results is priced and recorded once (for the
+        caller, which the batch tools set to the job's owner)."""
         result = await send()
         data = result.object
         responses = dicts(data.get("responses"))
@@ -163,7 +177,8 @@ class Spending:
             if REQUESTS in pricing.rates:
                 usage[REQUESTS] = float(len(responses))
         cost = pricing.cost(usage) if pricing is not None and usage is not None else None
-        counted = await self.ledger.record(call.model, usage, cost, kind="batch", release=f"batch:{job}")
+        user = current_caller().user_id
+        counted = await self.ledger.record(call.model, usage, cost, kind="batch", release=f"batch:{job}", user=user)
         return self._labelled(
             result, usage, cost, priced=pricing is not None and pricing.known, estimated=estimated,
             counted=counted, unknown=unknown or "the batch did not say how much it used",
@@ -175,7 +190,7 @@ class Spending:
 
     # ---- internals -----------------------------------------------------------------------------
 
-    async def _guard(self, call: ModelCall, inputs: Mapping[str, Any] | None, key: str) -> Estimate | None:
+    async def _guard(self, call: ModelCall, inputs: Mapping[str, Any] | None, key: str, user: str) -> Estimate | None:
         if not self.budgets.active:
             return None
         pricing, unknown = await self._pricing(call)
@@ -187,10 +202,12 @@ class Spending:
             estimate = Estimate(self.budgets.fallback, reason)
         else:
             estimate = Estimate(amount)
-        await self.ledger.reserve(key, call.model, estimate)
+        await self.ledger.reserve(key, call.model, estimate, user)
         return estimate
 
-    async def _settle(self, call: ModelCall, inputs: Mapping[str, Any] | None, result: Result, key: str) -> Result:
+    async def _settle(
+        self, call: ModelCall, inputs: Mapping[str, Any] | None, result: Result, key: str, user: str
+    ) -> Result:
         pricing, unknown = await self._pricing(call)
         schema = None
         if pricing is not None and (STEPS in pricing.rates or TILES in pricing.rates):
@@ -210,7 +227,7 @@ class Spending:
         cached = (result.meta.gateway_cache_status or "").upper() == "HIT"
         if cached and cost is not None:
             cost = 0.0  # answered from the AI Gateway cache: no model ran
-        counted = await self.ledger.record(call.model, usage, cost, cached=cached, release=key)
+        counted = await self.ledger.record(call.model, usage, cost, cached=cached, release=key, user=user)
         labelled = self._labelled(
             result, usage, cost, priced=basis == "neurons" or pricing is not None and pricing.known,
             estimated=estimated, counted=counted, unknown=unknown or "the answer did not say how much was used",

@@ -7,7 +7,9 @@ have run). Another module keeps a table of its own in the same file by registeri
                          ("id", "state")))
 
 A registered table is created when missing (in the transaction that migrates the file), and its
-columns are checked like the store's own. Tables nobody registered are tolerated and left alone.
+columns are checked like the store's own; the columns it was given later (`Table.added`) may be
+missing from an older file, and are added when it is migrated. Tables nobody registered are
+tolerated and left alone.
 
 Before anything is written, `check_schema` reads (only reads) the file's version and tables: a file of
 another application (tables, but no version of ours) or a damaged one (one of our tables missing, or
@@ -46,6 +48,19 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE reservations ADD COLUMN pid_start TEXT
     """,
+    # 4: whose every call, reservation and batch is (the caller's user id; what came before is the local
+    # user's), and each user's total per UTC day beside the deployment's (`days`). Portable SQL: PostgreSQL
+    # runs the same steps.
+    """
+    ALTER TABLE calls ADD COLUMN user_id TEXT NOT NULL DEFAULT 'local';
+    ALTER TABLE reservations ADD COLUMN user_id TEXT NOT NULL DEFAULT 'local';
+    ALTER TABLE batches ADD COLUMN user_id TEXT NOT NULL DEFAULT 'local';
+    CREATE INDEX calls_user_at ON calls (user_id, at);
+    CREATE INDEX batches_user_submitted ON batches (user_id, submitted_at);
+    CREATE TABLE user_days (
+        day TEXT NOT NULL, user_id TEXT NOT NULL, counted_usd REAL NOT NULL, PRIMARY KEY (day, user_id));
+    INSERT INTO user_days (day, user_id, counted_usd) SELECT day, 'local', counted_usd FROM days
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -60,11 +75,22 @@ class StoreSchemaError(sqlite3.DatabaseError):
 
 @dataclass(frozen=True)
 class Table:
-    """A table another module keeps in the store: `create` (statements split on ';') and its columns."""
+    """A table another module keeps in the store: `create` (statements split on ';') and its columns.
+
+    `added` are the columns given to the table after files with it were written, each with its
+    definition (`("user_id", "TEXT NOT NULL DEFAULT 'local'")`): a file whose table lacks them is
+    upgraded (`ALTER TABLE ... ADD COLUMN`) when it is migrated, not taken for a damaged one.
+    """
 
     name: str
     create: str
     columns: tuple[str, ...]
+    added: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def required(self) -> frozenset[str]:
+        """The columns a file's table must have before it is upgraded."""
+        return frozenset(self.columns) - {name for name, _ in self.added}
 
 
 _registered: dict[str, Table] = {}
@@ -132,7 +158,7 @@ def _check(conn: sqlite3.Connection) -> int:
             raise StoreSchemaError(f"it is another application's database (tables {shown}, no schema version of ours)")
         return found
     wanted = dict(expected_tables(found))
-    wanted.update({t.name: frozenset(t.columns) for t in registered_tables() if t.name in present})
+    wanted.update({t.name: t.required for t in registered_tables() if t.name in present})
     for name, columns in wanted.items():
         if name not in present:
             raise StoreSchemaError(f"its table {name} is missing")
@@ -140,6 +166,22 @@ def _check(conn: sqlite3.Connection) -> int:
         if missing:
             raise StoreSchemaError(f"its table {name} lacks the column(s) {', '.join(missing)}")
     return found
+
+
+def ensure_table(conn: sqlite3.Connection, table: Table, columns: frozenset[str] | None = None) -> None:
+    """Create `table` when it is missing, else add the columns it lacks of those it was given later.
+
+    `columns` are the table's columns as found (None: read them; an empty set: the table is missing).
+    """
+    if columns is None:
+        columns = frozenset(row[1] for row in conn.execute(f'PRAGMA table_info("{table.name}")'))
+    if not columns:
+        for statement in _statements(table.create):
+            conn.execute(statement)
+        return
+    for name, definition in table.added:
+        if name not in columns:
+            conn.execute(f'ALTER TABLE "{table.name}" ADD COLUMN {name} {definition}')
 
 
 def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> int:
@@ -158,9 +200,7 @@ def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> int:
         if target == SCHEMA_VERSION:
             present = _tables(conn)
             for table in registered_tables():
-                if table.name not in present:
-                    for statement in _statements(table.create):
-                        conn.execute(statement)
+                ensure_table(conn, table, present.get(table.name, frozenset()))
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")

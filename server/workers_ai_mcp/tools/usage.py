@@ -1,4 +1,9 @@
-"""The `usage` tool and the `workers-ai://usage` resource: spending from the shared store, per window and model."""
+"""The `usage` tool and the `workers-ai://usage` resource: spending from the shared store, per window and model.
+
+A caller sees their own spending and budgets (`spending/caller.py`); an admin (an OAuth token with the
+admin scope) and the local user (the only user of a local server) see every user's, with a short
+breakdown per user.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,17 @@ from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field
 
 from ..client import InvalidRequestError
-from ..spending.ledger import FREE_DAILY_NEURONS, ModelUsage, day_start, month_start, neurons
+from ..spending.caller import Caller, current_caller
+from ..spending.ledger import (
+    FREE_DAILY_NEURONS,
+    Committed,
+    ModelUsage,
+    Standing,
+    UserTotals,
+    day_start,
+    month_start,
+    neurons,
+)
 from ..state import AppState
 from .host.common import AppContext, state_of
 from .host.registry import Registry
@@ -29,8 +44,9 @@ NOTE = (
     "catalog's price (tokens as reported, else about 4 characters each; cached prompt tokens at their own rate). "
     "Neurons are those dollars at $0.011 per 1,000, against the 10,000 free each UTC day. Calls whose price is "
     "unknown count as the fallback amount (fallback_usd), an estimate that is not counted as neurons. Only calls made "
-    "through this server are counted, by every process of this user; Cloudflare's dashboard is authoritative."
+    "through this server are counted, by every process sharing its store; Cloudflare's dashboard is authoritative."
 )
+EVERYONE = "*"
 
 
 class Spend(BaseModel):
@@ -70,44 +86,93 @@ class Window(BaseModel):
     total: Spend
     models: list[Spend] = Field(description="Per model, the most expensive first (the first 5 unless details).")
     models_not_shown: int = Field(default=0, description="Models left out of `models` (details=true shows all).")
-    budget_usd: float | None = Field(default=None, description="The budget of this window, or null.")
+    budget_usd: float | None = Field(
+        default=None, description="This window's budget of whom is shown (yours, else the deployment's), or null."
+    )
     budget_left_usd: float | None = Field(
-        default=None, description="Budget not yet spent or reserved by calls in flight and queued batches."
+        default=None,
+        description="What you may still spend: the least of your budget and the deployment's not yet spent or "
+        "reserved by calls in flight and queued batches.",
     )
 
 
-class UsageReport(BaseModel):
-    """Spending of every server process of this user: today, this month, and optionally since a given time."""
+class UserSpend(BaseModel):
+    """One user's counted spend (USD) today and this month, and what their calls in flight hold."""
 
-    today: Window = Field(description="Since 00:00 UTC; the budget is WORKERS_AI_MCP_MAX_COST_USD.")
-    month: Window = Field(description="Since the 1st, 00:00 UTC; the budget is WORKERS_AI_MCP_MAX_COST_USD_MONTHLY.")
+    user: str
+    today_usd: float
+    month_usd: float
+    held_usd: float
+
+    @classmethod
+    def of(cls, totals: UserTotals) -> UserSpend:
+        return cls(
+            user=totals.user,
+            today_usd=round(totals.today, 8),
+            month_usd=round(totals.month, 8),
+            held_usd=round(totals.held, 8),
+        )
+
+
+class UsageReport(BaseModel):
+    """Spending of one user (or of everyone): today, this month, and optionally since a given time."""
+
+    user: str = Field(description="Whose spending is shown: your user id, or '*' for every user.")
+    today: Window = Field(
+        description="Since 00:00 UTC; budgets WORKERS_AI_MCP_USER_MAX_COST_USD (yours) and "
+        "WORKERS_AI_MCP_MAX_COST_USD (the deployment's)."
+    )
+    month: Window = Field(
+        description="Since the 1st, 00:00 UTC; budgets WORKERS_AI_MCP_USER_MAX_COST_USD_MONTHLY and "
+        "WORKERS_AI_MCP_MAX_COST_USD_MONTHLY."
+    )
     since: Window | None = Field(default=None, description="Since the time asked for.")
     free_daily_neurons: int
     free_neurons_left_today: float = Field(
         description="10,000 less today's reported or priced neurons (fallback amounts not counted); 0 once spent."
     )
-    held_usd: float = Field(description="Reserved now by calls in flight and queued batches.")
+    held_usd: float = Field(description="Reserved now by the calls in flight and queued batches of whom is shown.")
     per_call_cap_usd: float | None = Field(description="WORKERS_AI_MCP_MAX_CALL_COST_USD, or null.")
     unpriced_call_usd: float = Field(description="The fallback amount a call of unknown price counts as.")
     store: str = Field(description="The state file shared by every server process, or 'memory'.")
+    users: list[UserSpend] | None = Field(
+        default=None, description="With every user's spending: each user's, the most this month first."
+    )
+    users_not_shown: int = Field(default=0, description="Users left out of `users` (details=true shows all).")
     note: str
 
 
-# Models listed per window by default: the report stays a few KB however many models were used.
+# Models (and users) listed per window by default: the report stays a few KB however many were used.
 SUMMARY_MODELS = 5
+SUMMARY_USERS = 10
+
+
+def _left(pairs: tuple[tuple[float | None, Committed, float], ...]) -> float | None:
+    """The least left of the budgets set among `(budget, committed, spent)`; None when none is set."""
+    left = [budget - spent - committed.held for budget, committed, spent in pairs if budget is not None]
+    return round(max(0.0, min(left)), 8) if left else None
 
 
 async def report(
-    state: AppState, since: float | None = None, model: str | None = None, *, top: int | None = None
+    state: AppState,
+    since: float | None = None,
+    model: str | None = None,
+    *,
+    top: int | None = None,
+    caller: Caller | None = None,
 ) -> UsageReport:
-    """The usage report from `state`'s store; with `top`, each window lists only its `top` costliest models."""
+    """The usage report from `state`'s store for `caller` (the request's): theirs, or everyone's for an admin;
+    with `top`, each window lists only its `top` costliest models (and the report its `SUMMARY_USERS` users)."""
     spending = state.ai.spending
     ledger, budgets, store = spending.ledger, spending.budgets, spending.store
+    caller = caller or current_caller()
+    user = None if caller.admin else caller.user_id
     now = time.time()
-    committed = await ledger.committed()
+    standing: Standing = await ledger.committed(caller.user_id)
+    shown = standing.total if user is None else standing.user
 
-    async def window(start: float, budget: float | None, counted: float | None) -> Window:
-        models = await ledger.totals(start)
+    async def window(start: float, budget: float | None, left: float | None) -> Window:
+        models = await ledger.totals(start, user=user)
         shown = [m for m in models if model is None or m.model == model]
         total = ModelUsage("*" if model is None else model)
         for usage in shown:  # the totals of what is shown: one model's when filtered
@@ -120,8 +185,6 @@ async def report(
             total.fallback_usd += usage.fallback_usd
             total.unpriced_calls += usage.unpriced_calls
             total.cached_calls += usage.cached_calls
-        spent = counted if counted is not None else total.counted_usd
-        left = None if budget is None else round(max(0.0, budget - spent - committed.held), 8)
         return Window(
             start=datetime.fromtimestamp(start, UTC).isoformat(timespec="seconds"),
             total=Spend.of(total),
@@ -131,19 +194,31 @@ async def report(
             budget_left_usd=left,
         )
 
-    today = await window(day_start(now), budgets.daily, committed.today)
-    today_cost = sum(usage.cost_usd for usage in await ledger.totals(day_start(now)))  # every model, filter or not
+    mine, everyone = standing.user, standing.total
+    daily = budgets.daily if user is None or budgets.user_daily is None else budgets.user_daily
+    monthly = budgets.monthly if user is None or budgets.user_monthly is None else budgets.user_monthly
+    today_left = _left(((budgets.daily, everyone, everyone.today), (budgets.user_daily, mine, mine.today)))
+    month_left = _left(((budgets.monthly, everyone, everyone.month), (budgets.user_monthly, mine, mine.month)))
+    today = await window(day_start(now), daily, today_left)
+    today_cost = sum(usage.cost_usd for usage in await ledger.totals(day_start(now)))  # the account's, every user
     note = NOTE if store.shared else f"Spending is kept in memory for this server process only: {store.problem}. {NOTE}"
+    users = [UserSpend.of(totals) for totals in await ledger.per_user()] if user is None else None
+    if users is not None and all(u.user == caller.user_id for u in users):
+        users = None  # the only user there is: the windows say it all
+    limit = None if top is None else SUMMARY_USERS
     return UsageReport(
+        user=EVERYONE if user is None else user,
         today=today,
-        month=await window(month_start(now), budgets.monthly, committed.month),
+        month=await window(month_start(now), monthly, month_left),
         since=await window(since, None, None) if since is not None else None,
         free_daily_neurons=FREE_DAILY_NEURONS,
         free_neurons_left_today=round(max(0.0, FREE_DAILY_NEURONS - neurons(today_cost)), 2),
-        held_usd=round(committed.held, 8),
+        held_usd=round(shown.held, 8),
         per_call_cap_usd=budgets.per_call,
         unpriced_call_usd=budgets.fallback,
         store=store.where if store.shared else "memory",
+        users=users[:limit] if users is not None else None,
+        users_not_shown=max(0, len(users) - limit) if users is not None and limit is not None else 0,
         note=note,
     )
 
@@ -164,10 +239,10 @@ async def usage(
     since: Annotated[
         str | None, Field(max_length=40, description="Also total the calls since this ISO 8601 date or time (UTC).")
     ] = None,
-    details: Annotated[bool, Field(description="List every model, not only the 5 costliest.")] = False,
+    details: Annotated[bool, Field(description="List every model and user, not only the costliest.")] = False,
 ) -> CallToolResult:
-    """Calls, tokens, estimated cost and neurons per model today and this month, across this user's server
-    processes; budget left; calls of unknown price. Free."""
+    """Your calls, tokens, estimated cost and neurons per model today and this month (an admin's: every user's);
+    budget left; calls of unknown price. Free."""
     # Structured content without a published output schema: the report's schema would cost the tool
     # list about 800 bytes of its budget (DESIGN §10); the resource workers-ai://usage has the same JSON.
     # By default each window lists its 5 costliest models, so that the answer stays a few KB.

@@ -26,6 +26,7 @@ from ...jsonvalues import as_dict, dicts
 from ...media.outputs import SavedFile
 from ...media.vectors import inline_limit, json_size, save_json
 from ...spending.batch_store import BatchRecord, BatchState, BatchStore, utc_now
+from ...spending.caller import Caller, acting_as, current_caller
 from ...state import AppState
 from ..host.advice import error_text
 from ..host.call_info import CallInfo
@@ -134,8 +135,9 @@ async def submit_batch(
         raise ResponseDecodeError("Workers AI accepted the batch but sent no request_id to follow it by.")
     status: BatchState = "running" if data.get("status") == "running" else "queued"
     record = BatchRecord(
-        job_id=job_id, model=model, count=len(inputs), submitted_at=utc_now(), status=status, origin=_origin(state)
-    )
+        job_id=job_id, model=model, count=len(inputs), submitted_at=utc_now(), status=status, origin=_origin(state),
+        user_id=current_caller().user_id,
+    )  # fmt: skip
     await _store(state).add(record)
     return BatchSubmitted(
         job_id=job_id,
@@ -151,10 +153,11 @@ async def get_batch(job_id: JobId, ctx: AppContext) -> Annotated[CallToolResult,
     """Check a batch job: queued, running, or done with its results in input order (also saved as JSON)."""
     state = state_of(ctx)
     store = _store(state)
-    record = await store.get(job_id)
-    if record is None:
+    record = await store.get(job_id, current_caller())
+    if record is None:  # another user's job is answered as one never submitted
         raise InvalidRequestError(
-            f"No batch job {job_id!r} was submitted from this installation; list_batches shows those that were."
+            f"No batch job {job_id!r} of yours was submitted from this installation; list_batches shows those that "
+            "were."
         )
     if record.status == "done" and record.results_file:
         document = _read_results(state, record.results_file)
@@ -162,7 +165,8 @@ async def get_batch(job_id: JobId, ctx: AppContext) -> Annotated[CallToolResult,
             return _done(state, record, document)
     await _check_reachable(state, store, record)
     try:
-        polled = await state.ai.poll_batch(record.model, job_id)
+        with acting_as(Caller(record.user_id)):  # its results are priced and counted for whoever submitted it
+            polled = await state.ai.poll_batch(record.model, job_id)
     except (BadRequestError, NotFoundError) as exc:
         # The poll's body is only the job id, so a rejection means the job is not known there.
         await _mark_lost(state, store, record)
@@ -179,7 +183,7 @@ async def get_batch(job_id: JobId, ctx: AppContext) -> Annotated[CallToolResult,
         record = record.model_copy(update={"status": status, "checked_at": now})
         await store.update(record)
         note = f"The job is {status}; call get_batch again in a little while."
-        return _result(BatchStatus(**record.model_dump(exclude={"results_file"}), note=note))
+        return _result(BatchStatus(**record.model_dump(exclude={"results_file", "user_id"}), note=note))
     call = CallInfo.from_meta(polled.meta)
     items = batch_items(state.outputs, job_id, dicts(data.get("responses")))
     document = {
@@ -199,8 +203,9 @@ async def list_batches(
     ctx: AppContext,
     limit: Annotated[int, Field(ge=1, le=200, description="Most jobs to list.")] = 20,
 ) -> BatchList:
-    """List the batch jobs submitted from here, newest first, with their last known status. Free."""
-    jobs = await _store(state_of(ctx)).newest_first()
+    """List your batch jobs submitted from here (an admin's: everyone's), newest first, with their last known
+    status. Free."""
+    jobs = await _store(state_of(ctx)).newest_first(current_caller())
     note = "Statuses are as last checked; get_batch refreshes a job and fetches its results."
     return BatchList(jobs=jobs[:limit], total=len(jobs), note=note)
 
@@ -312,7 +317,7 @@ def _done(state: AppState, record: BatchRecord, document: dict[str, Any]) -> Cal
         note += f" Showing the first {len(shown)}; every result is in {path}."
     call = document.get("call")
     status = BatchStatus(
-        **record.model_dump(exclude={"results_file"}),
+        **record.model_dump(exclude={"results_file", "user_id"}),
         results=shown,
         results_truncated=truncated,
         results_file=str(path) if path else None,

@@ -6,7 +6,8 @@ once the task is in the store; the call then runs in the background (`runner.py`
 `tasks/get`, `tasks/update` and `tasks/cancel` (SEP-2663). The same methods serve 2025-11-25 sessions,
 whose calls become tasks through `legacy.py`, with that revision's `tasks/get`, `tasks/result`,
 `tasks/list` and `tasks/cancel`. Any other call, and every call of a client that declared no tasks,
-goes the synchronous way it always did.
+goes the synchronous way it always did. A task is its maker's: `tasks/*` from another user (another
+OAuth subject) get the answer an unknown task gets.
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ class TasksExtension(Extension):
         if not await worth_a_task(state, params.name, params.arguments or {}):
             return await call_next(ctx)
         store = self.store(state)
-        record = await store.create(params.name, MODERN, ttl_ms(state), POLL_INTERVAL_MS)
+        record = await store.create(params.name, MODERN, ttl_ms(state), POLL_INTERVAL_MS, caller_id())
 
         async def work() -> dict[str, Any]:
             result = await call_next(task_context(ctx, lambda text: self.note(store, record.task_id, text), None))
@@ -131,7 +132,7 @@ class TasksExtension(Extension):
 
     async def _list(self, ctx: ServerRequestContext[Any, Any], params: PaginatedRequestParams) -> dict[str, Any]:
         before = _cursor(params.cursor)
-        records = await self.store(ctx.lifespan_context).list(LEGACY, PAGE_SIZE + 1, before)
+        records = await self.store(ctx.lifespan_context).list(LEGACY, PAGE_SIZE + 1, before, caller_id())
         page = records[:PAGE_SIZE]
         listed: dict[str, Any] = {"tasks": [legacy_task(record) for record in page]}
         if len(records) > PAGE_SIZE:
@@ -141,13 +142,20 @@ class TasksExtension(Extension):
     async def _find(self, ctx: ServerRequestContext[Any, Any], task_id: str) -> TaskRecord:
         if ctx.protocol_version == MODERN:
             require_client_extension(ctx, EXTENSION_ID)  # SEP-2663: -32021 for a client that declared none
-        record = await self.store(ctx.lifespan_context).get(task_id)
-        if record is None:
+        record = await self.store(ctx.lifespan_context).get(task_id, caller_id())
+        if record is None:  # unknown, expired, or another user's: the same answer
             raise MCPError(
                 code=INVALID_PARAMS,
                 message="Failed to retrieve task: task not found (unknown, or past its time-to-live and removed).",
             )
         return record
+
+
+def caller_id() -> str:
+    """The user of the request in progress (`tools/host/callers.py` set it), who makes and reads its tasks."""
+    from ....spending.caller import current_caller
+
+    return current_caller().user_id
 
 
 def _declared(ctx: ServerRequestContext[Any, Any]) -> bool:

@@ -21,7 +21,7 @@ from mcp.shared.exceptions import MCPError
 from mcp.types import METHOD_NOT_FOUND
 
 from ....state import AppState
-from .extension import POLL_INTERVAL_MS, TasksExtension, ttl_ms
+from .extension import POLL_INTERVAL_MS, TasksExtension, caller_id, ttl_ms
 from .policy import TASK_TOOLS
 from .runner import task_context
 from .wire import LEGACY, legacy_task
@@ -59,7 +59,7 @@ async def _as_task(
     if isinstance(requested, int) and not isinstance(requested, bool) and 0 < requested < ttl:
         ttl = requested
     store = extension.store(state)
-    record = await store.create(str(name), LEGACY, ttl, POLL_INTERVAL_MS)
+    record = await store.create(str(name), LEGACY, ttl, POLL_INTERVAL_MS, caller_id())
     meta = params.get("_meta")
     token = cast(Mapping[str, Any], meta).get("progressToken") if isinstance(meta, Mapping) else None
     plain = {key: value for key, value in params.items() if key != "task"}

@@ -10,6 +10,9 @@ cancelled and written as failed with a sentence, so their `tasks/get` says what 
 Progress still flows: every progress report of the tool becomes the task's status message (what
 `tasks/get` shows), and on 2025-11-25 sessions also the `notifications/progress` the original
 request asked for (its token stays valid for the task's life, as that revision says).
+
+A task runs as the caller of the call that made it (`spending/caller.py`): its model calls are checked
+against that user's budgets and counted as theirs, whoever polls it.
 """
 
 from __future__ import annotations
@@ -69,10 +72,18 @@ class TaskRunner:
 
     def start(self, store: TaskStore, record: TaskRecord, work: Callable[[], Awaitable[dict[str, Any]]]) -> None:
         """Run `work` (the tool call, giving its wire result) as task `record`."""
+        from ....spending.caller import acting_as, current_caller
+
         assert self._running, "tasks run only while the server runs"
         scope = anyio.CancelScope()
         self._scopes[record.task_id] = scope
-        task = asyncio.get_running_loop().create_task(self._run(store, record, scope, work))
+        caller = current_caller()
+
+        async def as_caller() -> dict[str, Any]:
+            with acting_as(caller):  # the maker's, set here and not left to the copied context
+                return await work()
+
+        task = asyncio.get_running_loop().create_task(self._run(store, record, scope, as_caller))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 

@@ -5,11 +5,15 @@ asks), updated as it works, and holds the tool's final wire result. Every server
 reads the same rows, so another process or a restart still answers `tasks/get`: with the result once
 the task ended, or with a "lost" failure when the process that ran it is gone (it stopped, or
 crashed, before the task finished). Rows live for their time-to-live and are pruned after it.
+A task is its maker's (`user_id`, the caller of the call that made it): every read and change names
+the user, and another user's task is answered as an unknown one.
 
 The table is registered with the store (`register_table`: created with its migrations, its columns
 checked before a file is used) and also made here (`CREATE TABLE IF NOT EXISTS`, on every use: the
 store may have been opened before this module was loaded, or fallen back to memory), not by the
 store's numbered migrations, so that the spending store owns its own schema and this module its table.
+A column given to the table later (`user_id`) is added to an older file's table the same ways
+(`Table.added`, `schema.ensure_table`).
 """
 
 from __future__ import annotations
@@ -22,8 +26,9 @@ import time
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
+from ....spending.caller import LOCAL_USER
 from ....spending.ledger import process_alive
-from ....spending.schema import Table, register_table
+from ....spending.schema import Table, ensure_table, register_table
 from ....spending.store import StateStore, transaction
 
 TaskStatus = Literal["working", "input_required", "completed", "failed", "cancelled"]
@@ -35,13 +40,19 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS tasks (
     task_id TEXT PRIMARY KEY, tool TEXT NOT NULL, status TEXT NOT NULL, status_message TEXT,
     created REAL NOT NULL, updated REAL NOT NULL, ttl_ms INTEGER NOT NULL, poll_ms INTEGER NOT NULL,
-    owner TEXT NOT NULL, pid INTEGER NOT NULL, era TEXT NOT NULL, result TEXT, error TEXT)
+    owner TEXT NOT NULL, pid INTEGER NOT NULL, era TEXT NOT NULL, result TEXT, error TEXT,
+    user_id TEXT NOT NULL DEFAULT 'local')
 """
-_COLUMNS = "task_id, tool, status, status_message, created, updated, ttl_ms, poll_ms, owner, pid, era, result, error"
+_COLUMNS = (
+    "task_id, tool, status, status_message, created, updated, ttl_ms, poll_ms, owner, pid, era, result, error, user_id"
+)
+# Columns given to the table after its first release, with their definitions: added to an older file's table.
+ADDED = (("user_id", "TEXT NOT NULL DEFAULT 'local'"),)
 LOST = "The server process running this task stopped before it finished; nothing more will come. Call the tool again."
 # The store checks the table's columns before it uses a file, as its own (spending/schema.py), and creates
 # it with its migrations once this module is loaded; `_ensure` still creates it in a store opened before.
-register_table(Table("tasks", SCHEMA, tuple(_COLUMNS.split(", "))))
+TABLE = Table("tasks", SCHEMA, tuple(_COLUMNS.split(", ")), added=ADDED)
+register_table(TABLE)
 
 
 @dataclass(frozen=True)
@@ -61,6 +72,7 @@ class TaskRecord:
     era: str  # the protocol version of the session that made it
     result: dict[str, Any] | None = None
     error: dict[str, Any] | None = None
+    user_id: str = LOCAL_USER  # who made it: the only user who may read or cancel it
 
     @property
     def terminal(self) -> bool:
@@ -81,28 +93,31 @@ class TaskStore:
 
     def __init__(self, store: StateStore) -> None:
         self.store = store
+        self._ensured: sqlite3.Connection | None = None  # the connection whose table is known to be whole
 
-    async def create(self, tool: str, era: str, ttl_ms: int, poll_ms: int) -> TaskRecord:
+    async def create(self, tool: str, era: str, ttl_ms: int, poll_ms: int, user_id: str = LOCAL_USER) -> TaskRecord:
         now = time.time()
         record = TaskRecord(
             task_id=new_task_id(), tool=tool, status="working", status_message="Started.", created=now,
             updated=now, ttl_ms=ttl_ms, poll_ms=poll_ms, owner=self.store.instance, pid=os.getpid(), era=era,
+            user_id=user_id,
         )  # fmt: skip
 
         def work(conn: sqlite3.Connection) -> None:
             conn.execute("DELETE FROM tasks WHERE created + ttl_ms / 1000.0 < ?", (now,))
-            conn.execute(f"INSERT INTO tasks ({_COLUMNS}) VALUES ({', '.join('?' * 13)})", _row(record))
+            conn.execute(f"INSERT INTO tasks ({_COLUMNS}) VALUES ({', '.join('?' * 14)})", _row(record))
 
-        await self.store.run(lambda conn: _ensure(conn) or transaction(conn, work))
+        await self.store.run(lambda conn: self._ensure(conn) or transaction(conn, work))
         return record
 
-    async def get(self, task_id: str) -> TaskRecord | None:
-        """The task, or None when it is unknown or past its time-to-live; a task whose process is gone is lost."""
+    async def get(self, task_id: str, user_id: str = LOCAL_USER) -> TaskRecord | None:
+        """`user_id`'s task, or None when it is unknown, another user's or past its time-to-live; a task whose
+        process is gone is lost."""
 
         def read(conn: sqlite3.Connection) -> tuple[Any, ...] | None:
-            _ensure(conn)
+            self._ensure(conn)
             found: tuple[Any, ...] | None = conn.execute(
-                f"SELECT {_COLUMNS} FROM tasks WHERE task_id = ?", (task_id,)
+                f"SELECT {_COLUMNS} FROM tasks WHERE task_id = ? AND user_id = ?", (task_id, user_id)
             ).fetchone()
             return found
 
@@ -118,15 +133,16 @@ class TaskStore:
             return lost
         return record
 
-    async def list(self, era: str, limit: int, before: float | None) -> list[TaskRecord]:
-        """Tasks made by sessions of protocol `era`, newest first, created before `before` (a page's cursor)."""
+    async def list(self, era: str, limit: int, before: float | None, user_id: str = LOCAL_USER) -> list[TaskRecord]:
+        """`user_id`'s tasks made by sessions of protocol `era`, newest first, created before `before` (a page's
+        cursor)."""
 
         def read(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
-            _ensure(conn)
+            self._ensure(conn)
             rows: list[tuple[Any, ...]] = conn.execute(
-                f"SELECT {_COLUMNS} FROM tasks WHERE era = ? AND created < ? AND created + ttl_ms / 1000.0 >= ? "
-                "ORDER BY created DESC LIMIT ?",
-                (era, before if before is not None else float("inf"), time.time(), limit),
+                f"SELECT {_COLUMNS} FROM tasks WHERE era = ? AND user_id = ? AND created < ? "
+                "AND created + ttl_ms / 1000.0 >= ? ORDER BY created DESC LIMIT ?",
+                (era, user_id, before if before is not None else float("inf"), time.time(), limit),
             ).fetchall()
             return rows
 
@@ -143,7 +159,7 @@ class TaskStore:
             )
             return cursor.rowcount
 
-        return bool(await self.store.run(lambda conn: _ensure(conn) or transaction(conn, work)))
+        return bool(await self.store.run(lambda conn: self._ensure(conn) or transaction(conn, work)))
 
     async def finish(self, record: TaskRecord) -> bool:
         """Write a terminal state, unless the task already has one (a cancelled task stays cancelled)."""
@@ -159,26 +175,29 @@ class TaskStore:
             )  # fmt: skip
             return cursor.rowcount
 
-        return bool(await self.store.run(lambda conn: _ensure(conn) or transaction(conn, work)))
+        return bool(await self.store.run(lambda conn: self._ensure(conn) or transaction(conn, work)))
 
-
-def _ensure(conn: sqlite3.Connection) -> None:
-    conn.execute(SCHEMA)
+    def _ensure(self, conn: sqlite3.Connection) -> None:
+        """Make the table whole on `conn` (created, or given its later columns), once per connection."""
+        if self._ensured is not conn:  # read and changed in one write transaction: another process may too
+            transaction(conn, lambda c: ensure_table(c, TABLE))
+            self._ensured = conn
 
 
 def _row(record: TaskRecord) -> tuple[Any, ...]:
     return (
         record.task_id, record.tool, record.status, record.status_message, record.created, record.updated,
         record.ttl_ms, record.poll_ms, record.owner, record.pid, record.era, _json(record.result),
-        _json(record.error),
+        _json(record.error), record.user_id,
     )  # fmt: skip
 
 
 def _record(row: tuple[Any, ...]) -> TaskRecord:
-    task_id, tool, status, message, created, updated, ttl_ms, poll_ms, owner, pid, era, result, error = row
+    task_id, tool, status, message, created, updated, ttl_ms, poll_ms, owner, pid, era, result, error, user_id = row
     return TaskRecord(
         task_id=task_id, tool=tool, status=status, status_message=message, created=created, updated=updated,
         ttl_ms=ttl_ms, poll_ms=poll_ms, owner=owner, pid=pid, era=era, result=_parsed(result), error=_parsed(error),
+        user_id=user_id,
     )  # fmt: skip
 
 
