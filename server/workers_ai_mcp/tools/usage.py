@@ -87,7 +87,7 @@ class Window(BaseModel):
     models: list[Spend] = Field(description="Per model, the most expensive first (the first 5 unless details).")
     models_not_shown: int = Field(default=0, description="Models left out of `models` (details=true shows all).")
     budget_usd: float | None = Field(
-        default=None, description="This window's budget of whom is shown (yours, else the deployment's), or null."
+        default=None, description="The budget that limits you here (yours or the deployment's: less left), or null."
     )
     budget_left_usd: float | None = Field(
         default=None,
@@ -147,10 +147,14 @@ SUMMARY_MODELS = 5
 SUMMARY_USERS = 10
 
 
-def _left(pairs: tuple[tuple[float | None, Committed, float], ...]) -> float | None:
-    """The least left of the budgets set among `(budget, committed, spent)`; None when none is set."""
-    left = [budget - spent - committed.held for budget, committed, spent in pairs if budget is not None]
-    return round(max(0.0, min(left)), 8) if left else None
+def _binding(pairs: tuple[tuple[float | None, Committed, float], ...]) -> tuple[float | None, float | None]:
+    """Of the budgets set among `(budget, committed, spent)`, the one with the least left, and what is left of
+    it; (None, None) when none is set."""
+    left = [(budget - spent - committed.held, budget) for budget, committed, spent in pairs if budget is not None]
+    if not left:
+        return None, None
+    least, budget = min(left)
+    return budget, round(max(0.0, least), 8)
 
 
 async def report(
@@ -195,11 +199,9 @@ async def report(
         )
 
     mine, everyone = standing.user, standing.total
-    daily = budgets.daily if user is None or budgets.user_daily is None else budgets.user_daily
-    monthly = budgets.monthly if user is None or budgets.user_monthly is None else budgets.user_monthly
-    today_left = _left(((budgets.daily, everyone, everyone.today), (budgets.user_daily, mine, mine.today)))
-    month_left = _left(((budgets.monthly, everyone, everyone.month), (budgets.user_monthly, mine, mine.month)))
-    today = await window(day_start(now), daily, today_left)
+    daily = _binding(((budgets.user_daily, mine, mine.today), (budgets.daily, everyone, everyone.today)))
+    monthly = _binding(((budgets.user_monthly, mine, mine.month), (budgets.monthly, everyone, everyone.month)))
+    today = await window(day_start(now), *daily)
     today_cost = sum(usage.cost_usd for usage in await ledger.totals(day_start(now)))  # the account's, every user
     note = NOTE if store.shared else f"Spending is kept in memory for this server process only: {store.problem}. {NOTE}"
     users = [UserSpend.of(totals) for totals in await ledger.per_user()] if user is None else None
@@ -209,7 +211,7 @@ async def report(
     return UsageReport(
         user=EVERYONE if user is None else user,
         today=today,
-        month=await window(month_start(now), monthly, month_left),
+        month=await window(month_start(now), *monthly),
         since=await window(since, None, None) if since is not None else None,
         free_daily_neurons=FREE_DAILY_NEURONS,
         free_neurons_left_today=round(max(0.0, FREE_DAILY_NEURONS - neurons(today_cost)), 2),

@@ -115,7 +115,7 @@ async def test_usage_shows_each_user_their_own_spending_and_an_admin_everyone_s(
         assert theirs["today"]["budget_left_usd"] == pytest.approx(0.1)
 
         assert everyone["user"] == "*" and everyone["today"]["total"]["calls"] == 3
-        assert everyone["today"]["budget_usd"] == 0.5
+        assert everyone["today"]["budget_left_usd"] == pytest.approx(0.2)  # the deployment's $0.50 less $0.30
         by_user = {entry["user"]: entry for entry in everyone["users"]}
         assert set(by_user) == {"alice", "bob"}
         assert by_user["alice"]["today_usd"] == pytest.approx(0.2) and by_user["bob"]["month_usd"] == pytest.approx(0.1)
