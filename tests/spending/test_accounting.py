@@ -18,7 +18,8 @@ from support.results import data_of, text_of
 from support.session import open_session
 from support.settings import make_settings
 from workers_ai_mcp.spending import ledger as ledger_module
-from workers_ai_mcp.spending.ledger import BudgetExceededError, Budgets, Estimate, Ledger, process_start
+from workers_ai_mcp.spending.ledger import BudgetExceededError, Budgets, Estimate, Ledger
+from workers_ai_mcp.spending.liveness import process_start
 from workers_ai_mcp.spending.store import FILE_NAME, StateStore
 
 TEXT = {"text": "Otters are playful animals that live in rivers. " * 10}  # bart-large-cnn: no catalog price

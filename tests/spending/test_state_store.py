@@ -18,7 +18,7 @@ from support.results import data_of, text_of
 from support.session import open_session
 from support.settings import make_settings
 from workers_ai_mcp.emulator import EmulatorState
-from workers_ai_mcp.spending import store as store_module
+from workers_ai_mcp.spending import sqlite_store
 from workers_ai_mcp.spending.ledger import BudgetExceededError, Budgets, Estimate, Ledger
 from workers_ai_mcp.spending.schema import SCHEMA_VERSION, migrate
 from workers_ai_mcp.spending.store import FILE_NAME, StateStore
@@ -174,7 +174,7 @@ async def test_a_store_locked_for_four_seconds_by_another_process_costs_a_wait_a
 async def test_a_store_locked_past_the_wait_refuses_a_budgeted_call_with_a_sentence_and_goes_on_in_the_file(
     tmp_path: Path, emulator_app: Starlette, emulator_state: EmulatorState, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(store_module, "LOCK_WAIT_SECONDS", 3.0)
+    monkeypatch.setattr(sqlite_store, "LOCK_WAIT_SECONDS", 3.0)
     settings = make_settings(tmp_path, max_cost_usd=1.0, unpriced_call_usd=0.01)
     async with open_session(settings, upstream=emulator_app) as client:
         data_of(await client.call_tool("summarize", TEXT))

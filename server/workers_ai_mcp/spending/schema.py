@@ -46,6 +46,12 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE reservations ADD COLUMN pid_start TEXT
     """,
+    # 4: the server run holding a reservation (with PostgreSQL, replicas on other machines tell by its
+    # heartbeat), and the order batches were added in (rowid is SQLite's only)
+    """
+    ALTER TABLE reservations ADD COLUMN instance TEXT;
+    ALTER TABLE batches ADD COLUMN seq INTEGER
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -17,14 +17,13 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import sqlite3
 import time
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-from ....spending.ledger import process_alive
+from ....spending.liveness import owner_alive
 from ....spending.schema import Table, register_table
-from ....spending.store import StateStore, transaction
+from ....spending.store import Connection, StateStore, transaction
 
 TaskStatus = Literal["working", "input_required", "completed", "failed", "cancelled"]
 TERMINAL: frozenset[str] = frozenset({"completed", "failed", "cancelled"})
@@ -89,7 +88,7 @@ class TaskStore:
             updated=now, ttl_ms=ttl_ms, poll_ms=poll_ms, owner=self.store.instance, pid=os.getpid(), era=era,
         )  # fmt: skip
 
-        def work(conn: sqlite3.Connection) -> None:
+        def work(conn: Connection) -> None:
             conn.execute("DELETE FROM tasks WHERE created + ttl_ms / 1000.0 < ?", (now,))
             conn.execute(f"INSERT INTO tasks ({_COLUMNS}) VALUES ({', '.join('?' * 13)})", _row(record))
 
@@ -99,20 +98,22 @@ class TaskStore:
     async def get(self, task_id: str) -> TaskRecord | None:
         """The task, or None when it is unknown or past its time-to-live; a task whose process is gone is lost."""
 
-        def read(conn: sqlite3.Connection) -> tuple[Any, ...] | None:
+        def read(conn: Connection) -> tuple[TaskRecord | None, bool]:
             _ensure(conn)
             found: tuple[Any, ...] | None = conn.execute(
                 f"SELECT {_COLUMNS} FROM tasks WHERE task_id = ?", (task_id,)
             ).fetchone()
-            return found
+            if found is None:
+                return None, True
+            record = _record(found)
+            return record, record.terminal or owner_alive(conn, self.store.instance, record.owner, record.pid, None)
 
-        row = await self.store.run(read)
-        if row is None:
+        record, alive = await self.store.run(read)
+        if record is None:
             return None
-        record = _record(row)
         if record.expires < time.time():
             return None
-        if not record.terminal and record.owner != self.store.instance and not process_alive(record.pid):
+        if not alive:
             lost = replace(record, status="failed", status_message=LOST, error={"code": -32603, "message": LOST})
             await self.finish(lost)
             return lost
@@ -121,7 +122,7 @@ class TaskStore:
     async def list(self, era: str, limit: int, before: float | None) -> list[TaskRecord]:
         """Tasks made by sessions of protocol `era`, newest first, created before `before` (a page's cursor)."""
 
-        def read(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
+        def read(conn: Connection) -> list[tuple[Any, ...]]:
             _ensure(conn)
             rows: list[tuple[Any, ...]] = conn.execute(
                 f"SELECT {_COLUMNS} FROM tasks WHERE era = ? AND created < ? AND created + ttl_ms / 1000.0 >= ? "
@@ -136,7 +137,7 @@ class TaskStore:
         """A working task's status message (its progress); False when the task ended meanwhile."""
         text = message[:MAX_MESSAGE]
 
-        def work(conn: sqlite3.Connection) -> int:
+        def work(conn: Connection) -> int:
             cursor = conn.execute(
                 "UPDATE tasks SET status_message = ?, updated = ? WHERE task_id = ? AND status = 'working'",
                 (text, time.time(), task_id),
@@ -148,7 +149,7 @@ class TaskStore:
     async def finish(self, record: TaskRecord) -> bool:
         """Write a terminal state, unless the task already has one (a cancelled task stays cancelled)."""
 
-        def work(conn: sqlite3.Connection) -> int:
+        def work(conn: Connection) -> int:
             cursor = conn.execute(
                 "UPDATE tasks SET status = ?, status_message = ?, updated = ?, result = ?, error = ? "
                 "WHERE task_id = ? AND status NOT IN ('completed', 'failed', 'cancelled')",
@@ -162,8 +163,8 @@ class TaskStore:
         return bool(await self.store.run(lambda conn: _ensure(conn) or transaction(conn, work)))
 
 
-def _ensure(conn: sqlite3.Connection) -> None:
-    conn.execute(SCHEMA)
+def _ensure(conn: Connection) -> None:
+    conn.ensure(SCHEMA)
 
 
 def _row(record: TaskRecord) -> tuple[Any, ...]:
