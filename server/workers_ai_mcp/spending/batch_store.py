@@ -91,7 +91,8 @@ class BatchStore:
         await self._ready()
         rows = await self.store.run(
             lambda conn: conn.execute(
-                f"SELECT {', '.join(_COLUMNS)} FROM batches ORDER BY submitted_at DESC, COALESCE(seq, 0) DESC, job_id DESC"
+                f"SELECT {', '.join(_COLUMNS)} FROM batches "
+                "ORDER BY submitted_at DESC, COALESCE(seq, 0) DESC, job_id DESC"
             ).fetchall()
         )
         return [_record(row) for row in rows]
