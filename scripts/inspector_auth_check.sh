@@ -62,7 +62,9 @@ start_server() {
 }
 
 # inspect NAME EXPECTED_EXIT URL TOKEN|- INSPECTOR_ARGS...: one Inspector run (TOKEN - sends no
-# Authorization header); keeps stdout/stderr in $OUT/NAME.out/.err and checks the exit code.
+# Authorization header); keeps stdout/stderr in $OUT/NAME.out/.err and checks the exit code. The header
+# goes on the command line because that is how the Inspector CLI takes it; the tokens here are minted
+# for this run and are worthless after it.
 inspect() {
   local name=$1 expected=$2 url=$3 token=$4 code=0
   shift 4
