@@ -1,6 +1,6 @@
-"""OAuth over streamable HTTP: a local issuer on loopback signs real RS256/ES256 tokens with PyJWT; the server
-publishes its protected resource metadata, serves a token issued for it, and refuses every other with the
-MCP authorization spec's 401/403 and `WWW-Authenticate`."""
+"""OAuth over streamable HTTP: a local issuer on loopback (support.oauth_issuer) signs real RS256/ES256 tokens
+with PyJWT; the server publishes its protected resource metadata, serves a token issued for it, and refuses
+every other with the MCP authorization spec's 401/403 and `WWW-Authenticate`."""
 
 from __future__ import annotations
 
@@ -11,24 +11,19 @@ import json
 import logging
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import httpx2
-import jwt
 import pytest
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from jwt.algorithms import ECAlgorithm, RSAAlgorithm
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jwt.algorithms import RSAAlgorithm
 from mcp.client.auth.extensions.client_credentials import ClientCredentialsOAuthProvider
 from mcp.shared.auth import OAuthClientInformationFull, OAuthToken
 from mcp.types import TextContent
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from support.http import AppFactory, asgi_client, mcp_over
-from support.loopback import serving_in_thread
+from support.oauth_issuer import CLIENT_ID, CLIENT_SECRET, INVOKE, READ, Issuer, running_issuer
 from support.transports import model_runs
 from workers_ai_mcp import cli
 from workers_ai_mcp.emulator import EmulatorState
@@ -37,8 +32,6 @@ from workers_ai_mcp.transports.http.oauth import JwksCache, JwtVerifier, OAuthCo
 from workers_ai_mcp.transports.serve import check_bind
 
 RESOURCE = "http://127.0.0.1:8000/mcp"
-READ, INVOKE = "workers-ai:read", "workers-ai:invoke"
-CLIENT_ID, CLIENT_SECRET = "ci-agent", "client-secret-for-tests"
 HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 INITIALIZE = {
     "jsonrpc": "2.0",
@@ -54,91 +47,9 @@ CALL = {
 }
 
 
-@dataclass
-class Issuer:
-    """An authorization server on loopback: RFC 8414 metadata, a JWKS, and tokens signed with its keys."""
-
-    url: str = ""
-    keys: dict[str, Any] = field(default_factory=dict[str, Any])  # kid -> private key
-    jwks_fetches: int = 0
-    token_requests: list[dict[str, str]] = field(default_factory=list[dict[str, str]])
-    secrets: list[dict[str, str]] = field(default_factory=list[dict[str, str]])  # symmetric keys it wrongly publishes
-
-    def add_key(self, kid: str, kind: str = "RSA") -> None:
-        rsa_key = kind == "RSA"
-        self.keys[kid] = rsa.generate_private_key(65537, 2048) if rsa_key else ec.generate_private_key(ec.SECP256R1())
-
-    def jwks(self) -> dict[str, Any]:
-        entries: list[dict[str, Any]] = [dict(secret) for secret in self.secrets]
-        for kid, key in self.keys.items():
-            if isinstance(key, rsa.RSAPrivateKey):
-                entry = RSAAlgorithm.to_jwk(key.public_key(), as_dict=True)
-            else:
-                entry = ECAlgorithm.to_jwk(key.public_key(), as_dict=True)
-            entries.append({**entry, "kid": kid, "use": "sig"})
-        return {"keys": entries}
-
-    def token(self, kid: str = "k1", *, key: Any = None, **overrides: Any) -> str:
-        now = int(time.time())
-        claims: dict[str, Any] = {
-            "iss": self.url,
-            "aud": RESOURCE,
-            "sub": "person-1",
-            "client_id": "host-app",
-            "iat": now,
-            "exp": now + 300,
-            "scope": f"{READ} {INVOKE}",
-        }
-        claims.update(overrides)
-        claims = {name: value for name, value in claims.items() if value is not None}
-        signing = key or self.keys[kid]
-        algorithm = "RS256" if isinstance(signing, rsa.RSAPrivateKey) else "ES256"
-        return jwt.encode(claims, signing, algorithm=algorithm, headers={"kid": kid})
-
-    def app(self) -> Starlette:
-        async def metadata(_: Request) -> Response:
-            return JSONResponse(
-                {
-                    "issuer": self.url,
-                    "authorization_endpoint": f"{self.url}/authorize",
-                    "token_endpoint": f"{self.url}/token",
-                    "jwks_uri": f"{self.url}/jwks",
-                    "response_types_supported": ["code"],
-                    "grant_types_supported": ["client_credentials"],
-                    "token_endpoint_auth_methods_supported": ["client_secret_basic"],
-                }
-            )
-
-        async def token(request: Request) -> Response:
-            """client_credentials (RFC 6749 §4.4) for the one client, for the resource asked (RFC 8707)."""
-            form = await request.form()
-            expected = "Basic " + base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
-            if request.headers.get("authorization") != expected or form.get("grant_type") != "client_credentials":
-                return JSONResponse({"error": "invalid_client"}, status_code=401)
-            self.token_requests.append({name: str(value) for name, value in form.items()})
-            scope = str(form.get("scope") or f"{READ} {INVOKE}")
-            access = self.token(aud=str(form.get("resource") or ""), scope=scope, sub=CLIENT_ID)
-            return JSONResponse({"access_token": access, "token_type": "Bearer", "expires_in": 300, "scope": scope})
-
-        async def jwks(_: Request) -> Response:
-            self.jwks_fetches += 1
-            return JSONResponse(self.jwks())
-
-        return Starlette(
-            routes=[
-                Route("/.well-known/oauth-authorization-server", metadata),
-                Route("/jwks", jwks),
-                Route("/token", token, methods=["POST"]),
-            ]
-        )
-
-
 @pytest.fixture
 def issuer() -> Iterator[Issuer]:
-    local = Issuer()
-    local.add_key("k1")
-    with serving_in_thread(local.app()) as base:
-        local.url = base
+    with running_issuer(RESOURCE) as local:
         yield local
 
 
