@@ -2,6 +2,8 @@
 # End to end through a third-party client: the MCP Inspector CLI (pinned in package.json) launches
 # `python -m workers_ai_mcp --emulator` over stdio, lists the tools, calls translate, calls every
 # tool once with the selftest's sample arguments, and calls a tool that must fail. Each step's exit code and output are checked. Offline: the emulator answers.
+# Then scripts/inspector_auth_check.sh: the same Inspector over streamable HTTP with the static bearer token
+# and with OAuth (a local issuer's tokens), the refusals included, and no token in any log or output.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -90,4 +92,6 @@ if "no-such-model" not in text:
     sys.exit("FAIL: the tool error does not name the model")
 EOF
 
-echo "inspector_check: ok (tools/list, tools/call translate, $called tools called once each, tool error exit 5)"
+echo "inspector_check: ok over stdio (tools/list, tools/call translate, $called tools called once each, tool error exit 5)"
+
+bash scripts/inspector_auth_check.sh

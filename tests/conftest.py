@@ -13,6 +13,7 @@ import pytest
 from mcp import Client
 from starlette.applications import Starlette
 
+from support.postgres import BACKENDS, StateHome, state_home
 from support.session import held_open, open_session
 from support.settings import SHARED_MODELS, make_settings
 from workers_ai_mcp.client import retry
@@ -77,3 +78,10 @@ async def mcp_client(settings: Settings, emulator_app: Starlette) -> AsyncIterat
     """A real MCP client session (in memory) on our server, backed by the emulator."""
     async with held_open(open_session(settings, upstream=emulator_app, raise_exceptions=True)) as client:
         yield client
+
+
+@pytest.fixture(params=BACKENDS)
+def state(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StateHome]:
+    """The state store's home, once in a SQLite file and once in a PostgreSQL schema (support/postgres.py)."""
+    with state_home(request.param, tmp_path) as home:
+        yield home

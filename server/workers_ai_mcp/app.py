@@ -285,6 +285,7 @@ def emulated(settings: Settings) -> tuple[Settings, Callable[[], dict[str, httpx
             "account_id": "emulator",
             # Emulated calls are not the account's: their spending and batches never mix with real ones.
             "state_dir": settings.state_dir / "emulator",
+            "state_schema": f"{settings.state_schema}_emulator",
         }
     )
     return effective, mounts

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import __version__
-from .redact import RedactingFilter, Redactor
+from .redact import RedactingFilter, Redactor, url_secrets
 from .settings import Settings, SettingsError, load_settings
 
 COMMANDS = ("serve", "emulator", "selftest")
@@ -111,6 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             settings.api_token.get_secret_value() if settings.api_token else None,
             settings.gateway_token.get_secret_value() if settings.gateway_token else None,
             settings.http_auth_token.get_secret_value() if settings.http_auth_token else None,
+            *url_secrets(settings.state_url.get_secret_value() if settings.state_url else None),
         ]
     )
     configure_logging(settings.log_level, redactor)

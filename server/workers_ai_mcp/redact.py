@@ -70,6 +70,23 @@ class Redactor:
         return StreamRedactor(self)
 
 
+def url_secrets(url: str | None) -> list[str]:
+    """The secrets in a database URL: the URL itself and its password (in the user part or the query)."""
+    if not url:
+        return []
+    from urllib.parse import parse_qs, unquote, urlsplit
+
+    found = [url]
+    try:
+        parts = urlsplit(url)
+        passwords = [parts.password or "", *parse_qs(parts.query).get("password", [])]
+    except ValueError:
+        return found
+    for password in passwords:
+        found += [password, unquote(password)]
+    return [secret for secret in found if secret]
+
+
 _URL_SAFE = str.maketrans("+/", "-_")
 _MIN_CORE = 12  # a shorter core could match innocent text
 

@@ -362,11 +362,35 @@ class Settings(BaseSettings):
         default=None, gt=0, validation_alias="WORKERS_AI_MCP_USER_MAX_COST_USD_MONTHLY"
     )
 
+    # The same state in PostgreSQL, shared by replicas on many machines (a secret: it holds the password)
+    state_url: SecretStr | None = Field(default=None, validation_alias="WORKERS_AI_MCP_STATE_URL")
+    state_schema: str = Field(default="workers_ai_mcp", validation_alias="WORKERS_AI_MCP_STATE_SCHEMA")
+
     @field_validator("state_dir", mode="after")
     @classmethod
     def _expand_state_dir(cls, value: Path) -> Path:
         # Absolute but not resolved: the store refuses a state folder that is a symbolic link.
         return Path(os.path.abspath(value.expanduser()))
+
+    @field_validator("state_url", mode="after")
+    @classmethod
+    def _postgres_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        url = value.get_secret_value().strip()
+        if not re.match(r"^postgres(ql)?://", url):
+            raise ValueError(
+                "must be a PostgreSQL URL such as postgresql://user:password@host:5432/database "
+                "(its value is not shown); unset it to keep the state in the state folder"
+            )
+        return SecretStr(url)
+
+    @field_validator("state_schema", mode="after")
+    @classmethod
+    def _schema_name(cls, value: str) -> str:
+        if not re.fullmatch(r"[a-z_][a-z0-9_]{0,54}", value):
+            raise ValueError("must be a PostgreSQL schema name of lowercase letters, digits and '_' (at most 55)")
+        return value
 
 
 def default_state_dir() -> Path:

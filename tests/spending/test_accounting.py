@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -14,19 +13,19 @@ import anyio
 import pytest
 from starlette.applications import Starlette
 
+from support.postgres import StateHome
 from support.results import data_of, text_of
 from support.session import open_session
-from support.settings import make_settings
 from workers_ai_mcp.spending import ledger as ledger_module
-from workers_ai_mcp.spending.ledger import BudgetExceededError, Budgets, Estimate, Ledger, process_start
-from workers_ai_mcp.spending.store import FILE_NAME, StateStore
+from workers_ai_mcp.spending.ledger import BudgetExceededError, Budgets, Estimate, Ledger
+from workers_ai_mcp.spending.liveness import process_start
 
 TEXT = {"text": "Otters are playful animals that live in rivers. " * 10}  # bart-large-cnn: no catalog price
 linux_only = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="process start times come from /proc")
 
 
-async def test_a_thirty_cent_budget_admits_three_calls_of_ten_cents(tmp_path: Path, emulator_app: Starlette) -> None:
-    settings = make_settings(tmp_path, max_cost_usd=0.30, unpriced_call_usd=0.10)
+async def test_a_thirty_cent_budget_admits_three_calls_of_ten_cents(state: StateHome, emulator_app: Starlette) -> None:
+    settings = state.settings(max_cost_usd=0.30, unpriced_call_usd=0.10)
     async with open_session(settings, upstream=emulator_app) as client:
         results = [await client.call_tool("summarize", TEXT) for _ in range(4)]
         report = data_of(await client.call_tool("usage", {}))
@@ -37,11 +36,11 @@ async def test_a_thirty_cent_budget_admits_three_calls_of_ten_cents(tmp_path: Pa
 
 RESERVER = """
 import asyncio, sys, time
-from pathlib import Path
+from workers_ai_mcp.settings import Settings
 from workers_ai_mcp.spending.ledger import Budgets, Estimate, Ledger
-from workers_ai_mcp.spending.store import FILE_NAME, StateStore
+from workers_ai_mcp.spending.store import open_store
 async def main():
-    store = StateStore(Path(sys.argv[1]))
+    store = open_store(Settings())  # the store the environment names
     await Ledger(store, Budgets(daily=1.0), call_ttl=3600).reserve("call:held", "@cf/x/y", Estimate(0.02))
     print("reserved", flush=True)
     time.sleep(3600)
@@ -57,10 +56,10 @@ def wait_for_zombie(pid: int) -> None:
 
 @linux_only
 async def test_the_reservation_of_a_killed_server_left_as_a_zombie_stops_holding_the_budget(
-    tmp_path: Path, emulator_app: Starlette
+    state: StateHome, emulator_app: Starlette
 ) -> None:
-    settings = make_settings(tmp_path, max_cost_usd=0.025, unpriced_call_usd=0.01)
-    child = subprocess.Popen([sys.executable, "-c", RESERVER, str(settings.state_dir)], stdout=subprocess.PIPE)
+    settings = state.settings(max_cost_usd=0.025, unpriced_call_usd=0.01)
+    child = subprocess.Popen([sys.executable, "-c", RESERVER], stdout=subprocess.PIPE, env=os.environ | state.env())
     try:
         assert child.stdout is not None and child.stdout.readline() == b"reserved\n"
         os.kill(child.pid, signal.SIGKILL)
@@ -78,12 +77,12 @@ async def test_the_reservation_of_a_killed_server_left_as_a_zombie_stops_holding
 
 
 @linux_only
-async def test_a_reservation_whose_pid_now_belongs_to_another_process_is_released(tmp_path: Path) -> None:
+async def test_a_reservation_whose_pid_now_belongs_to_another_process_is_released(state: StateHome) -> None:
     other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(3600)"])
     try:
         started = process_start(other.pid)
         assert started
-        store = StateStore(tmp_path)
+        store = state.store()
         ledger = Ledger(store, Budgets(daily=0.03), call_ttl=3600)
         now = time.time()
         rows = [("reused", other.pid, "1"), ("same", other.pid, started)]  # "1": a start before this process's
@@ -120,11 +119,11 @@ DAY = 86400.0
 
 
 async def test_a_clock_jumping_401_days_ahead_and_back_erases_no_history_and_resets_no_budget(
-    tmp_path: Path, emulator_app: Starlette, monkeypatch: pytest.MonkeyPatch
+    state: StateHome, emulator_app: Starlette, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     clock = ShiftedClock()
     monkeypatch.setattr(ledger_module, "time", clock)
-    settings = make_settings(tmp_path, max_cost_usd=0.025, unpriced_call_usd=0.01)
+    settings = state.settings(max_cost_usd=0.025, unpriced_call_usd=0.01)
 
     async def calls(count: int) -> list[bool]:  # a new session each time: a new Spending, pruning once
         async with open_session(settings, upstream=emulator_app) as client:
@@ -137,18 +136,13 @@ async def test_a_clock_jumping_401_days_ahead_and_back_erases_no_history_and_res
     assert await calls(1) == [False]
     clock.offset = 0.0  # corrected
     assert await calls(1) == [True]  # today still holds its $0.02
-    conn = sqlite3.connect(settings.state_dir / FILE_NAME)
-    try:
-        kept = conn.execute("SELECT COUNT(*) FROM calls WHERE at < ?", (REAL_TIME() + DAY,)).fetchone()[0]
-    finally:
-        conn.close()
-    assert kept == 2
+    assert state.query("SELECT COUNT(*) FROM calls WHERE at < ?", (REAL_TIME() + DAY,)) == [(2,)]
 
 
 async def test_calls_over_400_days_older_than_the_newest_record_are_dropped_from_a_continuous_history(
-    tmp_path: Path,
+    state: StateHome,
 ) -> None:
-    store = StateStore(tmp_path)
+    store = state.store()
     ledger = Ledger(store, Budgets())
     now = REAL_TIME()
     ages = (405, 399, 1)  # days
@@ -159,9 +153,5 @@ async def test_calls_over_400_days_older_than_the_newest_record_are_dropped_from
     )
     await ledger.record("@cf/x/y", None, 0.01)
     await store.aclose()
-    conn = sqlite3.connect(tmp_path / FILE_NAME)
-    try:
-        left = sorted(round((now - at) / DAY) for (at,) in conn.execute("SELECT at FROM calls"))
-    finally:
-        conn.close()
+    left = sorted(round((now - at) / DAY) for (at,) in state.query("SELECT at FROM calls"))
     assert left == [0, 1, 399]

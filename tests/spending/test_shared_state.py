@@ -1,16 +1,16 @@
-"""Server processes sharing one state folder: one budget, reservations of killed processes, batch jobs.
+"""Server processes sharing one state store: one budget, reservations of killed processes, batch jobs.
 
 Each server here is a real stdio subprocess (or, where the test needs to hold it, an in-memory
-server in this process), all pointed at the same WORKERS_AI_MCP_STATE_DIR.
+server in this process), all pointed at the same store: every test runs once with the SQLite file
+of one WORKERS_AI_MCP_STATE_DIR and once with one PostgreSQL database (WORKERS_AI_MCP_STATE_URL),
+as replicas behind a load balancer would share it.
 """
 
 from __future__ import annotations
 
 import signal
-import sqlite3
 from collections.abc import AsyncGenerator
 from contextlib import AsyncExitStack, asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 import anyio
@@ -22,12 +22,11 @@ from starlette.types import Receive, Scope, Send
 
 from support.emulated import BGE_BASE
 from support.loopback import serving
+from support.postgres import StateHome
 from support.results import data_of, text_of
 from support.session import open_session
-from support.settings import make_settings
 from support.transports import Pipes, server_command, server_env, spawned
 from workers_ai_mcp.emulator import EMULATOR_TOKEN, EmulatorState, Fault, create_emulator_app
-from workers_ai_mcp.spending.store import FILE_NAME
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="POSIX signals")
 
@@ -35,11 +34,11 @@ TEXT = {"text": "Otters are playful animals that live in rivers. " * 10}  # bart
 
 
 @asynccontextmanager
-async def stdio_server(tmp_path: Path, name: str, *args: str, **env: str) -> AsyncGenerator[Client]:
-    """A server subprocess whose state folder is tmp_path/state (shared); its other folders are its own."""
-    folder = tmp_path / name
+async def stdio_server(state: StateHome, name: str, *args: str, **env: str) -> AsyncGenerator[Client]:
+    """A server subprocess on the shared store of `state`; its other folders are its own."""
+    folder = state.tmp_path / name
     folder.mkdir()
-    environment = server_env(folder, WORKERS_AI_MCP_STATE_DIR=str(tmp_path / "state"), **env)
+    environment = server_env(folder, **state.env(), **env)
     with (folder / "stderr.log").open("wb") as stderr:
         async with (
             spawned(server_command(*args), environment, folder, stderr) as process,
@@ -53,11 +52,11 @@ def budget_env(daily: str) -> dict[str, str]:
 
 
 async def test_two_processes_share_one_daily_budget_and_the_crossing_call_is_refused_in_either(
-    tmp_path: Path,
+    state: StateHome,
 ) -> None:
     async with AsyncExitStack() as stack:
-        first = await stack.enter_async_context(stdio_server(tmp_path, "a", "--emulator", **budget_env("0.025")))
-        second = await stack.enter_async_context(stdio_server(tmp_path, "b", "--emulator", **budget_env("0.025")))
+        first = await stack.enter_async_context(stdio_server(state, "a", "--emulator", **budget_env("0.025")))
+        second = await stack.enter_async_context(stdio_server(state, "b", "--emulator", **budget_env("0.025")))
         with anyio.fail_after(60):
             ok_first = await first.call_tool("summarize", TEXT)
             ok_second = await second.call_tool("summarize", TEXT)
@@ -71,11 +70,11 @@ async def test_two_processes_share_one_daily_budget_and_the_crossing_call_is_ref
     assert report["today"]["total"]["calls"] == 2 and report["today"]["budget_left_usd"] == pytest.approx(0.005)
 
 
-async def test_concurrent_calls_from_two_processes_never_spend_past_the_budget(tmp_path: Path) -> None:
+async def test_concurrent_calls_from_two_processes_never_spend_past_the_budget(state: StateHome) -> None:
     results: list[CallToolResult] = []
     async with AsyncExitStack() as stack:
         servers = [
-            await stack.enter_async_context(stdio_server(tmp_path, name, "--emulator", **budget_env("0.025")))
+            await stack.enter_async_context(stdio_server(state, name, "--emulator", **budget_env("0.025")))
             for name in ("a", "b")
         ]
 
@@ -91,14 +90,13 @@ async def test_concurrent_calls_from_two_processes_never_spend_past_the_budget(t
     # A call answered by the other process may still be in its write-behind queue (its reservation
     # holding the amount meanwhile): spent and held together are what every process has committed.
     assert report["today"]["total"]["fallback_usd"] + report["held_usd"] == pytest.approx(0.02)
-    state = tmp_path / "state" / "emulator"  # both servers have exited: every record is written
-    assert recorded_usd(state) == pytest.approx(0.02)
+    assert recorded_usd(state) == pytest.approx(0.02)  # both servers have exited: every record is written
 
 
-async def test_two_processes_submitting_batches_at_once_keep_every_job(tmp_path: Path) -> None:
+async def test_two_processes_submitting_batches_at_once_keep_every_job(state: StateHome) -> None:
     submitted: list[dict[str, Any]] = []
     async with AsyncExitStack() as stack:
-        servers = [await stack.enter_async_context(stdio_server(tmp_path, name, "--emulator")) for name in ("a", "b")]
+        servers = [await stack.enter_async_context(stdio_server(state, name, "--emulator")) for name in ("a", "b")]
 
         async def submit(client: Client, text: str) -> None:
             result = await client.call_tool("submit_batch", {"model": BGE_BASE, "inputs": [{"text": text}]})
@@ -131,10 +129,10 @@ class RunWatch:
         await self.app(scope, receive, send)
 
 
-async def test_a_reservation_of_a_killed_process_stops_holding_the_budget(tmp_path: Path) -> None:
+async def test_a_reservation_of_a_killed_process_stops_holding_the_budget(state: StateHome) -> None:
     upstream = EmulatorState()
     watch = RunWatch(create_emulator_app(upstream), nth=2)
-    here = make_settings(tmp_path, max_cost_usd=0.035, unpriced_call_usd=0.01)
+    here = state.settings(max_cost_usd=0.035, unpriced_call_usd=0.01)
     async with serving(watch) as url:
         env = budget_env("0.035") | {
             "CLOUDFLARE_API_TOKEN": EMULATOR_TOKEN,
@@ -142,9 +140,9 @@ async def test_a_reservation_of_a_killed_process_stops_holding_the_budget(tmp_pa
             "WORKERS_AI_BASE_URL": f"{url}/client/v4",
             "WORKERS_AI_MCP_MAX_RETRIES": "0",
         }
-        folder = tmp_path / "killed"
+        folder = state.tmp_path / "killed"
         folder.mkdir()
-        environment = server_env(folder, WORKERS_AI_MCP_STATE_DIR=str(here.state_dir), **env)
+        environment = server_env(folder, **state.env(), **env)
         with (folder / "stderr.log").open("wb") as stderr:
             async with (
                 spawned(server_command(), environment, folder, stderr) as process,
@@ -178,23 +176,19 @@ async def test_a_reservation_of_a_killed_process_stops_holding_the_budget(tmp_pa
 CJK = {"prompt": "水獭是生活在河里的顽皮动物，它们喜欢在水中玩耍。" * 80, "max_tokens": 16}  # 1,920 characters
 
 
-def recorded_usd(state: Path) -> float:
-    """What the store file records as spent (read only: a missing file fails rather than being created)."""
-    conn = sqlite3.connect(f"{(state / FILE_NAME).as_uri()}?mode=ro", uri=True)
-    try:
-        return float(conn.execute("SELECT COALESCE(SUM(counted_usd), 0) FROM calls").fetchone()[0])
-    finally:
-        conn.close()
+def recorded_usd(state: StateHome, *, emulator: bool = True) -> float:
+    """What the store records as spent (of --emulator servers, by default: their store is their own)."""
+    return float(state.query("SELECT COALESCE(SUM(counted_usd), 0) FROM calls", emulator=emulator)[0][0])
 
 
 async def test_cjk_prompts_in_flight_from_four_processes_never_record_more_than_the_daily_budget(
-    tmp_path: Path,
+    state: StateHome,
 ) -> None:
     budget = 0.0028  # under five of these calls as billed ($0.00059 each); characters / 4 reserved $0.00018
     results: list[CallToolResult] = []
     async with AsyncExitStack() as stack:
         servers = [
-            await stack.enter_async_context(stdio_server(tmp_path, name, "--emulator", **budget_env(str(budget))))
+            await stack.enter_async_context(stdio_server(state, name, "--emulator", **budget_env(str(budget))))
             for name in "abcd"
         ]
 
@@ -208,15 +202,15 @@ async def test_cjk_prompts_in_flight_from_four_processes_never_record_more_than_
     answered = [r for r in results if not r.is_error]
     assert len(results) == 24 and answered
     assert all("daily budget" in text_of(r) for r in results if r.is_error)
-    assert recorded_usd(tmp_path / "state" / "emulator") <= budget  # --emulator keeps its own store
+    assert recorded_usd(state) <= budget
 
 
-async def test_sequential_cjk_prompts_stop_before_the_daily_budget(tmp_path: Path) -> None:
+async def test_sequential_cjk_prompts_stop_before_the_daily_budget(state: StateHome) -> None:
     budget = 0.0028  # four calls and a reservation of characters / 4 fitted, and the fifth call crossed it
-    settings = make_settings(tmp_path, max_cost_usd=budget)
+    settings = state.settings(max_cost_usd=budget)
     async with open_session(settings, upstream=create_emulator_app(EmulatorState())) as client:
         with anyio.fail_after(60):
             results = [await client.call_tool("chat", CJK) for _ in range(10)]
             spent = data_of(await client.call_tool("usage", {}))["today"]["total"]["cost_usd"]
     assert not results[0].is_error and results[-1].is_error
-    assert spent <= budget and recorded_usd(settings.state_dir) <= budget
+    assert spent <= budget and recorded_usd(state, emulator=False) <= budget

@@ -14,11 +14,12 @@ import pytest
 from starlette.applications import Starlette
 
 from support.emulated import model_calls
+from support.postgres import StateHome
 from support.results import data_of, text_of
 from support.session import open_session
 from support.settings import make_settings
 from workers_ai_mcp.emulator import EmulatorState
-from workers_ai_mcp.spending import store as store_module
+from workers_ai_mcp.spending import sqlite_store
 from workers_ai_mcp.spending.ledger import BudgetExceededError, Budgets, Estimate, Ledger
 from workers_ai_mcp.spending.schema import SCHEMA_VERSION, migrate
 from workers_ai_mcp.spending.store import FILE_NAME, StateStore
@@ -70,10 +71,10 @@ async def test_a_store_written_by_a_newer_release_is_read_into_memory_and_left_u
     assert path.read_bytes() == before
 
 
-async def test_reservations_expire_and_those_of_gone_processes_are_dropped(tmp_path: Path) -> None:
+async def test_reservations_expire_and_those_of_gone_processes_are_dropped(state: StateHome) -> None:
     gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, check=True)
     dead_pid = int(gone.stdout)
-    store = StateStore(tmp_path)
+    store = state.store()
     ledger = Ledger(store, Budgets(daily=0.03), call_ttl=3600)
     now = time.time()
     rows = [
@@ -174,7 +175,7 @@ async def test_a_store_locked_for_four_seconds_by_another_process_costs_a_wait_a
 async def test_a_store_locked_past_the_wait_refuses_a_budgeted_call_with_a_sentence_and_goes_on_in_the_file(
     tmp_path: Path, emulator_app: Starlette, emulator_state: EmulatorState, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(store_module, "LOCK_WAIT_SECONDS", 3.0)
+    monkeypatch.setattr(sqlite_store, "LOCK_WAIT_SECONDS", 3.0)
     settings = make_settings(tmp_path, max_cost_usd=1.0, unpriced_call_usd=0.01)
     async with open_session(settings, upstream=emulator_app) as client:
         data_of(await client.call_tool("summarize", TEXT))
@@ -195,18 +196,20 @@ async def test_a_store_locked_past_the_wait_refuses_a_budgeted_call_with_a_sente
     assert report["store"] == str(settings.state_dir / FILE_NAME) and report["today"]["total"]["calls"] == 2
 
 
-async def test_recorded_calls_are_written_behind_the_answer_and_all_land_when_the_store_closes(tmp_path: Path) -> None:
-    store = StateStore(tmp_path)
+async def test_recorded_calls_are_written_behind_the_answer_and_all_land_when_the_store_closes(
+    state: StateHome,
+) -> None:
+    store = state.store()
     ledger = Ledger(store, Budgets())
     for _ in range(50):
         await ledger.record("@cf/x/y", {"prompt_tokens": 1}, 0.001)
     await store.aclose()
-    with sqlite3.connect(tmp_path / FILE_NAME) as conn:
-        assert conn.execute("SELECT COUNT(*), ROUND(SUM(counted_usd), 6) FROM calls").fetchone() == (50, 0.05)
+    (count, total), *_ = state.query("SELECT COUNT(*), SUM(counted_usd) FROM calls")
+    assert count == 50 and total == pytest.approx(0.05)
 
 
-async def test_a_budget_check_sees_every_call_this_process_recorded_before_it(tmp_path: Path) -> None:
-    store = StateStore(tmp_path)
+async def test_a_budget_check_sees_every_call_this_process_recorded_before_it(state: StateHome) -> None:
+    store = state.store()
     ledger = Ledger(store, Budgets(daily=0.05))
     for number in range(5):
         await ledger.reserve(f"call:{number}", "@cf/x/y", Estimate(0.01))
@@ -216,18 +219,17 @@ async def test_a_budget_check_sees_every_call_this_process_recorded_before_it(tm
     await store.aclose()
 
 
-def test_calls_still_queued_when_the_interpreter_exits_are_written(tmp_path: Path) -> None:
+def test_calls_still_queued_when_the_interpreter_exits_are_written(state: StateHome) -> None:
     script = (
-        "import asyncio, sys\n"
-        "from pathlib import Path\n"
+        "import asyncio\n"
+        "from workers_ai_mcp.settings import Settings\n"
         "from workers_ai_mcp.spending.ledger import Budgets, Ledger\n"
-        "from workers_ai_mcp.spending.store import StateStore\n"
+        "from workers_ai_mcp.spending.store import open_store\n"
         "async def main():\n"
-        "    ledger = Ledger(StateStore(Path(sys.argv[1])), Budgets())\n"
+        "    ledger = Ledger(open_store(Settings()), Budgets())\n"
         "    for _ in range(20):\n"
         "        await ledger.record('@cf/x/y', None, 0.01)\n"
         "asyncio.run(main())\n"
     )
-    subprocess.run([sys.executable, "-c", script, str(tmp_path)], check=True, timeout=60)
-    with sqlite3.connect(tmp_path / FILE_NAME) as conn:
-        assert conn.execute("SELECT COUNT(*) FROM calls").fetchone() == (20,)
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=60, env=os.environ | state.env())
+    assert state.query("SELECT COUNT(*) FROM calls") == [(20,)]

@@ -1,6 +1,7 @@
 """Spending per user in the ledger: every record, reservation and day total names its user; each user's budgets
 count only their calls and the deployment's count everyone's, checked in the one reserving transaction; a store
-of schema version 3 is migrated with its records the local user's, and its tasks table given its user column."""
+of schema version 3 is migrated with its records the local user's, and its tasks table given its user column
+(on PostgreSQL too). The ledger's tests run against SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ from pathlib import Path
 import pytest
 from starlette.applications import Starlette
 
+from support.postgres import StateHome, state_home
 from support.results import data_of
 from support.session import open_session
-from support.settings import make_settings
 from workers_ai_mcp.spending.ledger import BudgetExceededError, Budgets, Estimate, Ledger
 from workers_ai_mcp.spending.schema import SCHEMA_VERSION, check_schema, migrate
 from workers_ai_mcp.spending.store import FILE_NAME, StateStore
@@ -35,9 +36,9 @@ def cents(amount: float) -> Estimate:
 
 
 async def test_each_user_s_budget_counts_only_their_calls_while_the_deployment_s_counts_everyone_s(
-    tmp_path: Path,
+    state: StateHome,
 ) -> None:
-    ledger = Ledger(StateStore(tmp_path), Budgets(daily=0.50, user_daily=0.20))
+    ledger = Ledger(state.store(), Budgets(daily=0.50, user_daily=0.20))
     for key in ("a1", "a2"):
         await ledger.reserve(key, MODEL, cents(0.10), "alice")
         await ledger.record(MODEL, None, 0.10, release=key, user="alice")
@@ -63,8 +64,8 @@ async def test_each_user_s_budget_counts_only_their_calls_while_the_deployment_s
     await ledger.store.aclose()
 
 
-async def test_a_user_s_monthly_budget_refuses_in_its_own_words(tmp_path: Path) -> None:
-    ledger = Ledger(StateStore(tmp_path), Budgets(user_monthly=0.05))
+async def test_a_user_s_monthly_budget_refuses_in_its_own_words(state: StateHome) -> None:
+    ledger = Ledger(state.store(), Budgets(user_monthly=0.05))
     await ledger.record(MODEL, None, 0.05, user="dana")
     with pytest.raises(BudgetExceededError) as refused:
         await ledger.reserve("d1", MODEL, cents(0.01), "dana")
@@ -75,8 +76,8 @@ async def test_a_user_s_monthly_budget_refuses_in_its_own_words(tmp_path: Path) 
     assert "the operator can raise WORKERS_AI_MCP_USER_MAX_COST_USD_MONTHLY" in text
 
 
-async def test_a_queued_batch_holds_its_estimate_for_the_user_who_queued_it(tmp_path: Path) -> None:
-    ledger = Ledger(StateStore(tmp_path), Budgets(user_daily=0.10))
+async def test_a_queued_batch_holds_its_estimate_for_the_user_who_queued_it(state: StateHome) -> None:
+    ledger = Ledger(state.store(), Budgets(user_daily=0.10))
     await ledger.hold_batch("job-1", MODEL, 0.10, 5.0, "alice")
     with pytest.raises(BudgetExceededError):
         await ledger.reserve("a1", MODEL, cents(0.01), "alice")
@@ -142,13 +143,13 @@ async def test_a_version_3_store_is_migrated_with_every_record_the_local_user_s(
 
 
 async def test_the_local_user_sees_every_user_s_spending_with_a_breakdown_once_there_are_others(
-    tmp_path: Path, emulator_app: Starlette
+    state: StateHome, emulator_app: Starlette
 ) -> None:
-    settings = make_settings(tmp_path, unpriced_call_usd=0.10, user_max_cost_usd=1.0)
+    settings = state.settings(unpriced_call_usd=0.10, user_max_cost_usd=1.0)
     async with open_session(settings, upstream=emulator_app) as client:
         await client.call_tool("summarize", TEXT)
         alone = data_of(await client.call_tool("usage", {}))
-        store = StateStore(settings.state_dir)  # another server process, serving an OAuth user
+        store = state.store()  # another server process, serving an OAuth user
         await Ledger(store, Budgets()).record(MODEL, None, 0.30, user="alice")
         await store.aclose()
         shared = data_of(await client.call_tool("usage", {}))
@@ -156,3 +157,39 @@ async def test_the_local_user_sees_every_user_s_spending_with_a_breakdown_once_t
     assert alone["today"]["budget_usd"] == 1.0 and alone["today"]["budget_left_usd"] == pytest.approx(0.9)
     assert shared["today"]["total"]["calls"] == 2
     assert [(u["user"], u["today_usd"]) for u in shared["users"]] == [("alice", 0.3), ("local", 0.1)]
+
+
+async def test_a_postgresql_schema_of_version_4_is_migrated_with_its_tasks_the_local_user_s(tmp_path: Path) -> None:
+    with state_home("postgresql", tmp_path) as state:
+        await _migrate_version_4(state)
+
+
+async def _migrate_version_4(state: StateHome) -> None:
+    first = state.store()
+    await Ledger(first, Budgets()).record(MODEL, None, 0.25)  # creates the schema at this release's version
+    await first.aclose()
+    state.execute("DROP TABLE tasks")  # as the release before per-user spending left it: version 4, old tasks
+    state.execute("DROP TABLE user_days")
+    for table in ("calls", "reservations", "batches"):
+        state.execute(f"ALTER TABLE {table} DROP COLUMN user_id")
+    state.execute("UPDATE store_version SET version = 4")
+    state.execute(OLD_TASKS.replace(" REAL ", " DOUBLE PRECISION ").replace("REAL,", "DOUBLE PRECISION,"))
+    now = time.time()
+    state.execute(
+        "INSERT INTO tasks VALUES ('old-task', 'generate_image', 'completed', 'Done.', ?, ?, 3600000, 1000, "
+        "'gone-1', 1, '2026-07-28', '{\"content\": []}', NULL)",
+        (now, now),
+    )
+
+    store = state.store()
+    ledger = Ledger(store, Budgets(user_daily=0.30))
+    local = await ledger.committed("local")
+    old_task = await TaskStore(store).get("old-task", "local")
+    hidden = await TaskStore(store).get("old-task", "alice")
+    await store.aclose()
+
+    assert local.user.today == pytest.approx(0.25)
+    assert old_task is not None and old_task.user_id == "local" and hidden is None
+    assert state.query("SELECT version FROM store_version") == [(SCHEMA_VERSION,)]
+    assert state.query("SELECT user_id, counted_usd FROM user_days") == [("local", 0.25)]
+    assert state.query("SELECT user_id FROM tasks") == [("local",)]

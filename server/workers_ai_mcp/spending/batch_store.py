@@ -15,7 +15,6 @@ import contextlib
 import json
 import logging
 import os
-import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -23,7 +22,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, ValidationError
 
 from .caller import LOCAL_USER, Caller
-from .store import StateStore, transaction
+from .store import Connection, StateStore, transaction
 
 logger = logging.getLogger(__name__)
 
@@ -68,11 +67,11 @@ class BatchStore:
         self.legacy_folder = legacy_folder
 
     async def add(self, record: BatchRecord) -> None:
-        def work(conn: sqlite3.Connection) -> None:
+        def work(conn: Connection) -> None:
             _insert(conn, record, replace=True)
             conn.execute(  # each user's newest: one user's jobs never push out another's
-                "DELETE FROM batches WHERE user_id = ? AND job_id NOT IN (SELECT job_id FROM batches "
-                "WHERE user_id = ? ORDER BY submitted_at DESC, rowid DESC LIMIT ?)",
+                "DELETE FROM batches WHERE user_id = ? AND job_id NOT IN (SELECT job_id FROM batches WHERE user_id = ? "
+                "ORDER BY submitted_at DESC, COALESCE(seq, 0) DESC, job_id DESC LIMIT ?)",
                 (record.user_id, record.user_id, MAX_JOBS),
             )
 
@@ -97,7 +96,10 @@ class BatchStore:
         """The jobs `caller` may see (theirs, or every user's for an admin), newest first."""
         await self._ready()
         mine = "" if caller.admin else "WHERE user_id = ? "
-        query = f"SELECT {', '.join(_COLUMNS)} FROM batches {mine}ORDER BY submitted_at DESC, rowid DESC"
+        query = (
+            f"SELECT {', '.join(_COLUMNS)} FROM batches {mine}"
+            "ORDER BY submitted_at DESC, COALESCE(seq, 0) DESC, job_id DESC"
+        )
         bound = () if caller.admin else (caller.user_id,)
         rows = await self.store.run(lambda conn: conn.execute(query, bound).fetchall())
         return [_record(row) for row in rows]
@@ -108,7 +110,7 @@ class BatchStore:
             await self.store.run(lambda conn: self._import(conn, folder / LEGACY_INDEX))
         self.legacy_folder = None  # looked once per process
 
-    def _import(self, conn: sqlite3.Connection, path: Path) -> None:
+    def _import(self, conn: Connection, path: Path) -> None:
         try:
             with path.open("rb") as handle:
                 raw = handle.read(MAX_LEGACY_BYTES + 1)
@@ -121,7 +123,7 @@ class BatchStore:
             logger.warning("The old batch index %s could not be imported (%s); it is left as it is", path, exc)
             return
 
-        def work(c: sqlite3.Connection) -> None:
+        def work(c: Connection) -> None:
             for record in legacy.jobs[-MAX_JOBS:]:
                 _insert(c, record, replace=False)
 
@@ -132,10 +134,19 @@ class BatchStore:
             logger.info("Imported %d batch jobs from %s into %s", len(legacy.jobs), path, self.store.where)
 
 
-def _insert(conn: sqlite3.Connection, record: BatchRecord, *, replace: bool) -> None:
-    verb = "INSERT OR REPLACE" if replace else "INSERT OR IGNORE"
+def _insert(conn: Connection, record: BatchRecord, *, replace: bool) -> None:
+    """Add `record` (the newest in `seq` order), replacing a job of the same id or keeping it (`replace` False)."""
     placeholders = ", ".join(f":{column}" for column in _COLUMNS)
-    conn.execute(f"{verb} INTO batches ({', '.join(_COLUMNS)}) VALUES ({placeholders})", record.model_dump())
+    if replace:
+        updates = [f"{column} = excluded.{column}" for column in (*_COLUMNS[1:], "seq")]
+        conflict = "DO UPDATE SET " + ", ".join(updates)
+    else:
+        conflict = "DO NOTHING"
+    conn.execute(
+        f"INSERT INTO batches ({', '.join(_COLUMNS)}, seq) VALUES ({placeholders}, "
+        f"(SELECT COALESCE(MAX(seq), 0) + 1 FROM batches)) ON CONFLICT (job_id) {conflict}",
+        record.model_dump(),
+    )
 
 
 def _record(row: tuple[Any, ...]) -> BatchRecord:

@@ -16,22 +16,20 @@ budget checks and their refusal texts read the same windows the records write.)
 
 from __future__ import annotations
 
-import functools
 import json
 import math
 import os
-import sqlite3
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 
 from ..client.errors import InvalidRequestError
 from .caller import LOCAL_USER
+from .liveness import own_start, owner_alive
 from .pricing import COMPLETION_TOKENS, PROMPT_TOKENS
-from .store import StateStore, StoreLockedError, transaction
+from .store import Connection, StateStore, StoreLockedError, transaction
 
 BUDGET_SETTING = "WORKERS_AI_MCP_MAX_COST_USD"
 MONTHLY_SETTING = "WORKERS_AI_MCP_MAX_COST_USD_MONTHLY"
@@ -184,16 +182,17 @@ class Ledger:
         if not self.budgets.windowed:
             return
         pid = os.getpid()
-        started = _own_start(pid)
+        started = own_start(pid)
+        instance = self.store.instance
 
-        def work(conn: sqlite3.Connection) -> None:
+        def work(conn: Connection) -> None:
             now = time.time()
-            _expire(conn, now, pid)
+            _expire(conn, now, instance)
             self._check_windows(model, estimate, _standing(conn, now, user))
             conn.execute(
-                "INSERT INTO reservations (id, model, amount, pid, created, expires, pid_start, user_id) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (key, model, estimate.amount, pid, now, now + self.call_ttl, started, user),
+                "INSERT INTO reservations (id, model, amount, pid, created, expires, pid_start, instance, user_id) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (key, model, estimate.amount, pid, now, now + self.call_ttl, started, instance, user),
             )
 
         await self.store.run(lambda conn: transaction(conn, work))
@@ -208,13 +207,13 @@ class Ledger:
                 "INSERT INTO reservations (id, model, amount, pid, created, expires, prompt_tokens, user_id) "
                 "VALUES (?, ?, ?, NULL, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET model = excluded.model, "
                 "amount = excluded.amount, pid = NULL, created = excluded.created, expires = excluded.expires, "
-                "prompt_tokens = excluded.prompt_tokens, pid_start = NULL, user_id = excluded.user_id",
+                "prompt_tokens = excluded.prompt_tokens, pid_start = NULL, instance = NULL, user_id = excluded.user_id",
                 (f"batch:{job}", model, amount, now, now + BATCH_HOLD_SECONDS, prompt_tokens, user),
             )
         )
 
     async def batch_prompt_tokens(self, job: str) -> float | None:
-        def read(conn: sqlite3.Connection) -> float | None:
+        def read(conn: Connection) -> float | None:
             row = conn.execute("SELECT prompt_tokens FROM reservations WHERE id = ?", (f"batch:{job}",)).fetchone()
             return None if row is None else row[0]
 
@@ -247,7 +246,7 @@ class Ledger:
         prune = not self._pruned
         self._pruned = True
 
-        def work(conn: sqlite3.Connection) -> None:
+        def work(conn: Connection) -> None:
             if prune:
                 _prune(conn, now)  # before this record: it must not count as the newest
             conn.execute(
@@ -257,12 +256,13 @@ class Ledger:
             )
             conn.execute(
                 "INSERT INTO days (day, counted_usd) VALUES (?, ?) "
-                "ON CONFLICT (day) DO UPDATE SET counted_usd = round(counted_usd + excluded.counted_usd, 12)",
+                "ON CONFLICT (day) DO UPDATE SET "
+                "counted_usd = round(CAST(days.counted_usd + excluded.counted_usd AS NUMERIC), 12)",
                 (_day(now), counted),
             )
             conn.execute(
                 "INSERT INTO user_days (day, user_id, counted_usd) VALUES (?, ?, ?) ON CONFLICT (day, user_id) "
-                "DO UPDATE SET counted_usd = user_days.counted_usd + excluded.counted_usd",
+                "DO UPDATE SET counted_usd = round(CAST(user_days.counted_usd + excluded.counted_usd AS NUMERIC), 12)",
                 (_day(now), user, counted),
             )
             if release is not None:
@@ -280,9 +280,9 @@ class Ledger:
     async def committed(self, user: str = LOCAL_USER) -> Standing:
         """What `user` and the whole deployment have spent today and this month, and hold now."""
 
-        def read(conn: sqlite3.Connection) -> Standing:
+        def read(conn: Connection) -> Standing:
             now = time.time()
-            transaction(conn, lambda c: _expire(c, now, os.getpid()))
+            transaction(conn, lambda c: _expire(c, now, self.store.instance))
             return _standing(conn, now, user)
 
         return await self.store.run(read)
@@ -290,7 +290,7 @@ class Ledger:
     async def per_user(self) -> list[UserTotals]:
         """Every user's spend today and this month and what they hold now, the most this month first."""
 
-        def read(conn: sqlite3.Connection) -> list[UserTotals]:
+        def read(conn: Connection) -> list[UserTotals]:
             now = time.time()
             today = _day(now)
             found: dict[str, UserTotals] = {}
@@ -309,7 +309,7 @@ class Ledger:
         """Per-model totals of the calls from `since` (to `until`) of `user` (None: everyone's), the most
         expensive first."""
 
-        def read(conn: sqlite3.Connection) -> list[tuple[str, str, float | None, float, int]]:
+        def read(conn: Connection) -> list[tuple[str, str, float | None, float, int]]:
             query = "SELECT model, usage, cost_usd, counted_usd, cached FROM calls WHERE at >= ? AND at < ?"
             bounds: tuple[object, ...] = (since, until if until is not None else math.inf)
             if user is not None:
@@ -389,7 +389,7 @@ class Ledger:
         )
 
 
-def _prune(conn: sqlite3.Connection, now: float) -> None:
+def _prune(conn: Connection, now: float) -> None:
     """Drop calls (and day totals) over `KEEP_DAYS` older than the newest record written up to `now`.
 
     The clock is the records', not the wall's: a record from a clock set ahead is later than `now`
@@ -409,18 +409,20 @@ def _prune(conn: sqlite3.Connection, now: float) -> None:
     conn.execute("DELETE FROM user_days WHERE day < ?", (_day(cutoff),))
 
 
-def _expire(conn: sqlite3.Connection, now: float, own_pid: int) -> None:
-    """Drop reservations past their expiry, and those of processes that are gone."""
+def _expire(conn: Connection, now: float, own: str) -> None:
+    """Drop reservations past their expiry, and those of server runs that are gone (`own` is this one)."""
     conn.execute("DELETE FROM reservations WHERE expires < ?", (now,))
-    owners = conn.execute(
-        "SELECT DISTINCT pid, pid_start FROM reservations WHERE pid IS NOT NULL AND pid != ?", (own_pid,)
-    ).fetchall()
-    gone = [(pid, started) for pid, started in owners if not process_alive(pid, started)]
+    owners = conn.execute("SELECT DISTINCT pid, pid_start, instance FROM reservations WHERE pid IS NOT NULL").fetchall()
+    gone = [(pid, started, run) for pid, started, run in owners if not owner_alive(conn, own, run, pid, started)]
     if gone:
-        conn.executemany("DELETE FROM reservations WHERE pid = ? AND pid_start IS ?", gone)
+        conn.executemany(
+            "DELETE FROM reservations WHERE pid = ? AND pid_start IS NOT DISTINCT FROM ? "
+            "AND instance IS NOT DISTINCT FROM ?",
+            gone,
+        )
 
 
-def _standing(conn: sqlite3.Connection, now: float, user: str) -> Standing:
+def _standing(conn: Connection, now: float, user: str) -> Standing:
     """`user`'s and the deployment's spend of today and this month, and what each holds, as one reading."""
     today, month = _day(now), _day(month_start(now))
     total = conn.execute(
@@ -449,49 +451,6 @@ class UserTotals:
     today: float = 0.0
     month: float = 0.0
     held: float = 0.0
-
-
-def process_start(pid: int) -> str | None:
-    """When `pid` started, from /proc (clock ticks since boot); "" when it is not running (gone, or a
-    zombie nobody reaped); None where /proc does not say (not Linux)."""
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return "" if _has_proc() else None
-    except OSError:
-        return None
-    fields = text[text.rindex(")") + 2 :].split()  # the name, in parentheses, may hold spaces
-    if len(fields) < 20:
-        return None
-    return "" if fields[0] in ("Z", "X", "x") else fields[19]
-
-
-@functools.cache
-def _own_start(pid: int) -> str | None:
-    """This process's start time, read once per pid (a fork is another pid)."""
-    return process_start(pid) or None
-
-
-@functools.cache
-def _has_proc() -> bool:
-    return Path(f"/proc/{os.getpid()}/stat").exists()
-
-
-def process_alive(pid: int, started: str | None = None) -> bool:
-    """Whether the process that made a reservation (or a task) still runs: same pid, same start time when
-    given, not a zombie."""
-    now_started = process_start(pid)
-    if now_started is not None:
-        return now_started != "" and (started is None or now_started == started)
-    if os.name != "posix":
-        return True  # no cheap, harmless probe elsewhere: the reservation's expiry applies
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _usage(text: str | None) -> dict[str, float]:

@@ -40,7 +40,7 @@ from .pricing import (
     reported_cost,
     request_units,
 )
-from .store import StateStore
+from .store import StateStore, open_store
 
 logger = logging.getLogger(__name__)
 
@@ -102,7 +102,7 @@ class Spending:
     @classmethod
     def from_settings(cls, settings: Settings) -> Spending:
         return cls(
-            StateStore(settings.state_dir),
+            open_store(settings),
             max_cost_usd=settings.max_cost_usd,
             max_cost_usd_monthly=settings.max_cost_usd_monthly,
             max_call_cost_usd=settings.max_call_cost_usd,

@@ -48,7 +48,13 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE reservations ADD COLUMN pid_start TEXT
     """,
-    # 4: whose every call, reservation and batch is (the caller's user id; what came before is the local
+    # 4: the server run holding a reservation (with PostgreSQL, replicas on other machines tell by its
+    # heartbeat), and the order batches were added in (rowid is SQLite's only)
+    """
+    ALTER TABLE reservations ADD COLUMN instance TEXT;
+    ALTER TABLE batches ADD COLUMN seq INTEGER
+    """,
+    # 5: whose every call, reservation and batch is (the caller's user id; what came before is the local
     # user's), and each user's total per UTC day beside the deployment's (`days`). Portable SQL: PostgreSQL
     # runs the same steps.
     """

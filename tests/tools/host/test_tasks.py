@@ -16,6 +16,7 @@ from mcp.shared.exceptions import MCPError
 from mcp.types import CallToolResult
 
 from support.emulator import make_wav
+from support.postgres import StateHome
 from support.session import open_session
 from support.settings import make_settings
 from support.tasks import ModelRun, TaskHandle, TasksDeclared, legacy_tool_call, poll, raw_session, task_request
@@ -214,8 +215,8 @@ async def test_a_tool_that_never_runs_as_a_task_refuses_the_task_parameter(tmp_p
     assert answer["error"]["code"] == -32601
 
 
-async def test_another_server_process_answers_tasks_get_with_the_result_after_a_restart(tmp_path: Path) -> None:
-    settings = make_settings(tmp_path)
+async def test_another_server_process_answers_tasks_get_with_the_result_after_a_restart(state: StateHome) -> None:
+    settings = state.settings()
     async with open_session(
         settings, upstream=create_emulator_app(EmulatorState()), extensions=[TasksDeclared()]
     ) as client:
@@ -229,43 +230,40 @@ async def test_another_server_process_answers_tasks_get_with_the_result_after_a_
     assert again["status"] == "completed" and again["result"] == finished["result"]
 
 
-async def test_a_task_whose_server_process_died_is_reported_lost(tmp_path: Path) -> None:
-    settings = make_settings(tmp_path)
+async def test_a_task_whose_server_process_died_is_reported_lost(state: StateHome) -> None:
+    settings = state.settings()
     async with open_session(
         settings, upstream=create_emulator_app(EmulatorState()), extensions=[TasksDeclared()]
     ) as client:
         with pytest.raises(MCPError, match="task not found"):  # the store and its tasks table exist
             await task_request(client, "tasks/get", "t-dead")
-        with sqlite3.connect(settings.state_dir / "state.sqlite3") as conn:
-            dead = await _dead_pid()
-            conn.execute(
-                "INSERT INTO tasks (task_id, tool, status, status_message, created, updated, ttl_ms, poll_ms, "
-                "owner, pid, era, result, error) VALUES ('t-dead', 'generate_image', 'working', 'Started.', ?, ?, "
-                "3600000, 1000, ?, ?, '2026-07-28', NULL, NULL)",
-                (time.time(), time.time(), f"{dead}-gone", dead),
-            )
+        dead = await _dead_pid()
+        state.execute(
+            "INSERT INTO tasks (task_id, tool, status, status_message, created, updated, ttl_ms, poll_ms, "
+            "owner, pid, era, result, error) VALUES ('t-dead', 'generate_image', 'working', 'Started.', ?, ?, "
+            "3600000, 1000, ?, ?, '2026-07-28', NULL, NULL)",
+            (time.time(), time.time(), f"{dead}-gone", dead),
+        )
         task = await task_request(client, "tasks/get", "t-dead")
     assert task["status"] == "failed"
     assert "stopped before it finished" in task["statusMessage"]
     assert task["error"]["code"] == -32603
 
 
-async def test_a_task_past_its_time_to_live_is_gone(tmp_path: Path) -> None:
-    settings = make_settings(tmp_path)
+async def test_a_task_past_its_time_to_live_is_gone(state: StateHome) -> None:
+    settings = state.settings()
     async with open_session(
         settings, upstream=create_emulator_app(EmulatorState()), extensions=[TasksDeclared()]
     ) as client:
         handle = await client.session.call_tool("generate_image", SLOW_IMAGE, allow_claimed=True)
         assert isinstance(handle, TaskHandle)
         await poll(client, handle.task_id)
-        with sqlite3.connect(settings.state_dir / "state.sqlite3") as conn:
-            conn.execute("UPDATE tasks SET created = created - 7200 WHERE task_id = ?", (handle.task_id,))
+        state.execute("UPDATE tasks SET created = created - 7200 WHERE task_id = ?", (handle.task_id,))
         with pytest.raises(MCPError, match="task not found"):
             await task_request(client, "tasks/get", handle.task_id)
         second = await client.session.call_tool("generate_image", SLOW_IMAGE, allow_claimed=True)
         assert isinstance(second, TaskHandle)
-        with sqlite3.connect(settings.state_dir / "state.sqlite3") as conn:
-            ids = [row[0] for row in conn.execute("SELECT task_id FROM tasks")]
+        ids = [row[0] for row in state.query("SELECT task_id FROM tasks")]
         await poll(client, second.task_id)
     assert handle.task_id not in ids, "creating a task prunes those past their time-to-live"
 
@@ -304,22 +302,22 @@ async def test_a_long_recording_is_transcribed_as_a_task_and_a_short_one_at_once
     assert any(block.type == "text" for block in answer.content)
 
 
-async def test_a_task_cancelled_through_another_process_stops_at_its_next_progress_report(tmp_path: Path) -> None:
-    settings = make_settings(tmp_path)
-    state = EmulatorState()
-    emulator = ModelRun(create_emulator_app(state))
+async def test_a_task_cancelled_through_another_process_stops_at_its_next_progress_report(state: StateHome) -> None:
+    settings = state.settings()
+    upstream = EmulatorState()
+    emulator = ModelRun(create_emulator_app(upstream))
     async with open_session(settings, upstream=emulator, extensions=[TasksDeclared()]) as client:
         await client.session.call_tool("generate_image", QUICK_IMAGE, allow_claimed=True)  # reads the catalog
         emulator.arrived = anyio.Event()
         emulator.ended = anyio.Event()
-        state.inject(Fault.HANG)
+        upstream.inject(Fault.HANG)
         handle = await client.session.call_tool("generate_image", SLOW_IMAGE, allow_claimed=True)
         assert isinstance(handle, TaskHandle)
         await emulator.arrived.wait()
-        with sqlite3.connect(settings.state_dir / "state.sqlite3") as conn:  # what another process's cancel writes
-            conn.execute("UPDATE tasks SET status = 'cancelled' WHERE task_id = ?", (handle.task_id,))
+        # what another process's cancel writes
+        state.execute("UPDATE tasks SET status = 'cancelled' WHERE task_id = ?", (handle.task_id,))
         with anyio.fail_after(20):
             await emulator.ended.wait()  # the heartbeat's report found the task ended, and stopped the work
         task = await task_request(client, "tasks/get", handle.task_id)
     assert task["status"] == "cancelled"
-    assert state.requests[-1].status is None
+    assert upstream.requests[-1].status is None

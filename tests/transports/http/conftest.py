@@ -6,13 +6,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from support.oauth import RESOURCE, Issuer, local_issuer
+from support.oauth_issuer import RESOURCE, Issuer, running_issuer
 from workers_ai_mcp.settings import Settings
 
 
 @pytest.fixture
 def issuer() -> Iterator[Issuer]:
-    with local_issuer() as local:
+    with running_issuer(RESOURCE) as local:
         yield local
 
 

@@ -1,6 +1,6 @@
-"""OAuth over streamable HTTP: a local issuer on loopback signs real RS256/ES256 tokens with PyJWT; the server
-publishes its protected resource metadata, serves a token issued for it, and refuses every other with the
-MCP authorization spec's 401/403 and `WWW-Authenticate`."""
+"""OAuth over streamable HTTP: a local issuer on loopback (support.oauth_issuer) signs real RS256/ES256 tokens
+with PyJWT; the server publishes its protected resource metadata, serves a token issued for it, and refuses
+every other with the MCP authorization spec's 401/403 and `WWW-Authenticate`."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from mcp.types import TextContent
 from starlette.applications import Starlette
 
 from support.http import AppFactory, asgi_client, mcp_over
-from support.oauth import CLIENT_ID, CLIENT_SECRET, INVOKE, READ, RESOURCE, Issuer
+from support.oauth_issuer import CLIENT_ID, CLIENT_SECRET, INVOKE, READ, RESOURCE, Issuer
 from support.transports import model_runs
 from workers_ai_mcp import cli
 from workers_ai_mcp.emulator import EmulatorState

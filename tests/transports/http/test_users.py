@@ -16,7 +16,7 @@ from mcp.types import CallToolResult
 
 from support.emulated import BGE_BASE
 from support.http import AppFactory, asgi_client, mcp_over
-from support.oauth import INVOKE, READ, Issuer
+from support.oauth_issuer import INVOKE, READ, Issuer
 from support.results import data_of, text_of
 from support.tasks import TaskHandle, TasksDeclared, poll, task_request
 from workers_ai_mcp.settings import Settings

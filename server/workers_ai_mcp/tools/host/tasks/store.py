@@ -13,7 +13,7 @@ checked before a file is used) and also made here (`CREATE TABLE IF NOT EXISTS`,
 store may have been opened before this module was loaded, or fallen back to memory), not by the
 store's numbered migrations, so that the spending store owns its own schema and this module its table.
 A column given to the table later (`user_id`) is added to an older file's table the same ways
-(`Table.added`, `schema.ensure_table`).
+(`Table.added`, `Connection.ensure`), on SQLite and PostgreSQL alike.
 """
 
 from __future__ import annotations
@@ -21,15 +21,14 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import sqlite3
 import time
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from ....spending.caller import LOCAL_USER
-from ....spending.ledger import process_alive
-from ....spending.schema import Table, ensure_table, register_table
-from ....spending.store import StateStore, transaction
+from ....spending.liveness import owner_alive
+from ....spending.schema import Table, register_table
+from ....spending.store import Connection, StateStore, transaction
 
 TaskStatus = Literal["working", "input_required", "completed", "failed", "cancelled"]
 TERMINAL: frozenset[str] = frozenset({"completed", "failed", "cancelled"})
@@ -93,7 +92,6 @@ class TaskStore:
 
     def __init__(self, store: StateStore) -> None:
         self.store = store
-        self._ensured: sqlite3.Connection | None = None  # the connection whose table is known to be whole
 
     async def create(self, tool: str, era: str, ttl_ms: int, poll_ms: int, user_id: str = LOCAL_USER) -> TaskRecord:
         now = time.time()
@@ -103,31 +101,33 @@ class TaskStore:
             user_id=user_id,
         )  # fmt: skip
 
-        def work(conn: sqlite3.Connection) -> None:
+        def work(conn: Connection) -> None:
             conn.execute("DELETE FROM tasks WHERE created + ttl_ms / 1000.0 < ?", (now,))
             conn.execute(f"INSERT INTO tasks ({_COLUMNS}) VALUES ({', '.join('?' * 14)})", _row(record))
 
-        await self.store.run(lambda conn: self._ensure(conn) or transaction(conn, work))
+        await self.store.run(lambda conn: _ensure(conn) or transaction(conn, work))
         return record
 
     async def get(self, task_id: str, user_id: str = LOCAL_USER) -> TaskRecord | None:
         """`user_id`'s task, or None when it is unknown, another user's or past its time-to-live; a task whose
         process is gone is lost."""
 
-        def read(conn: sqlite3.Connection) -> tuple[Any, ...] | None:
-            self._ensure(conn)
+        def read(conn: Connection) -> tuple[TaskRecord | None, bool]:
+            _ensure(conn)
             found: tuple[Any, ...] | None = conn.execute(
                 f"SELECT {_COLUMNS} FROM tasks WHERE task_id = ? AND user_id = ?", (task_id, user_id)
             ).fetchone()
-            return found
+            if found is None:
+                return None, True
+            record = _record(found)
+            return record, record.terminal or owner_alive(conn, self.store.instance, record.owner, record.pid, None)
 
-        row = await self.store.run(read)
-        if row is None:
+        record, alive = await self.store.run(read)
+        if record is None:
             return None
-        record = _record(row)
         if record.expires < time.time():
             return None
-        if not record.terminal and record.owner != self.store.instance and not process_alive(record.pid):
+        if not alive:
             lost = replace(record, status="failed", status_message=LOST, error={"code": -32603, "message": LOST})
             await self.finish(lost)
             return lost
@@ -137,8 +137,8 @@ class TaskStore:
         """`user_id`'s tasks made by sessions of protocol `era`, newest first, created before `before` (a page's
         cursor)."""
 
-        def read(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
-            self._ensure(conn)
+        def read(conn: Connection) -> list[tuple[Any, ...]]:
+            _ensure(conn)
             rows: list[tuple[Any, ...]] = conn.execute(
                 f"SELECT {_COLUMNS} FROM tasks WHERE era = ? AND user_id = ? AND created < ? "
                 "AND created + ttl_ms / 1000.0 >= ? ORDER BY created DESC LIMIT ?",
@@ -152,19 +152,19 @@ class TaskStore:
         """A working task's status message (its progress); False when the task ended meanwhile."""
         text = message[:MAX_MESSAGE]
 
-        def work(conn: sqlite3.Connection) -> int:
+        def work(conn: Connection) -> int:
             cursor = conn.execute(
                 "UPDATE tasks SET status_message = ?, updated = ? WHERE task_id = ? AND status = 'working'",
                 (text, time.time(), task_id),
             )
             return cursor.rowcount
 
-        return bool(await self.store.run(lambda conn: self._ensure(conn) or transaction(conn, work)))
+        return bool(await self.store.run(lambda conn: _ensure(conn) or transaction(conn, work)))
 
     async def finish(self, record: TaskRecord) -> bool:
         """Write a terminal state, unless the task already has one (a cancelled task stays cancelled)."""
 
-        def work(conn: sqlite3.Connection) -> int:
+        def work(conn: Connection) -> int:
             cursor = conn.execute(
                 "UPDATE tasks SET status = ?, status_message = ?, updated = ?, result = ?, error = ? "
                 "WHERE task_id = ? AND status NOT IN ('completed', 'failed', 'cancelled')",
@@ -175,13 +175,11 @@ class TaskStore:
             )  # fmt: skip
             return cursor.rowcount
 
-        return bool(await self.store.run(lambda conn: self._ensure(conn) or transaction(conn, work)))
+        return bool(await self.store.run(lambda conn: _ensure(conn) or transaction(conn, work)))
 
-    def _ensure(self, conn: sqlite3.Connection) -> None:
-        """Make the table whole on `conn` (created, or given its later columns), once per connection."""
-        if self._ensured is not conn:  # read and changed in one write transaction: another process may too
-            transaction(conn, lambda c: ensure_table(c, TABLE))
-            self._ensured = conn
+
+def _ensure(conn: Connection) -> None:
+    conn.ensure(TABLE)
 
 
 def _row(record: TaskRecord) -> tuple[Any, ...]:

@@ -1,5 +1,10 @@
-"""A local OAuth authorization server for the HTTP transport tests: RFC 8414 metadata, a JWKS and a
-client_credentials token endpoint on loopback, and access tokens signed with real RS256/ES256 keys (PyJWT)."""
+"""A local OAuth authorization server on loopback, shared by the OAuth tests and scripts/inspector_check.sh.
+
+It publishes RFC 8414 metadata and a JWKS, signs access tokens with real RSA/EC keys through PyJWT (no
+hand-rolled crypto), and answers the client_credentials grant (RFC 6749 §4.4) for one client, for the
+resource asked (RFC 8707). The tests use it in process; the Inspector check runs it as a process of its
+own (scripts/oauth_issuer.py), so both prove the server against the same issuer.
+"""
 
 from __future__ import annotations
 
@@ -20,15 +25,20 @@ from starlette.routing import Route
 
 from support.loopback import serving_in_thread
 
-RESOURCE = "http://127.0.0.1:8000/mcp"
 READ, INVOKE = "workers-ai:read", "workers-ai:invoke"
 CLIENT_ID, CLIENT_SECRET = "ci-agent", "client-secret-for-tests"
+# The MCP endpoint the in-process tests' settings name as the audience (nothing listens there: they call the
+# ASGI app directly).
+RESOURCE = "http://127.0.0.1:8000/mcp"
 
 
 @dataclass
 class Issuer:
-    """An authorization server on loopback: RFC 8414 metadata, a JWKS, and tokens signed with its keys."""
+    """An authorization server on loopback: RFC 8414 metadata, a JWKS, and tokens signed with its keys.
 
+    `audience` is the resource its tokens are for by default (the MCP endpoint's URL)."""
+
+    audience: str
     url: str = ""
     keys: dict[str, Any] = field(default_factory=dict[str, Any])  # kid -> private key
     jwks_fetches: int = 0
@@ -50,10 +60,11 @@ class Issuer:
         return {"keys": entries}
 
     def token(self, kid: str = "k1", *, key: Any = None, **overrides: Any) -> str:
+        """A signed access token for `audience` with both scopes; `overrides` replace claims (None drops one)."""
         now = int(time.time())
         claims: dict[str, Any] = {
             "iss": self.url,
-            "aud": RESOURCE,
+            "aud": self.audience,
             "sub": "person-1",
             "client_id": "host-app",
             "iat": now,
@@ -105,9 +116,9 @@ class Issuer:
 
 
 @contextmanager
-def local_issuer() -> Iterator[Issuer]:
-    """An issuer with one RSA key (`k1`), served on loopback while the block runs."""
-    local = Issuer()
+def running_issuer(audience: str) -> Iterator[Issuer]:
+    """An `Issuer` with one RSA key ("k1"), served on an ephemeral 127.0.0.1 port until the block ends."""
+    local = Issuer(audience)
     local.add_key("k1")
     with serving_in_thread(local.app()) as base:
         local.url = base
