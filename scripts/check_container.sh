@@ -3,7 +3,11 @@
 # lines (between the `check_container: install` markers) with its paths moved into a scratch folder,
 # then start its CMD the way the image would (settings from the environment, loopback instead of
 # 0.0.0.0, a free port, the built-in emulator), run its HEALTHCHECK, and check that a request without
-# the bearer token is refused with 401 and that an authenticated MCP initialize is answered.
+# the bearer token is refused with 401 and that an authenticated MCP initialize is answered. Then, as
+# deploy/compose.yaml runs them, two replicas of that command against one PostgreSQL store
+# (WORKERS_AI_MCP_TEST_POSTGRES_URL, or a throwaway server from scripts/postgres.sh): calls on either
+# spend one small budget, both refuse once it is spent, and both show the same usage
+# (scripts/replicas_check.py).
 #
 #   bash scripts/check_container.sh [path/to/workers_ai_mcp-*.whl]   # builds the wheel if none is given
 set -euo pipefail
@@ -13,11 +17,16 @@ dockerfile="$root/deploy/Dockerfile"
 
 scratch="$(mktemp -d)"
 server_pid=""
+replica_pids=()
+own_postgres=""
 cleanup() {
-  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-    kill "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-  fi
+  for pid in $server_pid "${replica_pids[@]}"; do
+    if kill -0 "$pid" 2>/dev/null; then
+      kill "$pid" 2>/dev/null || true
+      wait "$pid" 2>/dev/null || true
+    fi
+  done
+  if [ -n "$own_postgres" ]; then postgres_stop; fi
   rm -rf "$scratch"
 }
 trap cleanup EXIT
@@ -129,4 +138,49 @@ PY
 kill "$server_pid"
 wait "$server_pid" 2>/dev/null || true
 server_pid=""
+
+echo "== two replicas against one PostgreSQL store, as deploy/compose.yaml runs them"
+grep -q 'uv export .*--extra postgres' "$dockerfile" || { echo "deploy/Dockerfile must install the postgres extra" >&2; exit 1; }
+grep -q '^ *WORKERS_AI_MCP_STATE_URL: postgresql://' "$root/deploy/compose.yaml" \
+  || { echo "deploy/compose.yaml must give the replicas WORKERS_AI_MCP_STATE_URL" >&2; exit 1; }
+if [ -z "${WORKERS_AI_MCP_TEST_POSTGRES_URL:-}" ]; then
+  # shellcheck source=postgres.sh
+  source "$root/scripts/postgres.sh"
+  own_postgres=1
+fi
+schema="container_check_$("$venv_bin/python" -c 'import secrets; print(secrets.token_hex(4))')"
+budget=0.25  # two calls at WORKERS_AI_MCP_UNPRICED_CALL_USD=0.10 fit, a third does not
+urls=()
+for replica in 1 2; do
+  replica_port="$("$venv_bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+  replica_start=("${command[@]/0.0.0.0/127.0.0.1}")
+  replica_start=("${replica_start[@]/8000/$replica_port}")
+  mkdir -p "$scratch/replica-$replica"
+  (cd "$scratch/replica-$replica" && exec env -i "PATH=$venv_bin:/usr/bin:/bin" "HOME=$scratch/replica-$replica" \
+    "WORKERS_AI_MCP_OUTPUT_DIR=$scratch/replica-$replica/data/outputs" \
+    "WORKERS_AI_MCP_STATE_DIR=$scratch/replica-$replica/data/state" \
+    "WORKERS_AI_MCP_STATE_URL=$WORKERS_AI_MCP_TEST_POSTGRES_URL" "WORKERS_AI_MCP_STATE_SCHEMA=$schema" \
+    "WORKERS_AI_MCP_MAX_COST_USD=$budget" WORKERS_AI_MCP_UNPRICED_CALL_USD=0.10 \
+    WORKERS_AI_MCP_EMULATOR=true "WORKERS_AI_MCP_AUTH_TOKEN=$token" "${replica_start[@]}") \
+    >"$scratch/replica-$replica.log" 2>&1 &
+  replica_pids+=($!)
+  urls+=("http://127.0.0.1:$replica_port/mcp")
+  replica_health=("${health[@]/$port/$replica_port}")
+  for _ in $(seq 1 100); do
+    if PATH="$venv_bin:$PATH" "${replica_health[@]}" 2>/dev/null; then break; fi
+    if ! kill -0 "${replica_pids[-1]}" 2>/dev/null; then cat "$scratch/replica-$replica.log" >&2; echo "replica $replica exited" >&2; exit 1; fi
+    sleep 0.2
+  done
+  PATH="$venv_bin:$PATH" "${replica_health[@]}" || { cat "$scratch/replica-$replica.log" >&2; echo "replica $replica: HEALTHCHECK failed" >&2; exit 1; }
+done
+echo "   both replicas pass the HEALTHCHECK (schema $schema)"
+if ! "$venv_bin/python" "$root/scripts/replicas_check.py" "$token" "$budget" "${urls[@]}"; then
+  tail -20 "$scratch"/replica-*.log >&2
+  exit 1
+fi
+password="$("$venv_bin/python" -c 'import sys, urllib.parse; print(urllib.parse.urlsplit(sys.argv[1]).password or "")' "$WORKERS_AI_MCP_TEST_POSTGRES_URL")"
+if [ -n "$password" ] && grep -qF "$password" "$scratch"/replica-*.log; then
+  echo "a replica's log shows the database password" >&2
+  exit 1
+fi
 echo "container recipe: ok"
