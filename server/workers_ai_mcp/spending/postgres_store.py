@@ -271,12 +271,14 @@ class PostgresBackend:
             return str(exc)
 
     def _unavailable(self, reason: str) -> StoreUnavailableError:
-        reason = self._redact(" ".join(reason.split()))
+        """One sentence: the driver's first line says why (its hints, such as "Is the server running", follow)."""
+        lines = [line for line in reason.splitlines() if line.strip()]
+        reason = self._redact(" ".join(lines[0].split()).rstrip(".") if lines else "no reason given")
         logger.warning("The state store (PostgreSQL %s) could not be used: %s", self.description, reason)
         return StoreUnavailableError(
             f"The spending store, the PostgreSQL {self.description}, could not be used ({reason}), so spending "
-            "could not be read or checked: a model call that needed it was not sent (the record of one already "
-            "answered waits and is written once the database answers). Check that the database is up and "
+            "could not be read or checked and a model call that needed it was not sent (the record of one already "
+            "answered waits and is written once the database answers); check that the database is up and that "
             "WORKERS_AI_MCP_STATE_URL is right."
         )
 
