@@ -1,4 +1,4 @@
-"""The PostgreSQL store when its database does not answer, through a real MCP client session.
+"""The PostgreSQL store when its database does not answer or is not this server's, through a real MCP session.
 
 A budgeted call is refused in one sentence that names the database (never its password) and is not
 sent; tools that need no spending still answer; a record of a call answered while the database was
@@ -33,6 +33,7 @@ from support.settings import make_settings
 from workers_ai_mcp.emulator import EmulatorState
 from workers_ai_mcp.redact import shifted_base64
 from workers_ai_mcp.spending import postgres_store
+from workers_ai_mcp.spending.ledger import Budgets, Ledger
 
 TEXT = {"text": "Otters are playful animals that live in rivers. " * 10}  # bart-large-cnn: no catalog price
 PASSWORD = "wrong/p@ss word+of-24-chars"  # characters a URL must encode: each form is looked for
@@ -206,3 +207,31 @@ async def wait_for(condition: Callable[[], bool], *, step: float = 0.2) -> None:
     """Poll `condition` until it holds; the caller's `fail_after` bounds the wait."""
     while not condition():
         await anyio.sleep(step)
+
+
+@pytest.mark.parametrize(
+    ("damage", "problem"),
+    [
+        ("ALTER TABLE calls DROP COLUMN cached", "its table calls lacks the column(s) cached"),
+        ("UPDATE store_version SET version = version + 1", "was written by a newer release"),
+    ],
+)
+async def test_a_damaged_or_newer_schema_is_refused_in_one_sentence_nothing_is_sent_and_it_is_left_untouched(
+    tmp_path: Path, emulator_app: Starlette, damage: str, problem: str
+) -> None:
+    with state_home("postgresql", tmp_path) as home:
+        store = home.store()
+        await Ledger(store, Budgets()).record("@cf/x/y", None, 0.01)
+        await store.aclose()
+        home.execute(damage)
+        before = home.query("SELECT (SELECT COUNT(*) FROM calls), (SELECT version FROM store_version)")
+        upstream = Forbidden(emulator_app)
+        settings = home.settings(max_cost_usd=1.0, unpriced_call_usd=0.01)
+        async with open_session(settings, upstream=upstream.transport()) as client:
+            refused = await client.call_tool("summarize", TEXT)
+            models = await client.call_tool("list_models", {"search": "bart"})
+        after = home.query("SELECT (SELECT COUNT(*) FROM calls), (SELECT version FROM store_version)")
+    assert refused.is_error and problem in text_of(refused) and "was not sent" in text_of(refused)
+    assert f"its schema {home.schema}" in text_of(refused)
+    assert upstream.sent == [] and not models.is_error
+    assert after == before

@@ -284,8 +284,14 @@ class PostgresBackend:
 
 
 def _ensure_table(conn: Connection, table: Table) -> None:
-    """Create `table` when missing (its script says IF NOT EXISTS) and add the columns it was given later."""
-    _run_script(conn, table.create)
+    """Create `table` when missing (as on SQLite, its script runs only then: it need not say IF NOT EXISTS)
+    and add the columns it was given later."""
+    found = conn.execute(
+        "SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?",
+        (table.name,),
+    ).fetchone()
+    if found is None:
+        _run_script(conn, table.create)
     for name, definition in table.added:
         conn.execute(ddl(f'ALTER TABLE "{table.name}" ADD COLUMN IF NOT EXISTS {name} {definition}', POSTGRESQL))
 
