@@ -1,7 +1,11 @@
-"""The store's schema is checked before use: foreign or damaged files are refused untouched, extra tables kept."""
+"""The store's schema is checked before use: foreign or damaged files are refused untouched, extra tables kept.
+
+The tests taking `state` run on SQLite and PostgreSQL; those building a file by hand are SQLite's (a
+damaged PostgreSQL schema is refused with a sentence instead: test_postgres_store)."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import sqlite3
 from collections.abc import Callable
@@ -10,12 +14,14 @@ from pathlib import Path
 import pytest
 from starlette.applications import Starlette
 
+from support.postgres import StateHome
 from support.results import data_of, text_of
 from support.session import open_session
 from support.settings import make_settings
 from workers_ai_mcp.spending import schema
 from workers_ai_mcp.spending.ledger import Budgets, Ledger
 from workers_ai_mcp.spending.schema import Table, migrate, register_table
+from workers_ai_mcp.spending.sql import SQLITE, Connection
 from workers_ai_mcp.spending.store import FILE_NAME, StateStore
 
 TEXT = {"text": "Otters are playful animals that live in rivers. " * 10}
@@ -69,7 +75,7 @@ def journal_mode(path: Path) -> str:
     ],
 )
 @pytest.mark.parametrize("budget", [None, 0.015])
-async def test_a_foreign_or_damaged_store_is_refused_with_one_warning_left_untouched_and_tools_keep_working(
+async def test_a_foreign_or_damaged_store_file_is_refused_with_one_warning_left_untouched_and_tools_keep_working(
     tmp_path: Path,
     emulator_app: Starlette,
     caplog: pytest.LogCaptureFixture,
@@ -97,32 +103,64 @@ async def test_a_foreign_or_damaged_store_is_refused_with_one_warning_left_untou
     assert not (settings.state_dir / f"{FILE_NAME}-wal").exists()
 
 
-async def test_tables_the_store_does_not_own_are_tolerated_and_left_alone(tmp_path: Path) -> None:
-    def with_extra(conn: sqlite3.Connection) -> None:
-        migrate(conn)
-        conn.execute("CREATE TABLE notes (body TEXT)")
-        conn.execute("INSERT INTO notes VALUES ('kept')")
-
-    path = make_file(tmp_path, with_extra)
-    store = StateStore(tmp_path)
+async def test_tables_the_store_does_not_own_are_tolerated_and_left_alone(state: StateHome) -> None:
+    first = state.store()
+    await Ledger(first, Budgets()).record("@cf/x/y", None, 0.01)
+    await first.aclose()
+    state.execute("CREATE TABLE notes (body TEXT)")
+    state.execute("INSERT INTO notes VALUES ('kept')")
+    store = state.store()
     await Ledger(store, Budgets()).record("@cf/x/y", None, 0.01)
     await store.aclose()
     assert store.shared
-    with sqlite3.connect(path) as conn:
-        assert conn.execute("SELECT body FROM notes").fetchall() == [("kept",)]
-        assert conn.execute("SELECT COUNT(*) FROM calls").fetchone() == (1,)
+    assert state.query("SELECT body FROM notes") == [("kept",)]
+    assert state.query("SELECT COUNT(*) FROM calls") == [(2,)]
 
 
-async def test_a_registered_table_is_created_when_missing_and_checked_like_the_stores_own(
+def columns_of(conn: Connection, table: str) -> list[str]:
+    if conn.dialect == SQLITE:
+        return [str(row[1]) for row in conn.execute(f"PRAGMA table_info({table})")]
+    rows = conn.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
+        "AND table_name = ? ORDER BY ordinal_position",
+        (table,),
+    )
+    return [str(row[0]) for row in rows]
+
+
+def add_widget(conn: Connection, name: str) -> None:
+    conn.execute("INSERT INTO widgets (id, state) VALUES (?, 'on')", (name,))
+
+
+WIDGETS = Table("widgets", "CREATE TABLE widgets (id TEXT PRIMARY KEY, state TEXT)", ("id", "state"))
+
+
+async def test_a_registered_table_is_created_in_a_store_written_before_it_and_left_as_it_is_after(
+    state: StateHome, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(schema, "_registered", {})
+    older = state.store()
+    await Ledger(older, Budgets()).record("@cf/x/y", None, 0.01)  # written before the table was registered
+    await older.aclose()
+    register_table(WIDGETS)
+    columns: list[list[str]] = []
+    for _ in range(2):  # created by the first, found whole by the second (its script is not run again)
+        store = state.store()
+        await store.run(functools.partial(add_widget, name=store.instance))
+        columns.append(await store.run(lambda c: columns_of(c, "widgets")))
+        await store.aclose()
+        assert store.shared
+    assert columns == [["id", "state"], ["id", "state"]]
+    assert len(state.query("SELECT id FROM widgets")) == 2
+    with pytest.raises(ValueError, match="belongs to the state store"):
+        register_table(Table("calls", "CREATE TABLE calls (x)", ("x",)))
+
+
+async def test_a_store_file_whose_registered_table_is_damaged_keeps_this_process_in_memory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(schema, "_registered", {})
-    register_table(Table("widgets", "CREATE TABLE widgets (id TEXT PRIMARY KEY, state TEXT)", ("id", "state")))
-    make_file(tmp_path / "old", ours)  # written before the table was registered
-    store = StateStore(tmp_path / "old")
-    columns = await store.run(lambda c: [r[1] for r in c.execute("PRAGMA table_info(widgets)")])
-    await store.aclose()
-    assert store.shared and columns == ["id", "state"]
+    register_table(WIDGETS)
 
     def widgets_without_state(conn: sqlite3.Connection) -> None:
         migrate(conn)
@@ -134,5 +172,3 @@ async def test_a_registered_table_is_created_when_missing_and_checked_like_the_s
     await Ledger(damaged, Budgets()).record("@cf/x/y", None, 0.01)
     await damaged.aclose()
     assert not damaged.shared and "its table widgets lacks the column(s) state" in (damaged.problem or "")
-    with pytest.raises(ValueError, match="belongs to the state store"):
-        register_table(Table("calls", "CREATE TABLE calls (x)", ("x",)))

@@ -1,4 +1,6 @@
-"""Batch jobs through MCP: submit, poll until done, results in order, the index across restarts, refusals."""
+"""Batch jobs through MCP: submit, poll until done, results in order, the index across restarts, refusals.
+
+The tests taking `state` keep the index in a SQLite file and, once more, in a PostgreSQL schema."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from PIL import Image
 from starlette.applications import Starlette
 
 from support.emulated import BGE_BASE, LLAMA_33, LLAMA_FP8, M2M, model_calls
+from support.postgres import StateHome
 from support.results import data_of, text_of
 from support.session import open_session
 from support.settings import SHARED_MODELS, make_settings
@@ -26,7 +29,6 @@ from workers_ai_mcp.media.outputs import OutputStore
 from workers_ai_mcp.settings import Settings
 from workers_ai_mcp.spending.batch_store import LEGACY_INDEX, MAX_JOBS, BatchRecord, BatchStore
 from workers_ai_mcp.spending.caller import LOCAL
-from workers_ai_mcp.spending.store import StateStore
 from workers_ai_mcp.tools.batch.results import batch_items
 
 
@@ -73,13 +75,14 @@ async def test_a_batch_is_queued_at_once_then_polled_to_its_results_in_input_ord
 
 
 async def test_jobs_survive_a_restart_and_finished_results_are_read_back_without_a_request(
-    settings: Settings, emulator_app: Starlette, emulator_state: EmulatorState
+    state: StateHome, emulator_app: Starlette, emulator_state: EmulatorState
 ) -> None:
+    settings = state.settings()
     async with open_session(settings, upstream=emulator_app) as client:
         first = data_of(await client.call_tool("submit_batch", {"model": BGE_BASE, "inputs": [{"text": "one"}]}))
         second = data_of(await client.call_tool("submit_batch", {"model": BGE_BASE, "inputs": [{"text": "two"}]}))
         _, done = await poll_until_done(client, first["job_id"])
-    assert (settings.state_dir / "state.sqlite3").is_file()
+    assert state.query("SELECT COUNT(*) FROM batches") == [(2,)]  # in the store's file or database
     sent = len(model_calls(emulator_state))
     async with open_session(settings, upstream=emulator_app) as restarted:
         listed = data_of(await restarted.call_tool("list_batches", {}))
@@ -185,9 +188,9 @@ async def test_a_finished_batch_is_priced_once_from_its_reported_usage(
 
 
 async def test_a_queued_batch_counts_against_the_budget_until_it_is_priced(
-    tmp_path: Path, emulator_app: Starlette, emulator_state: EmulatorState
+    state: StateHome, emulator_app: Starlette, emulator_state: EmulatorState
 ) -> None:
-    settings = make_settings(tmp_path, max_cost_usd=0.001)
+    settings = state.settings(max_cost_usd=0.001)
     inputs = [{"prompt": "otters", "max_tokens": 150}]  # about $0.00034 each, held while queued
     async with open_session(settings, upstream=emulator_app) as client:
         for _ in range(2):
@@ -202,9 +205,9 @@ async def test_a_queued_batch_counts_against_the_budget_until_it_is_priced(
 
 
 async def test_a_job_another_emulator_process_held_is_reported_and_marked_lost_without_blaming_the_input(
-    tmp_path: Path,
+    state: StateHome,
 ) -> None:
-    settings = make_settings(tmp_path, emulator=True)
+    settings = state.settings(emulator=True)
     async with open_session(settings, upstream=create_emulator_app(EmulatorState())) as first:
         job = data_of(await first.call_tool("submit_batch", {"model": BGE_BASE, "inputs": [{"text": "a"}]}))
     async with open_session(settings, upstream=create_emulator_app(EmulatorState())) as later:
@@ -218,9 +221,9 @@ async def test_a_job_another_emulator_process_held_is_reported_and_marked_lost_w
 
 
 async def test_a_job_the_upstream_no_longer_knows_is_marked_lost_and_its_hold_released(
-    tmp_path: Path, emulator_app: Starlette
+    state: StateHome, emulator_app: Starlette
 ) -> None:
-    settings = make_settings(tmp_path, max_cost_usd=0.01)
+    settings = state.settings(max_cost_usd=0.01)
     inputs = [{"prompt": "otters", "max_tokens": 150}]
     async with open_session(settings, upstream=emulator_app) as client:
         job = data_of(await client.call_tool("submit_batch", {"model": LLAMA_33, "inputs": inputs}))
@@ -236,9 +239,9 @@ async def test_a_job_the_upstream_no_longer_knows_is_marked_lost_and_its_hold_re
 
 
 async def test_the_old_batches_json_is_imported_once_and_kept_as_a_backup(
-    tmp_path: Path, emulator_app: Starlette
+    state: StateHome, emulator_app: Starlette
 ) -> None:
-    settings = make_settings(tmp_path)
+    settings = state.settings()
     settings.output_dir.mkdir(parents=True)
     old = [
         {"job_id": f"job-{i}", "model": M2M, "count": 1, "submitted_at": f"2026-01-0{i + 1}T00:00:00+00:00"}
@@ -256,8 +259,8 @@ async def test_the_old_batches_json_is_imported_once_and_kept_as_a_backup(
     assert json.loads((settings.output_dir / f"{LEGACY_INDEX}.migrated").read_text())["jobs"] == old
 
 
-async def test_the_index_keeps_the_newest_jobs(tmp_path: Path) -> None:
-    store = BatchStore(StateStore(tmp_path))
+async def test_the_index_keeps_the_newest_jobs(state: StateHome) -> None:
+    store = BatchStore(state.store())
     for i in range(MAX_JOBS + 2):
         await store.add(
             BatchRecord(

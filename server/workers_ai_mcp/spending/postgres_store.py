@@ -43,7 +43,7 @@ from ..redact import Redactor, url_secrets
 from .errors import StoreUnavailableError
 from .liveness import HEARTBEAT_SECONDS, INSTANCE_TIMEOUT_SECONDS, host_key, own_start
 from .schema import MIGRATIONS, SCHEMA_VERSION, Table, expected_tables, registered_tables
-from .sql import POSTGRESQL, Connection, ddl, statements
+from .sql import POSTGRESQL, Connection, ddl, statements, transaction
 
 logger = logging.getLogger(__name__)
 
@@ -167,35 +167,25 @@ class PostgresBackend:
         return Connection(raw, POSTGRESQL, begin=self._begin, ensure=self._ensure)
 
     def _begin(self, conn: Connection) -> None:
-        conn.execute("BEGIN")
-        conn.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
-        conn.execute(self._write_lock)
+        """A write transaction: after every other replica's (the schema's write lock)."""
+        _begin_under(conn, self._write_lock)
+
+    def _begin_migration(self, conn: Connection) -> None:
+        """A schema change: after every other replica's (the schema's migration lock)."""
+        _begin_under(conn, self._migrate_lock)
 
     def _ensure(self, conn: Connection, table: Table) -> None:
         if table.name in self._ensured:
             return
-        self._transaction(conn, self._migrate_lock, lambda c: _ensure_table(c, table))
+        transaction(conn, lambda c: _ensure_table(c, table), begin=self._begin_migration)
         self._ensured.add(table.name)
-
-    def _transaction(self, conn: Connection, lock: str, work: Callable[[Connection], T]) -> T:
-        conn.execute("BEGIN")
-        try:
-            conn.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
-            conn.execute(lock)
-            result = work(conn)
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
-        return result
 
     def _prepare(self, conn: Connection) -> None:
         """Migrate (once per process, once across replicas), check the tables, register this run."""
         with self._setup:
             if self._ready:
                 return
-            self._transaction(conn, self._migrate_lock, self._migrate)
+            transaction(conn, self._migrate, begin=self._begin_migration)
             missing = self._missing_columns(conn)
             if missing:
                 raise self._unavailable(f"its schema {self.schema} is not this server's or is damaged: {missing}")
@@ -271,19 +261,30 @@ class PostgresBackend:
             return str(exc)
 
     def _unavailable(self, reason: str) -> StoreUnavailableError:
-        reason = self._redact(" ".join(reason.split()))
+        """One sentence: the driver's first line says why (its hints, such as "Is the server running", follow)."""
+        lines = [line for line in reason.splitlines() if line.strip()]
+        reason = self._redact(" ".join(lines[0].split()).rstrip(".") if lines else "no reason given")
         logger.warning("The state store (PostgreSQL %s) could not be used: %s", self.description, reason)
         return StoreUnavailableError(
             f"The spending store, the PostgreSQL {self.description}, could not be used ({reason}), so spending "
-            "could not be read or checked: a model call that needed it was not sent (the record of one already "
-            "answered waits and is written once the database answers). Check that the database is up and "
+            "could not be read or checked and a model call that needed it was not sent (the record of one already "
+            "answered waits and is written once the database answers); check that the database is up and that "
             "WORKERS_AI_MCP_STATE_URL is right."
         )
 
 
+def _begin_under(conn: Connection, lock: str) -> None:
+    conn.execute("BEGIN")
+    conn.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+    conn.execute(lock)
+
+
 def _ensure_table(conn: Connection, table: Table) -> None:
-    """Create `table` when missing (its script says IF NOT EXISTS) and add the columns it was given later."""
-    _run_script(conn, table.create)
+    """Create `table` when missing (as on SQLite, its script runs only then: it need not say IF NOT EXISTS)
+    and add the columns it was given later."""
+    exists = "SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?"
+    if conn.execute(exists, (table.name,)).fetchone() is None:
+        _run_script(conn, table.create)
     for name, definition in table.added:
         conn.execute(ddl(f'ALTER TABLE "{table.name}" ADD COLUMN IF NOT EXISTS {name} {definition}', POSTGRESQL))
 

@@ -7,7 +7,8 @@ speak (`INSERT ... ON CONFLICT`, `IS NOT DISTINCT FROM`, no `rowid`, `round()` o
 `%s` / `%(name)s` (and a literal `%` into `%%`), skipping quoted text; `dialect` tells the few
 statements that differ apart. `begin_write` opens the write transaction each backend needs so
 that a check and the write depending on it cannot interleave with another process's (see
-`StateStore`). `ddl` turns SQLite's column types into PostgreSQL's for the schema scripts.
+`StateStore`); `transaction` runs a closure in it (or in one another `Begin` opens), for both.
+`ddl` turns SQLite's column types into PostgreSQL's for the schema scripts.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
 if TYPE_CHECKING:
     from .schema import Table
@@ -25,6 +26,7 @@ SQLITE: Dialect = "sqlite"
 POSTGRESQL: Dialect = "postgresql"
 
 Params = Sequence[Any] | Mapping[str, Any]
+T = TypeVar("T")
 
 
 class Cursor(Protocol):
@@ -40,6 +42,9 @@ class Cursor(Protocol):
     def __iter__(self) -> Iterator[Any]: ...
 
 
+Begin = Callable[["Connection"], None]  # opens a transaction on a connection (BEGIN and what must follow it)
+
+
 class Connection:
     """A driver connection with the store's SQL spelling; `begin_write` starts a serialized write transaction."""
 
@@ -48,7 +53,7 @@ class Connection:
         raw: Any,
         dialect: Dialect,
         *,
-        begin: Callable[[Connection], None],
+        begin: Begin,
         ensure: Callable[[Connection, Table], None],
     ) -> None:
         self.raw = raw
@@ -82,6 +87,21 @@ class Connection:
         if self.dialect == SQLITE:
             return bool(self.raw.in_transaction)
         return int(self.raw.info.transaction_status) != 0  # psycopg's TransactionStatus.IDLE
+
+
+def transaction(conn: Connection, work: Callable[[Connection], T], *, begin: Begin | None = None) -> T:
+    """Run `work` in one write transaction opened by `begin` (by default the backend's `begin_write`: serialized
+    with every other process's write transactions, so that a check and the write that depends on it cannot
+    interleave with another process's), committed when `work` returns, rolled back when anything fails."""
+    try:
+        (begin or Connection.begin_write)(conn)
+        result = work(conn)
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+    return result
 
 
 def statements(script: str) -> list[str]:

@@ -30,15 +30,18 @@ import uuid
 import weakref
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 import anyio
 import anyio.to_thread
 
 from ..settings import Settings, SettingsError
 from .errors import StoreLockedError, StoreUnavailableError
-from .sql import Connection
+from .sql import Connection, transaction
 from .sqlite_store import FILE_NAME, SqliteBackend
+
+if TYPE_CHECKING:
+    from .postgres_store import PostgresBackend
 
 __all__ = [
     "FILE_NAME",
@@ -47,6 +50,7 @@ __all__ = [
     "StoreLockedError",
     "StoreUnavailableError",
     "open_store",
+    "require_driver",
     "transaction",
 ]
 
@@ -84,20 +88,6 @@ class Backend(Protocol):
     def attempt(self, work: Callable[[Connection], T]) -> T: ...
 
     def close(self) -> None: ...
-
-
-def transaction(conn: Connection, work: Callable[[Connection], T]) -> T:
-    """Run `work` in one write transaction, serialized with every other process's write transactions, so
-    that a check and the write that depends on it cannot interleave with another process's."""
-    conn.begin_write()
-    try:
-        result = work(conn)
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
-    return result
 
 
 class StateStore:
@@ -238,6 +228,19 @@ def open_store(settings: Settings) -> StateStore:
     """The store `settings` name: PostgreSQL at `state_url` when set, else SQLite in the state folder."""
     if settings.state_url is None:
         return StateStore(settings.state_dir)
+    instance = new_instance()
+    backend = _postgres_backend()(settings.state_url.get_secret_value(), settings.state_schema, instance=instance)
+    return StateStore(None, backend=backend, instance=instance)
+
+
+def require_driver(settings: Settings) -> None:
+    """Raise `SettingsError` (install the `postgres` extra) when `settings` name a PostgreSQL store and its
+    driver cannot be imported: checked when the server starts, since the store itself opens at a first call."""
+    if settings.state_url is not None:
+        _postgres_backend()
+
+
+def _postgres_backend() -> type[PostgresBackend]:
     try:
         from .postgres_store import PostgresBackend  # imports psycopg: only a deployment that asked for it pays
     except ImportError as exc:
@@ -246,12 +249,9 @@ def open_store(settings: Settings) -> StateStore:
         raise SettingsError(
             "WORKERS_AI_MCP_STATE_URL names a PostgreSQL database, but its driver is not installed: install "
             "workers-ai-mcp[postgres] (for example `uv tool install 'workers-ai-mcp[postgres]'` or "
-            "`pip install 'workers-ai-mcp[postgres]'`)"
+            "`pip install 'workers-ai-mcp[postgres]'`)."
         ) from None
-
-    instance = new_instance()
-    backend = PostgresBackend(settings.state_url.get_secret_value(), settings.state_schema, instance=instance)
-    return StateStore(None, backend=backend, instance=instance)
+    return PostgresBackend
 
 
 # Stores with a writer thread; what they still hold is written when the interpreter exits.
