@@ -172,3 +172,31 @@ async def test_a_store_file_whose_registered_table_is_damaged_keeps_this_process
     await Ledger(damaged, Budgets()).record("@cf/x/y", None, 0.01)
     await damaged.aclose()
     assert not damaged.shared and "its table widgets lacks the column(s) state" in (damaged.problem or "")
+
+
+async def test_batch_jobs_done_before_the_results_were_marked_count_as_counted_after_the_upgrade(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / FILE_NAME
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        migrate(conn, target=5)
+        for job, status in (("finished", "done"), ("waiting", "queued")):
+            conn.execute(
+                "INSERT INTO batches (job_id, model, count, submitted_at, status) VALUES (?, '@cf/x/y', 1, ?, ?)",
+                (job, "2026-12-01T00:00:00+00:00", status),
+            )
+    finally:
+        conn.close()
+    store = StateStore(tmp_path)
+    ledger = Ledger(store, Budgets())
+    assert await ledger.record_batch("finished", "@cf/x/y", None, 0.5) is None  # counted when it was fetched
+    assert await ledger.record_batch("waiting", "@cf/x/y", None, 0.5) == 0.5
+    assert await ledger.record_batch("waiting", "@cf/x/y", None, 0.5) is None
+    await store.aclose()
+    with sqlite3.connect(path) as check:
+        assert check.execute("SELECT job_id, results_counted FROM batches ORDER BY job_id").fetchall() == [
+            ("finished", 1),
+            ("waiting", 1),
+        ]
+        assert check.execute("SELECT COUNT(*) FROM calls").fetchone() == (1,)

@@ -172,6 +172,7 @@ async def _migrate_version_4(state: StateHome) -> None:
     state.execute("DROP TABLE user_days")
     for table in ("calls", "reservations", "batches"):
         state.execute(f"ALTER TABLE {table} DROP COLUMN user_id")
+    state.execute("ALTER TABLE batches DROP COLUMN results_counted")  # migration 6's
     state.execute("UPDATE store_version SET version = 4")
     state.execute(OLD_TASKS.replace(" REAL ", " DOUBLE PRECISION ").replace("REAL,", "DOUBLE PRECISION,"))
     now = time.time()

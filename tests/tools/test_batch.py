@@ -187,6 +187,27 @@ async def test_a_finished_batch_is_priced_once_from_its_reported_usage(
     assert llama["cost_usd"] == pytest.approx(done["call"]["cost_usd"])
 
 
+async def test_results_fetched_again_by_a_replica_without_their_file_are_not_counted_twice(
+    state: StateHome, emulator_app: Starlette, emulator_state: EmulatorState
+) -> None:
+    inputs = [{"prompt": "tell me about otters", "max_tokens": 20}]
+    first, second = state.settings(), state.settings(output_dir=state.tmp_path / "replica-2" / "outputs")
+    async with open_session(first, upstream=emulator_app) as replica_1:
+        job = data_of(await replica_1.call_tool("submit_batch", {"model": LLAMA_33, "inputs": inputs}))["job_id"]
+        _, done = await poll_until_done(replica_1, job)
+    polls = len(model_calls(emulator_state))
+    async with open_session(second, upstream=emulator_app) as replica_2:  # the same store, its own output folder
+        again = data_of(await replica_2.call_tool("get_batch", {"job_id": job}))
+        report = data_of(await replica_2.call_tool("usage", {}))["today"]
+    assert len(model_calls(emulator_state)) == polls + 1  # fetched again: the results file is not here
+    assert again["results"] == done["results"] and done["call"]["counted_usd"] > 0
+    assert again["call"]["counted_usd"] == 0
+    assert "counted when they were first fetched" in again["call"]["spending_note"]
+    llama = next(m for m in report["models"] if m["model"] == LLAMA_33)
+    assert llama["calls"] == 1 and llama["cost_usd"] == pytest.approx(done["call"]["cost_usd"])
+    assert state.query("SELECT COUNT(*) FROM calls WHERE kind = 'batch'") == [(1,)]
+
+
 async def test_a_queued_batch_counts_against_the_budget_until_it_is_priced(
     state: StateHome, emulator_app: Starlette, emulator_state: EmulatorState
 ) -> None:

@@ -242,31 +242,14 @@ class Ledger:
         """
         counted = 0.0 if cached else (cost if cost is not None else self.budgets.fallback)
         now = time.time()
-        row = (now, model, json.dumps(usage or {}), cost, counted, int(cached), kind, os.getpid(), user)
+        row: CallRow = (now, model, json.dumps(usage or {}), cost, counted, int(cached), kind, os.getpid(), user)
         prune = not self._pruned
         self._pruned = True
 
         def work(conn: Connection) -> None:
             if prune:
                 _prune(conn, now)  # before this record: it must not count as the newest
-            conn.execute(
-                "INSERT INTO calls (at, model, usage, cost_usd, counted_usd, cached, kind, pid, user_id) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                row,
-            )
-            conn.execute(
-                "INSERT INTO days (day, counted_usd) VALUES (?, ?) "
-                "ON CONFLICT (day) DO UPDATE SET "
-                "counted_usd = round(CAST(days.counted_usd + excluded.counted_usd AS NUMERIC), 12)",
-                (_day(now), counted),
-            )
-            conn.execute(
-                "INSERT INTO user_days (day, user_id, counted_usd) VALUES (?, ?, ?) ON CONFLICT (day, user_id) "
-                "DO UPDATE SET counted_usd = round(CAST(user_days.counted_usd + excluded.counted_usd AS NUMERIC), 12)",
-                (_day(now), user, counted),
-            )
-            if release is not None:
-                conn.execute("DELETE FROM reservations WHERE id = ?", (release,))
+            _write_call(conn, row, release)
 
         if self.store.opened:
             self.store.defer(work)  # written behind the answer; every later check or report writes it first
@@ -276,6 +259,27 @@ class Ledger:
         except StoreLockedError:
             self.store.defer(work)  # the call was answered: its record waits for the lock, it is not lost
         return counted
+
+    async def record_batch(
+        self, job: str, model: str, usage: Mapping[str, float] | None, cost: float | None, user: str = LOCAL_USER
+    ) -> float | None:
+        """Record the results of batch `job` (and drop its hold) unless they were counted before; returns the
+        amount counted, or None when they had been (fetched again by another replica, or after their file
+        was deleted). Written at once, not queued: the check and the record are one transaction."""
+        counted = cost if cost is not None else self.budgets.fallback
+        now = time.time()
+        row: CallRow = (now, model, json.dumps(usage or {}), cost, counted, 0, "batch", os.getpid(), user)
+
+        def work(conn: Connection) -> bool:
+            found = conn.execute("SELECT results_counted FROM batches WHERE job_id = ?", (job,)).fetchone()
+            if found is not None and found[0]:
+                conn.execute("DELETE FROM reservations WHERE id = ?", (f"batch:{job}",))
+                return False
+            _write_call(conn, row, f"batch:{job}")
+            conn.execute("UPDATE batches SET results_counted = 1 WHERE job_id = ?", (job,))
+            return True
+
+        return counted if await self.store.run(lambda conn: transaction(conn, work)) else None
 
     async def committed(self, user: str = LOCAL_USER) -> Standing:
         """What `user` and the whole deployment have spent today and this month, and hold now."""
@@ -387,6 +391,34 @@ class Ledger:
             f"This call to {model} {what}, and {scope} has already spent or committed about {usd(already)} {span} "
             f"the deployment's {budget} budget ({setting}); nothing was sent."
         )
+
+
+# A row of `calls`: at, model, usage (JSON), cost_usd, counted_usd, cached, kind, pid, user_id.
+CallRow = tuple[float, str, str, float | None, float, int, str, int, str]
+
+
+def _write_call(conn: Connection, row: CallRow, release: str | None) -> None:
+    """One answered call with the day totals it joins, the deployment's and its user's, and its reservation
+    `release` dropped."""
+    at, counted, user = row[0], row[4], row[8]
+    conn.execute(
+        "INSERT INTO calls (at, model, usage, cost_usd, counted_usd, cached, kind, pid, user_id) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        row,
+    )
+    conn.execute(
+        "INSERT INTO days (day, counted_usd) VALUES (?, ?) "
+        "ON CONFLICT (day) DO UPDATE SET "
+        "counted_usd = round(CAST(days.counted_usd + excluded.counted_usd AS NUMERIC), 12)",
+        (_day(at), counted),
+    )
+    conn.execute(
+        "INSERT INTO user_days (day, user_id, counted_usd) VALUES (?, ?, ?) ON CONFLICT (day, user_id) "
+        "DO UPDATE SET counted_usd = round(CAST(user_days.counted_usd + excluded.counted_usd AS NUMERIC), 12)",
+        (_day(at), user, counted),
+    )
+    if release is not None:
+        conn.execute("DELETE FROM reservations WHERE id = ?", (release,))
 
 
 def _prune(conn: Connection, now: float) -> None:

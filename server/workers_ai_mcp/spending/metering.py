@@ -177,11 +177,11 @@ class Spending:
             if REQUESTS in pricing.rates:
                 usage[REQUESTS] = float(len(responses))
         cost = pricing.cost(usage) if pricing is not None and usage is not None else None
-        user = current_caller().user_id
-        counted = await self.ledger.record(call.model, usage, cost, kind="batch", release=f"batch:{job}", user=user)
+        counted = await self.ledger.record_batch(job, call.model, usage, cost, current_caller().user_id)
         return self._labelled(
             result, usage, cost, priced=pricing is not None and pricing.known, estimated=estimated,
-            counted=counted, unknown=unknown or "the batch did not say how much it used",
+            counted=0.0 if counted is None else counted, unknown=unknown or "the batch did not say how much it used",
+            again=counted is None,
         )  # fmt: skip
 
     async def forget_batch(self, job: str) -> None:
@@ -263,8 +263,11 @@ class Spending:
         estimated: bool,
         counted: float | None = None,
         unknown: str | None = None,
+        again: bool = False,
     ) -> Result:
         notes: list[str] = []
+        if again:
+            notes.append("These batch results were counted when they were first fetched; this fetch counts nothing.")
         if counted is not None and cost is None and counted > 0:
             notes.append(
                 f"The cost is unknown ({unknown}); it counts as {usd(counted)} ({FALLBACK_SETTING}) in usage "

@@ -67,6 +67,12 @@ MIGRATIONS: tuple[str, ...] = (
         day TEXT NOT NULL, user_id TEXT NOT NULL, counted_usd REAL NOT NULL, PRIMARY KEY (day, user_id));
     INSERT INTO user_days (day, user_id, counted_usd) SELECT day, 'local', counted_usd FROM days
     """,
+    # 6: whether a batch job's results were counted, so that fetching them again (another replica without
+    # the results file, a deleted file) never counts them twice; jobs done before were counted then
+    """
+    ALTER TABLE batches ADD COLUMN results_counted INTEGER NOT NULL DEFAULT 0;
+    UPDATE batches SET results_counted = 1 WHERE status = 'done'
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
