@@ -93,13 +93,17 @@ echo "== start: ${start[*]} (emulator and token from the environment, as the ima
 server_pid=$!
 
 mapfile -t health < <(python3 -c 'import json, sys; [print(a) for a in json.loads(sys.argv[1])]' "$health_json")
-health=("${health[@]/8000/$port}")
-for _ in $(seq 1 100); do
-  if PATH="$venv_bin:$PATH" "${health[@]}" 2>/dev/null; then break; fi
-  if ! kill -0 "$server_pid" 2>/dev/null; then cat "$scratch/server.log" >&2; echo "the server exited" >&2; exit 1; fi
-  sleep 0.2
-done
-PATH="$venv_bin:$PATH" "${health[@]}" || { cat "$scratch/server.log" >&2; echo "HEALTHCHECK failed" >&2; exit 1; }
+# wait_healthy PID LOG NAME PORT: the image's HEALTHCHECK on PORT passes within 20 s, or the log is shown.
+wait_healthy() {
+  local pid="$1" log="$2" name="$3" check=("${health[@]/8000/$4}")
+  for _ in $(seq 1 100); do
+    if PATH="$venv_bin:$PATH" "${check[@]}" 2>/dev/null; then return 0; fi
+    if ! kill -0 "$pid" 2>/dev/null; then cat "$log" >&2; echo "$name exited" >&2; exit 1; fi
+    sleep 0.2
+  done
+  PATH="$venv_bin:$PATH" "${check[@]}" || { cat "$log" >&2; echo "$name: HEALTHCHECK failed" >&2; exit 1; }
+}
+wait_healthy "$server_pid" "$scratch/server.log" "the server" "$port"
 echo "   HEALTHCHECK passes"
 
 echo "== POST /mcp: 401 without the token, initialize answered with it"
@@ -165,13 +169,7 @@ for replica in 1 2; do
     >"$scratch/replica-$replica.log" 2>&1 &
   replica_pids+=($!)
   urls+=("http://127.0.0.1:$replica_port/mcp")
-  replica_health=("${health[@]/$port/$replica_port}")
-  for _ in $(seq 1 100); do
-    if PATH="$venv_bin:$PATH" "${replica_health[@]}" 2>/dev/null; then break; fi
-    if ! kill -0 "${replica_pids[-1]}" 2>/dev/null; then cat "$scratch/replica-$replica.log" >&2; echo "replica $replica exited" >&2; exit 1; fi
-    sleep 0.2
-  done
-  PATH="$venv_bin:$PATH" "${replica_health[@]}" || { cat "$scratch/replica-$replica.log" >&2; echo "replica $replica: HEALTHCHECK failed" >&2; exit 1; }
+  wait_healthy "${replica_pids[-1]}" "$scratch/replica-$replica.log" "replica $replica" "$replica_port"
 done
 echo "   both replicas pass the HEALTHCHECK (schema $schema)"
 if ! "$venv_bin/python" "$root/scripts/replicas_check.py" "$token" "$budget" "${urls[@]}"; then
