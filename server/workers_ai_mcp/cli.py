@@ -103,9 +103,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_selftest(args)
     try:
         settings = serve_settings(args)
-        from .spending.store import require_driver
+        if settings.state_url is not None:  # the spending layer is imported at a first call, not at start
+            from .spending.store import require_driver
 
-        require_driver(settings)  # a PostgreSQL store without its driver: one sentence now, not at every call
+            require_driver(settings)  # a PostgreSQL store without its driver: one sentence now, not at every call
     except SettingsError as exc:
         sys.stderr.write(f"workers-ai-mcp: {exc}\n")
         return 2

@@ -9,6 +9,7 @@ or annotations, rewrite it (with the manifest and the snapshot) by `uv run pytho
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -90,6 +91,31 @@ def test_a_start_answers_tools_list_without_importing_a_tool_module_or_the_clien
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True)
     assert done.stdout.strip() == "[]", done.stdout
+
+
+def test_the_command_line_start_answers_tools_list_without_importing_the_spending_layer(tmp_path: Path) -> None:
+    script = (
+        "import sys\n"
+        "from workers_ai_mcp import cli\n"
+        "code = cli.main(['--emulator'])\n"
+        "heavy = ['workers_ai_mcp.client', 'workers_ai_mcp.catalog', 'workers_ai_mcp.spending', 'sqlite3']\n"
+        f"heavy += {list(TOOL_MODULE_NAMES)!r}\n"
+        "sys.stderr.write(f'loaded {sorted(name for name in heavy if name in sys.modules)} exit {code}\\n')\n"
+    )
+    initialize = {
+        "jsonrpc": "2.0", "id": 1, "method": "initialize",
+        "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}},
+    }  # fmt: skip
+    messages = [initialize, {"jsonrpc": "2.0", "method": "notifications/initialized"}]
+    messages.append({"jsonrpc": "2.0", "id": 2, "method": "tools/list"})
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        input="".join(json.dumps(message) + "\n" for message in messages),
+        env={**os.environ, "WORKERS_AI_MCP_STATE_DIR": str(tmp_path / "state")},
+        capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    assert '"id":2' in done.stdout.replace(" ", "") and '"tools"' in done.stdout
+    assert done.stderr.strip().splitlines()[-1] == "loaded [] exit 0", done.stderr
 
 
 def test_every_tool_of_the_modules_is_listed_from_the_kept_entries(tmp_path: Path) -> None:
