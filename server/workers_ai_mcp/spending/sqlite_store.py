@@ -29,7 +29,7 @@ from typing import TypeVar
 
 from .errors import StoreLockedError
 from .schema import StoreSchemaError, StoreTooNewError, Table, check_schema, ensure_table, migrate
-from .sql import SQLITE, Connection, statements
+from .sql import SQLITE, Connection, transaction
 
 logger = logging.getLogger(__name__)
 
@@ -49,23 +49,15 @@ def _begin_immediate(conn: Connection) -> None:
 
 
 def _create(conn: Connection, table: Table) -> None:
-    for statement in statements(table.create):  # CREATE ... IF NOT EXISTS: a look at the schema, cheap on every use
-        conn.execute(statement)
-    if not table.added:
-        return
+    """Make `table` whole: one look at its columns on every use (as cheap as CREATE ... IF NOT EXISTS), and a
+    write transaction only when it is missing or lacks a column added later (another process may add it too)."""
     columns = {row[1] for row in conn.execute(f'PRAGMA table_info("{table.name}")')}
-    if all(name in columns for name, _ in table.added):
+    if columns and all(name in columns for name, _ in table.added):
         return
     if conn.in_transaction:
         ensure_table(conn.raw, table)
-        return
-    conn.execute("BEGIN IMMEDIATE")  # read again and changed in one write transaction: another process may too
-    try:
-        ensure_table(conn.raw, table)
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
+    else:
+        transaction(conn, lambda c: ensure_table(c.raw, table))
 
 
 class SqliteBackend:
